@@ -1,0 +1,280 @@
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Secret } from '@postbote/crypto';
+import { ValidationError, type Violation } from '@postbote/errors';
+import { DEFAULTS, LIMITS, defaultPort } from './defaults';
+import { sameFolder } from './folder-path';
+import {
+  PROTOCOLS,
+  SECURITIES,
+  STRATEGIES,
+  type ConnectorSettings,
+  type ConnectorSpecInput,
+  type ImapSettings,
+  type Protocol,
+  type Security,
+  type Strategy,
+} from './settings';
+
+export interface Resolved {
+  readonly settings: ConnectorSettings;
+  /** The new password, when the input carried one. */
+  readonly password: Secret | undefined;
+  /** Accepted but discouraged choices, for the response and the log. */
+  readonly warnings: readonly string[];
+}
+
+// Strings that reach a mail server (host, user, password, folders) must not carry
+// CR, LF or NUL: they would end the protocol line and smuggle a second command.
+const LINE_BREAKERS = /[\r\n\0]/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const IMAP_ONLY = ['folder', 'strategy', 'moveTo'] as const;
+
+const FIELD: Record<keyof ConnectorSpecInput, string> = {
+  name: 'name',
+  protocol: 'protocol',
+  host: 'host',
+  port: 'port',
+  username: 'username',
+  password: 'password',
+  security: 'security',
+  connectTimeoutMs: 'connect_timeout_ms',
+  fetchTimeoutMs: 'fetch_timeout_ms',
+  pollIntervalSeconds: 'poll_interval_seconds',
+  batchSize: 'batch_size',
+  retentionDays: 'retention_days',
+  reprocess: 'reprocess',
+  workflowId: 'workflow_id',
+  enabled: 'enabled',
+  folder: 'folder',
+  strategy: 'strategy',
+  moveTo: 'move_to',
+  trustedCaPem: 'trusted_ca_pem',
+};
+
+/** API field name for a spec property, e.g. `spec.poll_interval_seconds`. */
+export function specField(key: keyof ConnectorSpecInput): string {
+  return `spec.${FIELD[key]}`;
+}
+
+/** Validates a new connector, filling defaults. Throws ValidationError listing every problem. */
+export function resolveCreate(input: ConnectorSpecInput): Resolved {
+  return resolve(input, undefined);
+}
+
+/**
+ * Applies a partial update to stored settings. Unset fields keep their value; a
+ * password is only replaced when given. The result is validated as a whole.
+ */
+export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecInput): Resolved {
+  return resolve(patch, current);
+}
+
+function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefined): Resolved {
+  const v = new Violations();
+  const warnings: string[] = [];
+
+  const protocol = v.enumOf('protocol', input.protocol, PROTOCOLS) ?? current?.protocol;
+  if (protocol === undefined && v.clean('protocol')) v.add('protocol', 'required', `is required (one of ${PROTOCOLS.join(', ')})`);
+  if (current && protocol && protocol !== current.protocol) {
+    v.add('protocol', 'immutable', 'cannot change after creation; create a new connector instead');
+  }
+
+  const name = v.text('name', input.name, { max: LIMITS.nameMaxLength, control: true }) ?? current?.name;
+  if (name === undefined && v.clean('name')) v.add('name', 'required', 'is required');
+
+  const host = checkHost(v, input.host) ?? current?.host;
+  if (host === undefined && v.clean('host')) v.add('host', 'required', 'must not be empty');
+
+  const username = v.text('username', input.username, { max: LIMITS.usernameMaxLength, wire: true }) ?? current?.username;
+  if (username === undefined && v.clean('username')) v.add('username', 'required', 'must not be empty');
+
+  const password = checkPassword(v, input.password);
+  if (!current && password === undefined && v.clean('password')) v.add('password', 'required', 'is required when creating a connector');
+
+  const security = v.enumOf('security', input.security, SECURITIES) ?? current?.security ?? DEFAULTS.security;
+
+  let port = v.int('port', input.port, { min: 1, max: 65_535 });
+  // A connector that switches security on update follows to that mode's usual port,
+  // unless it was on a custom port (then we keep what the operator chose).
+  if (port === undefined && current && protocol && current.port !== defaultPort(protocol, current.security)) port = current.port;
+  if (port === undefined && protocol) port = defaultPort(protocol, security);
+
+  const connectTimeoutMs = v.int('connectTimeoutMs', input.connectTimeoutMs, LIMITS.connectTimeoutMs) ?? current?.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+  const fetchTimeoutMs = v.int('fetchTimeoutMs', input.fetchTimeoutMs, LIMITS.fetchTimeoutMs) ?? current?.fetchTimeoutMs ?? DEFAULTS.fetchTimeoutMs;
+  const pollIntervalSeconds =
+    v.int('pollIntervalSeconds', input.pollIntervalSeconds, LIMITS.pollIntervalSeconds) ?? current?.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds;
+  const batchSize = v.int('batchSize', input.batchSize, LIMITS.batchSize) ?? current?.batchSize ?? DEFAULTS.batchSize;
+  const retentionDays = v.int('retentionDays', input.retentionDays, LIMITS.retentionDays) ?? current?.retentionDays ?? DEFAULTS.retentionDays;
+  const reprocess = input.reprocess ?? current?.reprocess ?? DEFAULTS.reprocess;
+  const enabled = input.enabled ?? current?.enabled ?? DEFAULTS.enabled;
+
+  const workflowId = v.text('workflowId', input.workflowId, { max: LIMITS.workflowIdMaxLength, control: true }) ?? current?.workflowId;
+  if (workflowId === undefined && v.clean('workflowId')) v.add('workflowId', 'required', 'must name the workflow to start');
+
+  const imap = protocol === 'POP3' ? checkNoImapFields(v, input) : protocol === 'IMAP' ? resolveImap(v, input, current?.imap ?? null) : null;
+
+  const trustedCaPem = checkTrustedCa(v, input.trustedCaPem, current?.trustedCaPem ?? null);
+  if (trustedCaPem && security === 'NONE' && v.clean('trustedCaPem')) {
+    v.add('trustedCaPem', 'requires-tls', 'only applies with security SSL or TLS');
+  }
+
+  if (v.any()) throw new ValidationError(v.list);
+
+  if (security === 'NONE') {
+    warnings.push('security NONE sends the password and every email in clear text; use SSL or TLS unless the server is on a trusted network');
+  }
+  if (protocol && port !== undefined) {
+    const usual = defaultPort(protocol, security);
+    const implicit = defaultPort(protocol, 'SSL');
+    if (security === 'SSL' && port === defaultPort(protocol, 'TLS')) {
+      warnings.push(`port ${port} usually speaks plain ${protocol} (use security TLS for STARTTLS); SSL expects TLS from the first byte, like port ${usual}`);
+    } else if (security !== 'SSL' && port === implicit) {
+      warnings.push(`port ${port} usually expects implicit TLS (security SSL)`);
+    }
+  }
+
+  const settings: ConnectorSettings = Object.freeze({
+    name: name!,
+    protocol: protocol!,
+    host: host!,
+    port: port!,
+    username: username!,
+    security,
+    connectTimeoutMs,
+    fetchTimeoutMs,
+    pollIntervalSeconds,
+    batchSize,
+    retentionDays,
+    reprocess,
+    workflowId: workflowId!,
+    enabled,
+    imap,
+    trustedCaPem,
+  });
+  return { settings, password, warnings };
+}
+
+function checkHost(v: Violations, host: string | undefined): string | undefined {
+  if (host === undefined) return undefined;
+  const value = host.trim();
+  if (value === '') return void v.add('host', 'required', 'must not be empty');
+  if (LINE_BREAKERS.test(value) || /\s/.test(value)) return void v.add('host', 'no-whitespace', 'must not contain whitespace, CR, LF or NUL');
+  if (value.length > LIMITS.hostMaxLength) return void v.add('host', 'max-length', `must be at most ${LIMITS.hostMaxLength} characters`);
+  const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (isIP(bare) === 0 && !HOSTNAME.test(value)) {
+    return void v.add('host', 'hostname', 'must be a DNS name or an IP address (no scheme, port or path)');
+  }
+  return bare;
+}
+
+function checkPassword(v: Violations, password: Secret | undefined): Secret | undefined {
+  if (password === undefined) return undefined;
+  const value = password.reveal();
+  if (value === '') return void v.add('password', 'required', 'must not be empty');
+  if (LINE_BREAKERS.test(value)) return void v.add('password', 'no-line-break', 'must not contain CR, LF or NUL');
+  if (value.length > LIMITS.passwordMaxLength) return void v.add('password', 'max-length', `must be at most ${LIMITS.passwordMaxLength} characters`);
+  return password;
+}
+
+function checkNoImapFields(v: Violations, input: ConnectorSpecInput): null {
+  for (const key of IMAP_ONLY) {
+    if (input[key] !== undefined && input[key] !== '') v.add(key, 'imap-only', 'applies to IMAP connectors only (POP3 never changes the server mailbox)');
+  }
+  return null;
+}
+
+function resolveImap(v: Violations, input: ConnectorSpecInput, current: ImapSettings | null): ImapSettings {
+  const folder = checkFolder(v, 'folder', input.folder) ?? current?.folder ?? DEFAULTS.folder;
+  const strategy: Strategy = v.enumOf('strategy', input.strategy, STRATEGIES) ?? current?.strategy ?? DEFAULTS.strategy;
+  const givenMoveTo = checkFolder(v, 'moveTo', input.moveTo);
+  let moveTo: string | null = null;
+  if (strategy === 'MOVE') {
+    moveTo = givenMoveTo ?? current?.moveTo ?? null;
+    if (moveTo === null && v.clean('moveTo')) v.add('moveTo', 'required-for-move', 'is required when strategy is MOVE');
+    else if (moveTo !== null && sameFolder(moveTo, folder)) v.add('moveTo', 'differs-from-folder', 'must differ from the watched folder');
+  } else if (givenMoveTo !== undefined) {
+    // A stale target from an earlier MOVE is dropped silently; one given now is a mistake.
+    v.add('moveTo', 'move-only', 'only applies when strategy is MOVE');
+  }
+  return Object.freeze({ folder, strategy, moveTo });
+}
+
+function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | undefined): string | undefined {
+  if (raw === undefined || (key === 'moveTo' && raw === '')) return undefined;
+  const value = raw.trim();
+  if (value === '') return void v.add(key, 'required', 'must not be empty');
+  if (LINE_BREAKERS.test(value) || CONTROL.test(value)) return void v.add(key, 'no-control', 'must not contain control characters (CR, LF, NUL, …)');
+  if (value.length > LIMITS.folderMaxLength) return void v.add(key, 'max-length', `must be at most ${LIMITS.folderMaxLength} characters`);
+  if (value.split('/').some((s) => s.trim() === '')) {
+    return void v.add(key, 'folder-path', 'must be folder names separated by single "/" (no leading, trailing or double "/")');
+  }
+  if (/[*%]/.test(value)) return void v.add(key, 'no-wildcard', 'must not contain the IMAP wildcards * or %');
+  return value;
+}
+
+function checkTrustedCa(v: Violations, raw: string | undefined, current: string | null): string | null {
+  if (raw === undefined) return current;
+  if (raw.trim() === '') return null;
+  if (Buffer.byteLength(raw) > LIMITS.trustedCaMaxBytes) {
+    v.add('trustedCaPem', 'max-size', `must be at most ${LIMITS.trustedCaMaxBytes} bytes`);
+    return null;
+  }
+  const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    v.add('trustedCaPem', 'pem', 'must contain at least one PEM certificate (-----BEGIN CERTIFICATE-----)');
+    return null;
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      v.add('trustedCaPem', 'pem', 'contains a certificate that does not parse');
+      return null;
+    }
+  }
+  return blocks.join('\n') + '\n';
+}
+
+class Violations {
+  readonly list: Violation[] = [];
+
+  add(key: keyof ConnectorSpecInput, rule: string, message: string): void {
+    this.list.push({ field: specField(key), rule, message });
+  }
+
+  clean(key: keyof ConnectorSpecInput): boolean {
+    return !this.list.some((x) => x.field === specField(key));
+  }
+
+  any(): boolean {
+    return this.list.length > 0;
+  }
+
+  text(key: keyof ConnectorSpecInput, raw: string | undefined, opts: { max: number; wire?: boolean; control?: boolean }): string | undefined {
+    if (raw === undefined) return undefined;
+    const value = raw.trim();
+    if (value === '') return void this.add(key, 'required', 'must not be empty');
+    if (opts.wire && LINE_BREAKERS.test(value)) return void this.add(key, 'no-line-break', 'must not contain CR, LF or NUL');
+    if (opts.control && CONTROL.test(value)) return void this.add(key, 'no-control', 'must not contain control characters');
+    if (value.length > opts.max) return void this.add(key, 'max-length', `must be at most ${opts.max} characters`);
+    return value;
+  }
+
+  int(key: keyof ConnectorSpecInput, raw: number | undefined, range: { min: number; max: number }): number | undefined {
+    if (raw === undefined) return undefined;
+    if (!Number.isInteger(raw) || raw < range.min || raw > range.max) {
+      return void this.add(key, 'range', `must be an integer between ${range.min} and ${range.max}`);
+    }
+    return raw;
+  }
+
+  enumOf<T extends string>(key: keyof ConnectorSpecInput, raw: string | undefined, allowed: readonly T[]): T | undefined {
+    if (raw === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(raw)) return void this.add(key, 'enum', `must be one of ${allowed.join(', ')}`);
+    return raw as T;
+  }
+}
+
+export type { Protocol, Security };

@@ -1,0 +1,4 @@
+export * from './secret';
+export * from './keyring';
+export * from './secret-box';
+export * from './key-file';

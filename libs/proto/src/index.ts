@@ -1,0 +1,9 @@
+// The one hand-written entry to the generated contracts. Everything under ./gen
+// is produced by `nx run proto:generate` from proto/ and must not be edited.
+export * from './gen/postbote/v1/connector';
+export * from './gen/postbote/v1/events';
+export * from './gen/postbote/v1/storage';
+export * from './gen/postbote/v1/trigger';
+export * from './gen/postbote/v1/fetcher';
+export { Timestamp } from './gen/google/protobuf/timestamp';
+export { FILE_DESCRIPTOR_SET_BASE64 } from './gen/descriptor-set';
