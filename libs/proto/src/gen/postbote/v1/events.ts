@@ -19,7 +19,11 @@ export interface ConnectorChanged {
   connectorId: string;
   /** Present for KIND_UPSERTED. */
   connector?: Connector | undefined;
-  occurredAt?: Date | undefined;
+  occurredAt?:
+    | Date
+    | undefined;
+  /** KIND_DELETED only: delete the connector's stored emails now instead of after retention. */
+  purgeEmailsNow: boolean;
 }
 
 export enum ConnectorChanged_Kind {
@@ -142,6 +146,7 @@ function createBaseConnectorChanged(): ConnectorChanged {
     connectorId: "",
     connector: undefined,
     occurredAt: undefined,
+    purgeEmailsNow: false,
   };
 }
 
@@ -161,6 +166,9 @@ export const ConnectorChanged: MessageFns<ConnectorChanged> = {
     }
     if (message.occurredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
+    }
+    if (message.purgeEmailsNow !== false) {
+      writer.uint32(48).bool(message.purgeEmailsNow);
     }
     return writer;
   },
@@ -212,6 +220,14 @@ export const ConnectorChanged: MessageFns<ConnectorChanged> = {
           message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
           continue;
         }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.purgeEmailsNow = reader.bool();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -228,6 +244,7 @@ export const ConnectorChanged: MessageFns<ConnectorChanged> = {
       connectorId: isSet(object.connectorId) ? globalThis.String(object.connectorId) : "",
       connector: isSet(object.connector) ? Connector.fromJSON(object.connector) : undefined,
       occurredAt: isSet(object.occurredAt) ? fromJsonTimestamp(object.occurredAt) : undefined,
+      purgeEmailsNow: isSet(object.purgeEmailsNow) ? globalThis.Boolean(object.purgeEmailsNow) : false,
     };
   },
 
@@ -248,6 +265,9 @@ export const ConnectorChanged: MessageFns<ConnectorChanged> = {
     if (message.occurredAt !== undefined) {
       obj.occurredAt = message.occurredAt.toISOString();
     }
+    if (message.purgeEmailsNow !== false) {
+      obj.purgeEmailsNow = message.purgeEmailsNow;
+    }
     return obj;
   },
 
@@ -263,6 +283,7 @@ export const ConnectorChanged: MessageFns<ConnectorChanged> = {
       ? Connector.fromPartial(object.connector)
       : undefined;
     message.occurredAt = object.occurredAt ?? undefined;
+    message.purgeEmailsNow = object.purgeEmailsNow ?? false;
     return message;
   },
 };

@@ -1,0 +1,5 @@
+export * from './bus';
+export * from './in-process-bus';
+export * from './kafka-bus';
+export * from './topics';
+export * from './bus-config';

@@ -1,0 +1,107 @@
+import { Kafka, logLevel, type Consumer, type Producer, type IHeaders } from 'kafkajs';
+import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
+
+export interface KafkaBusOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly defaultPartitions: number;
+  readonly replicationFactor: number;
+}
+
+/**
+ * Kafka implementation of the bus (kafkajs). Producer is idempotent (no duplicates
+ * from its own retries); consumers commit after the handler returns. Transactions
+ * and the outbox relay arrive with the trigger service.
+ */
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  readonly #kafka: Kafka;
+  #producer: Producer | undefined;
+  readonly #consumers = new Set<Consumer>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.#kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.WARN });
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions ?? this.options.defaultPartitions,
+          replicationFactor: this.options.replicationFactor,
+          configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
+    const producer = await this.#ensureProducer();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
+    const consumer = this.#kafka.consumer({ groupId: options.groupId });
+    this.#consumers.add(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? false });
+    await consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ topic, partition, message }) => {
+        await handler({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? '',
+          value: message.value,
+          headers: decodeHeaders(message.headers),
+        });
+      },
+    });
+    return {
+      close: async () => {
+        this.#consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#consumers].map((c) => c.disconnect()));
+    this.#consumers.clear();
+    await this.#producer?.disconnect();
+    this.#producer = undefined;
+  }
+
+  async #ensureProducer(): Promise<Producer> {
+    if (!this.#producer) {
+      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      this.#producer = producer;
+    }
+    return this.#producer;
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}

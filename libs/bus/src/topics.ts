@@ -1,0 +1,7 @@
+/** Topics Postbote uses. Names carry a version; a breaking change gets a new topic. */
+export const TOPICS = Object.freeze({
+  /** ConnectorChanged, keyed by connector id, compacted: the latest record per connector is its config. */
+  connectors: 'postbote.connectors.v1',
+  /** EmailReceived, keyed by connector id: the workflow-start events. */
+  emailReceived: 'postbote.email-received.v1',
+});

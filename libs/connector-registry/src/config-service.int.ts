@@ -1,0 +1,210 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { status as GrpcStatus, credentials, type ServiceError } from '@grpc/grpc-js';
+import { InProcessBus, TOPICS, type DeliveredMessage } from '@postbote/bus';
+import { Secret } from '@postbote/crypto';
+import { ValidationError, AlreadyExistsError, PermissionDeniedError, NotFoundError, ConcurrencyError } from '@postbote/errors';
+import { call } from '@postbote/grpc-runtime';
+import { CapturedLog, createLogger } from '@postbote/logging';
+import {
+  ConnectorChanged,
+  ConnectorChanged_Kind,
+  ConnectorServiceClient,
+  CredentialServiceClient,
+  Protocol,
+  Security,
+  Strategy,
+  type ConnectorSpec,
+} from '@postbote/proto';
+import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
+import { startConfigService, type RunningConfigService } from './config-service';
+import { INTERNAL_TOKEN_HEADER } from './grpc-handlers';
+
+const PASSWORD = 'Pa55-w0rd-§-must-never-leak';
+const NEW_PASSWORD = 'second-Secret-7788-never-leak';
+const TOKEN = 'internal-token-0123456789';
+
+const imapSpec = (name: string, extra: Partial<ConnectorSpec> = {}): ConnectorSpec => ({
+  name,
+  protocol: Protocol.IMAP,
+  host: '127.0.0.1',
+  username: 'alice@example.test',
+  password: PASSWORD,
+  workflowId: 'wf-1',
+  ...extra,
+});
+
+for (const [label, makeDb] of TEST_DATABASES) {
+  describe(`config service over gRPC on ${label}`, () => {
+    let db: TestDatabase;
+    let svc: RunningConfigService;
+    let client: InstanceType<typeof ConnectorServiceClient>;
+    let creds: InstanceType<typeof CredentialServiceClient>;
+    const log = new CapturedLog();
+    const bus = new InProcessBus();
+    const events: DeliveredMessage[] = [];
+    const responses: unknown[] = [];
+    const dataDir = tempDir('pb-config-');
+
+    const rpc = async <Req, Res>(method: Parameters<typeof call<Req, Res>>[0], req: Req): Promise<Res> => {
+      try {
+        const res = await call(method, client, req);
+        responses.push(res);
+        return res;
+      } catch (err) {
+        responses.push({ error: (err as Error).message });
+        throw err;
+      }
+    };
+
+    before(async () => {
+      db = await makeDb();
+      svc = await startConfigService(
+        { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: `${dataDir}/master.key` }, internalToken: new Secret(TOKEN) },
+        { bus, logger: createLogger({ service: 'config-service', level: 'debug', destination: log }) },
+      );
+      await bus.subscribe({ topic: TOPICS.connectors, groupId: 'test', fromBeginning: true }, async (m) => void events.push(m));
+      client = new ConnectorServiceClient(svc.address, credentials.createInsecure());
+      creds = new CredentialServiceClient(svc.address, credentials.createInsecure());
+    });
+
+    after(async () => {
+      client.close();
+      creds.close();
+      await svc.stop();
+      await bus.close();
+      await db.drop();
+    });
+
+    it('creates a connector with defaults, publishes it, and never returns the password', async () => {
+      const res = await rpc(client.createConnector, { spec: imapSpec('Support') });
+      const c = res.connector!;
+      assert.equal(c.port, 993);
+      assert.equal(c.security, Security.SSL);
+      assert.equal(c.folder, 'INBOX');
+      assert.equal(c.strategy, Strategy.MARK_READ);
+      assert.equal(c.hasPassword, true);
+      assert.equal(c.revision, 1);
+      assert.deepEqual(res.warnings, []);
+      await eventually(() => events.some((e) => e.key === c.id), 5000, 'connector event');
+      const ev = ConnectorChanged.decode(events.find((e) => e.key === c.id)!.value!);
+      assert.equal(ev.kind, ConnectorChanged_Kind.UPSERTED);
+      assert.equal(ev.connector?.name, 'Support');
+      assert.doesNotMatch(Buffer.from(events.find((e) => e.key === c.id)!.value!).toString('latin1'), /Pa55/);
+    });
+
+    it('rejects a bad spec with INVALID_ARGUMENT naming each field', async () => {
+      await assert.rejects(rpc(client.createConnector, { spec: imapSpec('bad', { host: '', port: 70000, batchSize: 0 }) }), (err: unknown) => {
+        assert.ok(err instanceof ValidationError);
+        assert.deepEqual(err.violations.map((v) => v.field).sort(), ['spec.batch_size', 'spec.host', 'spec.port']);
+        return true;
+      });
+    });
+
+    it('maps validation to the gRPC status INVALID_ARGUMENT on the wire', async () => {
+      const err = await new Promise<ServiceError>((resolve) =>
+        client.createConnector({ spec: imapSpec('wire', { pollIntervalSeconds: 1 }) }, (e) => resolve(e!)),
+      );
+      assert.equal(err.code, GrpcStatus.INVALID_ARGUMENT);
+      assert.match(err.details, /spec\.poll_interval_seconds: must be an integer between 10 and 86400/);
+    });
+
+    it('keeps names unique, ignoring case', async () => {
+      await assert.rejects(rpc(client.createConnector, { spec: imapSpec('SUPPORT') }), AlreadyExistsError);
+    });
+
+    it('accepts security NONE with a warning in the response and the log', async () => {
+      const res = await rpc(client.createConnector, { spec: imapSpec('plain', { security: Security.NONE }) });
+      assert.equal(res.connector!.port, 143);
+      assert.match(res.warnings.join(), /clear text/);
+      assert.ok(log.entries().some((e) => e['level'] === 'warn' && (JSON.stringify(e['warnings']) ?? '').includes('clear text')));
+    });
+
+    it('gets by id or name, and 404s an unknown ref', async () => {
+      const byName = await rpc(client.getConnector, { ref: 'support' });
+      const byId = await rpc(client.getConnector, { ref: byName.id });
+      assert.equal(byId.name, 'Support');
+      await assert.rejects(rpc(client.getConnector, { ref: 'nope' }), NotFoundError);
+    });
+
+    it('lists with paging', async () => {
+      for (const n of ['p-a', 'p-b', 'p-c']) await rpc(client.createConnector, { spec: imapSpec(n, { protocol: Protocol.POP3 }) });
+      const names: string[] = [];
+      let token = '';
+      let pages = 0;
+      do {
+        const page = await rpc(client.listConnectors, { pageSize: 2, pageToken: token });
+        names.push(...page.connectors.map((c) => c.name));
+        token = page.nextPageToken;
+        pages++;
+      } while (token);
+      assert.deepEqual(names, ['p-a', 'p-b', 'p-c', 'plain', 'Support']);
+      assert.equal(pages, 3);
+      await assert.rejects(rpc(client.listConnectors, { pageSize: 2, pageToken: '!!' }), ValidationError);
+    });
+
+    it('updates without a password and keeps the old one; a given password replaces it', async () => {
+      const before = await rpc(client.getConnector, { ref: 'Support' });
+      const upd = await rpc(client.updateConnector, { ref: 'Support', spec: { pollIntervalSeconds: 120, strategy: Strategy.MOVE, moveTo: 'INBOX/Done' } });
+      assert.equal(upd.connector!.revision, before.revision + 1);
+      assert.equal(upd.connector!.pollIntervalSeconds, 120);
+      assert.equal(upd.connector!.moveTo, 'INBOX/Done');
+      const c1 = await call(creds.getCredentials, creds, { connectorId: before.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      assert.equal(c1.password, PASSWORD);
+      await rpc(client.updateConnector, { ref: 'Support', spec: { password: NEW_PASSWORD } });
+      const c2 = await call(creds.getCredentials, creds, { connectorId: before.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      assert.equal(c2.password, NEW_PASSWORD);
+    });
+
+    it('refuses a stale expected revision', async () => {
+      const c = await rpc(client.getConnector, { ref: 'Support' });
+      await assert.rejects(rpc(client.updateConnector, { ref: 'Support', spec: { batchSize: 5 }, expectedRevision: c.revision - 1 }), ConcurrencyError);
+    });
+
+    it('guards credentials with the internal token', async () => {
+      const c = await rpc(client.getConnector, { ref: 'Support' });
+      await assert.rejects(call(creds.getCredentials, creds, { connectorId: c.id }), PermissionDeniedError);
+      await assert.rejects(call(creds.getCredentials, creds, { connectorId: c.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: 'wrong-token-0123456789' } }), PermissionDeniedError);
+    });
+
+    it('enables, disables and deletes with an event', async () => {
+      const off = await rpc(client.setConnectorEnabled, { ref: 'plain', enabled: false });
+      assert.equal(off.enabled, false);
+      const del = await rpc(client.deleteConnector, { ref: 'plain', purgeEmailsNow: true });
+      await eventually(
+        () => events.some((e) => e.key === del.id && ConnectorChanged.decode(e.value!).kind === ConnectorChanged_Kind.DELETED),
+        5000,
+        'delete event',
+      );
+      const ev = ConnectorChanged.decode(events.filter((e) => e.key === del.id).at(-1)!.value!);
+      assert.equal(ev.purgeEmailsNow, true);
+      await assert.rejects(rpc(client.getConnector, { ref: 'plain' }), NotFoundError);
+    });
+
+    it('rotates keys: re-encrypts every secret under a new key, passwords still readable', async () => {
+      const res = await rpc(client.rotateKeys, {});
+      assert.ok(res.reencrypted >= 4);
+      assert.equal(readFileSync(`${dataDir}/master.key`, 'utf8').trim().split('\n').length, 2);
+      const again = await rpc(client.rotateKeys, {});
+      assert.notEqual(again.activeKeyId, res.activeKeyId);
+      const c = await rpc(client.getConnector, { ref: 'Support' });
+      const got = await call(creds.getCredentials, creds, { connectorId: c.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      assert.equal(got.password, NEW_PASSWORD);
+    });
+
+    it('stores passwords only as ciphertext', async () => {
+      if (db.config.kind === 'sqlite') {
+        const file = readFileSync(db.config.file).toString('latin1') + readFileSync(`${db.config.file}-wal`).toString('latin1');
+        assert.doesNotMatch(file, /Pa55-w0rd|second-Secret/);
+        assert.match(file, /v1\./);
+      }
+    });
+
+    it('never lets a password reach a response, an event or a log line', () => {
+      const everything = JSON.stringify(responses) + log.text + events.map((e) => Buffer.from(e.value ?? []).toString('latin1')).join('');
+      assert.doesNotMatch(everything, /Pa55-w0rd|second-Secret/);
+      assert.ok(log.lines.length > 5, 'the log captured something');
+    });
+  });
+}

@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { TOPICS, type Bus } from '@postbote/bus';
+import { Keyring, Secret } from '@postbote/crypto';
+import { databaseConfigFrom, describeDatabase, openDatabase, type DatabaseConfig } from '@postbote/db';
+import type { EnvReader } from '@postbote/env';
+import { ConfigError } from '@postbote/errors';
+import { startGrpcServer } from '@postbote/grpc-runtime';
+import type { Logger } from '@postbote/logging';
+import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
+import { ConnectorEntity } from './connector-entity';
+import { ConnectorEventPublisher } from './connector-events';
+import { ConnectorRegistry } from './connector-registry';
+import { connectorService, credentialService } from './grpc-handlers';
+import { fileKeySource, staticKeySource, type KeySource } from './key-source';
+import { CONFIG_MIGRATIONS } from './migrations';
+
+export const DEFAULT_CONFIG_SERVICE_ADDR = '127.0.0.1:50051';
+
+export type MasterKeyConfig = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'static'; readonly keyring: Keyring };
+
+export interface ConfigServiceConfig {
+  readonly address: string;
+  readonly database: DatabaseConfig;
+  readonly masterKeys: MasterKeyConfig;
+  readonly internalToken: Secret | undefined;
+}
+
+/** Reads the config service's settings once, at boot; errors name the variable. */
+export function loadConfigServiceConfig(env: EnvReader): ConfigServiceConfig {
+  const dataDir = env.string('POSTBOTE_DATA_DIR', 'data');
+  let database: DatabaseConfig;
+  try {
+    database = databaseConfigFrom(env.secret('DATABASE_URL'), dataDir);
+  } catch (err) {
+    throw new ConfigError('DATABASE_URL', (err as Error).message);
+  }
+  const keySpec = env.secret('POSTBOTE_MASTER_KEYS');
+  let masterKeys: MasterKeyConfig;
+  if (keySpec === undefined) {
+    masterKeys = { kind: 'file', path: env.string('POSTBOTE_MASTER_KEY_FILE', join(dataDir, 'master.key')) };
+  } else {
+    try {
+      masterKeys = { kind: 'static', keyring: Keyring.parse(keySpec, env.string('POSTBOTE_MASTER_KEY_ID')) };
+    } catch (err) {
+      throw new ConfigError('POSTBOTE_MASTER_KEYS', (err as Error).message);
+    }
+  }
+  const token = env.secret('POSTBOTE_INTERNAL_TOKEN');
+  if (token !== undefined && token.length < 16) throw new ConfigError('POSTBOTE_INTERNAL_TOKEN', 'must be at least 16 characters');
+  return Object.freeze({
+    address: env.address('CONFIG_SERVICE_ADDR', DEFAULT_CONFIG_SERVICE_ADDR),
+    database,
+    masterKeys,
+    internalToken: token === undefined ? undefined : new Secret(token),
+  });
+}
+
+export interface RunningConfigService {
+  readonly address: string;
+  readonly registry: ConnectorRegistry;
+  stop(): Promise<void>;
+}
+
+export async function startConfigService(
+  config: ConfigServiceConfig,
+  deps: { readonly bus: Bus; readonly logger: Logger; readonly now?: () => Date },
+): Promise<RunningConfigService> {
+  const logger = deps.logger;
+  const now = deps.now ?? (() => new Date());
+  let keys: KeySource;
+  if (config.masterKeys.kind === 'file') {
+    const { source, created } = fileKeySource(config.masterKeys.path);
+    if (created) logger.warn({ path: config.masterKeys.path }, 'generated a new master key file (mode 0600); back it up: without it stored passwords are lost');
+    keys = source;
+  } else {
+    keys = staticKeySource(config.masterKeys.keyring);
+  }
+  logger.info({ database: describeDatabase(config.database), activeKeyId: keys.keyring().activeKeyId }, 'config service starting');
+
+  const dataSource = await openDatabase({
+    config: config.database,
+    entities: [ConnectorEntity],
+    migrations: CONFIG_MIGRATIONS,
+    migrationsTableName: 'config_migrations',
+  });
+  await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
+  const events = new ConnectorEventPublisher(deps.bus, logger, now);
+  const registry = new ConnectorRegistry({ dataSource, keys, events, logger, now });
+
+  // The compacted topic converges on the database: republish every connector on boot.
+  let republished = 0;
+  for await (const c of registry.all()) {
+    await events.upserted(c);
+    republished++;
+  }
+  logger.info({ republished }, 'connector topic synchronised');
+
+  const server = await startGrpcServer({
+    address: config.address,
+    services: [connectorService(registry, logger), credentialService(registry, logger, config.internalToken)],
+    logger,
+    descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+  });
+  return {
+    address: server.address,
+    registry,
+    stop: async () => {
+      await server.stop();
+      await events.stop();
+      await dataSource.destroy();
+    },
+  };
+}

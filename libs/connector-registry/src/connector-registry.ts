@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { QueryFailedError, type DataSource, type Repository } from 'typeorm';
+import { resolveCreate, resolveUpdate, type ConnectorSpecInput } from '@postbote/connector-model';
+import { SecretBox, type Secret } from '@postbote/crypto';
+import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
+import type { Logger } from '@postbote/logging';
+import { ConnectorEntity, type ConnectorRow } from './connector-entity';
+import type { ConnectorEventPublisher } from './connector-events';
+import { applySettings, recordFromRow, type ConnectorRecord } from './connector-record';
+import type { KeySource } from './key-source';
+
+export interface RegistryDeps {
+  readonly dataSource: DataSource;
+  readonly keys: KeySource;
+  readonly events: ConnectorEventPublisher;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+export interface Saved {
+  readonly connector: ConnectorRecord;
+  readonly warnings: readonly string[];
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextPageToken: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROTATION_BATCH = 100;
+
+/** The config service's behaviour: connector CRUD, sealed credentials, change events. */
+export class ConnectorRegistry {
+  readonly #repo: Repository<ConnectorRow>;
+  readonly #box: SecretBox;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.#repo = deps.dataSource.getRepository(ConnectorEntity);
+    this.#box = new SecretBox(() => deps.keys.keyring());
+  }
+
+  async create(input: ConnectorSpecInput): Promise<Saved> {
+    const { settings, password, warnings } = resolveCreate(input);
+    await this.#ensureNameFree(settings.name, undefined);
+    const id = randomUUID();
+    const now = this.deps.now();
+    const row = { id, revision: 1, createdAt: now, updatedAt: now } as ConnectorRow;
+    applySettings(row, settings);
+    this.#seal(row, password!);
+    await this.#repo.insert(row).catch((err: unknown) => this.#translateUnique(err, row.name));
+    const connector = recordFromRow(row);
+    this.#logSaved('connector created', connector, warnings);
+    await this.deps.events.upserted(connector);
+    return { connector, warnings };
+  }
+
+  async get(ref: string): Promise<ConnectorRecord> {
+    return recordFromRow(await this.#find(ref));
+  }
+
+  /** Pages in name order; the token is the last name_key seen. */
+  async list(pageSize: number, pageToken: string): Promise<Page<ConnectorRecord>> {
+    const size = Math.min(Math.max(pageSize || 100, 1), 1000);
+    const after = pageToken ? decodeToken(pageToken) : undefined;
+    const qb = this.#repo.createQueryBuilder('c').orderBy('c.name_key', 'ASC').take(size + 1);
+    if (after !== undefined) qb.where('c.name_key > :after', { after });
+    const rows = await qb.getMany();
+    const more = rows.length > size;
+    const items = rows.slice(0, size).map(recordFromRow);
+    return { items, nextPageToken: more ? encodeToken(rows[size - 1]!.nameKey) : '' };
+  }
+
+  async update(ref: string, patch: ConnectorSpecInput, expectedRevision?: number): Promise<Saved> {
+    const row = await this.#find(ref);
+    if (expectedRevision !== undefined && row.revision !== expectedRevision) {
+      throw new ConcurrencyError(`connector ${row.id} is at revision ${row.revision}, not ${expectedRevision}; re-read and retry`);
+    }
+    const { settings, password, warnings } = resolveUpdate(recordFromRow(row), patch);
+    if (settings.name.toLowerCase() !== row.nameKey) await this.#ensureNameFree(settings.name, row.id);
+    const previousRevision = row.revision;
+    applySettings(row, settings);
+    if (password) this.#seal(row, password);
+    row.revision = previousRevision + 1;
+    row.updatedAt = this.deps.now();
+    // Compare-and-set on the revision: two concurrent updates cannot both win.
+    const result = await this.#repo
+      .createQueryBuilder()
+      .update(ConnectorEntity)
+      .set(withoutId(row))
+      .where('id = :id AND revision = :rev', { id: row.id, rev: previousRevision })
+      .execute()
+      .catch((err: unknown) => this.#translateUnique(err, settings.name));
+    if (!result.affected) throw new ConcurrencyError(`connector ${row.id} changed concurrently; re-read and retry`);
+    const connector = recordFromRow(row);
+    this.#logSaved('connector updated', connector, warnings, password !== undefined);
+    await this.deps.events.upserted(connector);
+    return { connector, warnings };
+  }
+
+  async setEnabled(ref: string, enabled: boolean): Promise<ConnectorRecord> {
+    return (await this.update(ref, { enabled })).connector;
+  }
+
+  async delete(ref: string, purgeEmailsNow: boolean): Promise<string> {
+    const row = await this.#find(ref);
+    await this.#repo.delete({ id: row.id });
+    this.deps.logger.info({ connectorId: row.id, name: row.name, purgeEmailsNow }, 'connector deleted');
+    await this.deps.events.deleted(row.id, purgeEmailsNow);
+    return row.id;
+  }
+
+  /** The plaintext credentials, for a fetcher's actor only (internal RPC). */
+  async credentials(id: string): Promise<{ username: string; password: Secret; revision: number }> {
+    const row = await this.#find(id);
+    const password = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
+    return { username: row.username, password, revision: row.revision };
+  }
+
+  /**
+   * Re-seals every secret not under the active key. With a generating key source
+   * (embedded key file) a new key is minted first. Idempotent: a crash midway leaves
+   * rows under either key, both still configured, and a rerun finishes the job.
+   */
+  async rotateKeys(): Promise<{ activeKeyId: string; reencrypted: number }> {
+    if (this.deps.keys.canGenerate) this.deps.keys.generate();
+    const active = this.deps.keys.keyring().activeKeyId;
+    let reencrypted = 0;
+    for (;;) {
+      const rows = await this.#repo.createQueryBuilder('c').where('c.password_key_id <> :active', { active }).take(ROTATION_BATCH).getMany();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const plain = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
+        const sealed = this.#box.seal(plain, row.id);
+        await this.#repo.update(
+          { id: row.id, passwordKeyId: row.passwordKeyId },
+          { passwordCiphertext: sealed.ciphertext, passwordKeyId: sealed.keyId },
+        );
+        reencrypted++;
+      }
+    }
+    this.deps.logger.info({ activeKeyId: active, reencrypted }, 'master key rotation finished');
+    return { activeKeyId: active, reencrypted };
+  }
+
+  /** Every connector, for the boot-time republish to the compacted topic. */
+  async *all(): AsyncGenerator<ConnectorRecord> {
+    let token = '';
+    do {
+      const page = await this.list(500, token);
+      yield* page.items;
+      token = page.nextPageToken;
+    } while (token);
+  }
+
+  async #find(ref: string): Promise<ConnectorRow> {
+    const value = ref.trim();
+    if (value === '') throw ValidationError.single('ref', 'required', 'must be a connector id or name');
+    const row = UUID.test(value)
+      ? await this.#repo.findOneBy({ id: value.toLowerCase() })
+      : await this.#repo.findOneBy({ nameKey: value.toLowerCase() });
+    if (!row) throw new NotFoundError(`no connector "${value}"`);
+    return row;
+  }
+
+  async #ensureNameFree(name: string, selfId: string | undefined): Promise<void> {
+    const other = await this.#repo.findOneBy({ nameKey: name.toLowerCase() });
+    if (other && other.id !== selfId) throw nameTaken(name);
+  }
+
+  #seal(row: ConnectorRow, password: Secret): void {
+    const sealed = this.#box.seal(password, row.id);
+    row.passwordCiphertext = sealed.ciphertext;
+    row.passwordKeyId = sealed.keyId;
+  }
+
+  // The pre-check above gives the common case a clean error; this catches the race
+  // where two creates with the same name pass it at once.
+  #translateUnique(err: unknown, name: string): never {
+    if (err instanceof QueryFailedError && /UNIQUE|Duplicate entry/i.test(err.message)) throw nameTaken(name);
+    throw err;
+  }
+
+  #logSaved(msg: string, c: ConnectorRecord, warnings: readonly string[], passwordChanged = false): void {
+    const fields = { connectorId: c.id, name: c.name, protocol: c.protocol, security: c.security, revision: c.revision, passwordChanged };
+    if (warnings.length) this.deps.logger.warn({ ...fields, warnings }, msg);
+    else this.deps.logger.info(fields, msg);
+  }
+}
+
+function nameTaken(name: string): AlreadyExistsError {
+  return new AlreadyExistsError(`spec.name: a connector named "${name}" already exists (names are unique, ignoring case)`, 'spec.name');
+}
+
+function withoutId(row: ConnectorRow): Omit<ConnectorRow, 'id'> {
+  const { id: _id, ...rest } = row;
+  return rest;
+}
+
+function encodeToken(nameKey: string): string {
+  return Buffer.from(nameKey, 'utf8').toString('base64url');
+}
+
+function decodeToken(token: string): string {
+  const decoded = Buffer.from(token, 'base64url').toString('utf8');
+  if (encodeToken(decoded) !== token) throw ValidationError.single('page_token', 'invalid', 'is not a token from a previous page');
+  return decoded;
+}
+

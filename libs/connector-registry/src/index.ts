@@ -1,0 +1,9 @@
+export * from './config-service';
+export * from './connector-registry';
+export * from './connector-record';
+export * from './connector-entity';
+export * from './connector-events';
+export * from './grpc-handlers';
+export * from './key-source';
+export * from './proto-mapping';
+export { CONFIG_MIGRATIONS } from './migrations';

@@ -1,0 +1,4 @@
+import { CreateConnectors1764259200000 } from './1764259200000-create-connectors';
+
+/** The config service's migrations, oldest first. Never edit one that has shipped; add a new one. */
+export const CONFIG_MIGRATIONS = [CreateConnectors1764259200000];

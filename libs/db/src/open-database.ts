@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { UnavailableError } from '@postbote/errors';
+import type { DatabaseConfig } from './database-config';
+
+export interface OpenDatabaseOptions {
+  readonly config: DatabaseConfig;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly entities: EntitySchema<any>[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly migrations: MixedList<Function>;
+  /** Each service owns its tables and keeps its own migration history. */
+  readonly migrationsTableName: string;
+}
+
+/**
+ * Opens a TypeORM DataSource and brings the schema up to date with the service's
+ * migrations (never `synchronize`). On MariaDB a named lock serialises migrations,
+ * so several instances of a service can boot at once.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSource> {
+  const { config } = options;
+  const common = {
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: options.migrationsTableName,
+    synchronize: false,
+    logging: false,
+  } as const;
+  let ds: DataSource;
+  if (config.kind === 'sqlite') {
+    mkdirSync(dirname(config.file), { recursive: true });
+    ds = new DataSource({
+      ...common,
+      type: 'better-sqlite3',
+      database: config.file,
+      // WAL lets readers proceed during a write; several services share the file in the all-in-one.
+      enableWAL: true,
+      timeout: 10_000,
+      prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('foreign_keys = ON');
+        db.pragma('synchronous = NORMAL');
+      },
+    });
+  } else {
+    ds = new DataSource({
+      ...common,
+      type: 'mysql',
+      connectorPackage: 'mysql2',
+      url: config.url,
+      charset: 'utf8mb4_bin',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      poolSize: 10,
+      extra: { connectTimeout: 10_000 },
+    });
+  }
+  try {
+    await ds.initialize();
+  } catch (err) {
+    throw new UnavailableError(`database unreachable: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    await migrate(ds, config, options.migrationsTableName);
+  } catch (err) {
+    await ds.destroy().catch(() => undefined);
+    throw err;
+  }
+  return ds;
+}
+
+async function migrate(ds: DataSource, config: DatabaseConfig, table: string): Promise<void> {
+  if (config.kind === 'sqlite') {
+    await ds.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.connect();
+    const [row] = (await runner.query('SELECT GET_LOCK(?, 60) AS got', [`postbote:${table}`])) as Array<{ got: number }>;
+    if (row?.got !== 1) throw new UnavailableError(`timed out waiting for the migration lock of ${table}`);
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT RELEASE_LOCK(?)', [`postbote:${table}`]);
+    }
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './status';
+export * from './server';
+export * from './handlers';
+export * from './client';
+export * from './lifecycle';

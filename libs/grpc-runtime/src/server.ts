@@ -1,0 +1,66 @@
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '@postbote/logging';
+
+export interface ServiceRegistration {
+  /** Fully qualified name, e.g. "postbote.v1.ConnectorService" (health checks key on it). */
+  readonly name: string;
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+export interface GrpcServerOptions {
+  /** host:port; port 0 picks a free one (tests). */
+  readonly address: string;
+  readonly services: readonly ServiceRegistration[];
+  readonly logger: Logger;
+  /** FileDescriptorSet (base64) describing the services, for server reflection. */
+  readonly descriptorSetBase64: string;
+}
+
+export interface RunningGrpcServer {
+  /** The bound host:port. */
+  readonly address: string;
+  readonly health: HealthImplementation;
+  /** Marks every service NOT_SERVING, lets calls finish for `graceMs`, then cuts the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts a gRPC server with the standard health service and server reflection. */
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  for (const s of options.services) server.addService(s.definition, s.implementation);
+
+  const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
+  const health = new HealthImplementation(statuses);
+  health.addToServer(server);
+  const pkg = loadFileDescriptorSetFromBuffer(Buffer.from(options.descriptorSetBase64, 'base64'));
+  new ReflectionService(pkg).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = options.address.slice(0, options.address.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  options.logger.info({ address, services: options.services.map((s) => s.name) }, 'gRPC server listening');
+
+  return {
+    address,
+    health,
+    stop: async (graceMs = 5_000) => {
+      for (const name of Object.keys(statuses)) health.setStatus(name, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
