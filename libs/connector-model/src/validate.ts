@@ -27,6 +27,7 @@ export interface Resolved {
 // Strings that reach a mail server (host, user, password, folders) must not carry
 // CR, LF or NUL: they would end the protocol line and smuggle a second command.
 const LINE_BREAKERS = /[\r\n\0]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IMAP_ONLY = ['folder', 'strategy', 'moveTo'] as const;
@@ -136,11 +137,11 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   }
 
   const settings: ConnectorSettings = Object.freeze({
-    name: name!,
-    protocol: protocol!,
-    host: host!,
-    port: port!,
-    username: username!,
+    name: resolved(name, 'name'),
+    protocol: resolved(protocol, 'protocol'),
+    host: resolved(host, 'host'),
+    port: resolved(port, 'port'),
+    username: resolved(username, 'username'),
     security,
     connectTimeoutMs,
     fetchTimeoutMs,
@@ -148,12 +149,19 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     batchSize,
     retentionDays,
     reprocess,
-    workflowId: workflowId!,
+    workflowId: resolved(workflowId, 'workflowId'),
     enabled,
     imap,
     trustedCaPem,
   });
   return { settings, password, warnings };
+}
+
+// Every required value was either resolved or reported above; reaching here without
+// one is a bug in this file, not bad input.
+function resolved<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new Error(`connector validation left ${field} unresolved`);
+  return value;
 }
 
 function checkHost(v: Violations, host: string | undefined): string | undefined {

@@ -42,12 +42,13 @@ export class ConnectorRegistry {
 
   async create(input: ConnectorSpecInput): Promise<Saved> {
     const { settings, password, warnings } = resolveCreate(input);
+    if (!password) throw ValidationError.single('spec.password', 'required', 'is required when creating a connector');
     await this.#ensureNameFree(settings.name, undefined);
     const id = randomUUID();
     const now = this.deps.now();
     const row = { id, revision: 1, createdAt: now, updatedAt: now } as ConnectorRow;
     applySettings(row, settings);
-    this.#seal(row, password!);
+    this.#seal(row, password);
     await this.#repo.insert(row).catch((err: unknown) => this.#translateUnique(err, row.name));
     const connector = recordFromRow(row);
     this.#logSaved('connector created', connector, warnings);
@@ -66,9 +67,9 @@ export class ConnectorRegistry {
     const qb = this.#repo.createQueryBuilder('c').orderBy('c.name_key', 'ASC').take(size + 1);
     if (after !== undefined) qb.where('c.name_key > :after', { after });
     const rows = await qb.getMany();
-    const more = rows.length > size;
-    const items = rows.slice(0, size).map(recordFromRow);
-    return { items, nextPageToken: more ? encodeToken(rows[size - 1]!.nameKey) : '' };
+    const page = rows.slice(0, size);
+    const last = page.at(-1);
+    return { items: page.map(recordFromRow), nextPageToken: rows.length > size && last ? encodeToken(last.nameKey) : '' };
   }
 
   async update(ref: string, patch: ConnectorSpecInput, expectedRevision?: number): Promise<Saved> {

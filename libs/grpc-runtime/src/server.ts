@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from '@postbote/logging';
 
 export interface ServiceRegistration {
@@ -36,7 +36,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
-  const pkg = loadFileDescriptorSetFromBuffer(Buffer.from(options.descriptorSetBase64, 'base64'));
+  // Reflection announces what the descriptors describe: ours plus the health service,
+  // so tools like grpcurl see every service this server really answers.
+  const pkg = { ...loadFileDescriptorSetFromBuffer(Buffer.from(options.descriptorSetBase64, 'base64')), ...loadSync(healthProtoPath) };
   new ReflectionService(pkg).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>

@@ -1,2 +1,4 @@
 export * from './databases';
 export * from './temp';
+export * from './grpc-probe';
+export * from './ports';

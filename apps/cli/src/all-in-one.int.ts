@@ -1,0 +1,214 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createConnection } from 'mysql2/promise';
+import { eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
+
+// End to end through the built artefacts: `postbote start` (all four services, one
+// process) and a separately started config service on MariaDB, driven by the CLI.
+
+const root = join(__dirname, '..', '..', '..');
+const CLI = join(root, 'dist/apps/cli/main.js');
+const PASSWORD = 'cli-Secret-4711-never-in-output';
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(file: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
+function cli(env: NodeJS.ProcessEnv, args: string[], stdin?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], ...env }, input: stdin ?? '', encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+before(() => {
+  execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'ignore' });
+});
+
+describe('postbote start (all-in-one, embedded default)', () => {
+  const dataDir = tempDir('pb-aio-');
+  let env: NodeJS.ProcessEnv;
+  let proc: Proc;
+  const outputs: string[] = [];
+
+  before(async () => {
+    env = {
+      POSTBOTE_DATA_DIR: dataDir,
+      CONFIG_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      STORAGE_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      TRIGGER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      FETCHER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      LOG_LEVEL: 'debug',
+    };
+    proc = launch(CLI, ['start'], env);
+    await eventually(() => proc.out().includes('postbote is running'), 20_000, 'all-in-one start');
+  });
+
+  after(async () => {
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+  });
+
+  it('serves health and reflection on every service', async () => {
+    const expected: Record<string, string> = {
+      CONFIG_SERVICE_ADDR: 'postbote.v1.ConnectorService',
+      STORAGE_SERVICE_ADDR: 'postbote.v1.StorageService',
+      TRIGGER_SERVICE_ADDR: 'postbote.v1.TriggerService',
+      FETCHER_SERVICE_ADDR: 'postbote.v1.FetcherService',
+    };
+    for (const [variable, service] of Object.entries(expected)) {
+      const addr = env[variable]!;
+      assert.equal(await healthStatus(addr), 'SERVING');
+      assert.equal(await healthStatus(addr, service), 'SERVING');
+      const names = await reflectedServices(addr);
+      assert.ok(names.includes(service), `${variable} reflects ${names.join(',')}`);
+      assert.ok(names.includes('grpc.health.v1.Health'));
+    }
+  });
+
+  it('creates a connector from the CLI with the password from stdin only', () => {
+    const r = cli(env, ['connector', 'create', '--name', 'Support', '--protocol', 'imap', '--host', 'imap.example.test', '--username', 'alice', '--workflow', 'wf-1', '--password-stdin'], PASSWORD + '\n');
+    outputs.push(r.out, r.err);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /server\s+imap\.example\.test:993/);
+    assert.match(r.out, /password\s+\(set, write-only\)/);
+  });
+
+  it('shows the connector in list/get, human and --json', () => {
+    const list = cli(env, ['connector', 'list']);
+    const json = cli(env, ['--json', 'connector', 'get', 'support']);
+    outputs.push(list.out, json.out);
+    assert.match(list.out, /Support\s+IMAP\s+imap\.example\.test:993\s+SSL\s+true\s+wf-1/);
+    const parsed = JSON.parse(json.out) as { connector: { name: string; hasPassword: boolean; password?: string } };
+    assert.equal(parsed.connector.name, 'Support');
+    assert.equal(parsed.connector.hasPassword, true);
+    assert.equal(parsed.connector.password, undefined);
+  });
+
+  it('refuses a password on the command line and bad flags with a clear message', () => {
+    const noStdin = cli(env, ['connector', 'create', '--name', 'x', '--protocol', 'pop3', '--host', 'h', '--username', 'u', '--workflow', 'w']);
+    assert.equal(noStdin.code, 2);
+    assert.match(noStdin.err, /--password-stdin is required/);
+    const bad = cli(env, ['connector', 'create', '--name', 'x', '--protocol', 'pop3', '--host', 'h', '--username', 'u', '--workflow', 'w', '--interval', '5', '--folder', 'INBOX', '--password-stdin'], 'pw');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /INVALID_ARGUMENT: .*spec\.poll_interval_seconds: must be an integer between 10 and 86400/);
+    assert.match(bad.err, /spec\.folder: applies to IMAP connectors only/);
+    const notNumber = cli(env, ['connector', 'update', 'Support', '--batch', 'ten']);
+    assert.match(notNumber.err, /--batch must be a whole number/);
+  });
+
+  it('warns about security NONE on stderr and updates keep the password', () => {
+    const r = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30']);
+    outputs.push(r.out, r.err);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /warning: security NONE/);
+    assert.match(r.out, /server\s+imap\.example\.test:143/);
+    assert.match(r.out, /password\s+\(set, write-only\)/);
+  });
+
+  it('rotates keys from the CLI', () => {
+    const r = cli(env, ['keys', 'rotate']);
+    outputs.push(r.out);
+    assert.match(r.out, /re-encrypted 1 secret/);
+  });
+
+  it('says clearly which commands arrive later', () => {
+    const r = cli(env, ['emails', 'list', 'x']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /UNIMPLEMENTED: .*storage service/);
+  });
+
+  it('keeps the password encrypted on disk, out of every output and log, and the key file 0600', () => {
+    assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
+    for (const f of readdirSync(dataDir)) {
+      assert.doesNotMatch(readFileSync(join(dataDir, f)).toString('latin1'), new RegExp(PASSWORD), `${f} holds the password`);
+    }
+    assert.doesNotMatch(outputs.join('\n') + proc.out() + proc.err(), new RegExp(PASSWORD));
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited, 0);
+    assert.match(proc.out(), /"msg":"stopped"/);
+  });
+});
+
+describe('services run alone, configured by environment', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await mariaDbTestDatabase();
+  });
+  after(async () => db.drop());
+
+  it('config service on MariaDB stores only ciphertext', async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    const keysFile = join(tempDir('pb-keys-'), 'keys');
+    const key = Buffer.alloc(32, 7).toString('base64');
+    writeFileSync(keysFile, `prod-1:${key}\n`);
+    const proc = launch(join(root, 'dist/apps/config-service/main.js'), [], {
+      CONFIG_SERVICE_ADDR: addr,
+      DATABASE_URL: db.config.kind === 'mysql' ? db.config.url : '',
+      POSTBOTE_MASTER_KEYS_FILE: keysFile,
+    });
+    try {
+      await eventually(() => proc.out().includes('gRPC server listening'), 20_000, 'config service start');
+      const r = cli({ CONFIG_SERVICE_ADDR: addr }, ['connector', 'create', '--name', 'm', '--protocol', 'pop3', '--host', '127.0.0.1', '--username', 'u', '--workflow', 'w', '--password-stdin'], PASSWORD);
+      assert.equal(r.code, 0, r.err);
+      const conn = await createConnection(db.config.kind === 'mysql' ? db.config.url : '');
+      const [rows] = (await conn.query('SELECT password_ciphertext, password_key_id, port FROM connectors')) as unknown as [Array<Record<string, unknown>>];
+      await conn.end();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!['password_key_id'], 'prod-1');
+      assert.equal(rows[0]!['port'], 995);
+      assert.match(String(rows[0]!['password_ciphertext']), /^v1\./);
+      assert.doesNotMatch(String(rows[0]!['password_ciphertext']) + proc.out() + proc.err(), new RegExp(PASSWORD));
+      proc.child.kill('SIGTERM');
+      assert.equal(await proc.exited, 0);
+    } finally {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+    }
+  });
+
+  it('fails fast naming a bad variable', async () => {
+    for (const [variable, value] of [
+      ['DATABASE_URL', 'postgres://x'],
+      ['CONFIG_SERVICE_ADDR', 'nonsense'],
+      ['POSTBOTE_MASTER_KEYS', 'k:short'],
+      ['LOG_LEVEL', 'loud'],
+    ] as const) {
+      const proc = launch(join(root, 'dist/apps/config-service/main.js'), [], { [variable]: value, POSTBOTE_DATA_DIR: tempDir('pb-bad-') });
+      assert.equal(await proc.exited, 2, `${variable}: ${proc.err()}`);
+      assert.match(proc.err(), new RegExp(`configuration error: ${variable}`));
+    }
+  });
+
+  for (const service of ['storage-service', 'trigger-service', 'fetcher-service']) {
+    it(`${service} starts alone, serves health, stops on SIGINT`, async () => {
+      const addr = `127.0.0.1:${await freePort()}`;
+      const variable = `${service.split('-')[0]!.toUpperCase()}_SERVICE_ADDR`;
+      const proc = launch(join(root, `dist/apps/${service}/main.js`), [], { [variable]: addr });
+      try {
+        await eventually(() => proc.out().includes('gRPC server listening'), 20_000, `${service} start`);
+        assert.equal(await healthStatus(addr), 'SERVING');
+        proc.child.kill('SIGINT');
+        assert.equal(await proc.exited, 0);
+      } finally {
+        if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      }
+    });
+  }
+});

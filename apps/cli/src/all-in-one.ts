@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { createBus, loadBusConfig } from '@postbote/bus';
+import { loadConfigServiceConfig, startConfigService } from '@postbote/connector-registry';
+import { loadFetcherServiceConfig, startFetcherService } from '@postbote/fetcher';
+import { runService } from '@postbote/grpc-runtime';
+import { loadStorageServiceConfig, startStorageService } from '@postbote/mail-store';
+import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger';
+
+/**
+ * `postbote start`: all four services in one process on the embedded default (SQLite
+ * file under POSTBOTE_DATA_DIR, in-process bus), each on its own loopback port. The
+ * same variables as for separate services switch it to MariaDB (DATABASE_URL) and
+ * Kafka (KAFKA_BROKERS).
+ */
+export function startCommand(): Command {
+  return new Command('start').description('run all services in one process (embedded default: SQLite + in-process bus)').action(() => {
+    // Inside one process the internal token only guards the loopback port; mint one per
+    // run unless the operator set it (a separate fetcher then needs the same value).
+    const environment = { ...process.env };
+    if (!environment['POSTBOTE_INTERNAL_TOKEN'] && !environment['POSTBOTE_INTERNAL_TOKEN_FILE']) {
+      environment['POSTBOTE_INTERNAL_TOKEN'] = randomBytes(24).toString('base64url');
+    }
+    runService('postbote', environment, async (env, logger) => {
+      const configCfg = loadConfigServiceConfig(env);
+      const storageCfg = loadStorageServiceConfig(env);
+      const triggerCfg = loadTriggerServiceConfig(env);
+      const fetcherCfg = loadFetcherServiceConfig(env);
+      const bus = createBus(loadBusConfig(env, 'postbote'));
+      const config = await startConfigService(configCfg, { bus, logger: logger.child({ component: 'config-service' }) });
+      const storage = await startStorageService(storageCfg, { bus, logger: logger.child({ component: 'storage-service' }) });
+      const trigger = await startTriggerService(triggerCfg, { bus, logger: logger.child({ component: 'trigger-service' }) });
+      const fetcher = await startFetcherService(fetcherCfg, { bus, logger: logger.child({ component: 'fetcher-service' }) });
+      logger.info(
+        { bus: bus.kind, config: config.address, storage: storage.address, trigger: trigger.address, fetcher: fetcher.address },
+        'postbote is running',
+      );
+      return {
+        stop: async () => {
+          // Reverse order: stop producers of work before what they depend on.
+          await fetcher.stop();
+          await trigger.stop();
+          await storage.stop();
+          await config.stop();
+          await bus.close();
+        },
+      };
+    });
+  });
+}

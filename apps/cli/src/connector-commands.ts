@@ -1,0 +1,190 @@
+import { Command, Option } from 'commander';
+import { call } from '@postbote/grpc-runtime';
+import { Connector, ConnectorSpec, Protocol, Security, Strategy } from '@postbote/proto';
+import { clients, type Addresses } from './clients';
+import { connectorJson, connectorLines, print, table, bare } from './output';
+import { CliUsageError, readStdin } from './cli-support';
+
+interface SpecFlags {
+  name?: string;
+  protocol?: string;
+  host?: string;
+  port?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  security?: string;
+  folder?: string;
+  strategy?: string;
+  moveTo?: string;
+  interval?: string;
+  batch?: string;
+  retention?: string;
+  connectTimeout?: string;
+  fetchTimeout?: string;
+  reprocess?: boolean;
+  workflow?: string;
+  enabled?: boolean;
+  trustedCa?: string;
+}
+
+function enumFlag<E extends Record<string, string>>(flag: string, e: E, raw: string | undefined): E[keyof E] | undefined {
+  if (raw === undefined) return undefined;
+  const key = raw.toUpperCase().replace(/-/g, '_');
+  const allowed = Object.keys(e).filter((k) => k !== 'UNSPECIFIED' && k !== 'UNRECOGNIZED');
+  if (!allowed.includes(key)) throw new CliUsageError(`--${flag} must be one of ${allowed.join(', ')}`);
+  return e[key as keyof E];
+}
+
+function intFlag(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new CliUsageError(`--${flag} must be a whole number`);
+  return Number(raw);
+}
+
+async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<ConnectorSpec> {
+  return ConnectorSpec.fromPartial({
+    name: f.name,
+    protocol: enumFlag('protocol', Protocol, f.protocol),
+    host: f.host,
+    port: intFlag('port', f.port),
+    username: f.username,
+    // The password never travels on the command line, where ps and shell history would keep it.
+    password: f.passwordStdin ? await readStdin() : undefined,
+    security: enumFlag('security', Security, f.security),
+    folder: f.folder,
+    strategy: enumFlag('strategy', Strategy, f.strategy),
+    moveTo: f.moveTo,
+    pollIntervalSeconds: intFlag('interval', f.interval),
+    batchSize: intFlag('batch', f.batch),
+    retentionDays: intFlag('retention', f.retention),
+    connectTimeoutMs: intFlag('connect-timeout', f.connectTimeout),
+    fetchTimeoutMs: intFlag('fetch-timeout', f.fetchTimeout),
+    reprocess: f.reprocess,
+    workflowId: f.workflow,
+    enabled: f.enabled,
+    trustedCaPem: f.trustedCa === undefined ? undefined : f.trustedCa === '' ? '' : readFile(f.trustedCa),
+  });
+}
+
+function specOptions(cmd: Command, creating: boolean): Command {
+  return cmd
+    .option('--name <name>', 'unique connector name')
+    .addOption(new Option('--protocol <protocol>', 'mail protocol').choices(['POP3', 'IMAP', 'pop3', 'imap']))
+    .option('--host <host>', 'mail server host name or IP')
+    .option('--port <port>', 'port (default from protocol+security: POP3 110/995, IMAP 143/993)')
+    .option('--username <user>', 'login name')
+    .option('--password-stdin', 'read the password from standard input (it is never accepted as an argument)')
+    .addOption(new Option('--security <mode>', 'NONE (discouraged), SSL (implicit TLS) or TLS (STARTTLS)').choices(['NONE', 'SSL', 'TLS', 'none', 'ssl', 'tls']))
+    .option('--folder <path>', 'IMAP folder to watch, subfolders with "/" (default INBOX)')
+    .addOption(new Option('--strategy <strategy>', 'IMAP: after storing, MARK_READ, DELETE or MOVE').choices(['MARK_READ', 'DELETE', 'MOVE', 'mark_read', 'delete', 'move', 'mark-read']))
+    .option('--move-to <path>', 'IMAP: target folder for MOVE')
+    .option('--interval <seconds>', 'polling interval in seconds (min 10, default 60)')
+    .option('--batch <n>', 'emails per run (default 50)')
+    .option('--retention <days>', 'days stored emails are kept (default 30)')
+    .option('--connect-timeout <ms>', 'connection timeout in ms (default 30000)')
+    .option('--fetch-timeout <ms>', 'fetch timeout in ms (default 300000)')
+    .option('--reprocess', 'process an email again when the mailbox presents it as new again')
+    .option('--no-reprocess', 'never process an already stored email again')
+    .option('--workflow <id>', 'workflow to start for each email')
+    .option('--trusted-ca <file>', 'PEM file of CAs to trust for this server ("" to clear)')
+    .option(creating ? '--disabled' : '--enable', creating ? 'create the connector disabled' : 'enable the connector');
+}
+
+export function connectorCommand(ctx: { addresses: () => Addresses; json: () => boolean; readFile: (p: string) => string }): Command {
+  const cmd = new Command('connector').description('create and manage email connectors');
+  const client = () => clients.config(ctx.addresses());
+  const show = (c: Connector, warnings: readonly string[] = []) => {
+    print(ctx.json(), { connector: connectorJson(c), warnings }, () => connectorLines(c));
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  };
+
+  specOptions(cmd.command('create').description('create a connector (password from --password-stdin)'), true).action(async (f: SpecFlags & { disabled?: boolean }) => {
+    if (!f.passwordStdin) throw new CliUsageError('--password-stdin is required: pipe the password in, e.g. `printf %s "$PW" | postbote connector create … --password-stdin`');
+    const spec = await specFrom({ ...f, enabled: f.disabled ? false : undefined }, ctx.readFile);
+    const c = client();
+    const res = await call(c.createConnector, c, { spec });
+    show(Connector.fromPartial(res.connector ?? {}), res.warnings);
+  });
+
+  cmd
+    .command('list')
+    .description('list connectors')
+    .action(async () => {
+      const c = client();
+      const all: Connector[] = [];
+      let token = '';
+      do {
+        const page = await call(c.listConnectors, c, { pageSize: 500, pageToken: token });
+        all.push(...page.connectors);
+        token = page.nextPageToken;
+      } while (token);
+      print(ctx.json(), { connectors: all.map(connectorJson) }, () =>
+        table(
+          ['ID', 'NAME', 'PROTOCOL', 'SERVER', 'SECURITY', 'ENABLED', 'WORKFLOW'],
+          all.map((x) => [x.id, x.name, bare(x.protocol), `${x.host}:${x.port}`, bare(x.security), String(x.enabled), x.workflowId]),
+        ),
+      );
+    });
+
+  cmd
+    .command('get <connector>')
+    .description('show one connector (by id or name)')
+    .action(async (ref: string) => {
+      const c = client();
+      show(await call(c.getConnector, c, { ref }));
+    });
+
+  specOptions(cmd.command('update <connector>').description('change settings; unset flags keep their value, the password only with --password-stdin'), false)
+    .option('--disable', 'disable the connector')
+    .action(async (ref: string, f: SpecFlags & { enable?: boolean; disable?: boolean }) => {
+      if (f.enable && f.disable) throw new CliUsageError('--enable and --disable exclude each other');
+      const spec = await specFrom({ ...f, enabled: f.enable ? true : f.disable ? false : undefined }, ctx.readFile);
+      const c = client();
+      const res = await call(c.updateConnector, c, { ref, spec });
+      show(Connector.fromPartial(res.connector ?? {}), res.warnings);
+    });
+
+  cmd
+    .command('delete <connector>')
+    .description('delete a connector; its emails go after its retention period')
+    .option('--purge-emails', 'delete its stored emails at once')
+    .action(async (ref: string, f: { purgeEmails?: boolean }) => {
+      const c = client();
+      const res = await call(c.deleteConnector, c, { ref, purgeEmailsNow: Boolean(f.purgeEmails) });
+      print(ctx.json(), res, () => `deleted ${res.id}`);
+    });
+
+  for (const [name, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    cmd
+      .command(`${name} <connector>`)
+      .description(`${name} polling for a connector`)
+      .action(async (ref: string) => {
+        const c = client();
+        show(await call(c.setConnectorEnabled, c, { ref, enabled }));
+      });
+  }
+
+  cmd
+    .command('test <connector>')
+    .description('connect to the mail server and report each step')
+    .action(async (ref: string) => {
+      const c = client();
+      const res = await call(c.testConnection, c, { target: { $case: 'ref', value: ref }, overrides: undefined }, { deadlineMs: 120_000 });
+      print(ctx.json(), res, () => res.steps.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.name.padEnd(9)} ${s.durationMs}ms  ${s.detail}`).join('\n'));
+      if (!res.ok) process.exitCode = 1;
+    });
+
+  cmd
+    .command('folders <connector>')
+    .description('list the IMAP folders of a connector\'s mailbox ("/" notation)')
+    .action(async (ref: string) => {
+      const c = client();
+      const res = await call(c.listFolders, c, { target: { $case: 'ref', value: ref } }, { deadlineMs: 120_000 });
+      print(ctx.json(), res, () => res.folders.join('\n'));
+    });
+
+  return cmd;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { PostboteError } from '@postbote/errors';
+import { startCommand } from './all-in-one';
+import { addressesFrom } from './clients';
+import { connectorCommand } from './connector-commands';
+import { CliUsageError } from './cli-support';
+import { emailsCommand, eventsCommand, fetchersCommand, keysCommand, logCommand } from './other-commands';
+
+const program = new Command('postbote')
+  .description('Postbote: mailbox connectors that start workflows')
+  .option('--json', 'machine-readable JSON output')
+  .option('--config-addr <host:port>', 'config service (env CONFIG_SERVICE_ADDR)')
+  .option('--storage-addr <host:port>', 'storage service (env STORAGE_SERVICE_ADDR)')
+  .option('--trigger-addr <host:port>', 'trigger service (env TRIGGER_SERVICE_ADDR)')
+  .option('--fetcher-addr <host:port>', 'fetcher service (env FETCHER_SERVICE_ADDR)')
+  .showHelpAfterError();
+
+const opts = () => program.opts<{ json?: boolean; configAddr?: string; storageAddr?: string; triggerAddr?: string; fetcherAddr?: string }>();
+const ctx = {
+  json: () => Boolean(opts().json),
+  addresses: () => {
+    const o = opts();
+    const env = addressesFrom(process.env);
+    return {
+      config: o.configAddr ?? env.config,
+      storage: o.storageAddr ?? env.storage,
+      trigger: o.triggerAddr ?? env.trigger,
+      fetcher: o.fetcherAddr ?? env.fetcher,
+    };
+  },
+  readFile: (p: string) => readFileSync(p, 'utf8'),
+};
+
+program.addCommand(startCommand());
+program.addCommand(connectorCommand(ctx));
+program.addCommand(emailsCommand(ctx));
+program.addCommand(logCommand(ctx));
+program.addCommand(eventsCommand(ctx));
+program.addCommand(keysCommand(ctx));
+program.addCommand(fetchersCommand(ctx));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliUsageError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof PostboteError) {
+    const hint = err.code === 'UNAVAILABLE' ? ' (is Postbote running? start it with `npm start`, or set the *_SERVICE_ADDR variables)' : '';
+    process.stderr.write(`error: ${err.code}: ${err.message}${hint}\n`);
+    process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'ALREADY_EXISTS' ? 2 : 1);
+  }
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(1);
+});

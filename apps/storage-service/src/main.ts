@@ -1,0 +1,15 @@
+import { createBus, loadBusConfig } from '@postbote/bus';
+import { runService } from '@postbote/grpc-runtime';
+import { loadStorageServiceConfig, startStorageService } from '@postbote/mail-store';
+
+runService('storage-service', process.env, async (env, logger) => {
+  const config = loadStorageServiceConfig(env);
+  const bus = createBus(loadBusConfig(env, 'postbote-storage-service'));
+  const service = await startStorageService(config, { bus, logger });
+  return {
+    stop: async () => {
+      await service.stop();
+      await bus.close();
+    },
+  };
+});

@@ -1,0 +1,15 @@
+import { createBus, loadBusConfig } from '@postbote/bus';
+import { runService } from '@postbote/grpc-runtime';
+import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger';
+
+runService('trigger-service', process.env, async (env, logger) => {
+  const config = loadTriggerServiceConfig(env);
+  const bus = createBus(loadBusConfig(env, 'postbote-trigger-service'));
+  const service = await startTriggerService(config, { bus, logger });
+  return {
+    stop: async () => {
+      await service.stop();
+      await bus.close();
+    },
+  };
+});

@@ -1,0 +1,56 @@
+import nx from '@nx/eslint-plugin';
+
+// Architecture as lint rules. Layers, from the bottom:
+//   type:util       errors, env, logging, crypto: depend on nothing of ours but each other
+//   type:contracts  generated protobuf/gRPC code: depends on nothing of ours
+//   type:model      connector settings and validation: util only
+//   type:protocol   IMAP/POP3 clients: util and model, never service code
+//   type:infra      db, bus, grpc-runtime: util only
+//   type:service    the four services' behaviour: everything below, never another app
+//   type:app        thin wiring (main.ts): anything but another app
+//   type:testing    test helpers: only from test files (see the second block)
+const depConstraints = [
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'type:model', onlyDependOnLibsWithTags: ['type:util'] },
+  { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:util', 'type:model', 'type:testing'] },
+  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
+  {
+    sourceTag: 'type:service',
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:testing'],
+  },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
+  {
+    sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service'],
+  },
+];
+
+export default [
+  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'libs/proto/src/gen/**', 'tmp/**', '.cache/**'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, banTransitiveDependencies: false, allow: [], depConstraints },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // Test helpers must not ship: only tests (and the helpers themselves) import them.
+    files: ['**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int.ts', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: '@postbote/testing', message: 'test helpers are for *.spec.ts / *.int.ts only' }] }],
+    },
+  },
+];
