@@ -22,7 +22,7 @@ const depConstraints = [
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   {
     sourceTag: 'type:app',
-    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service'],
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service', 'type:testing'],
   },
 ];
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole suite, as CI runs it and as the README's Quick start says:
+# install dependencies, start the servers the tests need, type-check, lint, test.
+# Ends with the runner's line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NX_NO_CLOUD=true NX_DAEMON=false NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+bash scripts/test-env.sh up
+trap 'bash scripts/test-env.sh down' EXIT
+
+echo "== typecheck"
+npx tsc -p tsconfig.json --noEmit
+echo "== lint (module boundaries included)"
+npx nx run-many -t lint --outputStyle=static
+echo "== tests"
+node tools/run-tests.mjs "$@"
