@@ -201,6 +201,27 @@ for (const [label, makeDb] of TEST_DATABASES) {
       }
     });
 
+    it('republishes every connector and recent deletions on boot', async () => {
+      const fresh = new InProcessBus();
+      const second = await startConfigService(
+        { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: `${dataDir}/master.key` }, internalToken: undefined },
+        { bus: fresh, logger: createLogger({ service: 'config-service', level: 'info', destination: log }) },
+      );
+      try {
+        const seen: DeliveredMessage[] = [];
+        await fresh.subscribe({ topic: TOPICS.connectors, groupId: 'late', fromBeginning: true }, async (m) => void seen.push(m));
+        const kinds = () => seen.map((m) => ConnectorChanged.decode(m.value!)).map((e) => `${e.connector?.name ?? e.connectorId}:${e.kind}`);
+        await eventually(() => seen.length >= 5, 5000, 'republished events');
+        assert.deepEqual(kinds().filter((k) => k.endsWith(ConnectorChanged_Kind.UPSERTED)).length, 4);
+        const deleted = seen.map((m) => ConnectorChanged.decode(m.value!)).filter((e) => e.kind === ConnectorChanged_Kind.DELETED);
+        assert.equal(deleted.length, 1);
+        assert.equal(deleted[0]!.purgeEmailsNow, true);
+      } finally {
+        await second.stop();
+        await fresh.close();
+      }
+    });
+
     it('never lets a password reach a response, an event or a log line', () => {
       const everything = JSON.stringify(responses) + log.text + events.map((e) => Buffer.from(e.value ?? []).toString('latin1')).join('');
       assert.doesNotMatch(everything, /Pa55-w0rd|second-Secret/);

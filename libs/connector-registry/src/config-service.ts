@@ -7,7 +7,7 @@ import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
-import { ConnectorEntity } from './connector-entity';
+import { ConnectorEntity, TombstoneEntity } from './connector-entity';
 import { ConnectorEventPublisher } from './connector-events';
 import { ConnectorRegistry } from './connector-registry';
 import { connectorService, credentialService } from './grpc-handlers';
@@ -15,6 +15,8 @@ import { fileKeySource, staticKeySource, type KeySource } from './key-source';
 import { CONFIG_MIGRATIONS } from './migrations';
 
 export const DEFAULT_CONFIG_SERVICE_ADDR = '127.0.0.1:50051';
+/** How long deletions are republished on boot. */
+const TOMBSTONE_DAYS = 30;
 
 export type MasterKeyConfig = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'static'; readonly keyring: Keyring };
 
@@ -79,7 +81,7 @@ export async function startConfigService(
 
   const dataSource = await openDatabase({
     config: config.database,
-    entities: [ConnectorEntity],
+    entities: [ConnectorEntity, TombstoneEntity],
     migrations: CONFIG_MIGRATIONS,
     migrationsTableName: 'config_migrations',
   });
@@ -91,6 +93,10 @@ export async function startConfigService(
   let republished = 0;
   for await (const c of registry.all()) {
     await events.upserted(c);
+    republished++;
+  }
+  for (const t of await registry.tombstones(TOMBSTONE_DAYS)) {
+    await events.deleted(t.id, t.purgeEmailsNow);
     republished++;
   }
   logger.info({ republished }, 'connector topic synchronised');

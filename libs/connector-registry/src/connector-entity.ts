@@ -61,3 +61,19 @@ export const ConnectorEntity = new EntitySchema<ConnectorRow>({
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
   },
 });
+
+export interface TombstoneRow {
+  id: string;
+  purgeEmailsNow: boolean;
+  deletedAt: Date;
+}
+
+export const TombstoneEntity = new EntitySchema<TombstoneRow>({
+  name: 'ConnectorTombstone',
+  tableName: 'connector_tombstones',
+  columns: {
+    id: { type: 'varchar', length: 36, primary: true },
+    purgeEmailsNow: { name: 'purge_emails_now', type: 'boolean' },
+    deletedAt: { name: 'deleted_at', type: 'datetime', precision: 3 },
+  },
+});

@@ -11,7 +11,8 @@ export const CONNECTOR_EVENT_CONTENT_TYPE = 'application/x-protobuf; messageType
  * Publishes connector changes to the compacted connectors topic. The database is the
  * source of truth: a publish that fails after the commit is retried in the
  * background (latest state per connector wins), and every boot republishes all
- * connectors, so the topic converges even after a crash between commit and publish.
+ * connectors and recent deletions, so the topic converges even after a crash
+ * between commit and publish.
  */
 export class ConnectorEventPublisher {
   readonly #pending = new Map<string, ConnectorChanged>();

@@ -4,7 +4,7 @@ import { resolveCreate, resolveUpdate, type ConnectorSpecInput } from '@postbote
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
-import { ConnectorEntity, type ConnectorRow } from './connector-entity';
+import { ConnectorEntity, TombstoneEntity, type ConnectorRow } from './connector-entity';
 import type { ConnectorEventPublisher } from './connector-events';
 import { applySettings, recordFromRow, type ConnectorRecord } from './connector-record';
 import type { KeySource } from './key-source';
@@ -105,7 +105,10 @@ export class ConnectorRegistry {
 
   async delete(ref: string, purgeEmailsNow: boolean): Promise<string> {
     const row = await this.#find(ref);
-    await this.#repo.delete({ id: row.id });
+    await this.deps.dataSource.transaction(async (tx) => {
+      await tx.getRepository(ConnectorEntity).delete({ id: row.id });
+      await tx.getRepository(TombstoneEntity).save({ id: row.id, purgeEmailsNow, deletedAt: this.deps.now() });
+    });
     this.deps.logger.info({ connectorId: row.id, name: row.name, purgeEmailsNow }, 'connector deleted');
     await this.deps.events.deleted(row.id, purgeEmailsNow);
     return row.id;
@@ -142,6 +145,17 @@ export class ConnectorRegistry {
     }
     this.deps.logger.info({ activeKeyId: active, reencrypted }, 'master key rotation finished');
     return { activeKeyId: active, reencrypted };
+  }
+
+  /**
+   * Recent deletions, for the boot-time republish. Older tombstones are dropped: after
+   * `keepDays` every consumer has long seen the deletion (or read the compacted topic).
+   */
+  async tombstones(keepDays: number): Promise<Array<{ id: string; purgeEmailsNow: boolean }>> {
+    const repo = this.deps.dataSource.getRepository(TombstoneEntity);
+    const cutoff = new Date(this.deps.now().getTime() - keepDays * 86_400_000);
+    await repo.createQueryBuilder().delete().where('deleted_at < :cutoff', { cutoff }).execute();
+    return (await repo.find()).map((t) => ({ id: t.id, purgeEmailsNow: Boolean(t.purgeEmailsNow) }));
   }
 
   /** Every connector, for the boot-time republish to the compacted topic. */

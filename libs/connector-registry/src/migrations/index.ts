@@ -1,4 +1,5 @@
 import { CreateConnectors1764259200000 } from './1764259200000-create-connectors';
+import { ConnectorTombstones1764345600000 } from './1764345600000-connector-tombstones';
 
 /** The config service's migrations, oldest first. Never edit one that has shipped; add a new one. */
-export const CONFIG_MIGRATIONS = [CreateConnectors1764259200000];
+export const CONFIG_MIGRATIONS = [CreateConnectors1764259200000, ConnectorTombstones1764345600000];
