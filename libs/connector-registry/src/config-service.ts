@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { Keyring, Secret } from '@postbote/crypto';
-import { databaseConfigFrom, describeDatabase, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { databaseConfigFrom, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import type { EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
@@ -87,7 +87,7 @@ export async function startConfigService(
   });
   await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
   const events = new ConnectorEventPublisher(deps.bus, logger, now);
-  const registry = new ConnectorRegistry({ dataSource, keys, events, logger, now });
+  const registry = new ConnectorRegistry({ dataSource, gate: gateFor(config.database), keys, events, logger, now });
 
   // The compacted topic converges on the database: republish every connector on boot.
   let republished = 0;

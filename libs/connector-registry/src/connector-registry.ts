@@ -3,6 +3,7 @@ import { QueryFailedError, type DataSource, type Repository } from 'typeorm';
 import { resolveCreate, resolveUpdate, type ConnectorSpecInput } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
+import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
 import { ConnectorEntity, TombstoneEntity, type ConnectorRow } from './connector-entity';
 import type { ConnectorEventPublisher } from './connector-events';
@@ -11,6 +12,8 @@ import type { KeySource } from './key-source';
 
 export interface RegistryDeps {
   readonly dataSource: DataSource;
+  /** Serialises writes on SQLite (see gateFor in @postbote/db). */
+  readonly gate: Gate;
   readonly keys: KeySource;
   readonly events: ConnectorEventPublisher;
   readonly logger: Logger;
@@ -49,7 +52,7 @@ export class ConnectorRegistry {
     const row = { id, revision: 1, createdAt: now, updatedAt: now } as ConnectorRow;
     applySettings(row, settings);
     this.#seal(row, password);
-    await this.#repo.insert(row).catch((err: unknown) => this.#translateUnique(err, row.name));
+    await this.deps.gate(() => this.#repo.insert(row)).catch((err: unknown) => this.#translateUnique(err, row.name));
     const connector = recordFromRow(row);
     this.#logSaved('connector created', connector, warnings);
     await this.deps.events.upserted(connector);
@@ -85,12 +88,15 @@ export class ConnectorRegistry {
     row.revision = previousRevision + 1;
     row.updatedAt = this.deps.now();
     // Compare-and-set on the revision: two concurrent updates cannot both win.
-    const result = await this.#repo
-      .createQueryBuilder()
-      .update(ConnectorEntity)
-      .set(withoutId(row))
-      .where('id = :id AND revision = :rev', { id: row.id, rev: previousRevision })
-      .execute()
+    const result = await this.deps
+      .gate(() =>
+        this.#repo
+          .createQueryBuilder()
+          .update(ConnectorEntity)
+          .set(withoutId(row))
+          .where('id = :id AND revision = :rev', { id: row.id, rev: previousRevision })
+          .execute(),
+      )
       .catch((err: unknown) => this.#translateUnique(err, settings.name));
     if (!result.affected) throw new ConcurrencyError(`connector ${row.id} changed concurrently; re-read and retry`);
     const connector = recordFromRow(row);
@@ -105,10 +111,12 @@ export class ConnectorRegistry {
 
   async delete(ref: string, purgeEmailsNow: boolean): Promise<string> {
     const row = await this.#find(ref);
-    await this.deps.dataSource.transaction(async (tx) => {
-      await tx.getRepository(ConnectorEntity).delete({ id: row.id });
-      await tx.getRepository(TombstoneEntity).save({ id: row.id, purgeEmailsNow, deletedAt: this.deps.now() });
-    });
+    await this.deps.gate(() =>
+      this.deps.dataSource.transaction(async (tx) => {
+        await tx.getRepository(ConnectorEntity).delete({ id: row.id });
+        await tx.getRepository(TombstoneEntity).save({ id: row.id, purgeEmailsNow, deletedAt: this.deps.now() });
+      }),
+    );
     this.deps.logger.info({ connectorId: row.id, name: row.name, purgeEmailsNow }, 'connector deleted');
     await this.deps.events.deleted(row.id, purgeEmailsNow);
     return row.id;
@@ -136,9 +144,8 @@ export class ConnectorRegistry {
       for (const row of rows) {
         const plain = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
         const sealed = this.#box.seal(plain, row.id);
-        await this.#repo.update(
-          { id: row.id, passwordKeyId: row.passwordKeyId },
-          { passwordCiphertext: sealed.ciphertext, passwordKeyId: sealed.keyId },
+        await this.deps.gate(() =>
+          this.#repo.update({ id: row.id, passwordKeyId: row.passwordKeyId }, { passwordCiphertext: sealed.ciphertext, passwordKeyId: sealed.keyId }),
         );
         reencrypted++;
       }
@@ -154,7 +161,7 @@ export class ConnectorRegistry {
   async tombstones(keepDays: number): Promise<Array<{ id: string; purgeEmailsNow: boolean }>> {
     const repo = this.deps.dataSource.getRepository(TombstoneEntity);
     const cutoff = new Date(this.deps.now().getTime() - keepDays * 86_400_000);
-    await repo.createQueryBuilder().delete().where('deleted_at < :cutoff', { cutoff }).execute();
+    await this.deps.gate(() => repo.createQueryBuilder().delete().where('deleted_at < :cutoff', { cutoff }).execute());
     return (await repo.find()).map((t) => ({ id: t.id, purgeEmailsNow: Boolean(t.purgeEmailsNow) }));
   }
 

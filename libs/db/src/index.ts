@@ -1,2 +1,3 @@
 export * from './database-config';
 export * from './open-database';
+export * from './serial-gate';

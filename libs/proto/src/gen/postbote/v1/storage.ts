@@ -104,8 +104,20 @@ export interface StoreEmailHeader {
   size?:
     | number
     | undefined;
-  /** With reprocess on, a new source coordinate for known content is stored anew. */
+  /**
+   * The connector's reprocess switch. Off: an email whose Message-ID and content hash
+   * were already stored for this connector is a duplicate even under new source
+   * coordinates (POP3 re-exposure, IMAP UIDVALIDITY change). On: only the source
+   * coordinates (and occurrence) decide.
+   */
   reprocess: boolean;
+  /**
+   * Distinguishes a deliberate re-processing of the same source message (reprocess on,
+   * message presented as new again). Retries of one store must send the same value.
+   */
+  occurrence: string;
+  /** When the fetcher received the message (for the event's received_at). */
+  receivedAt?: Date | undefined;
 }
 
 export interface StoreEmailChunk {
@@ -114,9 +126,15 @@ export interface StoreEmailChunk {
 
 export interface StoreEmailResponse {
   emailId: string;
+  /**
+   * True when this message was already stored for the connector; nothing new was
+   * written and no new event will be published. The server-side action may proceed.
+   */
   duplicate: boolean;
   sha256: string;
   size: number;
+  /** The workflow-start event id of the stored email (also for duplicates). */
+  eventId: string;
 }
 
 export interface EmailMetadata {
@@ -140,6 +158,8 @@ export interface EmailMetadata {
   /** Set when the MIME could not be parsed fully; the raw bytes are intact. */
   parseError: string;
   storedAt?: Date | undefined;
+  receivedAt?: Date | undefined;
+  eventId: string;
 }
 
 export interface GetEmailRequest {
@@ -148,6 +168,7 @@ export interface GetEmailRequest {
 
 export interface ListEmailsRequest {
   connectorId: string;
+  /** Stored at or after / before; newest first. */
   since?: Date | undefined;
   until?: Date | undefined;
   pageSize: number;
@@ -198,7 +219,14 @@ export interface ListConnectorLogResponse {
 }
 
 function createBaseStoreEmailHeader(): StoreEmailHeader {
-  return { connectorId: "", source: undefined, size: undefined, reprocess: false };
+  return {
+    connectorId: "",
+    source: undefined,
+    size: undefined,
+    reprocess: false,
+    occurrence: "",
+    receivedAt: undefined,
+  };
 }
 
 export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
@@ -214,6 +242,12 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     }
     if (message.reprocess !== false) {
       writer.uint32(32).bool(message.reprocess);
+    }
+    if (message.occurrence !== "") {
+      writer.uint32(42).string(message.occurrence);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -257,6 +291,22 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
           message.reprocess = reader.bool();
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.occurrence = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -272,6 +322,8 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
       source: isSet(object.source) ? SourceCoordinates.fromJSON(object.source) : undefined,
       size: isSet(object.size) ? globalThis.Number(object.size) : undefined,
       reprocess: isSet(object.reprocess) ? globalThis.Boolean(object.reprocess) : false,
+      occurrence: isSet(object.occurrence) ? globalThis.String(object.occurrence) : "",
+      receivedAt: isSet(object.receivedAt) ? fromJsonTimestamp(object.receivedAt) : undefined,
     };
   },
 
@@ -289,6 +341,12 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     if (message.reprocess !== false) {
       obj.reprocess = message.reprocess;
     }
+    if (message.occurrence !== "") {
+      obj.occurrence = message.occurrence;
+    }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
     return obj;
   },
 
@@ -303,6 +361,8 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
       : undefined;
     message.size = object.size ?? undefined;
     message.reprocess = object.reprocess ?? false;
+    message.occurrence = object.occurrence ?? "";
+    message.receivedAt = object.receivedAt ?? undefined;
     return message;
   },
 };
@@ -400,7 +460,7 @@ export const StoreEmailChunk: MessageFns<StoreEmailChunk> = {
 };
 
 function createBaseStoreEmailResponse(): StoreEmailResponse {
-  return { emailId: "", duplicate: false, sha256: "", size: 0 };
+  return { emailId: "", duplicate: false, sha256: "", size: 0, eventId: "" };
 }
 
 export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
@@ -416,6 +476,9 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     }
     if (message.size !== 0) {
       writer.uint32(32).uint64(message.size);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(42).string(message.eventId);
     }
     return writer;
   },
@@ -459,6 +522,14 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
           message.size = longToNumber(reader.uint64());
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.eventId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -474,6 +545,7 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
       duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
       sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
       size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      eventId: isSet(object.eventId) ? globalThis.String(object.eventId) : "",
     };
   },
 
@@ -491,6 +563,9 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     if (message.size !== 0) {
       obj.size = Math.round(message.size);
     }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
     return obj;
   },
 
@@ -503,6 +578,7 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     message.duplicate = object.duplicate ?? false;
     message.sha256 = object.sha256 ?? "";
     message.size = object.size ?? 0;
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };
@@ -528,6 +604,8 @@ function createBaseEmailMetadata(): EmailMetadata {
     sha256: "",
     parseError: "",
     storedAt: undefined,
+    receivedAt: undefined,
+    eventId: "",
   };
 }
 
@@ -589,6 +667,12 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     }
     if (message.storedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.storedAt), writer.uint32(154).fork()).join();
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(162).fork()).join();
+    }
+    if (message.eventId !== "") {
+      writer.uint32(170).string(message.eventId);
     }
     return writer;
   },
@@ -752,6 +836,22 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
           message.storedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
           continue;
         }
+        case 20: {
+          if (tag !== 162) {
+            break;
+          }
+
+          message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 21: {
+          if (tag !== 170) {
+            break;
+          }
+
+          message.eventId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -786,6 +886,8 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
       sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
       parseError: isSet(object.parseError) ? globalThis.String(object.parseError) : "",
       storedAt: isSet(object.storedAt) ? fromJsonTimestamp(object.storedAt) : undefined,
+      receivedAt: isSet(object.receivedAt) ? fromJsonTimestamp(object.receivedAt) : undefined,
+      eventId: isSet(object.eventId) ? globalThis.String(object.eventId) : "",
     };
   },
 
@@ -848,6 +950,12 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     if (message.storedAt !== undefined) {
       obj.storedAt = message.storedAt.toISOString();
     }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
     return obj;
   },
 
@@ -877,6 +985,8 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     message.sha256 = object.sha256 ?? "";
     message.parseError = object.parseError ?? "";
     message.storedAt = object.storedAt ?? undefined;
+    message.receivedAt = object.receivedAt ?? undefined;
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };

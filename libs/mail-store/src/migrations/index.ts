@@ -1,0 +1,4 @@
+import { CreateStorage1764432000000 } from './1764432000000-create-storage';
+
+/** The storage service's migrations, oldest first. Never edit one that has shipped; add a new one. */
+export const STORAGE_MIGRATIONS = [CreateStorage1764432000000];

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { MailParser, type AddressObject, type HeaderValue } from 'mailparser';
+
+export interface MailAddress {
+  readonly name: string;
+  readonly address: string;
+}
+
+export interface AttachmentInfo {
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** What storage keeps of a message's content besides the raw bytes. */
+export interface ParsedMetadata {
+  from: MailAddress | null;
+  to: MailAddress[];
+  cc: MailAddress[];
+  replyTo: MailAddress[];
+  subject: string;
+  /** ISO date from the Date header, null when absent or unparseable. */
+  date: string | null;
+  messageId: string;
+  inReplyTo: string;
+  references: string[];
+  textPreview: string;
+  htmlPreview: string;
+  attachments: AttachmentInfo[];
+  /** Problems found while parsing; empty for a clean message. Never blocks storing. */
+  problems: string[];
+}
+
+export interface ParseOptions {
+  readonly previewChars: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Parses with mailparser's streaming interface: attachments are hashed as they stream
+ * past and never held whole. A parser error or timeout ends parsing with what was found
+ * so far plus a problem entry: the raw bytes are stored regardless.
+ */
+export function parseMetadata(input: Readable, options: ParseOptions): Promise<ParsedMetadata> {
+  const meta: ParsedMetadata = {
+    from: null,
+    to: [],
+    cc: [],
+    replyTo: [],
+    subject: '',
+    date: null,
+    messageId: '',
+    inReplyTo: '',
+    references: [],
+    textPreview: '',
+    htmlPreview: '',
+    attachments: [],
+    problems: [],
+  };
+  return new Promise((resolve) => {
+    let settled = false;
+    const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 1_000_000 });
+    const finish = (problem?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (problem) meta.problems.push(problem);
+      checkHeaders(meta);
+      input.unpipe(parser);
+      input.destroy();
+      parser.removeAllListeners('data');
+      resolve(meta);
+    };
+    const timer = setTimeout(() => finish(`parsing stopped after ${options.timeoutMs} ms`), options.timeoutMs);
+
+    parser.on('headers', (headers: Map<string, HeaderValue>) => {
+      try {
+        readHeaders(headers, meta);
+      } catch (err) {
+        meta.problems.push(`unreadable headers: ${(err as Error).message}`);
+      }
+    });
+    parser.on('data', (data: { type: string; [k: string]: unknown }) => {
+      if (data.type === 'attachment') {
+        const att = data as unknown as { content: Readable; filename?: string; contentType: string; release(): void };
+        const hash = createHash('sha256');
+        let size = 0;
+        att.content.on('data', (b: Buffer) => {
+          size += b.length;
+          hash.update(b);
+        });
+        att.content.on('end', () => {
+          meta.attachments.push({ fileName: att.filename ?? '', contentType: att.contentType, size, sha256: hash.digest('hex') });
+          att.release();
+        });
+        att.content.on('error', () => att.release());
+      } else if (data.type === 'text') {
+        const text = data as { text?: string; html?: string | false };
+        if (typeof text.text === 'string') meta.textPreview = preview(text.text, options.previewChars);
+        if (typeof text.html === 'string') meta.htmlPreview = preview(text.html, options.previewChars);
+      }
+    });
+    parser.on('error', (err: Error) => finish(`MIME parse error: ${err.message}`));
+    parser.on('end', () => finish());
+    input.on('error', (err) => finish(`read error: ${err.message}`));
+    input.pipe(parser);
+  });
+}
+
+function readHeaders(headers: Map<string, HeaderValue>, meta: ParsedMetadata): void {
+  meta.from = addresses(headers.get('from'))[0] ?? null;
+  meta.to = addresses(headers.get('to'));
+  meta.cc = addresses(headers.get('cc'));
+  meta.replyTo = addresses(headers.get('reply-to'));
+  const subject = headers.get('subject');
+  meta.subject = typeof subject === 'string' ? subject : '';
+  const date = headers.get('date');
+  if (date instanceof Date && !Number.isNaN(date.getTime())) meta.date = date.toISOString();
+  else if (headers.has('date')) meta.problems.push('Date header is not a valid date');
+  meta.messageId = stringHeader(headers.get('message-id'));
+  meta.inReplyTo = stringHeader(headers.get('in-reply-to'));
+  const refs = headers.get('references');
+  meta.references = Array.isArray(refs) ? refs.map(String) : typeof refs === 'string' ? refs.split(/\s+/).filter(Boolean) : [];
+}
+
+function checkHeaders(meta: ParsedMetadata): void {
+  if (!meta.from) meta.problems.push('no From header');
+  if (!meta.messageId) meta.problems.push('no Message-ID header');
+  if (!meta.date && !meta.problems.some((p) => p.startsWith('Date'))) meta.problems.push('no Date header');
+}
+
+function stringHeader(v: HeaderValue | undefined): string {
+  if (typeof v === 'string') return v.trim();
+  if (Array.isArray(v)) return String(v[0] ?? '').trim();
+  return '';
+}
+
+function addresses(v: HeaderValue | undefined): MailAddress[] {
+  if (!v || typeof v !== 'object' || !('value' in (v as object))) return [];
+  const list = Array.isArray(v) ? (v as AddressObject[]) : [v as AddressObject];
+  const out: MailAddress[] = [];
+  const walk = (entries: AddressObject['value']) => {
+    for (const e of entries) {
+      if (e.group) walk(e.group);
+      else out.push({ name: e.name ?? '', address: e.address ?? '' });
+    }
+  };
+  for (const a of list) walk(a.value);
+  return out;
+}
+
+function preview(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max);
+}
