@@ -1,1 +1,8 @@
 export * from './storage-service';
+export * from './storage-client';
+export * from './email-store';
+export * from './connector-log';
+export * from './dedupe-keys';
+export * from './retention';
+export * from './known-connectors';
+export type { ParsedMetadata, MailAddress, AttachmentInfo } from './parse-metadata';

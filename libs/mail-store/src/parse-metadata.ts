@@ -61,12 +61,17 @@ export function parseMetadata(input: Readable, options: ParseOptions): Promise<P
   };
   return new Promise((resolve) => {
     let settled = false;
+    let rawDate: string | null = null;
     const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 1_000_000 });
     const finish = (problem?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (problem) meta.problems.push(problem);
+      if (rawDate !== null && Number.isNaN(new Date(rawDate).getTime())) {
+        meta.date = null;
+        meta.problems.push('Date header is not a valid date');
+      }
       checkHeaders(meta);
       input.unpipe(parser);
       input.destroy();
@@ -81,6 +86,12 @@ export function parseMetadata(input: Readable, options: ParseOptions): Promise<P
       } catch (err) {
         meta.problems.push(`unreadable headers: ${(err as Error).message}`);
       }
+    });
+    // mailparser replaces an unparseable Date with the current time, which would make a
+    // broken message look freshly dated. Read the raw line ourselves instead.
+    parser.on('headerLines', (lines: Array<{ key: string; line: string }>) => {
+      const raw = lines.find((l) => l.key === 'date')?.line.replace(/^date:\s*/i, '').trim();
+      rawDate = raw === undefined ? null : raw;
     });
     parser.on('data', (data: { type: string; [k: string]: unknown }) => {
       if (data.type === 'attachment') {
@@ -118,7 +129,6 @@ function readHeaders(headers: Map<string, HeaderValue>, meta: ParsedMetadata): v
   meta.subject = typeof subject === 'string' ? subject : '';
   const date = headers.get('date');
   if (date instanceof Date && !Number.isNaN(date.getTime())) meta.date = date.toISOString();
-  else if (headers.has('date')) meta.problems.push('Date header is not a valid date');
   meta.messageId = stringHeader(headers.get('message-id'));
   meta.inReplyTo = stringHeader(headers.get('in-reply-to'));
   const refs = headers.get('references');

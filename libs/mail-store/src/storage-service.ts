@@ -1,38 +1,113 @@
-import type { Bus } from '@postbote/bus';
+import { join } from 'node:path';
+import { TOPICS, type Bus } from '@postbote/bus';
+import { databaseConfigFrom, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { OutboxEntity } from '@postbote/email-outbox';
 import type { EnvReader } from '@postbote/env';
-import { startGrpcServer, unimplementedService } from '@postbote/grpc-runtime';
+import { ConfigError } from '@postbote/errors';
+import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
-import { FILE_DESCRIPTOR_SET_BASE64, StorageServiceService } from '@postbote/proto';
+import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
+import { ConnectorLog } from './connector-log';
+import { EmailStore } from './email-store';
+import { ChunkEntity, DedupeEntity, EmailEntity, KnownConnectorEntity, LogEntity } from './entities';
+import { KnownConnectors } from './known-connectors';
+import { STORAGE_MIGRATIONS } from './migrations';
+import { RetentionJob } from './retention';
+import { storageService } from './storage-grpc';
 
 export const DEFAULT_STORAGE_SERVICE_ADDR = '127.0.0.1:50052';
 
 export interface StorageServiceConfig {
   readonly address: string;
+  readonly database: DatabaseConfig;
+  readonly spoolDir: string;
+  readonly maxMessageBytes: number;
+  readonly purgeIntervalSeconds: number;
+  readonly purgeBatchSize: number;
+  readonly logRetentionDays: number;
+  readonly dedupeExtraDays: number;
 }
 
 export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
-  return Object.freeze({ address: env.address('STORAGE_SERVICE_ADDR', DEFAULT_STORAGE_SERVICE_ADDR) });
+  const dataDir = env.string('POSTBOTE_DATA_DIR', 'data');
+  let database: DatabaseConfig;
+  try {
+    database = databaseConfigFrom(env.secret('DATABASE_URL'), dataDir);
+  } catch (err) {
+    throw new ConfigError('DATABASE_URL', (err as Error).message);
+  }
+  return Object.freeze({
+    address: env.address('STORAGE_SERVICE_ADDR', DEFAULT_STORAGE_SERVICE_ADDR),
+    database,
+    spoolDir: env.string('STORAGE_SPOOL_DIR', join(dataDir, 'spool')),
+    maxMessageBytes: env.int('STORAGE_MAX_MESSAGE_BYTES', 100 * 1024 * 1024, { min: 1024, max: 2 * 1024 * 1024 * 1024 }),
+    purgeIntervalSeconds: env.int('STORAGE_PURGE_INTERVAL_SECONDS', 3600, { min: 10, max: 7 * 86_400 }),
+    purgeBatchSize: env.int('STORAGE_PURGE_BATCH', 100, { min: 1, max: 10_000 }),
+    logRetentionDays: env.int('STORAGE_LOG_RETENTION_DAYS', 90, { min: 1, max: 3650 }),
+    dedupeExtraDays: env.int('STORAGE_DEDUPE_EXTRA_DAYS', 365, { min: 0, max: 3650 }),
+  });
 }
 
 export interface RunningStorageService {
   readonly address: string;
+  readonly store: EmailStore;
+  readonly log: ConnectorLog;
+  readonly retention: RetentionJob;
   stop(): Promise<void>;
 }
 
-/**
- * Serves the StorageService contract. Its behaviour arrives with the storage service (issue #3);
- * until then the service runs, answers health checks and reflection, and every
- * method returns UNIMPLEMENTED saying so.
- */
 export async function startStorageService(
   config: StorageServiceConfig,
-  deps: { readonly bus: Bus; readonly logger: Logger },
+  deps: { readonly bus: Bus; readonly logger: Logger; readonly now?: () => Date },
 ): Promise<RunningStorageService> {
-  const server = await startGrpcServer({
-    address: config.address,
-    services: [unimplementedService('postbote.v1.StorageService', StorageServiceService, 'not available yet: arrives with the storage service (issue #3)', deps.logger)],
-    logger: deps.logger,
-    descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+  const { logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  logger.info({ database: describeDatabase(config.database) }, 'storage service starting');
+  const ds = await openDatabase({
+    config: config.database,
+    entities: [EmailEntity, ChunkEntity, DedupeEntity, LogEntity, KnownConnectorEntity, OutboxEntity],
+    migrations: STORAGE_MIGRATIONS,
+    migrationsTableName: 'storage_migrations',
   });
-  return { address: server.address, stop: () => server.stop() };
+  const gate = gateFor(config.database);
+  const store = new EmailStore(ds, gate, { spoolDir: config.spoolDir, maxMessageBytes: config.maxMessageBytes, previewChars: 2000, parseTimeoutMs: 30_000 }, logger, now);
+  const log = new ConnectorLog(ds, gate);
+  const known = new KnownConnectors(ds, gate);
+  const retention = new RetentionJob(ds, gate, known, log, logger, {
+    batchSize: config.purgeBatchSize,
+    logRetentionDays: config.logRetentionDays,
+    dedupeExtraDays: config.dedupeExtraDays,
+    orphanChunkMinutes: 60,
+  });
+
+  await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
+  const subscription = await deps.bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-storage', fromBeginning: true }, async (m) => {
+    if (!m.value) return;
+    const e = ConnectorChanged.decode(m.value);
+    const at = e.occurredAt ?? now();
+    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(e.connectorId, e.connector.name, e.connector.retentionDays, at);
+    else if (e.kind === ConnectorChanged_Kind.DELETED) await known.deleted(e.connectorId, e.purgeEmailsNow, at);
+  });
+
+  // The purge runs on its interval; a failed run is logged and retried next interval.
+  let purging: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    purging = retention.runOnce(now()).catch((err: unknown) => logger.error({ err }, 'retention purge failed'));
+  }, config.purgeIntervalSeconds * 1000);
+  timer.unref();
+
+  const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
+  return {
+    address: server.address,
+    store,
+    log,
+    retention,
+    stop: async () => {
+      clearInterval(timer);
+      await server.stop();
+      await subscription.close();
+      await purging;
+      await ds.destroy();
+    },
+  };
 }

@@ -1,0 +1,135 @@
+import { In, LessThan, type DataSource } from 'typeorm';
+import type { Gate } from '@postbote/db';
+import { OutboxEntity } from '@postbote/email-outbox';
+import type { Logger } from '@postbote/logging';
+import type { ConnectorLog } from './connector-log';
+import { ChunkEntity, DedupeEntity, EmailEntity, LogEntity } from './entities';
+import type { KnownConnectors } from './known-connectors';
+
+const DAY = 86_400_000;
+
+export interface RetentionOptions {
+  /** Emails deleted per batch; each batch is its own short transaction. */
+  readonly batchSize: number;
+  readonly logRetentionDays: number;
+  /** Dedupe keys outlive their email by this many days (see README, retention). */
+  readonly dedupeExtraDays: number;
+  /** Chunks without an email row older than this are leftovers of failed stores. */
+  readonly orphanChunkMinutes: number;
+}
+
+export interface PurgeReport {
+  emails: number;
+  connectorsRemoved: number;
+  logEntries: number;
+  dedupeKeys: number;
+  orphanChunks: number;
+}
+
+/**
+ * Deletes what retention says must go, in small batches so no statement holds locks
+ * for long and stores keep flowing meanwhile. Time comes from the caller (`now`), so
+ * tests move the clock instead of waiting days.
+ */
+export class RetentionJob {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly gate: Gate,
+    private readonly connectors: KnownConnectors,
+    private readonly log: ConnectorLog,
+    private readonly logger: Logger,
+    private readonly options: RetentionOptions,
+  ) {}
+
+  async runOnce(now: Date): Promise<PurgeReport> {
+    const report: PurgeReport = { emails: 0, connectorsRemoved: 0, logEntries: 0, dedupeKeys: 0, orphanChunks: 0 };
+    for (const c of await this.connectors.all()) {
+      const dueForRemoval = c.deletedAt !== null && (c.purgeNow || new Date(c.deletedAt).getTime() + c.retentionDays * DAY <= now.getTime());
+      const cutoff = dueForRemoval ? new Date(now.getTime() + 1) : new Date(now.getTime() - c.retentionDays * DAY);
+      const purged = await this.#purgeEmails(c.connectorId, cutoff);
+      report.emails += purged;
+      if (dueForRemoval) {
+        report.dedupeKeys += await this.#deleteBatched(DedupeEntity, { connectorId: c.connectorId });
+        report.logEntries += await this.#deleteBatched(LogEntity, { connectorId: c.connectorId });
+        await this.connectors.forget(c.connectorId);
+        report.connectorsRemoved++;
+        this.logger.info({ connectorId: c.connectorId, emails: purged }, 'deleted connector removed from storage');
+        continue;
+      }
+      if (purged > 0) {
+        await this.log.append([
+          { connectorId: c.connectorId, time: now, level: 'INFO', code: 'PURGED', message: `retention (${c.retentionDays} days) removed ${purged} email(s)` },
+        ]);
+      }
+      const dedupeCutoff = new Date(now.getTime() - (c.retentionDays + this.options.dedupeExtraDays) * DAY);
+      report.dedupeKeys += await this.#deleteBatched(DedupeEntity, { connectorId: c.connectorId, createdAt: LessThan(dedupeCutoff) });
+    }
+    report.logEntries += await this.#deleteBatched(LogEntity, { time: LessThan(new Date(now.getTime() - this.options.logRetentionDays * DAY)) });
+    report.orphanChunks += await this.#orphanChunks(new Date(now.getTime() - this.options.orphanChunkMinutes * 60_000));
+    if (report.emails || report.connectorsRemoved || report.logEntries || report.dedupeKeys || report.orphanChunks) {
+      this.logger.info(report, 'retention purge finished');
+    }
+    return report;
+  }
+
+  async #purgeEmails(connectorId: string, cutoff: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const done = await this.gate(async () => {
+        const ids = (
+          await this.ds.getRepository(EmailEntity).find({
+            select: { id: true },
+            where: { connectorId, storedAt: LessThan(cutoff) },
+            order: { storedAt: 'ASC' },
+            take: this.options.batchSize,
+          })
+        ).map((r) => r.id);
+        if (ids.length === 0) return 0;
+        await this.ds.transaction(async (tx) => {
+          // Email rows first: once it is gone the chunks are unreachable, so a crash in
+          // between leaves only orphans for the sweeper, never a half-readable email.
+          await tx.getRepository(EmailEntity).delete({ id: In(ids) });
+          await tx.getRepository(ChunkEntity).delete({ emailId: In(ids) });
+          await tx.getRepository(OutboxEntity).delete({ emailId: In(ids), publishedAt: LessThan(cutoff) });
+        });
+        return ids.length;
+      });
+      total += done;
+      if (done < this.options.batchSize) return total;
+    }
+  }
+
+  async #deleteBatched(entity: typeof DedupeEntity | typeof LogEntity, where: Record<string, unknown>): Promise<number> {
+    // Deleting by primary keys in pages keeps each statement small on both databases.
+    let total = 0;
+    for (;;) {
+      const n = await this.gate(async () => {
+        const repo = this.ds.getRepository(entity);
+        const rows = await repo.find({ where, take: this.options.batchSize });
+        if (rows.length === 0) return 0;
+        await repo.remove(rows as never[]);
+        return rows.length;
+      });
+      total += n;
+      if (n < this.options.batchSize) return total;
+    }
+  }
+
+  async #orphanChunks(olderThan: Date): Promise<number> {
+    return this.gate(async () => {
+      const rows: Array<{ email_id: string }> = await this.ds
+        .getRepository(ChunkEntity)
+        .createQueryBuilder('c')
+        .select('DISTINCT c.email_id', 'email_id')
+        .leftJoin('emails', 'e', 'e.id = c.email_id')
+        .where('e.id IS NULL')
+        .andWhere('c.created_at < :olderThan', { olderThan })
+        .limit(this.options.batchSize)
+        .getRawMany();
+      if (rows.length === 0) return 0;
+      const ids = rows.map((r) => r.email_id);
+      await this.ds.getRepository(ChunkEntity).delete({ emailId: In(ids) });
+      return ids.length;
+    });
+  }
+}

@@ -1,0 +1,329 @@
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { credentials } from '@grpc/grpc-js';
+import { InProcessBus, TOPICS } from '@postbote/bus';
+import { NotFoundError, ValidationError, InternalError } from '@postbote/errors';
+import { call, fromGrpcError } from '@postbote/grpc-runtime';
+import { CapturedLog, createLogger } from '@postbote/logging';
+import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient, type StoreEmailHeader } from '@postbote/proto';
+import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
+import { DataSource } from 'typeorm';
+import { startStorageService, type RunningStorageService } from './storage-service';
+import { storeEmail } from './storage-client';
+import { CORPUS } from './testdata/corpus';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const DAY = 86_400_000;
+
+function pop3(connectorId: string, uidl: string, extra: Partial<StoreEmailHeader> = {}): StoreEmailHeader {
+  return { connectorId, source: { source: { $case: 'pop3', value: { uidl } } }, reprocess: false, occurrence: '', size: undefined, receivedAt: undefined, ...extra };
+}
+
+function imap(connectorId: string, uid: number, extra: Partial<StoreEmailHeader> = {}): StoreEmailHeader {
+  return { connectorId, source: { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid } } }, reprocess: false, occurrence: '', size: undefined, receivedAt: undefined, ...extra };
+}
+
+function mail(id: string, body = 'hello'): Buffer {
+  return Buffer.from(`From: a@example.test\r\nTo: b@example.test\r\nMessage-ID: <${id}@example.test>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nSubject: ${id}\r\n\r\n${body}\r\n`, 'latin1');
+}
+
+for (const [label, makeDb] of TEST_DATABASES) {
+  describe(`storage service on ${label}`, () => {
+    let db: TestDatabase;
+    let svc: RunningStorageService;
+    let client: InstanceType<typeof StorageServiceClient>;
+    let clock = Date.parse('2026-11-01T00:00:00Z');
+    const bus = new InProcessBus();
+    const log = new CapturedLog();
+
+    const download = (emailId: string) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const parts: Buffer[] = [];
+        const stream = client.downloadRawEmail({ emailId });
+        stream.on('data', (c: { data: Buffer }) => parts.push(c.data));
+        stream.on('error', (e) => reject(fromGrpcError(e as never)));
+        stream.on('end', () => resolve(Buffer.concat(parts)));
+      });
+    const rawDs = async () => {
+      const ds = new DataSource(db.config.kind === 'sqlite' ? { type: 'better-sqlite3', database: db.config.file } : { type: 'mysql', url: db.config.url });
+      await ds.initialize();
+      return ds;
+    };
+    const count = async (sql: string, params: unknown[] = []) => {
+      const ds = await rawDs();
+      try {
+        const [row] = (await ds.query(sql, params)) as Array<{ n: number | string }>;
+        return Number(row?.n ?? 0);
+      } finally {
+        await ds.destroy();
+      }
+    };
+    const announce = async (connectorId: string, retentionDays: number) => {
+      await bus.publish(TOPICS.connectors, [
+        {
+          key: connectorId,
+          headers: {},
+          value: ConnectorChanged.encode(
+            ConnectorChanged.fromPartial({ eventId: randomUUID(), kind: ConnectorChanged_Kind.UPSERTED, connectorId, connector: { id: connectorId, name: `c-${connectorId.slice(0, 4)}`, retentionDays } }),
+          ).finish(),
+        },
+      ]);
+    };
+
+    before(async () => {
+      db = await makeDb();
+      const dataDir = tempDir('pb-storage-');
+      svc = await startStorageService(
+        {
+          address: '127.0.0.1:0',
+          database: db.config,
+          spoolDir: `${dataDir}/spool`,
+          maxMessageBytes: 80 * 1024 * 1024,
+          purgeIntervalSeconds: 3600,
+          purgeBatchSize: 7,
+          logRetentionDays: 30,
+          dedupeExtraDays: 365,
+        },
+        { bus, logger: createLogger({ service: 'storage', level: 'info', destination: log }), now: () => new Date(clock) },
+      );
+      client = new StorageServiceClient(svc.address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+    });
+
+    after(async () => {
+      client.close();
+      await svc.stop();
+      await bus.close();
+      await db.drop();
+    });
+
+    const roundTrips: Array<[string, () => Buffer]> = [
+      ['7-bit', () => mail('seven')],
+      ['8-bit', () => Buffer.concat([mail('eight').subarray(0, 60), Buffer.from([0xe4, 0xf6, 0xfc, 0xdf, 0x0d, 0x0a, 0x80, 0xff])])],
+      ['binary (NUL, lone CR/LF, all byte values)', () => Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(3000)])],
+      ['50 MB', () => Buffer.concat([mail('big', ''), randomBytes(50 * 1024 * 1024)])],
+    ];
+    for (const [name, make] of roundTrips) {
+      it(`round-trips ${name} byte for byte`, async () => {
+        const bytes = make();
+        const connectorId = randomUUID();
+        const res = await storeEmail(client, pop3(connectorId, `u-${name}`, { size: bytes.length }), [bytes]);
+        assert.equal(res.duplicate, false);
+        assert.equal(res.size, bytes.length);
+        assert.equal(res.sha256, sha(bytes));
+        const back = await download(res.emailId);
+        assert.equal(back.length, bytes.length);
+        assert.ok(back.equals(bytes), 'downloaded bytes differ');
+      });
+    }
+
+    it('keeps one row for a retried store and answers duplicate', async () => {
+      const c = randomUUID();
+      const first = await storeEmail(client, imap(c, 1), [mail('dup')]);
+      const again = await storeEmail(client, imap(c, 1), [mail('dup')]);
+      assert.equal(again.duplicate, true);
+      assert.equal(again.emailId, first.emailId);
+      assert.equal(again.eventId, first.eventId);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 1);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id = ?', [c]), 1);
+    });
+
+    it('turns 12 concurrent stores of one message into one row and one outbox entry', async () => {
+      const c = randomUUID();
+      const results = await Promise.all(Array.from({ length: 12 }, () => storeEmail(client, imap(c, 7), [mail('race', 'x'.repeat(200_000))])));
+      assert.equal(new Set(results.map((r) => r.emailId)).size, 1);
+      assert.equal(results.filter((r) => !r.duplicate).length, 1);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 1);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id = ?', [c]), 1);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM email_chunks c LEFT JOIN emails e ON e.id = c.email_id WHERE e.id IS NULL'), 0);
+    });
+
+    it('recognises known content under new coordinates unless reprocess is on', async () => {
+      const c = randomUUID();
+      const first = await storeEmail(client, pop3(c, 'uidl-1'), [mail('same')]);
+      const moved = await storeEmail(client, pop3(c, 'uidl-2'), [mail('same')]);
+      assert.equal(moved.duplicate, true);
+      assert.equal(moved.emailId, first.emailId);
+      const reprocessed = await storeEmail(client, pop3(c, 'uidl-3', { reprocess: true }), [mail('same')]);
+      assert.equal(reprocessed.duplicate, false);
+      const sameOccurrence = await storeEmail(client, pop3(c, 'uidl-3', { reprocess: true }), [mail('same')]);
+      assert.equal(sameOccurrence.duplicate, true, 'a retry of the reprocessing store is still a duplicate');
+      const newOccurrence = await storeEmail(client, pop3(c, 'uidl-3', { reprocess: true, occurrence: '2' }), [mail('same')]);
+      assert.equal(newOccurrence.duplicate, false);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 3);
+    });
+
+    it('stores every malformed message raw, with parse problems noted, without crashing', async () => {
+      const c = randomUUID();
+      let uid = 100;
+      for (const [name, bytes] of Object.entries(CORPUS)) {
+        const res = await storeEmail(client, imap(c, uid++), [bytes]);
+        assert.equal(res.duplicate, false, name);
+        assert.ok((await download(res.emailId)).equals(bytes), `${name}: bytes differ`);
+        const meta = await call(client.getEmail, client, { emailId: res.emailId });
+        assert.equal(meta.sha256, sha(bytes), name);
+        if (['no Date', 'no Message-ID', 'garbage Date', 'no headers at all', 'empty message'].includes(name)) {
+          assert.notEqual(meta.parseError, '', `${name} should note a parse problem`);
+        }
+      }
+      const byName = async (uidOf: number) => {
+        const page = await call(client.listEmails, client, { connectorId: c, pageSize: 100, pageToken: '', since: undefined, until: undefined });
+        return page.emails.find((e) => e.source?.source?.$case === 'imap' && e.source.source.value.uid === uidOf)!;
+      };
+      const jp = await byName(100 + Object.keys(CORPUS).indexOf('ISO-2022-JP'));
+      assert.equal(jp.subject, 'テスト');
+      const many = await byName(100 + Object.keys(CORPUS).indexOf('10,000 headers'));
+      assert.equal(many.messageId, '<many@example.test>');
+      assert.match((await byName(100 + Object.keys(CORPUS).indexOf('no Message-ID'))).parseError, /no Message-ID header/);
+    });
+
+    it('returns parsed metadata: addresses, RFC 2047 subject, previews, attachments', async () => {
+      const c = randomUUID();
+      const att = randomBytes(40_000);
+      const bytes = Buffer.from(
+        [
+          'From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <juergen@example.test>',
+          'To: a@example.test, "B" <b@example.test>',
+          'Cc: c@example.test',
+          'Reply-To: r@example.test',
+          'Subject: =?utf-8?b?w4RyZ2VyIG1pdCBkZXIgUmVjaG51bmc=?=',
+          'Message-ID: <meta@example.test>',
+          'In-Reply-To: <prev@example.test>',
+          'References: <a@example.test> <prev@example.test>',
+          'Date: Tue, 3 Nov 2026 08:15:00 +0100',
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/mixed; boundary="b1"',
+          '',
+          '--b1',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'Hallo, die Rechnung anbei.',
+          '--b1',
+          'Content-Type: application/pdf; name="rechnung.pdf"',
+          'Content-Disposition: attachment; filename="rechnung.pdf"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          att.toString('base64').replace(/.{76}/g, '$&\r\n'),
+          '--b1--',
+          '',
+        ].join('\r\n'),
+        'latin1',
+      );
+      const res = await storeEmail(client, imap(c, 1), [bytes]);
+      const m = await call(client.getEmail, client, { emailId: res.emailId });
+      assert.deepEqual(m.from, { name: 'Jürgen Müller', address: 'juergen@example.test' });
+      assert.deepEqual(m.to.map((a) => a.address), ['a@example.test', 'b@example.test']);
+      assert.deepEqual(m.cc.map((a) => a.address), ['c@example.test']);
+      assert.deepEqual(m.replyTo.map((a) => a.address), ['r@example.test']);
+      assert.equal(m.subject, 'Ärger mit der Rechnung');
+      assert.equal(m.messageId, '<meta@example.test>');
+      assert.equal(m.inReplyTo, '<prev@example.test>');
+      assert.deepEqual(m.references, ['<a@example.test>', '<prev@example.test>']);
+      assert.equal(m.date?.toISOString(), '2026-11-03T07:15:00.000Z');
+      assert.match(m.textPreview, /Rechnung anbei/);
+      assert.deepEqual(m.attachments, [{ fileName: 'rechnung.pdf', contentType: 'application/pdf', size: att.length, sha256: sha(att) }]);
+      assert.equal(m.parseError, '');
+      assert.deepEqual(m.source, { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid: 1 } } });
+    });
+
+    it('refuses an upload shorter than announced and stores nothing', async () => {
+      const c = randomUUID();
+      await assert.rejects(storeEmail(client, pop3(c, 'short', { size: 999 }), [mail('short')]), ValidationError);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 0);
+      await assert.rejects(storeEmail(client, { ...pop3(c, 'x'), source: undefined }, [mail('x')]), /header\.source/);
+    });
+
+    it('lists by connector and time range with a cursor', async () => {
+      const c = randomUUID();
+      const start = clock;
+      for (let i = 0; i < 5; i++) {
+        clock = start + i * 1000;
+        await storeEmail(client, imap(c, 1000 + i), [mail(`list-${i}`)]);
+      }
+      clock = start;
+      const seen: string[] = [];
+      let token = '';
+      do {
+        const page = await call(client.listEmails, client, { connectorId: c, pageSize: 2, pageToken: token, since: undefined, until: undefined });
+        seen.push(...page.emails.map((e) => e.subject));
+        token = page.nextPageToken;
+      } while (token);
+      assert.deepEqual(seen, ['list-4', 'list-3', 'list-2', 'list-1', 'list-0']);
+      const ranged = await call(client.listEmails, client, { connectorId: c, pageSize: 10, pageToken: '', since: new Date(start + 1000), until: new Date(start + 3000) });
+      assert.deepEqual(ranged.emails.map((e) => e.subject), ['list-2', 'list-1']);
+    });
+
+    it('refuses to hand out bytes that fail their SHA-256', async () => {
+      const c = randomUUID();
+      const res = await storeEmail(client, pop3(c, 'tamper'), [mail('tamper')]);
+      const ds = await rawDs();
+      await ds.query('UPDATE email_chunks SET data = ? WHERE email_id = ?', [Buffer.from('tampered'), res.emailId]);
+      await ds.destroy();
+      await assert.rejects(download(res.emailId), InternalError);
+      await assert.rejects(download(randomUUID()), NotFoundError);
+    });
+
+    it('purges exactly the expired emails in batches while stores continue, and keeps dedupe history', async () => {
+      const c = randomUUID();
+      await announce(c, 2);
+      await eventually(async () => (await count('SELECT COUNT(*) AS n FROM storage_connectors WHERE connector_id = ?', [c])) === 1, 5000, 'connector known');
+      const t0 = Date.parse('2026-11-10T00:00:00Z');
+      clock = t0;
+      for (let i = 0; i < 23; i++) await storeEmail(client, pop3(c, `old-${i}`), [mail(`old-${i}`)]);
+      clock = t0 + 2 * DAY - 1000;
+      for (let i = 0; i < 5; i++) await storeEmail(client, pop3(c, `young-${i}`), [mail(`young-${i}`)]);
+      clock = t0 + 2 * DAY + 1000;
+      const [report] = await Promise.all([
+        svc.retention.runOnce(new Date(clock)),
+        (async () => {
+          for (let i = 0; i < 10; i++) await storeEmail(client, pop3(c, `new-${i}`), [mail(`new-${i}`)]);
+        })(),
+      ]);
+      assert.equal(report.emails, 23);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 15);
+      assert.equal(await count("SELECT COUNT(*) AS n FROM emails WHERE connector_id = ? AND subject LIKE 'old-%'", [c]), 0);
+      // The purged emails are still known: the server still has them, they must not trigger again.
+      const again = await storeEmail(client, pop3(c, 'old-3'), [mail('old-3')]);
+      assert.equal(again.duplicate, true);
+      const entries = await call(client.listConnectorLog, client, { connectorId: c, minLevel: LogLevel.INFO, pageSize: 10, pageToken: '' });
+      assert.match(entries.entries[0]!.message, /removed 23 email/);
+      assert.equal(entries.entries[0]!.code, 'PURGED');
+      clock = Date.parse('2026-11-01T00:00:00Z');
+    });
+
+    it('deletes a deleted connector\'s emails at once when asked', async () => {
+      const c = randomUUID();
+      await announce(c, 30);
+      for (let i = 0; i < 3; i++) await storeEmail(client, pop3(c, `d-${i}`), [mail(`d-${i}`)]);
+      await bus.publish(TOPICS.connectors, [
+        { key: c, headers: {}, value: ConnectorChanged.encode(ConnectorChanged.fromPartial({ eventId: randomUUID(), kind: ConnectorChanged_Kind.DELETED, connectorId: c, purgeEmailsNow: true })).finish() },
+      ]);
+      await eventually(async () => (await count('SELECT COUNT(*) AS n FROM storage_connectors WHERE connector_id = ? AND deleted_at IS NOT NULL', [c])) === 1, 5000, 'deletion seen');
+      await svc.retention.runOnce(new Date(clock));
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 0);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM email_dedupe WHERE connector_id = ?', [c]), 0);
+      assert.equal(await count('SELECT COUNT(*) AS n FROM storage_connectors WHERE connector_id = ?', [c]), 0);
+    });
+
+    it('pages the connector log newest first with a level filter', async () => {
+      const c = randomUUID();
+      const levels = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];
+      await call(client.appendConnectorLog, client, {
+        entries: Array.from({ length: 20 }, (_, i) => ({ id: '', connectorId: c, time: new Date(clock + i), level: levels[i % 4]!, code: 'RUN_FINISHED', message: `entry ${i}` })),
+      });
+      const all: string[] = [];
+      let token = '';
+      do {
+        const page = await call(client.listConnectorLog, client, { connectorId: c, minLevel: LogLevel.WARN, pageSize: 3, pageToken: token });
+        all.push(...page.entries.map((e) => e.message));
+        assert.ok(page.entries.every((e) => e.level === LogLevel.WARN || e.level === LogLevel.ERROR));
+        token = page.nextPageToken;
+      } while (token);
+      assert.deepEqual(all, [19, 18, 15, 14, 11, 10, 7, 6, 3, 2].map((i) => `entry ${i}`));
+      await assert.rejects(
+        call(client.appendConnectorLog, client, { entries: [{ id: '', connectorId: c, time: new Date(), level: LogLevel.INFO, code: 'bad code', message: '' }] }),
+        /entries\[0\]\.code/,
+      );
+    });
+  });
+}
