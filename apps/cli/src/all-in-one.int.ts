@@ -5,6 +5,10 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
+import { credentials } from '@grpc/grpc-js';
+import { call } from '@postbote/grpc-runtime';
+import { storeEmail } from '@postbote/mail-store';
+import { LogLevel, StorageServiceClient } from '@postbote/proto';
 import { eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
@@ -126,15 +130,38 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.match(r.out, /re-encrypted 1 secret/);
   });
 
+  it('lists, shows and downloads stored emails byte for byte, and shows the connector log', async () => {
+    const id = (JSON.parse(cli(env, ['--json', 'connector', 'get', 'Support']).out) as { connector: { id: string } }).connector.id;
+    const bytes = Buffer.concat([
+      Buffer.from('From: x@example.test\r\nMessage-ID: <cli@example.test>\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\n', 'latin1'),
+      Buffer.from([0x00, 0xff, 0x0d, 0x80, 0x0a]),
+    ]);
+    const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
+    const stored = await storeEmail(storage, { connectorId: id, source: { source: { $case: 'pop3', value: { uidl: 'cli-1' } } }, reprocess: false, occurrence: '', size: undefined, receivedAt: undefined }, [bytes]);
+    await call(storage.appendConnectorLog, storage, { entries: [{ id: '', connectorId: id, time: new Date(), level: LogLevel.WARN, code: 'FETCH_TIMEOUT', message: 'fetch timeout (300000 ms) exceeded' }] });
+    storage.close();
+
+    const list = cli(env, ['emails', 'list', 'Support']);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, new RegExp(`${stored.emailId}.*x@example\\.test\\s+Grüße`));
+    const show = cli(env, ['--json', 'emails', 'show', stored.emailId]);
+    assert.equal((JSON.parse(show.out) as { subject: string }).subject, 'Grüße');
+    const dl = spawnSync(process.execPath, [CLI, 'emails', 'download', stored.emailId], { env: { PATH: process.env['PATH'], ...env } });
+    assert.equal(dl.status, 0, String(dl.stderr));
+    assert.ok(Buffer.from(dl.stdout).equals(bytes), 'download differs from the stored bytes');
+    const log = cli(env, ['log', 'Support', '--level', 'warn']);
+    assert.match(log.out, /WARN\s+FETCH_TIMEOUT fetch timeout \(300000 ms\) exceeded/);
+  });
+
   it('says clearly which commands arrive later', () => {
-    const r = cli(env, ['emails', 'list', 'x']);
+    const r = cli(env, ['events', 'tail']);
     assert.equal(r.code, 1);
-    assert.match(r.err, /UNIMPLEMENTED: .*storage service/);
+    assert.match(r.err, /UNIMPLEMENTED: .*trigger service/);
   });
 
   it('keeps the password encrypted on disk, out of every output and log, and the key file 0600', () => {
     assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
-    for (const f of readdirSync(dataDir)) {
+    for (const f of readdirSync(dataDir).filter((n) => statSync(join(dataDir, n)).isFile())) {
       assert.doesNotMatch(readFileSync(join(dataDir, f)).toString('latin1'), new RegExp(PASSWORD), `${f} holds the password`);
     }
     assert.doesNotMatch(outputs.join('\n') + proc.out() + proc.err(), new RegExp(PASSWORD));

@@ -12,6 +12,22 @@ interface Ctx {
   json: () => boolean;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Connector commands take an id or a name; storage keys on ids, so names are looked up. */
+async function connectorId(ctx: Ctx, ref: string): Promise<string> {
+  if (UUID.test(ref)) return ref.toLowerCase();
+  const c = clients.config(ctx.addresses());
+  return (await call(c.getConnector, c, { ref })).id;
+}
+
+function dateFlag(flag: string, raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime())) throw new CliUsageError(`--${flag} must be a date, e.g. 2026-11-27 or 2026-11-27T10:00:00Z`);
+  return d;
+}
+
 /** Resolves when a server stream ends; each message goes to `onData`. */
 function consume<T>(stream: ClientReadableStream<T>, onData: (m: T) => void | Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -25,17 +41,26 @@ export function emailsCommand(ctx: Ctx): Command {
   const cmd = new Command('emails').description('stored emails: list, metadata, raw download');
   const client = () => clients.storage(ctx.addresses());
   cmd
-    .command('list <connectorId>')
-    .description('list stored emails of a connector, newest first')
-    .option('--limit <n>', 'page size', '50')
-    .action(async (connectorId: string, f: { limit: string }) => {
+    .command('list <connector>')
+    .description('list stored emails of a connector (id or name), newest first')
+    .option('--limit <n>', 'page size (max 500)', '50')
+    .option('--since <date>', 'stored at or after')
+    .option('--until <date>', 'stored before')
+    .option('--page-token <token>', 'continue from a previous page')
+    .action(async (ref: string, f: { limit: string; since?: string; until?: string; pageToken?: string }) => {
       const c = client();
-      const res = await call(c.listEmails, c, { connectorId, pageSize: Number(f.limit), pageToken: '', since: undefined, until: undefined });
+      const res = await call(c.listEmails, c, {
+        connectorId: await connectorId(ctx, ref),
+        pageSize: Number(f.limit),
+        pageToken: f.pageToken ?? '',
+        since: dateFlag('since', f.since),
+        until: dateFlag('until', f.until),
+      });
       print(ctx.json(), { emails: res.emails.map((e) => EmailMetadata.toJSON(e)), nextPageToken: res.nextPageToken }, () =>
         table(
           ['ID', 'STORED', 'FROM', 'SUBJECT'],
           res.emails.map((e) => [e.id, e.storedAt?.toISOString() ?? '', e.from?.address ?? '', e.subject]),
-        ),
+        ) + (res.nextPageToken ? `\nmore: --page-token ${res.nextPageToken}` : ''),
       );
     });
   cmd
@@ -62,14 +87,14 @@ export function emailsCommand(ctx: Ctx): Command {
 export function logCommand(ctx: Ctx): Command {
   return new Command('log')
     .description('show a connector\'s log ("Protokoll")')
-    .argument('<connectorId>')
+    .argument('<connector>', 'connector id or name')
     .option('--level <level>', 'minimum level: debug, info, warn, error', 'info')
     .option('--limit <n>', 'entries', '100')
-    .action(async (connectorId: string, f: { level: string; limit: string }) => {
+    .action(async (ref: string, f: { level: string; limit: string }) => {
       const level = LogLevel[f.level.toUpperCase() as keyof typeof LogLevel];
       if (!level || level === LogLevel.UNSPECIFIED) throw new CliUsageError('--level must be one of debug, info, warn, error');
       const c = clients.storage(ctx.addresses());
-      const res = await call(c.listConnectorLog, c, { connectorId, minLevel: level, pageSize: Number(f.limit), pageToken: '' });
+      const res = await call(c.listConnectorLog, c, { connectorId: await connectorId(ctx, ref), minLevel: level, pageSize: Number(f.limit), pageToken: '' });
       print(ctx.json(), res, () =>
         res.entries.map((e) => `${e.time?.toISOString() ?? ''} ${e.level.replace('LOG_LEVEL_', '').padEnd(5)} ${e.code} ${e.message}`).join('\n'),
       );
