@@ -3,8 +3,11 @@
 #   up      make sure each is installed and running; wait until it answers
 #   down    stop what `up` started (by pid), leave servers that were already running
 #   status  print what is up
-# Servers so far: MariaDB on 127.0.0.1:3306 (root, no password). Dovecot, GreenMail
-# and Kafka join as their issues land.
+# Servers:
+#   MariaDB  127.0.0.1:3306 (root, no password): the machine's own; started if stopped
+#   Kafka    127.0.0.1:39092, single-node KRaft broker from Maven Central's jars
+#            (org.apache.kafka:kafka_2.13, see scripts/kafka/pom.xml), data under .cache
+# Dovecot and GreenMail join as their issues land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=.cache/test-env
@@ -41,9 +44,95 @@ mariadb_down() {
   fi
 }
 
+KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
+KAFKA_PORT=${POSTBOTE_TEST_KAFKA_PORT:-39092}
+KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
+KAFKA_HOME=.cache/kafka/$KAFKA_VERSION
+KAFKA_RUN=$STATE/kafka
+
+kafka_ping() {
+  node -e "
+    const { Kafka, logLevel } = require('kafkajs');
+    const admin = new Kafka({ brokers: ['127.0.0.1:$KAFKA_PORT'], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    admin.connect().then(() => admin.describeCluster()).then(() => admin.disconnect()).then(() => process.exit(0), () => process.exit(1));
+  " 2>/dev/null
+}
+
+kafka_fetch() {
+  if [ -f "$KAFKA_HOME/libs/kafka_2.13-$KAFKA_VERSION.jar" ]; then return; fi
+  command -v mvn >/dev/null || { log "installing maven"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null; }
+  log "fetching Kafka $KAFKA_VERSION from Maven Central"
+  mvn -q -B -f scripts/kafka/pom.xml dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" \
+    -DincludeScope=runtime -DoutputDirectory="$PWD/$KAFKA_HOME/libs"
+}
+
+kafka_up() {
+  if kafka_ping; then log "Kafka is up on 127.0.0.1:$KAFKA_PORT"; return; fi
+  kafka_fetch
+  command -v java >/dev/null || { log "installing a JRE"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+  # A fresh log dir each start: tests create their own topics and need no history.
+  rm -rf "$KAFKA_RUN" && mkdir -p "$KAFKA_RUN/data"
+  cat > "$KAFKA_RUN/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$PWD/$KAFKA_RUN/data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+group.initial.rebalance.delay.ms=0
+log.cleaner.backoff.ms=1000
+PROPS
+  cat > "$KAFKA_RUN/log4j.properties" <<PROPS
+log4j.rootLogger=WARN, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=$PWD/$KAFKA_RUN/broker.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+PROPS
+  local cp="$KAFKA_HOME/libs/*"
+  local id
+  id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid)
+  java -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" kafka.tools.StorageTool format \
+    -t "$id" -c "$KAFKA_RUN/server.properties" >/dev/null
+  log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  nohup java -Xms256m -Xmx768m -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" \
+    kafka.Kafka "$KAFKA_RUN/server.properties" > "$KAFKA_RUN/stdout.log" 2>&1 &
+  echo $! > "$KAFKA_RUN/pid"
+  for _ in $(seq 1 90); do
+    if kafka_ping; then log "Kafka is up"; return; fi
+    if ! kill -0 "$(cat "$KAFKA_RUN/pid")" 2>/dev/null; then log "Kafka exited:"; tail -20 "$KAFKA_RUN/stdout.log" "$KAFKA_RUN/broker.log" >&2; exit 1; fi
+    sleep 1
+  done
+  log "Kafka did not answer within 90 s"; exit 1
+}
+
+kafka_down() {
+  [ -f "$KAFKA_RUN/pid" ] || return 0
+  local pid; pid=$(cat "$KAFKA_RUN/pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping Kafka (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$KAFKA_RUN/pid"
+}
+
 case "${1:-up}" in
-  up) mariadb_up ;;
-  down) mariadb_down ;;
-  status) mariadb_ping && echo "mariadb: up" || echo "mariadb: down" ;;
+  up) mariadb_up; kafka_up ;;
+  down) kafka_down; mariadb_down ;;
+  status)
+    mariadb_ping && echo "mariadb: up" || echo "mariadb: down"
+    kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down" ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

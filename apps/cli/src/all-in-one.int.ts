@@ -8,7 +8,7 @@ import { createConnection } from 'mysql2/promise';
 import { credentials } from '@grpc/grpc-js';
 import { call } from '@postbote/grpc-runtime';
 import { storeEmail } from '@postbote/mail-store';
-import { LogLevel, StorageServiceClient } from '@postbote/proto';
+import { LogLevel, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
 import { eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
@@ -137,7 +137,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
       Buffer.from([0x00, 0xff, 0x0d, 0x80, 0x0a]),
     ]);
     const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
-    const stored = await storeEmail(storage, { connectorId: id, source: { source: { $case: 'pop3', value: { uidl: 'cli-1' } } }, reprocess: false, occurrence: '', size: undefined, receivedAt: undefined }, [bytes]);
+    const stored = await storeEmail(storage, StoreEmailHeader.fromPartial({ connectorId: id, connectorName: 'Support', workflowId: 'wf-1', source: { source: { $case: 'pop3', value: { uidl: 'cli-1' } } } }), [bytes]);
     await call(storage.appendConnectorLog, storage, { entries: [{ id: '', connectorId: id, time: new Date(), level: LogLevel.WARN, code: 'FETCH_TIMEOUT', message: 'fetch timeout (300000 ms) exceeded' }] });
     storage.close();
 

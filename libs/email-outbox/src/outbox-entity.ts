@@ -12,6 +12,8 @@ export interface OutboxRow {
   eventId: string;
   emailId: string;
   connectorId: string;
+  /** The encoded EmailReceived event (protobuf), built at store time. */
+  payload: Buffer;
   createdAt: Date;
   publishedAt: Date | null;
 }
@@ -24,6 +26,7 @@ export const OutboxEntity = new EntitySchema<OutboxRow>({
     eventId: { name: 'event_id', type: 'varchar', length: 36, unique: true },
     emailId: { name: 'email_id', type: 'varchar', length: 36 },
     connectorId: { name: 'connector_id', type: 'varchar', length: 36 },
+    payload: { type: 'blob' },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     publishedAt: { name: 'published_at', type: 'datetime', precision: 3, nullable: true },
   },

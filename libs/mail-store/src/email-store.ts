@@ -8,12 +8,15 @@ import type { Logger } from '@postbote/logging';
 import { contentKey, sourceKey, type EmailSource } from './dedupe-keys';
 import { ChunkEntity, DedupeEntity, EmailEntity, type DedupeRow, type EmailRow } from './entities';
 import { parseMetadata, type ParsedMetadata } from './parse-metadata';
+import { buildEmailReceived } from './email-event';
 import { rechunk, spool } from './spool';
 
 export const CHUNK_BYTES = 1024 * 1024;
 
 export interface StoreRequest {
   readonly connectorId: string;
+  readonly connectorName: string;
+  readonly workflowId: string;
   readonly source: EmailSource;
   readonly size?: number | undefined;
   readonly reprocess: boolean;
@@ -35,6 +38,8 @@ export interface StoredEmail {
 }
 
 export interface EmailStoreOptions {
+  /** host:port consumers use to download raw mail (goes into each event). */
+  readonly publicAddress: string;
   readonly spoolDir: string;
   readonly maxMessageBytes: number;
   readonly previewChars: number;
@@ -109,7 +114,23 @@ export class EmailStore {
           await insertKey(tx, { connectorId: req.connectorId, keyHash: srcKey, kind: 'SOURCE', emailId, eventId, createdAt: storedAt }, false);
           await insertKey(tx, { connectorId: req.connectorId, keyHash: ctKey, kind: 'CONTENT', emailId, eventId, createdAt: storedAt }, req.reprocess);
           await tx.getRepository(EmailEntity).insert(emailRow(req, metadata, { emailId, eventId, sha256: spooled.sha256, size: spooled.size, chunks, storedAt }));
-          await tx.getRepository(OutboxEntity).insert({ eventId, emailId, connectorId: req.connectorId, createdAt: storedAt, publishedAt: null });
+          const payload = buildEmailReceived(
+            {
+              eventId,
+              emailId,
+              connectorId: req.connectorId,
+              connectorName: req.connectorName,
+              workflowId: req.workflowId,
+              source: req.source,
+              receivedAt: req.receivedAt ?? storedAt,
+              storedAt,
+              sha256: spooled.sha256,
+              size: spooled.size,
+              storageAddress: this.options.publicAddress,
+            },
+            metadata,
+          );
+          await tx.getRepository(OutboxEntity).insert({ eventId, emailId, connectorId: req.connectorId, payload: Buffer.from(payload), createdAt: storedAt, publishedAt: null });
         }));
         this.logger.info({ connectorId: req.connectorId, emailId, size: spooled.size, parseProblems: metadata.problems.length }, 'email stored');
         return { emailId, eventId, duplicate: false, sha256: spooled.sha256, size: spooled.size };
@@ -240,6 +261,7 @@ function validateRequest(req: StoreRequest): void {
   } else if (!req.source.uidl || req.source.uidl.length > 255) {
     v.push({ field: 'header.source.pop3.uidl', rule: 'required', message: 'must be 1-255 characters' });
   }
+  if (req.workflowId.length > 200) v.push({ field: 'header.workflow_id', rule: 'max-length', message: 'must be at most 200 characters' });
   if (req.occurrence.length > 128) v.push({ field: 'header.occurrence', rule: 'max-length', message: 'must be at most 128 characters' });
   if (v.length) throw new ValidationError(v);
 }

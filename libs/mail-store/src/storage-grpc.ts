@@ -38,6 +38,8 @@ export function storageService(store: EmailStore, log: ConnectorLog, logger: Log
       const res = await store.store(
         {
           connectorId: header.connectorId,
+          connectorName: header.connectorName,
+          workflowId: header.workflowId,
           source: sourceFromProto(header),
           size: header.size,
           reprocess: header.reprocess,

@@ -19,6 +19,8 @@ export const DEFAULT_STORAGE_SERVICE_ADDR = '127.0.0.1:50052';
 
 export interface StorageServiceConfig {
   readonly address: string;
+  /** Address put into events for DownloadRawEmail; defaults to `address`. */
+  readonly publicAddress: string | undefined;
   readonly database: DatabaseConfig;
   readonly spoolDir: string;
   readonly maxMessageBytes: number;
@@ -36,8 +38,10 @@ export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
   } catch (err) {
     throw new ConfigError('DATABASE_URL', (err as Error).message);
   }
+  const address = env.address('STORAGE_SERVICE_ADDR', DEFAULT_STORAGE_SERVICE_ADDR);
   return Object.freeze({
-    address: env.address('STORAGE_SERVICE_ADDR', DEFAULT_STORAGE_SERVICE_ADDR),
+    address,
+    publicAddress: env.string('STORAGE_PUBLIC_ADDR'),
     database,
     spoolDir: env.string('STORAGE_SPOOL_DIR', join(dataDir, 'spool')),
     maxMessageBytes: env.int('STORAGE_MAX_MESSAGE_BYTES', 100 * 1024 * 1024, { min: 1024, max: 2 * 1024 * 1024 * 1024 }),
@@ -70,7 +74,23 @@ export async function startStorageService(
     migrationsTableName: 'storage_migrations',
   });
   const gate = gateFor(config.database);
-  const store = new EmailStore(ds, gate, { spoolDir: config.spoolDir, maxMessageBytes: config.maxMessageBytes, previewChars: 2000, parseTimeoutMs: 30_000 }, logger, now);
+  // The bound address is known only after listening (port 0 in tests); events need it.
+  let boundAddress = config.address;
+  const store = new EmailStore(
+    ds,
+    gate,
+    {
+      get publicAddress() {
+        return config.publicAddress ?? boundAddress;
+      },
+      spoolDir: config.spoolDir,
+      maxMessageBytes: config.maxMessageBytes,
+      previewChars: 2000,
+      parseTimeoutMs: 30_000,
+    },
+    logger,
+    now,
+  );
   const log = new ConnectorLog(ds, gate);
   const known = new KnownConnectors(ds, gate);
   const retention = new RetentionJob(ds, gate, known, log, logger, {
@@ -97,6 +117,7 @@ export async function startStorageService(
   timer.unref();
 
   const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
+  boundAddress = server.address;
   return {
     address: server.address,
     store,

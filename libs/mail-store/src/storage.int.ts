@@ -6,7 +6,7 @@ import { InProcessBus, TOPICS } from '@postbote/bus';
 import { NotFoundError, ValidationError, InternalError } from '@postbote/errors';
 import { call, fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient, type StoreEmailHeader } from '@postbote/proto';
+import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
 import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
@@ -17,11 +17,11 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const DAY = 86_400_000;
 
 function pop3(connectorId: string, uidl: string, extra: Partial<StoreEmailHeader> = {}): StoreEmailHeader {
-  return { connectorId, source: { source: { $case: 'pop3', value: { uidl } } }, reprocess: false, occurrence: '', size: undefined, receivedAt: undefined, ...extra };
+  return StoreEmailHeader.fromPartial({ connectorId, connectorName: 'pop', workflowId: 'wf-pop', source: { source: { $case: 'pop3', value: { uidl } } }, ...extra });
 }
 
 function imap(connectorId: string, uid: number, extra: Partial<StoreEmailHeader> = {}): StoreEmailHeader {
-  return { connectorId, source: { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid } } }, reprocess: false, occurrence: '', size: undefined, receivedAt: undefined, ...extra };
+  return StoreEmailHeader.fromPartial({ connectorId, connectorName: 'imap', workflowId: 'wf-imap', source: { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid } } }, ...extra });
 }
 
 function mail(id: string, body = 'hello'): Buffer {
@@ -77,6 +77,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       svc = await startStorageService(
         {
           address: '127.0.0.1:0',
+          publicAddress: undefined,
           database: db.config,
           spoolDir: `${dataDir}/spool`,
           maxMessageBytes: 80 * 1024 * 1024,
@@ -166,6 +167,8 @@ for (const [label, makeDb] of TEST_DATABASES) {
           assert.notEqual(meta.parseError, '', `${name} should note a parse problem`);
         }
       }
+      // Parse problems never hold back the trigger: every message has its outbox event.
+      assert.equal(await count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id = ?', [c]), Object.keys(CORPUS).length);
       const byName = async (uidOf: number) => {
         const page = await call(client.listEmails, client, { connectorId: c, pageSize: 100, pageToken: '', since: undefined, until: undefined });
         return page.emails.find((e) => e.source?.source?.$case === 'imap' && e.source.source.value.uid === uidOf)!;

@@ -72,6 +72,8 @@ export class CreateStorage1764432000000 implements MigrationInterface {
           { name: 'event_id', type: 'varchar', length: '36', isUnique: true },
           { name: 'email_id', type: 'varchar', length: '36' },
           { name: 'connector_id', type: 'varchar', length: '36' },
+          // The encoded EmailReceived event (protobuf), complete at store time.
+          { name: 'payload', type: mysql ? 'mediumblob' : 'blob' },
           dt('created_at'),
           dt('published_at', true),
         ],

@@ -117,7 +117,15 @@ export interface StoreEmailHeader {
    */
   occurrence: string;
   /** When the fetcher received the message (for the event's received_at). */
-  receivedAt?: Date | undefined;
+  receivedAt?:
+    | Date
+    | undefined;
+  /**
+   * The connector's name and workflow as the fetcher ran it: the workflow-start event is
+   * built from them at store time, so it names the workflow that was configured then.
+   */
+  connectorName: string;
+  workflowId: string;
 }
 
 export interface StoreEmailChunk {
@@ -226,6 +234,8 @@ function createBaseStoreEmailHeader(): StoreEmailHeader {
     reprocess: false,
     occurrence: "",
     receivedAt: undefined,
+    connectorName: "",
+    workflowId: "",
   };
 }
 
@@ -248,6 +258,12 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     }
     if (message.receivedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.connectorName !== "") {
+      writer.uint32(58).string(message.connectorName);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(66).string(message.workflowId);
     }
     return writer;
   },
@@ -307,6 +323,22 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
           message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
           continue;
         }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.connectorName = reader.string();
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.workflowId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -324,6 +356,8 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
       reprocess: isSet(object.reprocess) ? globalThis.Boolean(object.reprocess) : false,
       occurrence: isSet(object.occurrence) ? globalThis.String(object.occurrence) : "",
       receivedAt: isSet(object.receivedAt) ? fromJsonTimestamp(object.receivedAt) : undefined,
+      connectorName: isSet(object.connectorName) ? globalThis.String(object.connectorName) : "",
+      workflowId: isSet(object.workflowId) ? globalThis.String(object.workflowId) : "",
     };
   },
 
@@ -347,6 +381,12 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     if (message.receivedAt !== undefined) {
       obj.receivedAt = message.receivedAt.toISOString();
     }
+    if (message.connectorName !== "") {
+      obj.connectorName = message.connectorName;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
     return obj;
   },
 
@@ -363,6 +403,8 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     message.reprocess = object.reprocess ?? false;
     message.occurrence = object.occurrence ?? "";
     message.receivedAt = object.receivedAt ?? undefined;
+    message.connectorName = object.connectorName ?? "";
+    message.workflowId = object.workflowId ?? "";
     return message;
   },
 };
