@@ -48,7 +48,7 @@ KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
 KAFKA_PORT=${POSTBOTE_TEST_KAFKA_PORT:-39092}
 KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 KAFKA_HOME=.cache/kafka/$KAFKA_VERSION
-KAFKA_RUN=$STATE/kafka
+KAFKA_RUN=$STATE/kafka-$KAFKA_PORT
 
 kafka_ping() {
   node -e "
@@ -68,10 +68,16 @@ kafka_fetch() {
 
 kafka_up() {
   if kafka_ping; then log "Kafka is up on 127.0.0.1:$KAFKA_PORT"; return; fi
+  # A fresh log dir for each suite run: tests create their own topics and need no history.
+  rm -rf "$KAFKA_RUN"
+  kafka_start
+}
+
+# Starts the broker keeping its data (a restart in a test), formatting only a new dir.
+kafka_start() {
   kafka_fetch
   command -v java >/dev/null || { log "installing a JRE"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
-  # A fresh log dir each start: tests create their own topics and need no history.
-  rm -rf "$KAFKA_RUN" && mkdir -p "$KAFKA_RUN/data"
+  mkdir -p "$KAFKA_RUN/data"
   cat > "$KAFKA_RUN/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -100,10 +106,12 @@ log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 PROPS
   local cp="$KAFKA_HOME/libs/*"
-  local id
-  id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid)
-  java -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" kafka.tools.StorageTool format \
-    -t "$id" -c "$KAFKA_RUN/server.properties" >/dev/null
+  if [ ! -f "$KAFKA_RUN/data/meta.properties" ]; then
+    local id
+    id=$(java -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" kafka.tools.StorageTool random-uuid)
+    java -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" kafka.tools.StorageTool format \
+      -t "$id" -c "$KAFKA_RUN/server.properties" >/dev/null
+  fi
   log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
   nohup java -Xms256m -Xmx768m -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" \
     kafka.Kafka "$KAFKA_RUN/server.properties" > "$KAFKA_RUN/stdout.log" 2>&1 &
@@ -131,8 +139,13 @@ kafka_down() {
 case "${1:-up}" in
   up) mariadb_up; kafka_up ;;
   down) kafka_down; mariadb_down ;;
+  # For tests that need a broker of their own (POSTBOTE_TEST_KAFKA_PORT=…): fresh, restart, stop.
+  kafka-up) kafka_up ;;
+  kafka-start) kafka_start ;;
+  kafka-stop) kafka_down ;;
+  kafka-wipe) kafka_down; rm -rf "$KAFKA_RUN" ;;
   status)
     mariadb_ping && echo "mariadb: up" || echo "mariadb: down"
     kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down" ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|kafka-up|kafka-start|kafka-stop|kafka-wipe" >&2; exit 2 ;;
 esac

@@ -26,10 +26,11 @@ export function startCommand(): Command {
       const storageCfg = loadStorageServiceConfig(env);
       const triggerCfg = loadTriggerServiceConfig(env);
       const fetcherCfg = loadFetcherServiceConfig(env);
-      const bus = createBus(loadBusConfig(env, 'postbote'));
+      const busConfig = loadBusConfig(env, 'postbote');
+      const bus = createBus(busConfig);
       const config = await startConfigService(configCfg, { bus, logger: logger.child({ component: 'config-service' }) });
       const storage = await startStorageService(storageCfg, { bus, logger: logger.child({ component: 'storage-service' }) });
-      const trigger = await startTriggerService(triggerCfg, { bus, logger: logger.child({ component: 'trigger-service' }) });
+      const trigger = await startTriggerService(triggerCfg, { bus, busConfig, logger: logger.child({ component: 'trigger-service' }) });
       const fetcher = await startFetcherService(fetcherCfg, { bus, logger: logger.child({ component: 'fetcher-service' }) });
       logger.info(
         { bus: bus.kind, config: config.address, storage: storage.address, trigger: trigger.address, fetcher: fetcher.address },

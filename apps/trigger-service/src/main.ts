@@ -4,8 +4,9 @@ import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger
 
 runService('trigger-service', process.env, async (env, logger) => {
   const config = loadTriggerServiceConfig(env);
-  const bus = createBus(loadBusConfig(env, 'postbote-trigger-service'));
-  const service = await startTriggerService(config, { bus, logger });
+  const busConfig = loadBusConfig(env, 'postbote-trigger-service');
+  const bus = createBus(busConfig);
+  const service = await startTriggerService(config, { bus, busConfig, logger });
   return {
     stop: async () => {
       await service.stop();

@@ -3,3 +3,4 @@ export * from './in-process-bus';
 export * from './kafka-bus';
 export * from './topics';
 export * from './bus-config';
+export * from './kafka-positioned-publisher';

@@ -111,6 +111,7 @@ export class EmailStore {
         }
         const storedAt = this.now();
         await this.gate(() => this.ds.transaction(async (tx) => {
+          await this.#lockOutbox(tx);
           await insertKey(tx, { connectorId: req.connectorId, keyHash: srcKey, kind: 'SOURCE', emailId, eventId, createdAt: storedAt }, false);
           await insertKey(tx, { connectorId: req.connectorId, keyHash: ctKey, kind: 'CONTENT', emailId, eventId, createdAt: storedAt }, req.reprocess);
           await tx.getRepository(EmailEntity).insert(emailRow(req, metadata, { emailId, eventId, sha256: spooled.sha256, size: spooled.size, chunks, storedAt }));
@@ -196,6 +197,17 @@ export class EmailStore {
       yield data;
     }
     if (hash.digest('hex') !== row.sha256) throw new InternalError(`email ${emailId}: stored bytes fail their SHA-256 check`);
+  }
+
+  // The trigger relay publishes outbox rows in id order and remembers the last id it
+  // published. On MariaDB, AUTO_INCREMENT hands out ids at insert time, so two concurrent
+  // transactions could commit ids out of order and the relay would step over the later
+  // committer for good. Holding this row lock from before the insert until commit makes
+  // commit order equal id order. (SQLite: the gate already runs one transaction at a time.)
+  async #lockOutbox(tx: EntityManager): Promise<void> {
+    if (this.ds.options.type === 'mysql' || this.ds.options.type === 'mariadb') {
+      await tx.query('SELECT id FROM trigger_outbox_lock WHERE id = 1 FOR UPDATE');
+    }
   }
 
   async #dedupe(connectorId: string, keyHash: string): Promise<{ emailId: string; eventId: string } | null> {

@@ -2,3 +2,4 @@ export * from './databases';
 export * from './temp';
 export * from './grpc-probe';
 export * from './ports';
+export * from './kafka';

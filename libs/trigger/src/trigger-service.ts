@@ -1,38 +1,103 @@
-import type { Bus } from '@postbote/bus';
+import { hostname } from 'node:os';
+import { KafkaPositionedPublisher, TOPICS, type Bus, type BusConfig } from '@postbote/bus';
+import { databaseConfigFrom, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { OutboxEntity } from '@postbote/email-outbox';
 import type { EnvReader } from '@postbote/env';
-import { startGrpcServer, unimplementedService } from '@postbote/grpc-runtime';
+import { ConfigError } from '@postbote/errors';
+import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
-import { FILE_DESCRIPTOR_SET_BASE64, TriggerServiceService } from '@postbote/proto';
+import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
+import type { EventEncoding } from './event-encoding';
+import { busSink, kafkaSink, type EventSink } from './event-sink';
+import { OutboxRelay } from './outbox-relay';
+import { OutboxStore } from './outbox-store';
+import { triggerService } from './tail-events';
 
 export const DEFAULT_TRIGGER_SERVICE_ADDR = '127.0.0.1:50053';
+/** Where the relay commits its position (see KafkaPositionedPublisher); the group is per transactional id. */
+export const POSITION_TOPIC = 'postbote.trigger-position.v1';
 
 export interface TriggerServiceConfig {
   readonly address: string;
+  readonly database: DatabaseConfig;
+  readonly topic: string;
+  readonly encoding: EventEncoding;
+  readonly batchSize: number;
+  readonly pollMs: number;
+  /** Kafka transactional id; instances sharing it fence each other (one active relay). */
+  readonly transactionalId: string;
 }
 
 export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
-  return Object.freeze({ address: env.address('TRIGGER_SERVICE_ADDR', DEFAULT_TRIGGER_SERVICE_ADDR) });
+  const dataDir = env.string('POSTBOTE_DATA_DIR', 'data');
+  let database: DatabaseConfig;
+  try {
+    database = databaseConfigFrom(env.secret('DATABASE_URL'), dataDir);
+  } catch (err) {
+    throw new ConfigError('DATABASE_URL', (err as Error).message);
+  }
+  const topic = env.string('TRIGGER_TOPIC', TOPICS.emailReceived);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new ConfigError('TRIGGER_TOPIC', 'must be a Kafka topic name (letters, digits, . _ -)');
+  return Object.freeze({
+    address: env.address('TRIGGER_SERVICE_ADDR', DEFAULT_TRIGGER_SERVICE_ADDR),
+    database,
+    topic,
+    encoding: env.oneOf('TRIGGER_EVENT_ENCODING', ['protobuf', 'json'] as const, 'protobuf'),
+    batchSize: env.int('TRIGGER_BATCH', 100, { min: 1, max: 10_000 }),
+    pollMs: env.int('TRIGGER_POLL_MS', 250, { min: 10, max: 60_000 }),
+    transactionalId: env.string('TRIGGER_TRANSACTIONAL_ID', 'postbote-trigger'),
+  });
 }
 
 export interface RunningTriggerService {
   readonly address: string;
+  readonly relay: OutboxRelay;
   stop(): Promise<void>;
 }
 
-/**
- * Serves the TriggerService contract. Its behaviour arrives with the trigger service (issue #6);
- * until then the service runs, answers health checks and reflection, and every
- * method returns UNIMPLEMENTED saying so.
- */
 export async function startTriggerService(
   config: TriggerServiceConfig,
-  deps: { readonly bus: Bus; readonly logger: Logger },
+  deps: { readonly bus: Bus; readonly busConfig: BusConfig; readonly logger: Logger },
 ): Promise<RunningTriggerService> {
+  const { logger, bus } = deps;
+  logger.info({ database: describeDatabase(config.database), topic: config.topic, encoding: config.encoding }, 'trigger service starting');
+  // The outbox table belongs to the storage service's migrations; this service only reads
+  // and marks it, so it runs none (and retries while storage has not created it yet).
+  const ds = await openDatabase({ config: config.database, entities: [OutboxEntity], migrations: [], migrationsTableName: 'trigger_migrations' });
+  const outbox = new OutboxStore(ds, gateFor(config.database));
+  await bus.ensureTopics([{ topic: config.topic }]);
+
+  let sink: EventSink;
+  if (deps.busConfig.kind === 'kafka') {
+    const publisher = new KafkaPositionedPublisher({
+      brokers: deps.busConfig.brokers,
+      clientId: `${deps.busConfig.clientId}-relay-${hostname()}`,
+      transactionalId: config.transactionalId,
+      positionTopic: POSITION_TOPIC,
+      positionGroup: `${config.transactionalId}.position`,
+      replicationFactor: deps.busConfig.replicationFactor,
+    });
+    sink = kafkaSink(publisher, config.topic);
+  } else {
+    sink = busSink(bus, config.topic);
+  }
+  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding });
+  relay.start();
+
   const server = await startGrpcServer({
     address: config.address,
-    services: [unimplementedService('postbote.v1.TriggerService', TriggerServiceService, 'not available yet: arrives with the trigger service (issue #6)', deps.logger)],
-    logger: deps.logger,
+    services: [triggerService(bus, config.topic, logger)],
+    logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
   });
-  return { address: server.address, stop: () => server.stop() };
+  return {
+    address: server.address,
+    relay,
+    stop: async () => {
+      await server.stop();
+      await relay.stop();
+      await ds.destroy();
+    },
+  };
 }
+

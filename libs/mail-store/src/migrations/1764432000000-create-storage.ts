@@ -80,6 +80,9 @@ export class CreateStorage1764432000000 implements MigrationInterface {
         indices: [{ name: 'idx_trigger_outbox_pending', columnNames: ['published_at', 'id'] }],
       }),
     );
+    // One row whose lock orders outbox commits; see EmailStore.
+    await q.createTable(new Table({ name: 'trigger_outbox_lock', columns: [{ name: 'id', type: 'int', isPrimary: true }] }));
+    await q.query('INSERT INTO trigger_outbox_lock (id) VALUES (1)');
     await q.createTable(
       new Table({
         name: 'connector_log',
@@ -113,6 +116,6 @@ export class CreateStorage1764432000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['storage_connectors', 'connector_log', 'trigger_outbox', 'email_dedupe', 'email_chunks', 'emails']) await q.dropTable(t);
+    for (const t of ['storage_connectors', 'connector_log', 'trigger_outbox_lock', 'trigger_outbox', 'email_dedupe', 'email_chunks', 'emails']) await q.dropTable(t);
   }
 }

@@ -1,0 +1,38 @@
+import type { Bus, BusMessage, KafkaPositionedPublisher } from '@postbote/bus';
+
+/**
+ * Where the relay delivers events. `start` returns the position (last outbox id) the
+ * sink already holds, or -1 when it keeps none; `publish` delivers a batch and, where
+ * the sink supports it, records `position` atomically with it.
+ */
+export interface EventSink {
+  readonly exactlyOnce: boolean;
+  start(): Promise<number>;
+  publish(messages: readonly BusMessage[], position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Kafka with transactions: records and position commit together (exactly once). */
+export function kafkaSink(publisher: KafkaPositionedPublisher, topic: string): EventSink {
+  return {
+    exactlyOnce: true,
+    start: () => publisher.start(),
+    publish: (messages, position) => publisher.publish(topic, messages, position),
+    close: () => publisher.close(),
+  };
+}
+
+/**
+ * The embedded default's in-process bus: publish, then the relay marks the rows. A crash
+ * between the two republishes that batch at the next start (at least once); consumers
+ * dedupe on the event-id header. In-process consumers live in the same process, so they
+ * restart with it anyway.
+ */
+export function busSink(bus: Bus, topic: string): EventSink {
+  return {
+    exactlyOnce: false,
+    start: async () => -1,
+    publish: (messages) => bus.publish(topic, messages),
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,109 @@
+import { backoffDelay, sleep } from '@postbote/backoff';
+import type { Logger } from '@postbote/logging';
+import type { EventEncoding } from './event-encoding';
+import { toRecord } from './event-encoding';
+import type { EventSink } from './event-sink';
+import type { OutboxStore } from './outbox-store';
+
+export interface RelayOptions {
+  readonly batchSize: number;
+  /** How often an idle relay looks for new rows. */
+  readonly pollMs: number;
+  readonly encoding: EventEncoding;
+}
+
+/** What the relay is doing, for health and tests. */
+export type RelayState =
+  /** Connecting to the sink and reading its position. */
+  | 'STARTING'
+  /** Publishing, or waiting for new rows. */
+  | 'RUNNING'
+  /** The sink or database failed; waiting before a fresh start. */
+  | 'BACKOFF'
+  | 'STOPPED';
+
+/**
+ * Moves outbox rows to the event sink in id order (the storage service commits outbox
+ * rows in id order, so "everything up to id N" is a sound position). With a transactional sink the
+ * position travels inside each Kafka transaction, and every (re)start first marks
+ * everything up to the committed position as published: a crash after commit but
+ * before marking republishes nothing. Memory is bounded by one batch; a slow or absent
+ * broker makes the outbox table grow, never this process.
+ */
+export class OutboxRelay {
+  #state: RelayState = 'STOPPED';
+  #loop: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+  #published = 0;
+
+  constructor(
+    private readonly outbox: OutboxStore,
+    private readonly sink: EventSink,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get state(): RelayState {
+    return this.#state;
+  }
+
+  get published(): number {
+    return this.#published;
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error('relay stopped'));
+    await this.#loop;
+    await this.sink.close();
+    this.#state = 'STOPPED';
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        this.#state = 'STARTING';
+        const position = await this.sink.start();
+        const marked = await this.outbox.markPublished(position, this.now());
+        if (marked > 0) this.logger.info({ position, marked }, 'outbox rows already in the topic marked published');
+        this.#state = 'RUNNING';
+        attempt = 0;
+        await this.#relay(position, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.#state = 'BACKOFF';
+        const delay = backoffDelay(attempt++);
+        this.logger.warn({ err: { message: (err as Error).message }, retryInMs: delay }, 'event relay failed; retrying');
+        await this.sink.close().catch(() => undefined);
+        await sleep(delay, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  async #relay(startPosition: number, signal: AbortSignal): Promise<void> {
+    // With a non-transactional sink the position is -1; rows are then found as "pending".
+    let after = this.sink.exactlyOnce ? startPosition : -1;
+    while (!signal.aborted) {
+      const rows = await this.outbox.pending(after, this.options.batchSize);
+      if (rows.length === 0) {
+        await sleep(this.options.pollMs, signal).catch(() => undefined);
+        continue;
+      }
+      const last = rows.at(-1)?.id ?? after;
+      await this.sink.publish(
+        rows.map((r) => toRecord(r, this.options.encoding)),
+        last,
+      );
+      await this.outbox.markPublished(last, this.now());
+      this.#published += rows.length;
+      after = last;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '@postbote/bus';
+import { serverStream, type ServiceRegistration } from '@postbote/grpc-runtime';
+import type { Logger } from '@postbote/logging';
+import { TriggerServiceService, type EmailReceived, type TriggerServiceServer } from '@postbote/proto';
+import { fromRecord } from './event-encoding';
+
+const QUEUE_LIMIT = 1_000;
+
+/**
+ * TailEvents: a live view of the event topic for operators (`postbote events tail`).
+ * Each call joins its own throwaway consumer group from the current end of the topic,
+ * so tails never take events away from the workflow engine's group.
+ */
+export function triggerService(bus: Bus, topic: string, logger: Logger): ServiceRegistration {
+  const implementation: TriggerServiceServer = {
+    tailEvents: serverStream(logger, 'TailEvents', async (req, send, ctx) => {
+      const queue: EmailReceived[] = [];
+      let wake: (() => void) | undefined;
+      let dropped = 0;
+      const sub = await bus.subscribe({ topic, groupId: `postbote-tail-${randomUUID()}`, fromBeginning: false }, async (m) => {
+        if (!m.value) return;
+        const event = fromRecord(m.value, m.headers);
+        if (req.connectorId && event.connectorId !== req.connectorId) return;
+        // A slow terminal must not make the service buffer without bound.
+        if (queue.length >= QUEUE_LIMIT) dropped++;
+        else queue.push(event);
+        wake?.();
+      });
+      try {
+        while (!ctx.signal.aborted) {
+          const next = queue.shift();
+          if (next) {
+            await send(next);
+            continue;
+          }
+          if (dropped) {
+            logger.warn({ dropped }, 'events tail too slow; events skipped in this tail (not in the topic)');
+            dropped = 0;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          wake = undefined;
+        }
+      } finally {
+        await sub.close();
+      }
+    }),
+  };
+  return { name: 'postbote.v1.TriggerService', definition: TriggerServiceService, implementation };
+}

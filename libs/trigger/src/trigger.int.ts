@@ -1,0 +1,281 @@
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { credentials } from '@grpc/grpc-js';
+import { InProcessBus, KafkaBus, type BusConfig } from '@postbote/bus';
+import { CapturedLog, createLogger } from '@postbote/logging';
+import { startStorageService, storeEmail, type RunningStorageService } from '@postbote/mail-store';
+import { EmailReceived, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
+import { TEST_KAFKA_BROKERS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, tempDir, type TestDatabase } from '@postbote/testing';
+import { DataSource } from 'typeorm';
+import { fromRecord } from './event-encoding';
+import { startTriggerService } from './trigger-service';
+
+const root = join(__dirname, '..', '..', '..');
+
+function mail(id: string, extra = ''): Buffer {
+  return Buffer.from(`From: "Sender" <s@example.test>\r\nTo: r@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\n${extra}\r\nbody ${id}\r\n`, 'latin1');
+}
+
+const header = (connectorId: string, uidl: string) =>
+  StoreEmailHeader.fromPartial({ connectorId, connectorName: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, source: { source: { $case: 'pop3', value: { uidl } } } });
+
+interface Env {
+  db: TestDatabase;
+  storage: RunningStorageService;
+  client: InstanceType<typeof StorageServiceClient>;
+  count(sql: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function storageEnv(): Promise<Env> {
+  const db = await mariaDbTestDatabase();
+  const bus = new InProcessBus();
+  const storage = await startStorageService(
+    {
+      address: '127.0.0.1:0',
+      publicAddress: 'storage.test:50052',
+      database: db.config,
+      spoolDir: join(tempDir('pb-trig-'), 'spool'),
+      maxMessageBytes: 10 * 1024 * 1024,
+      purgeIntervalSeconds: 3600,
+      purgeBatchSize: 100,
+      logRetentionDays: 30,
+      dedupeExtraDays: 365,
+    },
+    { bus, logger: createLogger({ service: 'storage', level: 'warn', destination: new CapturedLog() }) },
+  );
+  const client = new StorageServiceClient(storage.address, credentials.createInsecure());
+  const ds = new DataSource({ type: 'mysql', url: db.config.kind === 'mysql' ? db.config.url : '' });
+  await ds.initialize();
+  return {
+    db,
+    storage,
+    client,
+    count: async (sql) => Number(((await ds.query(sql)) as Array<{ n: string }>)[0]?.n ?? 0),
+    close: async () => {
+      client.close();
+      await ds.destroy();
+      await storage.stop();
+      await bus.close();
+      await db.drop();
+    },
+  };
+}
+
+function kafkaConfig(brokers: string[]): BusConfig {
+  return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1 };
+}
+
+async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json' } = {}) {
+  const busConfig = kafkaConfig(brokers);
+  const bus = new KafkaBus({ brokers, clientId: 'postbote-test', defaultPartitions: 3, replicationFactor: 1 });
+  const log = new CapturedLog();
+  const svc = await startTriggerService(
+    {
+      address: '127.0.0.1:0',
+      database: env.db.config,
+      topic,
+      encoding: extra.encoding ?? 'protobuf',
+      batchSize: extra.batchSize ?? 50,
+      pollMs: 50,
+      transactionalId: `tx-${topic}`,
+    },
+    { bus, busConfig, logger: createLogger({ service: 'trigger', level: 'info', destination: log }) },
+  );
+  return { svc, log, stop: async () => (await svc.stop(), await bus.close()) };
+}
+
+describe('trigger service on a real Kafka broker', () => {
+  let env: Env;
+  before(async () => {
+    env = await storageEnv();
+  });
+  after(async () => env.close());
+
+  it('publishes exactly one event per stored email, with the fields a workflow needs', async () => {
+    const topic = `t-one-${randomUUID()}`;
+    const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic);
+    try {
+      const c = randomUUID();
+      const bytes = mail('one', 'Content-Type: text/plain\r\n');
+      const stored = await storeEmail(env.client, header(c, 'u1'), [bytes]);
+      await storeEmail(env.client, header(c, 'u1'), [bytes]); // a retried store: no second event
+      const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
+      assert.equal(records.length, 1);
+      const r = records[0]!;
+      assert.equal(r.key, c);
+      assert.equal(r.headers['content-type'], 'application/x-protobuf; messageType=postbote.v1.EmailReceived');
+      assert.equal(r.headers['schema-version'], '1');
+      assert.equal(r.headers['event-id'], stored.eventId);
+      const e = EmailReceived.decode(r.value);
+      assert.equal(e.eventId, stored.eventId);
+      assert.equal(e.emailId, stored.emailId);
+      assert.equal(e.connectorId, c);
+      assert.equal(e.connectorName, `name-${c.slice(0, 4)}`);
+      assert.equal(e.workflowId, `wf-${c.slice(0, 4)}`);
+      assert.deepEqual(e.from, { name: 'Sender', address: 's@example.test' });
+      assert.deepEqual(e.to.map((a) => a.address), ['r@example.test']);
+      assert.equal(e.subject, 'one');
+      assert.equal(e.messageId, '<one@example.test>');
+      assert.equal(e.size, bytes.length);
+      assert.deepEqual(e.source, { source: { $case: 'pop3', value: { uidl: 'u1' } } });
+      assert.deepEqual(e.raw, { storageService: 'storage.test:50052', emailId: stored.emailId, sha256: stored.sha256, size: bytes.length });
+      assert.ok(e.storedAt && e.receivedAt);
+      await eventually(async () => (await env.count(`SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id = '${c}' AND published_at IS NOT NULL`)) === 1, 10_000, 'outbox marked');
+    } finally {
+      await trigger.stop();
+    }
+  });
+
+  it('can publish the proto3 JSON mapping instead', async () => {
+    const topic = `t-json-${randomUUID()}`;
+    const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic, { encoding: 'json' });
+    try {
+      const c = randomUUID();
+      await storeEmail(env.client, header(c, 'j1'), [mail('json')]);
+      const [r] = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
+      assert.match(r!.headers['content-type']!, /^application\/json/);
+      const json = JSON.parse(r!.value.toString('utf8')) as Record<string, unknown>;
+      assert.equal(json['subject'], 'json');
+      assert.equal(fromRecord(r!.value, r!.headers).connectorId, c);
+    } finally {
+      await trigger.stop();
+    }
+  });
+
+  it('keeps each connector\'s order across 500 emails from 5 connectors', async () => {
+    const topic = `t-order-${randomUUID()}`;
+    const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic, { batchSize: 37 });
+    try {
+      const connectors = Array.from({ length: 5 }, () => randomUUID());
+      const storedOrder = new Map<string, string[]>(connectors.map((c) => [c, []]));
+      await Promise.all(
+        connectors.map(async (c) => {
+          for (let i = 0; i < 100; i++) {
+            const s = await storeEmail(env.client, header(c, `o-${i}`), [mail(`${c}-${i}`)]);
+            storedOrder.get(c)!.push(s.eventId);
+          }
+        }),
+      );
+      const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 500);
+      assert.equal(records.length, 500);
+      for (const c of connectors) {
+        const got = records.filter((r) => r.key === c);
+        assert.equal(new Set(got.map((r) => r.partition)).size, 1, 'one connector, one partition');
+        assert.deepEqual(
+          got.sort((a, b) => Number(a.offset) - Number(b.offset)).map((r) => r.headers['event-id']),
+          storedOrder.get(c),
+        );
+      }
+    } finally {
+      await trigger.stop();
+    }
+  });
+});
+
+describe('trigger service killed with SIGKILL at random points', () => {
+  let env: Env;
+  before(async () => {
+    env = await storageEnv();
+  });
+  after(async () => env.close());
+
+  it('delivers each of 1,000 emails exactly once across at least 10 kills', async () => {
+    const topic = `t-kill-${randomUUID()}`;
+    const connectors = Array.from({ length: 4 }, () => randomUUID());
+    const eventIds = new Set<string>();
+    const storeMany = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const c = connectors[i % connectors.length]!;
+        eventIds.add((await storeEmail(env.client, header(c, `k-${i}`), [mail(`kill-${i}`)])).eventId);
+      }
+    };
+    await storeMany(0, 500);
+    const published = () => env.count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NOT NULL');
+    const launch = (): ChildProcess =>
+      spawn(process.execPath, [join(root, 'dist/apps/trigger-service/main.js')], {
+        env: {
+          PATH: process.env['PATH'],
+          DATABASE_URL: env.db.config.kind === 'mysql' ? env.db.config.url : '',
+          KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+          KAFKA_PARTITIONS: '3',
+          TRIGGER_TOPIC: topic,
+          TRIGGER_BATCH: '7',
+          TRIGGER_POLL_MS: '20',
+          TRIGGER_TRANSACTIONAL_ID: `tx-${topic}`,
+          TRIGGER_SERVICE_ADDR: '127.0.0.1:0',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: 'ignore',
+      });
+    const more = storeMany(500, 1000);
+    const progressAtKill: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      const before = await published();
+      const child = launch();
+      const exited = new Promise((r) => child.once('exit', r));
+      // Kill once it has made progress (or after 5 s), at a random moment after that.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && (await published()) === before) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, Math.random() * 120));
+      progressAtKill.push(await published());
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await more;
+    const final = launch();
+    try {
+      await eventually(async () => (await published()) === 1000, 60_000, 'all 1,000 published');
+      const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1000, 60_000, 3_000);
+      const ids = records.map((r) => r.headers['event-id']!);
+      // At least 10 kills landed mid-run: after some events and before the last.
+      assert.ok(progressAtKill.filter((p) => p > 0 && p < 1000).length >= 10, `progress at kills: ${progressAtKill.join(',')}`);
+      assert.equal(new Set(ids).size, 1000, 'every event present');
+      assert.equal(ids.length, 1000, `no duplicates (got ${ids.length - new Set(ids).size} extra)`);
+      assert.deepEqual([...new Set(ids)].sort(), [...eventIds].sort());
+    } finally {
+      final.kill('SIGKILL');
+    }
+  });
+});
+
+describe('trigger service while its broker stops and restarts', () => {
+  const kafka = privateKafka(39192);
+  let env: Env;
+  before(async () => {
+    kafka.run('kafka-up');
+    env = await storageEnv();
+  });
+  after(async () => {
+    await env.close();
+    kafka.run('kafka-wipe');
+  });
+
+  it('stays up, lets the outbox grow, and delivers everything in order when the broker returns', async () => {
+    const topic = `t-outage-${randomUUID()}`;
+    const trigger = await startTrigger(env, kafka.brokers, topic, { batchSize: 10 });
+    const c = randomUUID();
+    const stored: string[] = [];
+    const store = async (n: number) => {
+      for (let i = 0; i < n; i++) stored.push((await storeEmail(env.client, header(c, `out-${stored.length}`), [mail(`outage-${stored.length}`)])).eventId);
+    };
+    try {
+      await store(50);
+      await eventually(async () => (await env.count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NOT NULL')) === 50, 30_000, 'first 50 published');
+      kafka.run('kafka-stop');
+      await store(100); // storage keeps accepting mail while Kafka is away
+      await eventually(() => trigger.svc.relay.state === 'BACKOFF', 60_000, 'relay backing off');
+      assert.equal(await env.count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NULL'), 100);
+      kafka.run('kafka-start');
+      await eventually(async () => (await env.count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NULL')) === 0, 120_000, 'backlog drained');
+      const records = await consumeTopic(kafka.brokers, topic, 150, 60_000, 2_000);
+      const ids = records.sort((a, b) => Number(a.offset) - Number(b.offset)).map((r) => r.headers['event-id']);
+      assert.deepEqual(ids, stored, 'all 150 events, once each, in store order');
+    } finally {
+      await trigger.stop();
+    }
+  });
+});
