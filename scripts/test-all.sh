@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as CI runs it and as the README's Quick start says:
-# install dependencies, start the servers the tests need, type-check, lint, test.
+# install dependencies, start the servers the tests need (MariaDB, a Kafka broker),
+# type-check, lint, build, test.
 # Ends with the runner's line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +18,7 @@ echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "== lint (module boundaries included)"
 npx nx run-many -t lint --outputStyle=static
+echo "== build (tests drive the bundled services as separate processes)"
+node tools/build.mjs
 echo "== tests"
 node tools/run-tests.mjs "$@"

@@ -9,7 +9,7 @@ import { credentials } from '@grpc/grpc-js';
 import { call } from '@postbote/grpc-runtime';
 import { storeEmail } from '@postbote/mail-store';
 import { LogLevel, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
-import { eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
+import { TEST_KAFKA_BROKERS, consumeTopic, eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
 // process) and a separately started config service on MariaDB, driven by the CLI.
@@ -153,10 +153,36 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.match(log.out, /WARN\s+FETCH_TIMEOUT fetch timeout \(300000 ms\) exceeded/);
   });
 
+  it('tails workflow-start events on the in-process bus', async () => {
+    const id = (JSON.parse(cli(env, ['--json', 'connector', 'get', 'Support']).out) as { connector: { id: string } }).connector.id;
+    const tail = launch(CLI, ['--json', 'events', 'tail'], env);
+    try {
+      const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
+      // The tail subscribes asynchronously; keep storing until one event shows up.
+      let n = 0;
+      await eventually(
+        async () => {
+          await storeEmail(storage, StoreEmailHeader.fromPartial({ connectorId: id, connectorName: 'Support', workflowId: 'wf-1', source: { source: { $case: 'pop3', value: { uidl: `tail-${n++}` } } } }), [
+            Buffer.from(`Message-ID: <tail-${n}@example.test>\r\nSubject: tail ${n}\r\n\r\nx\r\n`),
+          ]);
+          return tail.out().includes('"subject":"tail');
+        },
+        15_000,
+        'an event on the tail',
+      );
+      storage.close();
+      const event = JSON.parse(tail.out().split('\n').find((l) => l.includes('"subject":"tail'))!) as Record<string, string>;
+      assert.equal(event['connectorName'], 'Support');
+      assert.equal(event['workflowId'], 'wf-1');
+    } finally {
+      tail.child.kill('SIGINT');
+    }
+  });
+
   it('says clearly which commands arrive later', () => {
-    const r = cli(env, ['events', 'tail']);
+    const r = cli(env, ['fetchers']);
     assert.equal(r.code, 1);
-    assert.match(r.err, /UNIMPLEMENTED: .*trigger service/);
+    assert.match(r.err, /UNIMPLEMENTED: .*fetcher service/);
   });
 
   it('keeps the password encrypted on disk, out of every output and log, and the key file 0600', () => {
@@ -171,6 +197,59 @@ describe('postbote start (all-in-one, embedded default)', () => {
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0);
     assert.match(proc.out(), /"msg":"stopped"/);
+  });
+});
+
+describe('postbote start on MariaDB and Kafka', () => {
+  let db: TestDatabase;
+  let proc: Proc;
+  let env: NodeJS.ProcessEnv;
+  const topic = `aio-events-${Date.now()}`;
+  before(async () => {
+    db = await mariaDbTestDatabase();
+    env = {
+      POSTBOTE_DATA_DIR: tempDir('pb-aio-k-'),
+      DATABASE_URL: db.config.kind === 'mysql' ? db.config.url : '',
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+      KAFKA_PARTITIONS: '3',
+      TRIGGER_TOPIC: topic,
+      TRIGGER_TRANSACTIONAL_ID: `tx-${topic}`,
+      CONFIG_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      STORAGE_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      TRIGGER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      FETCHER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+    };
+    proc = launch(CLI, ['start'], env);
+    await eventually(() => proc.out().includes('postbote is running'), 60_000, 'all-in-one on Kafka');
+  });
+  after(async () => {
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+    await db.drop();
+  });
+
+  it('behaves as embedded: connector, stored email, one event on the topic and on the tail', async () => {
+    assert.match(proc.out(), /"bus":"kafka"/);
+    const created = cli(env, ['--json', 'connector', 'create', '--name', 'k', '--protocol', 'pop3', '--host', '127.0.0.1', '--username', 'u', '--workflow', 'wf-k', '--password-stdin'], PASSWORD);
+    assert.equal(created.code, 0, created.err);
+    const id = (JSON.parse(created.out) as { connector: { id: string } }).connector.id;
+    const tail = launch(CLI, ['--json', 'events', 'tail', '--connector', id], env);
+    try {
+      await new Promise((r) => setTimeout(r, 4_000)); // a new consumer group joins, then reads from the end
+      const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
+      const stored = await storeEmail(storage, StoreEmailHeader.fromPartial({ connectorId: id, connectorName: 'k', workflowId: 'wf-k', source: { source: { $case: 'pop3', value: { uidl: 'k1' } } } }), [
+        Buffer.from('Message-ID: <k1@example.test>\r\nSubject: via kafka\r\n\r\nx\r\n'),
+      ]);
+      storage.close();
+      await eventually(() => tail.out().includes(stored.eventId), 30_000, 'event on the tail');
+      const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
+      assert.equal(records.length, 1);
+      assert.equal(records[0]!.headers['event-id'], stored.eventId);
+      assert.doesNotMatch(proc.out() + proc.err(), new RegExp(PASSWORD));
+    } finally {
+      tail.child.kill('SIGINT');
+    }
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited, 0);
   });
 });
 
@@ -227,7 +306,7 @@ describe('services run alone, configured by environment', () => {
     it(`${service} starts alone, serves health, stops on SIGINT`, async () => {
       const addr = `127.0.0.1:${await freePort()}`;
       const variable = `${service.split('-')[0]!.toUpperCase()}_SERVICE_ADDR`;
-      const proc = launch(join(root, `dist/apps/${service}/main.js`), [], { [variable]: addr });
+      const proc = launch(join(root, `dist/apps/${service}/main.js`), [], { [variable]: addr, POSTBOTE_DATA_DIR: tempDir('pb-alone-') });
       try {
         await eventually(() => proc.out().includes('gRPC server listening'), 20_000, `${service} start`);
         assert.equal(await healthStatus(addr), 'SERVING');
