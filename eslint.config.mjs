@@ -9,6 +9,7 @@ import nx from '@nx/eslint-plugin';
 //   type:service    the four services' behaviour: everything below, never another app
 //   type:app        thin wiring (main.ts): anything but another app
 //   type:testing    test helpers: only from test files (see the second block)
+//   type:e2e        cross-service tests (apps/e2e): any lib
 const depConstraints = [
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
@@ -20,6 +21,11 @@ const depConstraints = [
     onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:testing'],
   },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
+  // End-to-end tests across services (apps/e2e): any lib, never an app's source.
+  {
+    sourceTag: 'type:e2e',
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service', 'type:testing'],
+  },
   {
     sourceTag: 'type:app',
     onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service', 'type:testing'],

@@ -1,3 +1,5 @@
+// Storage and trigger together against a real broker: the outbox written by one service and
+// relayed by the other, so this lives in the e2e project rather than in either service's lib.
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -10,8 +12,7 @@ import { startStorageService, storeEmail, type RunningStorageService } from '@po
 import { EmailReceived, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
 import { TEST_KAFKA_BROKERS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
-import { fromRecord } from './event-encoding';
-import { startTriggerService } from './trigger-service';
+import { fromRecord, startTriggerService } from '@postbote/trigger';
 
 const root = join(__dirname, '..', '..', '..');
 
