@@ -6,7 +6,8 @@ import nx from '@nx/eslint-plugin';
 //   type:model      connector settings and validation: util only
 //   type:protocol   IMAP/POP3 clients: util and model, never service code
 //   type:infra      db, bus, grpc-runtime: util only
-//   type:service    the four services' behaviour: everything below, never another app
+//   type:client     typed clients of our gRPC services (util, contracts, infra)
+//   type:service    the four services' behaviour: everything below, never another service or app
 //   type:app        thin wiring (main.ts): anything but another app
 //   type:testing    test helpers: only from test files (see the second block)
 //   type:e2e        cross-service tests (apps/e2e): any lib
@@ -14,21 +15,22 @@ const depConstraints = [
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'type:model', onlyDependOnLibsWithTags: ['type:util'] },
-  { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:util', 'type:model', 'type:testing'] },
+  { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:util', 'type:model', 'type:protocol', 'type:testing'] },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
+  { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:infra'] },
   {
     sourceTag: 'type:service',
-    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:client', 'type:testing'],
   },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   // End-to-end tests across services (apps/e2e): any lib, never an app's source.
   {
     sourceTag: 'type:e2e',
-    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:client', 'type:service', 'type:testing'],
   },
   {
     sourceTag: 'type:app',
-    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:service', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:client', 'type:service', 'type:testing'],
   },
 ];
 

@@ -7,7 +7,10 @@
 #   MariaDB  127.0.0.1:3306 (root, no password): the machine's own; started if stopped
 #   Kafka    127.0.0.1:39092, single-node KRaft broker from Maven Central's jars
 #            (org.apache.kafka:kafka_2.13, see scripts/kafka/pom.xml), data under .cache
-# Dovecot and GreenMail join as their issues land.
+#   Dovecot  IMAP 127.0.0.1:31143 (STARTTLS), IMAPS 31993, POP3 31110 (STLS), POP3S 31995;
+#            Debian's dovecot-imapd/dovecot-pop3d, private config under .cache/test-env/dovecot,
+#            a self-signed CA (ca.crt there), passwd-file users (tests add their own), Maildir
+# GreenMail joins with the POP3 issue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=.cache/test-env
@@ -136,9 +139,124 @@ kafka_down() {
   rm -f "$KAFKA_RUN/pid"
 }
 
+DOVECOT_RUN=$PWD/$STATE/dovecot
+
+dovecot_ping() {
+  node -e "require('net').connect(31993,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
+}
+
+dovecot_certs() {
+  [ -f "$DOVECOT_RUN/server.crt" ] && return
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Postbote Test CA" \
+    -keyout "$DOVECOT_RUN/ca.key" -out "$DOVECOT_RUN/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$DOVECOT_RUN/server.key" -out "$DOVECOT_RUN/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$DOVECOT_RUN/san.ext"
+  openssl x509 -req -in "$DOVECOT_RUN/server.csr" -CA "$DOVECOT_RUN/ca.crt" -CAkey "$DOVECOT_RUN/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$DOVECOT_RUN/san.ext" -out "$DOVECOT_RUN/server.crt" 2>/dev/null
+}
+
+dovecot_up() {
+  if dovecot_ping; then log "Dovecot is up"; return; fi
+  if [ ! -x /usr/sbin/dovecot ] || ! dpkg -s dovecot-imapd dovecot-pop3d >/dev/null 2>&1; then
+    log "installing dovecot-imapd dovecot-pop3d from Debian"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-pop3d >/dev/null
+  fi
+  # Debian's package may start a system instance; ours is private and on other ports.
+  mkdir -p "$DOVECOT_RUN"/{run,state,home}
+  dovecot_certs
+  touch "$DOVECOT_RUN/users"
+  chmod 0644 "$DOVECOT_RUN/users"
+  # Mail is owned by nobody: Dovecot refuses uid 0 for mail processes.
+  chown nobody:nogroup "$DOVECOT_RUN/home"
+  cat > "$DOVECOT_RUN/dovecot.conf" <<CONF
+protocols = imap pop3
+listen = 127.0.0.1
+instance_name = postbote-test
+base_dir = $DOVECOT_RUN/run
+state_dir = $DOVECOT_RUN/state
+log_path = $DOVECOT_RUN/dovecot.log
+ssl = yes
+ssl_cert = <$DOVECOT_RUN/server.crt
+ssl_key = <$DOVECOT_RUN/server.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 200
+pop3_uidl_format = %08Xu%08Xv
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DOVECOT_RUN/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $DOVECOT_RUN/users
+  default_fields = uid=nobody gid=nogroup home=$DOVECOT_RUN/home/%u
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox Trash {
+    special_use = \\Trash
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = 31143
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = 31993
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = 31110
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = 31995
+    ssl = yes
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+CONF
+  log "starting Dovecot (IMAP 31143/31993, POP3 31110/31995)"
+  # Redirected: the daemon must not hold the caller's stdout open (callers pipe it).
+  /usr/sbin/dovecot -c "$DOVECOT_RUN/dovecot.conf" </dev/null >/dev/null 2>&1
+  for _ in $(seq 1 30); do
+    if dovecot_ping; then log "Dovecot is up"; return; fi
+    sleep 0.5
+  done
+  log "Dovecot did not come up:"; tail -20 "$DOVECOT_RUN/dovecot.log" >&2; exit 1
+}
+
+dovecot_down() {
+  local pidfile="$DOVECOT_RUN/run/master.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping Dovecot (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+  rm -f "$pidfile"
+}
+
 case "${1:-up}" in
-  up) mariadb_up; kafka_up ;;
-  down) kafka_down; mariadb_down ;;
+  up) mariadb_up; kafka_up; dovecot_up ;;
+  down) dovecot_down; kafka_down; mariadb_down ;;
   # For tests that need a broker of their own (POSTBOTE_TEST_KAFKA_PORT=…): fresh, restart, stop.
   kafka-up) kafka_up ;;
   kafka-start) kafka_start ;;
@@ -146,6 +264,7 @@ case "${1:-up}" in
   kafka-wipe) kafka_down; rm -rf "$KAFKA_RUN" ;;
   status)
     mariadb_ping && echo "mariadb: up" || echo "mariadb: down"
-    kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down" ;;
+    kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
+    dovecot_ping && echo "dovecot: up" || echo "dovecot: down" ;;
   *) echo "usage: $0 up|down|status|kafka-up|kafka-start|kafka-stop|kafka-wipe" >&2; exit 2 ;;
 esac

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import { credentials } from '@grpc/grpc-js';
 import { call } from '@postbote/grpc-runtime';
-import { storeEmail } from '@postbote/mail-store';
+import { storeEmail } from '@postbote/service-clients';
 import { LogLevel, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
 import { TEST_KAFKA_BROKERS, consumeTopic, eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
 

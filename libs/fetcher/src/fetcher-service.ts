@@ -1,38 +1,146 @@
-import type { Bus } from '@postbote/bus';
+import { hostname } from 'node:os';
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { TOPICS, type Bus } from '@postbote/bus';
+import { Secret } from '@postbote/crypto';
 import type { EnvReader } from '@postbote/env';
-import { startGrpcServer, unimplementedService } from '@postbote/grpc-runtime';
+import { ConfigError } from '@postbote/errors';
+import { startGrpcServer, unary } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
-import { FILE_DESCRIPTOR_SET_BASE64, FetcherServiceService } from '@postbote/proto';
+import {
+  ConnectorChanged,
+  ConnectorChanged_Kind,
+  ConnectorState,
+  CredentialServiceClient,
+  FetcherServiceService,
+  FILE_DESCRIPTOR_SET_BASE64,
+  StorageServiceClient,
+  type FetcherServiceServer,
+} from '@postbote/proto';
+import { systemClock, type Clock } from './clock';
+import type { ActorState } from './connector-actor';
+import { fetchConnectorFromProto } from './connector-from-proto';
+import { ConnectorLogSink } from './connector-log-sink';
+import { mailboxRun } from './mailbox-run';
+import { Supervisor } from './supervisor';
 
 export const DEFAULT_FETCHER_SERVICE_ADDR = '127.0.0.1:50054';
 
 export interface FetcherServiceConfig {
   readonly address: string;
+  readonly instanceId: string;
+  readonly configAddress: string;
+  readonly storageAddress: string;
+  readonly internalToken: Secret | undefined;
+  readonly maxMessageBytes: number;
+  readonly maxAuthFailures: number;
+  readonly authBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly watchdogIntervals: number;
 }
 
 export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
-  return Object.freeze({ address: env.address('FETCHER_SERVICE_ADDR', DEFAULT_FETCHER_SERVICE_ADDR) });
+  const token = env.secret('POSTBOTE_INTERNAL_TOKEN');
+  if (token !== undefined && token.length < 16) throw new ConfigError('POSTBOTE_INTERNAL_TOKEN', 'must be at least 16 characters');
+  return Object.freeze({
+    address: env.address('FETCHER_SERVICE_ADDR', DEFAULT_FETCHER_SERVICE_ADDR),
+    instanceId: env.string('FETCHER_INSTANCE_ID', `${hostname()}-${process.pid}`),
+    configAddress: env.address('CONFIG_SERVICE_ADDR', '127.0.0.1:50051'),
+    storageAddress: env.address('STORAGE_SERVICE_ADDR', '127.0.0.1:50052'),
+    internalToken: token === undefined ? undefined : new Secret(token),
+    maxMessageBytes: env.int('FETCHER_MAX_MESSAGE_BYTES', 50 * 1024 * 1024, { min: 1024, max: 2 * 1024 * 1024 * 1024 }),
+    maxAuthFailures: env.int('FETCHER_MAX_AUTH_FAILURES', 3, { min: 1, max: 100 }),
+    authBackoffMs: env.int('FETCHER_AUTH_BACKOFF_SECONDS', 300, { min: 1, max: 86_400 }) * 1000,
+    maxBackoffMs: env.int('FETCHER_MAX_BACKOFF_SECONDS', 900, { min: 1, max: 86_400 }) * 1000,
+    watchdogIntervals: env.int('FETCHER_WATCHDOG_INTERVALS', 5, { min: 2, max: 1000 }),
+  });
 }
 
 export interface RunningFetcherService {
   readonly address: string;
+  readonly supervisor: Supervisor;
   stop(): Promise<void>;
 }
 
+const STATE: Record<ActorState, ConnectorState> = {
+  IDLE: ConnectorState.IDLE,
+  POLLING: ConnectorState.POLLING,
+  BACKOFF: ConnectorState.BACKOFF,
+  AUTH_FAILED: ConnectorState.AUTH_FAILED,
+  STOPPED: ConnectorState.STOPPED,
+};
+
 /**
- * Serves the FetcherService contract. Its behaviour arrives with the fetcher service (issues #4, #5, #7);
- * until then the service runs, answers health checks and reflection, and every
- * method returns UNIMPLEMENTED saying so.
+ * The fetcher: reads the connectors topic (from the beginning: it is compacted, so that
+ * is every connector's latest config), keeps one actor per enabled connector, and serves
+ * their states. Credentials come from the config service when a run starts.
  */
 export async function startFetcherService(
   config: FetcherServiceConfig,
-  deps: { readonly bus: Bus; readonly logger: Logger },
+  deps: { readonly bus: Bus; readonly logger: Logger; readonly clock?: Clock },
 ): Promise<RunningFetcherService> {
+  const { logger, bus } = deps;
+  const clock = deps.clock ?? systemClock;
+  const credentials = new CredentialServiceClient(config.configAddress, grpcCredentials.createInsecure());
+  const storage = new StorageServiceClient(config.storageAddress, grpcCredentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
+  const logSink = new ConnectorLogSink(storage, logger);
+  const run = mailboxRun({
+    credentials,
+    storage,
+    internalToken: config.internalToken,
+    logFor: (id) => logSink.for(id),
+    maxMessageBytes: config.maxMessageBytes,
+    now: () => new Date(clock.now()),
+  });
+  const supervisor = new Supervisor(run, (id) => logSink.for(id), clock, {
+    maxAuthFailures: config.maxAuthFailures,
+    authBackoffMs: config.authBackoffMs,
+    maxBackoffMs: config.maxBackoffMs,
+    watchdogIntervals: config.watchdogIntervals,
+    watchdogEveryMs: 30_000,
+  }, logger);
+  supervisor.start();
+
+  await bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
+  const subscription = await bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-fetchers', fromBeginning: true }, async (m) => {
+    if (!m.value) return;
+    const e = ConnectorChanged.decode(m.value);
+    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) supervisor.apply(e.connectorId, fetchConnectorFromProto(e.connector));
+    else if (e.kind === ConnectorChanged_Kind.DELETED) supervisor.apply(e.connectorId, null);
+  });
+
+  const implementation: FetcherServiceServer = {
+    listFetchers: unary(logger, 'ListFetchers', async () => ({
+      instances: [
+        {
+          instanceId: config.instanceId,
+          partitions: [],
+          connectors: supervisor.statuses().map((s) => ({
+            connectorId: s.connectorId,
+            state: STATE[s.state],
+            lastSuccessAt: s.lastSuccessAt === null ? undefined : new Date(s.lastSuccessAt),
+            lastError: s.lastError,
+            consecutiveFailures: s.consecutiveFailures,
+          })),
+        },
+      ],
+    })),
+  };
   const server = await startGrpcServer({
     address: config.address,
-    services: [unimplementedService('postbote.v1.FetcherService', FetcherServiceService, 'not available yet: arrives with the fetcher service (issues #4, #5, #7)', deps.logger)],
-    logger: deps.logger,
+    services: [{ name: 'postbote.v1.FetcherService', definition: FetcherServiceService, implementation }],
+    logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
   });
-  return { address: server.address, stop: () => server.stop() };
+  return {
+    address: server.address,
+    supervisor,
+    stop: async () => {
+      await server.stop();
+      await subscription.close();
+      await supervisor.stop();
+      await logSink.flush();
+      credentials.close();
+      storage.close();
+    },
+  };
 }

@@ -1,5 +1,4 @@
 export * from './storage-service';
-export * from './storage-client';
 export * from './email-store';
 export * from './connector-log';
 export * from './dedupe-keys';

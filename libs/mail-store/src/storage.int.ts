@@ -10,7 +10,7 @@ import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient
 import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
-import { storeEmail } from './storage-client';
+import { storeEmail } from '@postbote/service-clients';
 import { CORPUS } from './testdata/corpus';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -1,0 +1,231 @@
+import { backoffDelay } from '@postbote/backoff';
+import type { ConnectorSettings } from '@postbote/connector-model';
+import { MailboxError, type RunCounts, type RunLog } from '@postbote/mailbox';
+import type { Clock } from './clock';
+
+/** A connector as its actor runs it (from the connectors topic; never credentials). */
+export interface FetchConnector {
+  readonly id: string;
+  readonly revision: number;
+  readonly settings: ConnectorSettings;
+}
+
+/** The actor's state; one line each, as the API reports them. */
+export type ActorState =
+  /** Waiting for the next poll. */
+  | 'IDLE'
+  /** A mailbox run is in progress. */
+  | 'POLLING'
+  /** The last run failed; waiting (growing delays) before the next try. */
+  | 'BACKOFF'
+  /** Repeated login failures: parked until the connector's config changes or it is re-enabled. */
+  | 'AUTH_FAILED'
+  /** Stopped for good (disabled, deleted, moved to another fetcher, shutdown). */
+  | 'STOPPED';
+
+export type ActorCommand =
+  | { readonly type: 'POLL' }
+  | { readonly type: 'CONFIGURE'; readonly connector: FetchConnector }
+  | { readonly type: 'STOP' };
+
+export interface RunSummary extends RunCounts {
+  readonly more: boolean;
+}
+
+/** One mailbox run; `signal` aborts it (stop, reconfigure, watchdog). */
+export type MailboxRun = (connector: FetchConnector, signal: AbortSignal) => Promise<RunSummary>;
+
+export interface ActorOptions {
+  /** Consecutive login failures before parking in AUTH_FAILED. */
+  readonly maxAuthFailures: number;
+  /** First wait after a login failure; doubles each time. Hard on purpose: lockouts. */
+  readonly authBackoffMs: number;
+  /** Longest wait between retries of any failure. */
+  readonly maxBackoffMs: number;
+}
+
+export interface ActorStatus {
+  readonly connectorId: string;
+  readonly state: ActorState;
+  readonly lastSuccessAt: number | null;
+  readonly lastError: string;
+  readonly consecutiveFailures: number;
+  readonly runStartedAt: number | null;
+}
+
+/**
+ * One connector's actor: a FIFO mailbox of commands handled one at a time, a closed set
+ * of states, time from the injected clock. Runs never overlap, so a connector holds at
+ * most one connection to its mailbox. STOP and CONFIGURE abort a run in progress at
+ * once (through its AbortSignal) and are then handled in order.
+ */
+export class ConnectorActor {
+  #state: ActorState = 'IDLE';
+  #connector: FetchConnector;
+  readonly #queue: ActorCommand[] = [];
+  #draining = false;
+  #timer: unknown;
+  #run: AbortController | undefined;
+  #runStartedAt: number | null = null;
+  #lastSuccessAt: number | null = null;
+  #lastError = '';
+  #failures = 0;
+  #authFailures = 0;
+  #idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    connector: FetchConnector,
+    private readonly run: MailboxRun,
+    private readonly log: RunLog,
+    private readonly clock: Clock,
+    private readonly options: ActorOptions,
+    private readonly onCrash: (err: unknown) => void = () => undefined,
+  ) {
+    this.#connector = connector;
+  }
+
+  get state(): ActorState {
+    return this.#state;
+  }
+
+  get connector(): FetchConnector {
+    return this.#connector;
+  }
+
+  status(): ActorStatus {
+    return {
+      connectorId: this.#connector.id,
+      state: this.#state,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastError: this.#lastError,
+      consecutiveFailures: this.#failures,
+      runStartedAt: this.#runStartedAt,
+    };
+  }
+
+  start(): void {
+    this.send({ type: 'POLL' });
+  }
+
+  send(command: ActorCommand): void {
+    if (this.#state === 'STOPPED') return;
+    if (command.type !== 'POLL') this.#run?.abort(new Error(command.type === 'STOP' ? 'connector stopped' : 'connector reconfigured'));
+    this.#queue.push(command);
+    if (!this.#draining) this.#idle = this.#drain();
+  }
+
+  /** Resolves when the mailbox is empty and no run is in progress. */
+  settled(): Promise<void> {
+    return this.#idle;
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      for (let cmd = this.#queue.shift(); cmd; cmd = this.#queue.shift()) {
+        try {
+          await this.#handle(cmd);
+        } catch (err) {
+          // A bug, not a mailbox failure: report to the supervisor, which restarts us.
+          this.onCrash(err);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #handle(cmd: ActorCommand): Promise<void> {
+    switch (cmd.type) {
+      case 'STOP':
+        this.#clearTimer();
+        this.#state = 'STOPPED';
+        this.#queue.length = 0;
+        return;
+      case 'CONFIGURE': {
+        const credentialsMayHaveChanged = cmd.connector.revision !== this.#connector.revision;
+        this.#connector = cmd.connector;
+        if (this.#state === 'AUTH_FAILED' && !credentialsMayHaveChanged) return;
+        this.#authFailures = 0;
+        this.#schedule(0, 'IDLE');
+        return;
+      }
+      case 'POLL':
+        if (this.#state === 'AUTH_FAILED' || this.#state === 'POLLING') return;
+        await this.#poll();
+        return;
+    }
+  }
+
+  async #poll(): Promise<void> {
+    this.#clearTimer();
+    this.#state = 'POLLING';
+    this.#runStartedAt = this.clock.now();
+    const controller = new AbortController();
+    this.#run = controller;
+    const interval = this.#connector.settings.pollIntervalSeconds * 1000;
+    try {
+      const r = await this.run(this.#connector, controller.signal);
+      this.#lastSuccessAt = this.clock.now();
+      this.#failures = 0;
+      this.#authFailures = 0;
+      this.#lastError = '';
+      const busy = r.stored + r.duplicates + r.skippedOversize > 0;
+      this.log(
+        busy ? 'INFO' : 'DEBUG',
+        'RUN_FINISHED',
+        `run finished: ${r.stored} stored, ${r.duplicates} already stored, ${r.skippedOversize} over the size cap, ${r.candidates} new in total${r.more ? ' (the rest come next run)' : ''}`,
+      );
+      this.#schedule(interval, 'IDLE');
+    } catch (err) {
+      if (controller.signal.aborted) {
+        // Stopped or reconfigured mid-run: the queued command decides what happens next.
+        this.#state = 'IDLE';
+        return;
+      }
+      this.#failed(err, interval);
+    } finally {
+      this.#run = undefined;
+      this.#runStartedAt = null;
+    }
+  }
+
+  #failed(err: unknown, interval: number): void {
+    this.#failures++;
+    const failure = err instanceof MailboxError ? err.failure : 'PROTOCOL_ERROR';
+    this.#lastError = `${failure}: ${(err as Error).message}`;
+    if (failure === 'AUTH_FAILED') {
+      this.#authFailures++;
+      if (this.#authFailures >= this.options.maxAuthFailures) {
+        this.#clearTimer();
+        this.#state = 'AUTH_FAILED';
+        this.log('ERROR', 'AUTH_FAILED_PARKED', `login failed ${this.#authFailures} times in a row; polling stops until the connector's settings change or it is re-enabled (${(err as Error).message})`);
+        return;
+      }
+      const delay = Math.min(this.options.maxBackoffMs, Math.max(interval, this.options.authBackoffMs * 2 ** (this.#authFailures - 1)));
+      this.log('ERROR', 'AUTH_FAILED', `${(err as Error).message}; next try in ${Math.round(delay / 1000)} s (${this.#authFailures}/${this.options.maxAuthFailures})`);
+      this.#schedule(delay, 'BACKOFF');
+      return;
+    }
+    const retryable = !(err instanceof MailboxError) || err.retryable;
+    const delay = retryable
+      ? Math.min(this.options.maxBackoffMs, Math.max(interval, backoffDelay(this.#failures - 1, { initialMs: interval, maxMs: this.options.maxBackoffMs, factor: 2, jitter: 0.2 })))
+      : this.options.maxBackoffMs;
+    this.log(failure === 'FETCH_TIMEOUT' || failure === 'CONNECT_TIMEOUT' ? 'WARN' : 'ERROR', failure, (err as Error).message);
+    this.#schedule(delay, 'BACKOFF');
+  }
+
+  #schedule(ms: number, state: ActorState): void {
+    this.#clearTimer();
+    this.#state = state;
+    this.#timer = this.clock.setTimer(ms, () => {
+      this.#timer = undefined;
+      this.send({ type: 'POLL' });
+    });
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,69 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { MailboxError, classifySocketError, withDeadline, type ServerAccess } from '@postbote/mailbox';
+
+/**
+ * imapflow options from connector settings. SSL = TLS from the first byte; TLS = STARTTLS,
+ * required (`doSTARTTLS: true` makes imapflow fail rather than continue in clear when the
+ * server does not offer it); NONE = never upgrade. The trusted CA adds to the system CAs
+ * only for this connector.
+ */
+export function imapOptions(access: ServerAccess, socketTimeoutMs: number): ImapFlowOptions {
+  return {
+    host: access.host,
+    port: access.port,
+    secure: access.security === 'SSL',
+    doSTARTTLS: access.security === 'TLS' ? true : access.security === 'NONE' ? false : undefined,
+    // Marked where it leaves: the only place the plaintext password meets the protocol.
+    auth: { user: access.username, pass: access.password.reveal() },
+    tls: {
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ...(access.trustedCaPem ? { ca: [access.trustedCaPem] } : {}),
+    },
+    logger: false,
+    connectionTimeout: access.connectTimeoutMs,
+    greetingTimeout: access.connectTimeoutMs,
+    socketTimeout: socketTimeoutMs,
+    disableAutoIdle: true,
+    emitLogs: false,
+  } as ImapFlowOptions;
+}
+
+/** Connects and logs in within the connection timeout; failures become MailboxErrors. */
+export async function connectImap(access: ServerAccess, socketTimeoutMs: number, signal?: AbortSignal): Promise<ImapFlow> {
+  const client = new ImapFlow(imapOptions(access, socketTimeoutMs));
+  // imapflow emits 'error' on socket trouble; without a listener that would crash the process.
+  client.on('error', () => undefined);
+  try {
+    await withDeadline(
+      access.connectTimeoutMs,
+      client.connect(),
+      () => new MailboxError('CONNECT_TIMEOUT', `no login within the connection timeout (${access.connectTimeoutMs} ms)`),
+      () => client.close(),
+      signal,
+    );
+    return client;
+  } catch (err) {
+    client.close();
+    throw toMailboxError(err, access);
+  }
+}
+
+export function toMailboxError(err: unknown, access: Pick<ServerAccess, 'security' | 'connectTimeoutMs'>): MailboxError {
+  if (err instanceof MailboxError) return err;
+  const e = err as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string };
+  if (e.authenticationFailed || e.code === 'AUTHENTICATIONFAILED') {
+    return new MailboxError('AUTH_FAILED', `login refused: ${e.responseText ?? e.message ?? 'authentication failed'}`, { cause: err });
+  }
+  if (e.code === 'NoConnection' && /STARTTLS/i.test(e.message ?? '')) {
+    return new MailboxError('STARTTLS_UNAVAILABLE', 'security is TLS but the server does not offer STARTTLS; refusing to log in in clear', { cause: err });
+  }
+  if (/STARTTLS/i.test(`${e.message ?? ''}`) && access.security === 'TLS') {
+    return new MailboxError('STARTTLS_UNAVAILABLE', `security is TLS but STARTTLS failed: ${e.message ?? ''}`, { cause: err });
+  }
+  if (e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT' || /timeout/i.test(e.code ?? '')) {
+    return new MailboxError('CONNECT_TIMEOUT', `no login within the connection timeout (${access.connectTimeoutMs} ms): ${e.message ?? e.code}`, { cause: err });
+  }
+  const failure = classifySocketError(err);
+  return new MailboxError(failure, `${failure === 'TLS_FAILED' ? 'TLS failed' : 'connection failed'}: ${e.message ?? e.code ?? String(err)}`, { cause: err });
+}

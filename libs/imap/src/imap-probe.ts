@@ -1,0 +1,68 @@
+import type { ImapFlow } from 'imapflow';
+import { MailboxError, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
+import { connectImap } from './imap-connect';
+import { resolveFolder, toSlashPath } from './folder-resolver';
+
+/**
+ * TestConnection for IMAP: connect (TCP, TLS or STARTTLS, greeting, login) and open the
+ * folder, reporting each step with what the server said. Never throws for a failing
+ * server: the failure is the last step.
+ */
+export async function testImap(access: ServerAccess, folder: string | null): Promise<TestStepResult[]> {
+  const steps: TestStepResult[] = [];
+  const started = Date.now();
+  let client: ImapFlow | undefined;
+  try {
+    client = await connectImap(access, access.connectTimeoutMs);
+    const elapsed = Date.now() - started;
+    const greeting = (client as unknown as { greeting?: string }).greeting ?? '';
+    steps.push({ name: 'TCP', ok: true, detail: `connected to ${access.host}:${access.port}`, durationMs: elapsed });
+    if (access.security !== 'NONE') steps.push({ name: access.security === 'SSL' ? 'TLS' : 'STARTTLS', ok: true, detail: 'certificate verified', durationMs: elapsed });
+    steps.push({ name: 'GREETING', ok: true, detail: greeting || 'server greeted', durationMs: elapsed });
+    steps.push({ name: 'LOGIN', ok: true, detail: `logged in as ${access.username}`, durationMs: elapsed });
+    if (folder) {
+      const t = Date.now();
+      try {
+        const list = await client.list();
+        const ns = (client as unknown as { namespaces?: { personal?: Array<{ prefix?: string }> } }).namespaces;
+        const f = resolveFolder(folder, list, ns?.personal?.[0]?.prefix ?? '');
+        const box = await client.mailboxOpen(f.path, { readOnly: true });
+        steps.push({ name: 'FOLDER', ok: true, detail: `${toSlashPath(f)}: ${box.exists} message(s), UIDVALIDITY ${box.uidValidity}`, durationMs: Date.now() - t });
+      } catch (err) {
+        steps.push({ name: 'FOLDER', ok: false, detail: (err as Error).message, durationMs: Date.now() - t });
+      }
+    }
+  } catch (err) {
+    const e = err as MailboxError;
+    const step = e instanceof MailboxError ? stepFor(e.failure, access.security) : 'TCP';
+    steps.push({ name: step, ok: false, detail: e.message, durationMs: Date.now() - started });
+  } finally {
+    if (client?.usable) await client.logout().catch(() => client?.close());
+    else client?.close();
+  }
+  return steps;
+}
+
+function stepFor(failure: MailboxError['failure'], security: ServerAccess['security']): string {
+  switch (failure) {
+    case 'AUTH_FAILED':
+      return 'LOGIN';
+    case 'TLS_FAILED':
+      return security === 'TLS' ? 'STARTTLS' : 'TLS';
+    case 'STARTTLS_UNAVAILABLE':
+      return 'STARTTLS';
+    default:
+      return 'TCP';
+  }
+}
+
+/** The mailbox's folders in "/" notation. */
+export async function listImapFolders(access: ServerAccess): Promise<string[]> {
+  const client = await connectImap(access, access.connectTimeoutMs);
+  try {
+    return (await client.list()).map((f) => toSlashPath({ path: f.path, delimiter: f.delimiter })).sort();
+  } finally {
+    if (client.usable) await client.logout().catch(() => client.close());
+    else client.close();
+  }
+}

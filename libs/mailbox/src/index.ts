@@ -1,0 +1,3 @@
+export * from './mailbox-errors';
+export * from './mailbox-types';
+export * from './deadline';
