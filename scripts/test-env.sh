@@ -9,7 +9,7 @@
 #            (org.apache.kafka:kafka_2.13, see scripts/kafka/pom.xml), data under .cache
 #   Dovecot  IMAP 127.0.0.1:31143 (STARTTLS), IMAPS 31993, POP3 31110 (STLS), POP3S 31995;
 #            Debian's dovecot-imapd/dovecot-pop3d, private config under .cache/test-env/dovecot,
-#            a self-signed CA (ca.crt there), passwd-file users (tests add their own), Maildir
+#            a self-signed CA (ca.crt there), any user name with one test password, Maildir
 # GreenMail joins with the POP3 issue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -140,6 +140,7 @@ kafka_down() {
 }
 
 DOVECOT_RUN=$PWD/$STATE/dovecot
+DOVECOT_PASSWORD=postbote-test-mailbox-pw
 
 dovecot_ping() {
   node -e "require('net').connect(31993,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
@@ -164,8 +165,6 @@ dovecot_up() {
   # Debian's package may start a system instance; ours is private and on other ports.
   mkdir -p "$DOVECOT_RUN"/{run,state,home}
   dovecot_certs
-  touch "$DOVECOT_RUN/users"
-  chmod 0644 "$DOVECOT_RUN/users"
   # Mail is owned by nobody: Dovecot refuses uid 0 for mail processes.
   chown nobody:nogroup "$DOVECOT_RUN/home"
   cat > "$DOVECOT_RUN/dovecot.conf" <<CONF
@@ -187,14 +186,16 @@ mail_max_userip_connections = 200
 pop3_uidl_format = %08Xu%08Xv
 default_login_user = dovenull
 default_internal_user = dovecot
+# Any user name logs in with the one test password; each name gets an empty Maildir on
+# first login. (A passwd-file would be reread only when its mtime changes, and that has
+# 1 s resolution: users added by parallel tests within a second went unseen.)
 passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $DOVECOT_RUN/users
+  driver = static
+  args = password=$DOVECOT_PASSWORD
 }
 userdb {
-  driver = passwd-file
-  args = username_format=%u $DOVECOT_RUN/users
-  default_fields = uid=nobody gid=nogroup home=$DOVECOT_RUN/home/%u
+  driver = static
+  args = uid=nobody gid=nogroup home=$DOVECOT_RUN/home/%u
 }
 namespace inbox {
   inbox = yes

@@ -54,7 +54,7 @@ const child = spawn(
 let tail = '';
 child.stdout.on('data', (buf) => {
   process.stdout.write(buf);
-  tail = (tail + buf.toString()).slice(-4000);
+  tail = (tail + buf.toString()).slice(-200_000);
 });
 child.on('close', (code) => {
   const count = (label) => Number((new RegExp(`[ℹ#] ${label} (\\d+)`).exec(tail) ?? [])[1] ?? 0);

@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Secret } from '@postbote/crypto';
-import { NotImplementedError, PermissionDeniedError, ValidationError } from '@postbote/errors';
+import { PermissionDeniedError, ValidationError } from '@postbote/errors';
 import { unary, type CallContext } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import {
+  type ConnectorSpec,
   ConnectorServiceService,
   CredentialServiceService,
   type ConnectorServiceServer,
@@ -12,6 +13,7 @@ import {
 import type { ServiceRegistration } from '@postbote/grpc-runtime';
 import type { ConnectorRegistry } from './connector-registry';
 import { connectorToProto, specFromProto } from './proto-mapping';
+import { listFolders, testConnection, type TestTarget } from './connection-test';
 
 export const INTERNAL_TOKEN_HEADER = 'x-postbote-internal-token';
 
@@ -32,12 +34,11 @@ export function connectorService(registry: ConnectorRegistry, logger: Logger): S
     }),
     deleteConnector: unary(logger, 'DeleteConnector', async (req) => ({ id: await registry.delete(req.ref, req.purgeEmailsNow) })),
     setConnectorEnabled: unary(logger, 'SetConnectorEnabled', async (req) => connectorToProto(await registry.setEnabled(req.ref, req.enabled))),
-    testConnection: unary(logger, 'TestConnection', async () => {
-      throw new NotImplementedError('TestConnection needs the IMAP/POP3 client libraries, which arrive with the IMAP and POP3 connector issues');
+    testConnection: unary(logger, 'TestConnection', async (req) => {
+      const steps = await testConnection(registry, targetOf(req.target, req.overrides));
+      return { ok: steps.every((s) => s.ok), steps };
     }),
-    listFolders: unary(logger, 'ListFolders', async () => {
-      throw new NotImplementedError('ListFolders needs the IMAP client library, which arrives with the IMAP connector issue');
-    }),
+    listFolders: unary(logger, 'ListFolders', async (req) => ({ folders: await listFolders(registry, targetOf(req.target, undefined)) })),
     rotateKeys: unary(logger, 'RotateKeys', async () => registry.rotateKeys()),
   };
   return { name: 'postbote.v1.ConnectorService', definition: ConnectorServiceService, implementation };
@@ -66,4 +67,10 @@ function authorize(ctx: CallContext, token: Secret | undefined): void {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new PermissionDeniedError('missing or wrong internal token');
   }
+}
+
+function targetOf(target: { $case: 'ref'; value: string } | { $case: 'spec'; value: ConnectorSpec } | undefined, overrides: ConnectorSpec | undefined): TestTarget {
+  if (target?.$case === 'ref') return { ref: target.value, ...(overrides ? { overrides: specFromProto(overrides) } : {}) };
+  if (target?.$case === 'spec') return { spec: specFromProto(target.value) };
+  throw ValidationError.single('target', 'required', 'give a connector ref or unsaved settings (spec)');
 }

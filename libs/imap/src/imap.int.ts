@@ -1,0 +1,317 @@
+import { strict as assert } from 'node:assert';
+import { after, describe, it } from 'node:test';
+import { Secret } from '@postbote/crypto';
+import type { Security, Strategy } from '@postbote/connector-model';
+import { MailboxError, type IncomingMessage, type RunLogLevel, type ServerAccess } from '@postbote/mailbox';
+import { DOVECOT, dovecotUser, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { pollImap, type ImapMemory, type ImapRunSettings } from './poll-imap';
+import { listImapFolders, testImap } from './imap-probe';
+
+// The protocol tier against the test Dovecot. Storage is a recording stand-in here: the
+// subject is what the IMAP side does before and after "stored".
+
+const PORTS: Record<Security, number> = { SSL: DOVECOT.imaps, TLS: DOVECOT.imap, NONE: DOVECOT.imap };
+
+function access(user: MailUser, over: Partial<ServerAccess> = {}): ServerAccess {
+  const security = over.security ?? 'SSL';
+  return {
+    host: DOVECOT.host,
+    port: PORTS[security],
+    security,
+    trustedCaPem: DOVECOT.caPem(),
+    username: user.username,
+    password: new Secret(user.password),
+    connectTimeoutMs: 5_000,
+    ...over,
+  };
+}
+
+function settings(over: Partial<ImapRunSettings> = {}): ImapRunSettings {
+  return { folder: 'INBOX', strategy: 'MARK_READ' as Strategy, moveTo: null, batchSize: 50, reprocess: false, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, ...over };
+}
+
+interface Recorder {
+  stored: Array<{ msg: IncomingMessage; bytes: Buffer }>;
+  logs: Array<{ level: RunLogLevel; code: string; message: string }>;
+  fail: boolean;
+}
+
+function recorder(): Recorder & { store: (m: IncomingMessage) => Promise<{ duplicate: boolean }>; log: (l: RunLogLevel, c: string, m: string) => void } {
+  const r: Recorder = { stored: [], logs: [], fail: false };
+  return Object.assign(r, {
+    store: async (msg: IncomingMessage) => {
+      const parts: Buffer[] = [];
+      for await (const p of msg.content) parts.push(p as Buffer);
+      if (r.fail) throw new Error('storage down');
+      r.stored.push({ msg, bytes: Buffer.concat(parts) });
+      return { duplicate: false };
+    },
+    log: (level: RunLogLevel, code: string, message: string) => void r.logs.push({ level, code, message }),
+  });
+}
+
+async function seed(user: MailUser, folder: string, ids: string[], flags: string[] = []): Promise<void> {
+  const c = await mailboxAs(user);
+  try {
+    if (folder !== 'INBOX') await c.mailboxCreate(folder).catch(() => undefined);
+    for (const id of ids) await c.append(folder, testMail(id), flags);
+  } finally {
+    await c.logout();
+  }
+}
+
+async function inspect(user: MailUser, folder: string): Promise<Array<{ subject: string; seen: boolean }>> {
+  const c = await mailboxAs(user);
+  try {
+    const box = await c.mailboxOpen(folder, { readOnly: true });
+    if (box.exists === 0) return [];
+    const out: Array<{ subject: string; seen: boolean }> = [];
+    for await (const m of c.fetch('1:*', { envelope: true, flags: true })) out.push({ subject: m.envelope?.subject ?? '', seen: m.flags?.has('\\Seen') ?? false });
+    return out;
+  } finally {
+    await c.logout();
+  }
+}
+
+const run = (a: ServerAccess, s: ImapRunSettings, r: ReturnType<typeof recorder>, memory: ImapMemory = { oversize: new Set() }) =>
+  pollImap(a, s, memory, r.store, r.log, new AbortController().signal);
+
+describe('IMAP poll against Dovecot', () => {
+  for (const security of ['SSL', 'TLS', 'NONE'] as const) {
+    it(`fetches byte-exact with security ${security}`, async () => {
+      const user = dovecotUser('sec');
+      await seed(user, 'INBOX', ['m1']);
+      const r = recorder();
+      const res = await run(access(user, { security }), settings(), r);
+      assert.equal(res.stored, 1);
+      assert.ok(r.stored[0]!.bytes.equals(testMail('m1')), 'bytes as appended');
+      assert.equal(r.stored[0]!.msg.source.kind, 'IMAP');
+    });
+  }
+
+  it('refuses a server certificate it cannot verify (TLS failure logged, not a crash)', async () => {
+    const user = dovecotUser('tls');
+    await assert.rejects(run(access(user, { trustedCaPem: null }), settings(), recorder()), (e: unknown) => e instanceof MailboxError && e.failure === 'TLS_FAILED');
+  });
+
+  it('fails cleanly when SSL is chosen for a plaintext port (wrong mode)', async () => {
+    const user = dovecotUser('mode');
+    await assert.rejects(run(access(user, { security: 'SSL', port: DOVECOT.imap, connectTimeoutMs: 3_000 }), settings(), recorder()), MailboxError);
+  });
+
+  it('never logs in in clear when TLS is required but the server offers no STARTTLS', async () => {
+    let sawLogin = false;
+    const fake = await scriptedServer(async (socket, lines) => {
+      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake ready\r\n');
+      for await (const line of lines) {
+        const [tag, cmd] = line.split(' ');
+        if (/LOGIN|AUTHENTICATE/i.test(cmd ?? '')) sawLogin = true;
+        if (/CAPABILITY/i.test(cmd ?? '')) socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+        else socket.write(`${tag} BAD no\r\n`);
+      }
+    });
+    try {
+      await assert.rejects(
+        run(access(dovecotUser('nostls'), { security: 'TLS', port: fake.port }), settings(), recorder()),
+        (e: unknown) => e instanceof MailboxError && e.failure === 'STARTTLS_UNAVAILABLE',
+      );
+      assert.equal(sawLogin, false, 'credentials must not be sent in clear');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('MARK_READ: stores unseen mail, then sets \\Seen; seen mail is not new', async () => {
+    const user = dovecotUser('mr');
+    await seed(user, 'INBOX', ['old'], ['\\Seen']);
+    await seed(user, 'INBOX', ['new1', 'new2']);
+    const r = recorder();
+    const res = await run(access(user), settings(), r);
+    assert.deepEqual(r.stored.map((s) => s.bytes.toString().match(/Subject: (\S+)/)?.[1]), ['new1', 'new2']);
+    assert.equal(res.postProcessed, 2);
+    assert.deepEqual(await inspect(user, 'INBOX'), [
+      { subject: 'old', seen: true },
+      { subject: 'new1', seen: true },
+      { subject: 'new2', seen: true },
+    ]);
+    assert.equal((await run(access(user), settings(), recorder())).stored, 0);
+  });
+
+  it('DELETE: every message is new; after storing it is expunged, others flagged \\Deleted stay', async () => {
+    const user = dovecotUser('del');
+    await seed(user, 'INBOX', ['seen-too'], ['\\Seen']);
+    await seed(user, 'INBOX', ['keep'], ['\\Deleted']);
+    await seed(user, 'INBOX', ['fresh']);
+    const r = recorder();
+    await run(access(user), settings({ strategy: 'DELETE' }), r);
+    assert.deepEqual(r.stored.map((s) => s.bytes.toString().match(/Subject: (\S+)/)?.[1]), ['seen-too', 'fresh']);
+    assert.deepEqual((await inspect(user, 'INBOX')).map((m) => m.subject), ['keep']);
+  });
+
+  it('MOVE: moves each stored message to the target folder', async () => {
+    const user = dovecotUser('mv');
+    await seed(user, 'INBOX/Done', []);
+    await seed(user, 'INBOX', ['a', 'b']);
+    await run(access(user), settings({ strategy: 'MOVE', moveTo: 'Inbox/Done' }), recorder());
+    assert.deepEqual(await inspect(user, 'INBOX'), []);
+    assert.deepEqual((await inspect(user, 'INBOX/Done')).map((m) => m.subject), ['a', 'b']);
+  });
+
+  it('watches a subfolder written Inbox/Sub', async () => {
+    const user = dovecotUser('sub');
+    await seed(user, 'INBOX/Sub', ['in-sub']);
+    await seed(user, 'INBOX', ['in-inbox']);
+    const r = recorder();
+    await run(access(user), settings({ folder: 'Inbox/Sub' }), r);
+    assert.equal(r.stored.length, 1);
+    assert.deepEqual(r.stored[0]!.msg.source, { kind: 'IMAP', folder: 'Inbox/Sub', uidValidity: (r.stored[0]!.msg.source as { uidValidity: number }).uidValidity, uid: 1 });
+  });
+
+  it('takes at most a batch per run, oldest first; the rest come next run', async () => {
+    const user = dovecotUser('batch');
+    await seed(user, 'INBOX', ['b1', 'b2', 'b3', 'b4', 'b5']);
+    const seen: string[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = recorder();
+      const res = await run(access(user), settings({ batchSize: 2 }), r);
+      seen.push(r.stored.map((s) => s.bytes.toString().match(/Subject: (\S+)/)![1]!));
+      assert.equal(res.more, i < 2);
+    }
+    assert.deepEqual(seen, [['b1', 'b2'], ['b3', 'b4'], ['b5']]);
+  });
+
+  it('reprocess: a message marked unread again gets a new occurrence; off, occurrence stays empty', async () => {
+    const user = dovecotUser('rep');
+    await seed(user, 'INBOX', ['again']);
+    const first = recorder();
+    await run(access(user), settings({ reprocess: true }), first);
+    const c = await mailboxAs(user);
+    await c.mailboxOpen('INBOX');
+    await c.messageFlagsRemove('1', ['\\Seen'], { uid: true });
+    await c.logout();
+    const second = recorder();
+    await run(access(user), settings({ reprocess: true }), second);
+    assert.equal(second.stored.length, 1);
+    assert.notEqual(second.stored[0]!.msg.occurrence, first.stored[0]!.msg.occurrence);
+    assert.match(first.stored[0]!.msg.occurrence, /^modseq:\d+$/);
+    const c2 = await mailboxAs(user);
+    await c2.mailboxOpen('INBOX');
+    await c2.messageFlagsRemove('1', ['\\Seen'], { uid: true });
+    await c2.logout();
+    const off = recorder();
+    await run(access(user), settings({ reprocess: false }), off);
+    assert.equal(off.stored[0]!.msg.occurrence, '');
+  });
+
+  it('logs a UIDVALIDITY change and keeps fetching', async () => {
+    const user = dovecotUser('uidv');
+    await seed(user, 'INBOX/Box', ['one']);
+    const memory: ImapMemory = { oversize: new Set() };
+    await run(access(user), settings({ folder: 'INBOX/Box' }), recorder(), memory);
+    const c = await mailboxAs(user);
+    await c.mailboxDelete('INBOX/Box');
+    await c.mailboxCreate('INBOX/Box');
+    await c.append('INBOX/Box', testMail('one'));
+    await c.logout();
+    const r = recorder();
+    await run(access(user), settings({ folder: 'INBOX/Box' }), r, memory);
+    assert.ok(r.logs.some((l) => l.code === 'UIDVALIDITY_CHANGED'));
+    assert.equal(r.stored.length, 1, 'the recreated message is offered again (storage dedupes it by content)');
+  });
+
+  it('skips a message over the size cap, logs it once, and leaves it untouched', async () => {
+    const user = dovecotUser('cap');
+    await seed(user, 'INBOX', ['small1']);
+    const c = await mailboxAs(user);
+    await c.append('INBOX', testMail('huge', 'x'.repeat(20_000)));
+    await c.logout();
+    await seed(user, 'INBOX', ['small2']);
+    const memory: ImapMemory = { oversize: new Set() };
+    const r = recorder();
+    const res = await run(access(user), settings({ maxMessageBytes: 10_000 }), r, memory);
+    assert.equal(res.skippedOversize, 1);
+    assert.deepEqual(r.stored.map((s) => s.bytes.toString().match(/Subject: (\S+)/)?.[1]), ['small1', 'small2']);
+    assert.equal(r.logs.filter((l) => l.code === 'SIZE_CAP_SKIPPED').length, 1);
+    const again = recorder();
+    await run(access(user), settings({ maxMessageBytes: 10_000 }), again, memory);
+    assert.equal(again.logs.filter((l) => l.code === 'SIZE_CAP_SKIPPED').length, 0, 'logged once');
+    assert.deepEqual((await inspect(user, 'INBOX')).map((m) => `${m.subject}:${m.seen}`), ['small1:true', 'huge:false', 'small2:true']);
+  });
+
+  it('touches nothing on the server when storing fails', async () => {
+    const user = dovecotUser('nostore');
+    await seed(user, 'INBOX', ['x']);
+    const r = recorder();
+    r.fail = true;
+    await assert.rejects(run(access(user), settings({ strategy: 'DELETE' }), r));
+    assert.deepEqual(await inspect(user, 'INBOX'), [{ subject: 'x', seen: false }]);
+  });
+
+  it('reports a wrong password as AUTH_FAILED (not retryable)', async () => {
+    const user = dovecotUser('auth');
+    await assert.rejects(run(access({ ...user, password: 'wrong' }), settings(), recorder()), (e: unknown) => e instanceof MailboxError && e.failure === 'AUTH_FAILED' && !e.retryable);
+  });
+
+  it('names the folders that exist when the watched one is missing', async () => {
+    const user = dovecotUser('nof');
+    await seed(user, 'INBOX/Real', []);
+    await assert.rejects(run(access(user), settings({ folder: 'INBOX/Missing' }), recorder()), (e: unknown) => {
+      assert.ok(e instanceof MailboxError && e.failure === 'FOLDER_NOT_FOUND');
+      assert.match(e.message, /"INBOX\/Missing" does not exist; the mailbox has: INBOX, INBOX\/Real/);
+      return true;
+    });
+  });
+
+  it('TestConnection reports each step; ListFolders uses "/" notation', async () => {
+    const user = dovecotUser('probe');
+    await seed(user, 'INBOX/A', []);
+    const steps = await testImap(access(user, { security: 'TLS' }), 'Inbox/A');
+    assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'STARTTLS:true', 'GREETING:true', 'LOGIN:true', 'FOLDER:true']);
+    const bad = await testImap(access({ ...user, password: 'nope' }), null);
+    assert.equal(bad.at(-1)!.name, 'LOGIN');
+    assert.equal(bad.at(-1)!.ok, false);
+    assert.doesNotMatch(JSON.stringify(bad), new RegExp(user.password));
+    assert.deepEqual(await listImapFolders(access(user)), ['INBOX', 'INBOX/A']);
+  });
+});
+
+describe('IMAP poll against servers that stall', () => {
+  const servers: Array<{ close(): Promise<void> }> = [];
+  after(async () => Promise.all(servers.map((s) => s.close())));
+
+  it('times out a server that accepts and never greets (connection timeout)', async () => {
+    const silent = await scriptedServer(() => undefined);
+    servers.push(silent);
+    const started = Date.now();
+    await assert.rejects(
+      run(access(dovecotUser('stall'), { security: 'NONE', port: silent.port, connectTimeoutMs: 1_500 }), settings(), recorder()),
+      (e: unknown) => e instanceof MailboxError && e.failure === 'CONNECT_TIMEOUT' && /1500 ms/.test(e.message),
+    );
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  it('times out a server that stalls mid-FETCH (fetch timeout)', async () => {
+    const staller = await scriptedServer(async (socket, lines) => {
+      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED-NOT] ready\r\n');
+      for await (const line of lines) {
+        const [tag, cmd] = line.split(' ');
+        const c = (cmd ?? '').toUpperCase();
+        if (c === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK\r\n`);
+        else if (c === 'LOGIN' || c === 'AUTHENTICATE') socket.write(`${tag} OK logged in\r\n`);
+        else if (c === 'NAMESPACE') socket.write(`* NAMESPACE (("" "/")) NIL NIL\r\n${tag} OK\r\n`);
+        else if (c === 'LIST') socket.write(`* LIST () "/" INBOX\r\n${tag} OK\r\n`);
+        else if (c === 'SELECT' || c === 'EXAMINE') socket.write(`* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 2] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
+        else if (c === 'UID' && /SEARCH/i.test(line)) socket.write(`* SEARCH 1\r\n${tag} OK\r\n`);
+        else if (c === 'UID' && /FETCH/i.test(line)) {
+          /* stall: never answer */
+        } else if (c === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK\r\n`);
+        else socket.write(`${tag} OK\r\n`);
+      }
+    });
+    servers.push(staller);
+    await assert.rejects(
+      run(access(dovecotUser('stall2'), { security: 'NONE', port: staller.port }), settings({ fetchTimeoutMs: 1_500 }), recorder()),
+      (e: unknown) => e instanceof MailboxError && e.failure === 'FETCH_TIMEOUT' && /1500 ms/.test(e.message),
+    );
+  });
+});

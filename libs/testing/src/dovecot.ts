@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
+
+const RUN = join(__dirname, '..', '..', '..', '.cache', 'test-env', 'dovecot');
+
+/** The private Dovecot of scripts/test-env.sh (loopback, high ports, own CA). */
+export const DOVECOT = {
+  host: '127.0.0.1',
+  imap: 31143,
+  imaps: 31993,
+  pop3: 31110,
+  pop3s: 31995,
+  caPem: (): string => readFileSync(join(RUN, 'ca.crt'), 'utf8'),
+};
+
+export interface MailUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The test Dovecot accepts any user name with this password (see scripts/test-env.sh). */
+export const DOVECOT_PASSWORD = 'postbote-test-mailbox-pw';
+
+/** A fresh mailbox: a new user name gets an empty Maildir of its own on first login. */
+export function dovecotUser(prefix = 'u'): MailUser {
+  return { username: `${prefix}-${randomBytes(5).toString('hex')}`, password: DOVECOT_PASSWORD };
+}
+
+/** An IMAP session as the user, for arranging a test's mailbox (append, flags, folders). */
+export async function mailboxAs(user: MailUser): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: DOVECOT.host,
+    port: DOVECOT.imaps,
+    secure: true,
+    auth: { user: user.username, pass: user.password },
+    tls: { ca: [DOVECOT.caPem()] },
+    logger: false,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+export function testMail(id: string, body = `body of ${id}`): Buffer {
+  return Buffer.from(`From: sender@example.test\r\nTo: rcpt@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n${body}\r\n`, 'latin1');
+}
