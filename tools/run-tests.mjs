@@ -30,7 +30,7 @@ function walk(dir, out) {
   return out;
 }
 
-const files = roots.flatMap((r) => walk(r, [])).sort();
+const files = roots.flatMap((r) => (statSync(r).isDirectory() ? walk(r, []) : [r])).sort();
 if (files.length === 0) {
   console.log('no test files found');
   process.exit(1);

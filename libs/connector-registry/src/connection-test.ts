@@ -18,7 +18,11 @@ export async function resolveTarget(registry: ConnectorRegistry, target: TestTar
     const { settings, password } = target.overrides ? resolveUpdate(record, target.overrides) : { settings: record, password: undefined };
     return { settings, password: password ?? (await registry.credentials(record.id)).password };
   }
-  const { settings, password } = resolveCreate({ name: 'connection-test', workflowId: 'connection-test', ...target.spec });
+  const { settings, password } = resolveCreate({
+    ...target.spec,
+    name: target.spec.name ?? 'connection-test',
+    workflowId: target.spec.workflowId ?? 'connection-test',
+  });
   if (!password) throw ValidationError.single('spec.password', 'required', 'is required to test unsaved settings');
   return { settings, password };
 }

@@ -1,0 +1,174 @@
+// The whole IMAP path in one process on the embedded default: config, storage, trigger
+// and fetcher services, a real Dovecot mailbox, events on the in-process bus. The
+// fetcher runs on a simulated clock so polls happen when the test says.
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InProcessBus, TOPICS } from '@postbote/bus';
+import { Secret } from '@postbote/crypto';
+import { startConfigService, type RunningConfigService } from '@postbote/connector-registry';
+import { SimulatedClock, startFetcherService, type RunningFetcherService } from '@postbote/fetcher';
+import { CapturedLog, createLogger } from '@postbote/logging';
+import { startStorageService, type RunningStorageService } from '@postbote/mail-store';
+import { ConnectorServiceClient, EmailReceived, Protocol, Security, Strategy } from '@postbote/proto';
+import { credentials } from '@grpc/grpc-js';
+import { call } from '@postbote/grpc-runtime';
+import { DOVECOT, dovecotUser, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
+import { startTriggerService, type RunningTriggerService } from '@postbote/trigger';
+
+describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
+  const dir = tempDir('pb-e2e-imap-');
+  const db = { kind: 'sqlite' as const, file: join(dir, 'postbote.sqlite') };
+  const token = randomBytes(24).toString('hex');
+  const bus = new InProcessBus();
+  const clock = new SimulatedClock(Date.now());
+  const log = new CapturedLog();
+  const logger = createLogger({ service: 'e2e', level: 'info', destination: log });
+  const events: EmailReceived[] = [];
+  let config: RunningConfigService;
+  let storage: RunningStorageService;
+  let trigger: RunningTriggerService;
+  let fetcher: RunningFetcherService;
+
+  before(async () => {
+    config = await startConfigService({ address: '127.0.0.1:0', database: db, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(token) }, { bus, logger });
+    storage = await startStorageService(
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365 },
+      { bus, logger },
+    );
+    trigger = await startTriggerService(
+      { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x' },
+      { bus, busConfig: { kind: 'in-process' }, logger },
+    );
+    await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'workflow-engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value!)));
+    fetcher = await startFetcherService(
+      {
+        address: '127.0.0.1:0',
+        instanceId: 'e2e',
+        configAddress: config.address,
+        storageAddress: storage.address,
+        internalToken: new Secret(token),
+        maxMessageBytes: 50 * 1024 * 1024,
+        maxAuthFailures: 3,
+        authBackoffMs: 300_000,
+        maxBackoffMs: 900_000,
+        watchdogIntervals: 5,
+      },
+      { bus, logger, clock },
+    );
+  });
+
+  after(async () => {
+    await fetcher.stop();
+    await trigger.stop();
+    await storage.stop();
+    await config.stop();
+    await bus.close();
+  });
+
+  async function connectorFor(user: { username: string; password: string }, extra: Record<string, unknown> = {}) {
+    const { connector } = await config.registry.create({
+      name: `c-${user.username}`,
+      protocol: 'IMAP',
+      host: DOVECOT.host,
+      port: DOVECOT.imaps,
+      security: 'SSL',
+      trustedCaPem: DOVECOT.caPem(),
+      username: user.username,
+      password: new Secret(user.password),
+      workflowId: 'wf-e2e',
+      batchSize: 200,
+      pollIntervalSeconds: 60,
+      ...extra,
+    });
+    await eventually(() => fetcher.supervisor.actor(connector.id) !== undefined, 5_000, 'actor started');
+    return connector;
+  }
+
+  const poll = async (id: string) => {
+    clock.increment(60_000);
+    await fetcher.supervisor.actor(id)?.settled();
+  };
+
+  it('stores, triggers and marks read every one of 1,000 messages delivered while polling, exactly once', async () => {
+    const user = dovecotUser('e2e');
+    const c = await connectorFor(user);
+    await fetcher.supervisor.actor(c.id)?.settled();
+    const box = await mailboxAs(user);
+    try {
+      for (let round = 0; round < 10; round++) {
+        // Delivery and polling overlap: half a round's mail lands while the poll runs.
+        const deliveries = (async () => {
+          for (let i = 0; i < 100; i++) await box.append('INBOX', testMail(`bulk-${round}-${i}`));
+        })();
+        await poll(c.id);
+        await deliveries;
+      }
+      for (let i = 0; i < 10 && (await box.status('INBOX', { unseen: true })).unseen; i++) await poll(c.id);
+      assert.equal((await box.status('INBOX', { unseen: true })).unseen, 0, 'all marked read');
+    } finally {
+      await box.logout();
+    }
+    await eventually(() => events.filter((e) => e.connectorId === c.id).length >= 1000, 30_000, '1,000 events');
+    await new Promise((r) => setTimeout(r, 300));
+    const mine = events.filter((e) => e.connectorId === c.id);
+    assert.equal(mine.length, 1000);
+    assert.equal(new Set(mine.map((e) => e.subject)).size, 1000, 'each message once');
+    assert.equal(new Set(mine.map((e) => e.eventId)).size, 1000);
+    assert.ok(mine.every((e) => e.workflowId === 'wf-e2e' && e.connectorName === c.name));
+    const stored = await storage.store.list({ connectorId: c.id, pageSize: 500, pageToken: '' });
+    assert.equal(stored.items.length, 500);
+    assert.ok(stored.nextPageToken);
+  });
+
+  it('parks a connector with a wrong password in AUTH_FAILED, visible through the API and its log', async () => {
+    const user = dovecotUser('e2e-auth');
+    const c = await connectorFor({ ...user, password: 'wrong-password' });
+    await fetcher.supervisor.actor(c.id)?.settled();
+    for (let i = 0; i < 12 * 60 && fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED'; i++) await poll(c.id);
+    assert.equal(fetcher.supervisor.actor(c.id)?.state, 'AUTH_FAILED');
+    await eventually(async () => (await storage.log.list(c.id, 'ERROR', 10, '')).entries.some((e) => e.code === 'AUTH_FAILED_PARKED'), 10_000, 'log entry');
+    // The fix: a new password (new revision) wakes it up and it succeeds.
+    await config.registry.update(c.id, { password: new Secret(user.password) });
+    await eventually(() => fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED', 5_000, 'config change applied');
+    await fetcher.supervisor.actor(c.id)?.settled();
+    clock.increment(0);
+    await fetcher.supervisor.actor(c.id)?.settled();
+    await eventually(() => fetcher.supervisor.actor(c.id)?.status().lastSuccessAt !== null, 10_000, 'a successful poll');
+  });
+
+  it('TestConnection and ListFolders through the config service', async () => {
+    const user = dovecotUser('e2e-probe');
+    const box = await mailboxAs(user);
+    await box.mailboxCreate('INBOX/Incidents');
+    await box.logout();
+    const { connector } = await config.registry.create({
+      name: `probe-${user.username}`,
+      protocol: 'IMAP',
+      host: DOVECOT.host,
+      port: DOVECOT.imap,
+      security: 'TLS',
+      trustedCaPem: DOVECOT.caPem(),
+      username: user.username,
+      password: new Secret(user.password),
+      workflowId: 'wf',
+      folder: 'Inbox/Incidents',
+      enabled: false,
+    });
+    const rpc = new ConnectorServiceClient(config.address, credentials.createInsecure());
+    const res = await call(rpc.testConnection, rpc, { target: { $case: 'ref', value: connector.id }, overrides: undefined });
+    assert.equal(res.ok, true, JSON.stringify(res.steps));
+    assert.deepEqual(res.steps.map((s) => s.name), ['TCP', 'STARTTLS', 'GREETING', 'LOGIN', 'FOLDER']);
+    const bad = await call(rpc.testConnection, rpc, {
+      target: { $case: 'spec', value: { protocol: Protocol.IMAP, host: DOVECOT.host, port: DOVECOT.imaps, security: Security.SSL, username: user.username, password: 'nope', strategy: Strategy.MARK_READ } },
+      overrides: undefined,
+    });
+    assert.equal(bad.ok, false);
+    assert.equal(bad.steps.at(-1)?.name, 'TLS', 'no trusted CA given: the certificate is refused first');
+    const folders = await call(rpc.listFolders, rpc, { target: { $case: 'ref', value: connector.id } });
+    assert.deepEqual(folders.folders, ['INBOX', 'INBOX/Incidents']);
+    rpc.close();
+    assert.doesNotMatch(log.text, new RegExp(user.password));
+  });
+});

@@ -1,0 +1,200 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { resolveCreate } from '@postbote/connector-model';
+import { Secret } from '@postbote/crypto';
+import { MailboxError, type RunLogLevel } from '@postbote/mailbox';
+import { SimulatedClock } from './clock';
+import { ConnectorActor, type FetchConnector, type MailboxRun, type RunSummary } from './connector-actor';
+import { Supervisor } from './supervisor';
+import { CapturedLog, createLogger } from '@postbote/logging';
+
+const ok: RunSummary = { candidates: 0, stored: 0, duplicates: 0, skippedOversize: 0, postProcessed: 0, more: false };
+
+function connector(revision = 1, over: Record<string, unknown> = {}): FetchConnector {
+  const { settings } = resolveCreate({
+    name: 'c',
+    protocol: 'IMAP',
+    host: '127.0.0.1',
+    username: 'u',
+    password: new Secret('p'),
+    workflowId: 'wf',
+    pollIntervalSeconds: 60,
+    ...over,
+  });
+  return { id: 'c1', revision, settings };
+}
+
+const options = { maxAuthFailures: 3, authBackoffMs: 300_000, maxBackoffMs: 900_000 };
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+function harness(run: MailboxRun) {
+  const clock = new SimulatedClock(0);
+  const logs: Array<{ level: RunLogLevel; code: string }> = [];
+  const actor = new ConnectorActor(connector(), run, (level, code) => void logs.push({ level, code }), clock, options);
+  return { clock, logs, actor };
+}
+
+describe('ConnectorActor', () => {
+  it('polls at once, then every interval on the injected clock', async () => {
+    const at: number[] = [];
+    const { clock, actor } = harness(async () => {
+      at.push(clock.now());
+      return ok;
+    });
+    actor.start();
+    await flush();
+    for (let i = 0; i < 3; i++) {
+      clock.increment(60_000);
+      await flush();
+    }
+    assert.deepEqual(at, [0, 60_000, 120_000, 180_000]);
+    assert.equal(actor.state, 'IDLE');
+  });
+
+  it('backs off growing delays after failures and recovers', async () => {
+    let fail = 3;
+    const at: number[] = [];
+    const { clock, actor, logs } = harness(async () => {
+      at.push(clock.now());
+      if (fail-- > 0) throw new MailboxError('CONNECTION_FAILED', 'refused');
+      return ok;
+    });
+    actor.start();
+    await flush();
+    assert.equal(actor.state, 'BACKOFF');
+    while (at.length < 4) {
+      clock.increment(clock.nextTimerIn() ?? 0);
+      await flush();
+    }
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    assert.ok(gaps[0]! >= 60_000 && gaps[1]! > gaps[0]! && gaps[2]! > gaps[1]!, `growing gaps: ${gaps.join(',')}`);
+    assert.equal(actor.state, 'IDLE');
+    assert.equal(actor.status().consecutiveFailures, 0);
+    assert.equal(logs.filter((l) => l.code === 'CONNECTION_FAILED').length, 3);
+  });
+
+  it('parks in AUTH_FAILED after repeated login failures: no hot loop, no lockout', async () => {
+    let attempts = 0;
+    const { clock, actor, logs } = harness(async () => {
+      attempts++;
+      throw new MailboxError('AUTH_FAILED', 'login refused');
+    });
+    actor.start();
+    await flush();
+    // A simulated day: only maxAuthFailures attempts, hours apart.
+    for (let t = 0; t < 24 * 60; t++) {
+      clock.increment(60_000);
+      await flush();
+    }
+    assert.equal(attempts, 3);
+    assert.equal(actor.state, 'AUTH_FAILED');
+    assert.ok(logs.some((l) => l.code === 'AUTH_FAILED_PARKED' && l.level === 'ERROR'));
+    // Same revision: stays parked. A config change (new revision): tries again at once.
+    actor.send({ type: 'CONFIGURE', connector: connector(1) });
+    await flush();
+    assert.equal(actor.state, 'AUTH_FAILED');
+    actor.send({ type: 'CONFIGURE', connector: connector(2) });
+    await flush();
+    clock.increment(0);
+    await flush();
+    assert.equal(attempts, 4);
+  });
+
+  it('aborts a run in progress on STOP and never polls again', async () => {
+    let signalSeen: AbortSignal | undefined;
+    let runs = 0;
+    const { clock, actor } = harness(
+      (_c, signal) =>
+        new Promise((_, reject) => {
+          runs++;
+          signalSeen = signal;
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    actor.start();
+    await flush();
+    assert.equal(actor.state, 'POLLING');
+    actor.send({ type: 'STOP' });
+    await actor.settled();
+    assert.equal(signalSeen?.aborted, true);
+    assert.equal(actor.state, 'STOPPED');
+    clock.increment(3_600_000);
+    await flush();
+    assert.equal(runs, 1);
+  });
+
+  it('handles commands one at a time, in order (FIFO), never overlapping runs', async () => {
+    let inFlight = 0;
+    let max = 0;
+    const { clock, actor } = harness(async () => {
+      inFlight++;
+      max = Math.max(max, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return ok;
+    });
+    actor.start();
+    actor.send({ type: 'POLL' });
+    actor.send({ type: 'CONFIGURE', connector: connector(2, { pollIntervalSeconds: 10 }) });
+    await flush();
+    clock.increment(10_000);
+    await flush();
+    assert.equal(max, 1);
+    assert.equal(actor.connector.settings.pollIntervalSeconds, 10);
+  });
+});
+
+describe('Supervisor', () => {
+  it('starts, stops and disables actors independently', async () => {
+    const clock = new SimulatedClock(0);
+    const runs: Record<string, number> = {};
+    const sup = new Supervisor(
+      async (c) => {
+        runs[c.id] = (runs[c.id] ?? 0) + 1;
+        return ok;
+      },
+      () => () => undefined,
+      clock,
+      { ...options, watchdogIntervals: 5, watchdogEveryMs: 30_000 },
+      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+    );
+    sup.apply('a', { ...connector(), id: 'a' });
+    sup.apply('b', { ...connector(), id: 'b' });
+    await flush();
+    assert.deepEqual(runs, { a: 1, b: 1 });
+    sup.apply('b', null);
+    assert.deepEqual(sup.statuses().map((s) => s.connectorId), ['a']);
+    const disabled = connector(2, { enabled: false });
+    sup.apply('a', { ...disabled, id: 'a' });
+    assert.deepEqual(sup.statuses(), []);
+    await sup.stop();
+  });
+
+  it('watchdog reports a connector that has not succeeded for several intervals', async () => {
+    const clock = new SimulatedClock(0);
+    const logs: string[] = [];
+    let fail = false;
+    const sup = new Supervisor(
+      async () => {
+        if (fail) throw new MailboxError('CONNECTION_FAILED', 'down');
+        return ok;
+      },
+      () => (_l, code) => void logs.push(code),
+      clock,
+      { ...options, watchdogIntervals: 3, watchdogEveryMs: 30_000 },
+      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+    );
+    sup.start();
+    sup.apply('a', { ...connector(), id: 'a' });
+    await flush();
+    fail = true;
+    for (let i = 0; i < 40; i++) {
+      clock.increment(30_000);
+      await flush();
+    }
+    assert.equal(logs.filter((c) => c === 'WATCHDOG_STALE').length, 1, 'reported once while stale');
+    await sup.stop();
+  });
+});
