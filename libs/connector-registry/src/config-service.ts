@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { Keyring, Secret } from '@postbote/crypto';
-import { databaseConfigFrom, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import type { EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
@@ -29,13 +29,8 @@ export interface ConfigServiceConfig {
 
 /** Reads the config service's settings once, at boot; errors name the variable. */
 export function loadConfigServiceConfig(env: EnvReader): ConfigServiceConfig {
-  const dataDir = env.string('POSTBOTE_DATA_DIR', 'data');
-  let database: DatabaseConfig;
-  try {
-    database = databaseConfigFrom(env.secret('DATABASE_URL'), dataDir);
-  } catch (err) {
-    throw new ConfigError('DATABASE_URL', (err as Error).message);
-  }
+  const dataDir = dataDirFromEnv(env);
+  const database = databaseConfigFromEnv(env);
   const keySpec = env.secret('POSTBOTE_MASTER_KEYS');
   let masterKeys: MasterKeyConfig;
   if (keySpec === undefined) {

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
-import { databaseConfigFrom, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { EnvReader } from '@postbote/env';
-import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
@@ -31,13 +30,8 @@ export interface StorageServiceConfig {
 }
 
 export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
-  const dataDir = env.string('POSTBOTE_DATA_DIR', 'data');
-  let database: DatabaseConfig;
-  try {
-    database = databaseConfigFrom(env.secret('DATABASE_URL'), dataDir);
-  } catch (err) {
-    throw new ConfigError('DATABASE_URL', (err as Error).message);
-  }
+  const dataDir = dataDirFromEnv(env);
+  const database = databaseConfigFromEnv(env);
   const address = env.address('STORAGE_SERVICE_ADDR', DEFAULT_STORAGE_SERVICE_ADDR);
   return Object.freeze({
     address,

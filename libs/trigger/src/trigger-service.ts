@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { KafkaPositionedPublisher, TOPICS, type Bus, type BusConfig } from '@postbote/bus';
-import { databaseConfigFrom, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
@@ -29,13 +29,7 @@ export interface TriggerServiceConfig {
 }
 
 export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
-  const dataDir = env.string('POSTBOTE_DATA_DIR', 'data');
-  let database: DatabaseConfig;
-  try {
-    database = databaseConfigFrom(env.secret('DATABASE_URL'), dataDir);
-  } catch (err) {
-    throw new ConfigError('DATABASE_URL', (err as Error).message);
-  }
+  const database = databaseConfigFromEnv(env);
   const topic = env.string('TRIGGER_TOPIC', TOPICS.emailReceived);
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new ConfigError('TRIGGER_TOPIC', 'must be a Kafka topic name (letters, digits, . _ -)');
   return Object.freeze({
