@@ -138,6 +138,34 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     await eventually(() => fetcher.supervisor.actor(c.id)?.status().lastSuccessAt !== null, 10_000, 'a successful poll');
   });
 
+  it('POP3: stores each UIDL once across fetcher restarts, never deletes, and honours reprocess', async () => {
+    const user = dovecotUser('e2e-pop');
+    const box = await mailboxAs(user);
+    await box.append('INBOX', testMail('pop-1'));
+    await box.append('INBOX', testMail('pop-2'));
+    const pop = async (reprocess: boolean) => {
+      const c = await connectorFor(user, { name: `pop-${reprocess}-${user.username}`, protocol: 'POP3', port: DOVECOT.pop3s, reprocess });
+      await fetcher.supervisor.actor(c.id)?.settled();
+      return c;
+    };
+    const off = await pop(false);
+    const eventsOf = (id: string) => events.filter((e) => e.connectorId === id);
+    await eventually(() => eventsOf(off.id).length === 2, 10_000, 'two POP3 events');
+    // Nothing new on later polls: the UIDLs in storage are the durable "read" state, the
+    // only one POP3 needs, so a restarted fetcher (which keeps nothing else) behaves alike.
+    await poll(off.id);
+    await poll(off.id);
+    // The same message presented again under a new UIDL (appended again: new UID).
+    await box.append('INBOX', testMail('pop-1'));
+    await poll(off.id);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(eventsOf(off.id).length, 2, 'reprocess off: the known Message-ID + content is not triggered again');
+    const on = await pop(true);
+    await eventually(() => eventsOf(on.id).length === 3, 10_000, 'reprocess on: all three presentations');
+    assert.equal((await box.status('INBOX', { messages: true })).messages, 3, 'POP3 never deletes');
+    await box.logout();
+  });
+
   it('TestConnection and ListFolders through the config service', async () => {
     const user = dovecotUser('e2e-probe');
     const box = await mailboxAs(user);

@@ -1,7 +1,8 @@
 import { resolveCreate, resolveUpdate, type ConnectorSettings, type ConnectorSpecInput } from '@postbote/connector-model';
 import type { Secret } from '@postbote/crypto';
-import { NotImplementedError, ValidationError } from '@postbote/errors';
+import { ValidationError } from '@postbote/errors';
 import { listImapFolders, testImap } from '@postbote/imap';
+import { testPop3 } from '@postbote/pop3';
 import type { ServerAccess, TestStepResult } from '@postbote/mailbox';
 import type { ConnectorRegistry } from './connector-registry';
 
@@ -42,7 +43,7 @@ function access(settings: ConnectorSettings, password: Secret): ServerAccess {
 export async function testConnection(registry: ConnectorRegistry, target: TestTarget): Promise<TestStepResult[]> {
   const { settings, password } = await resolveTarget(registry, target);
   if (settings.protocol === 'IMAP') return testImap(access(settings, password), settings.imap?.folder ?? 'INBOX');
-  throw new NotImplementedError('TestConnection for POP3 arrives with the POP3 connector issue');
+  return testPop3(access(settings, password));
 }
 
 export async function listFolders(registry: ConnectorRegistry, target: TestTarget): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { Secret } from '@postbote/crypto';
 import { call } from '@postbote/grpc-runtime';
 import { pollImap, type ImapMemory } from '@postbote/imap';
+import { pollPop3, type Pop3Memory } from '@postbote/pop3';
 import { MailboxError, type RunLog, type ServerAccess, type StoreMessage } from '@postbote/mailbox';
 import { storeEmail } from '@postbote/service-clients';
 import { StoreEmailHeader, type CredentialServiceClient, type StorageServiceClient } from '@postbote/proto';
@@ -23,6 +24,7 @@ export interface MailboxRunDeps {
  */
 export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
   const memories = new Map<string, ImapMemory>();
+  const pop3Memories = new Map<string, Pop3Memory>();
   return async (connector: FetchConnector, signal: AbortSignal): Promise<RunSummary> => {
     const s = connector.settings;
     const creds = await call(
@@ -71,6 +73,14 @@ export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
         signal,
       );
     }
-    throw new MailboxError('PROTOCOL_ERROR', 'POP3 polling is not available in this build yet (POP3 connector issue)');
+    let memory = pop3Memories.get(connector.id);
+    if (!memory) pop3Memories.set(connector.id, (memory = { oversize: new Set() }));
+    const known = async (uidls: string[]) => {
+      const res = await call(deps.storage.findStoredSources, deps.storage, { connectorId: connector.id, pop3Uidls: uidls }, { deadlineMs: 30_000, signal }).catch((err: unknown) => {
+        throw new MailboxError('STORE_FAILED', `storage unavailable: ${(err as Error).message}`, { cause: err });
+      });
+      return new Set(res.knownPop3Uidls);
+    };
+    return pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, known, store, deps.logFor(connector.id), signal);
   };
 }

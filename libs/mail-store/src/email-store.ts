@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
+import { In, QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import type { Gate } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import { InternalError, NotFoundError, ValidationError } from '@postbote/errors';
@@ -147,6 +147,20 @@ export class EmailStore {
     } finally {
       await spooled.remove();
     }
+  }
+
+  /** The POP3 UIDLs among `uidls` this connector already stored (plain coordinates, no occurrence). */
+  async knownPop3(connectorId: string, uidls: readonly string[]): Promise<string[]> {
+    const known: string[] = [];
+    for (let i = 0; i < uidls.length; i += 500) {
+      const slice = uidls.slice(i, i + 500);
+      const byKey = new Map(slice.map((u) => [sourceKey({ kind: 'POP3', uidl: u }, ''), u]));
+      const rows = await this.gate(() =>
+        this.ds.getRepository(DedupeEntity).find({ select: { keyHash: true }, where: { connectorId, keyHash: In([...byKey.keys()]) } }),
+      );
+      for (const r of rows) known.push(byKey.get(r.keyHash) ?? '');
+    }
+    return known.filter(Boolean);
   }
 
   async get(emailId: string): Promise<StoredEmail> {

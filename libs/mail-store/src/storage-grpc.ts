@@ -50,6 +50,11 @@ export function storageService(store: EmailStore, log: ConnectorLog, logger: Log
       );
       return { emailId: res.emailId, duplicate: res.duplicate, sha256: res.sha256, size: res.size, eventId: res.eventId };
     }),
+    findStoredSources: unary(logger, 'FindStoredSources', async (req) => {
+      if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');
+      if (req.pop3Uidls.length > 100_000) throw ValidationError.single('pop3_uidls', 'max-items', 'at most 100000 per call');
+      return { knownPop3Uidls: await store.knownPop3(req.connectorId, req.pop3Uidls) };
+    }),
     getEmail: unary(logger, 'GetEmail', async (req) => metadataToProto(await store.get(req.emailId))),
     listEmails: unary(logger, 'ListEmails', async (req) => {
       if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');

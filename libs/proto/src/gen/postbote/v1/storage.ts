@@ -226,6 +226,17 @@ export interface ListConnectorLogResponse {
   nextPageToken: string;
 }
 
+export interface FindStoredSourcesRequest {
+  connectorId: string;
+  /** POP3 UIDLs as the server lists them. */
+  pop3Uidls: string[];
+}
+
+export interface FindStoredSourcesResponse {
+  /** The subset already stored for this connector (their dedupe keys exist). */
+  knownPop3Uidls: string[];
+}
+
 function createBaseStoreEmailHeader(): StoreEmailHeader {
   return {
     connectorId: "",
@@ -1838,8 +1849,163 @@ export const ListConnectorLogResponse: MessageFns<ListConnectorLogResponse> = {
   },
 };
 
+function createBaseFindStoredSourcesRequest(): FindStoredSourcesRequest {
+  return { connectorId: "", pop3Uidls: [] };
+}
+
+export const FindStoredSourcesRequest: MessageFns<FindStoredSourcesRequest> = {
+  encode(message: FindStoredSourcesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.connectorId !== "") {
+      writer.uint32(10).string(message.connectorId);
+    }
+    for (const v of message.pop3Uidls) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindStoredSourcesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseFindStoredSourcesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.connectorId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.pop3Uidls.push(reader.string());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): FindStoredSourcesRequest {
+    return {
+      connectorId: isSet(object.connectorId) ? globalThis.String(object.connectorId) : "",
+      pop3Uidls: globalThis.Array.isArray(object?.pop3Uidls)
+        ? object.pop3Uidls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FindStoredSourcesRequest): unknown {
+    const obj: any = {};
+    if (message.connectorId !== "") {
+      obj.connectorId = message.connectorId;
+    }
+    if (message.pop3Uidls?.length) {
+      obj.pop3Uidls = message.pop3Uidls;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindStoredSourcesRequest>): FindStoredSourcesRequest {
+    return FindStoredSourcesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindStoredSourcesRequest>): FindStoredSourcesRequest {
+    const message = createBaseFindStoredSourcesRequest();
+    message.connectorId = object.connectorId ?? "";
+    message.pop3Uidls = object.pop3Uidls?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseFindStoredSourcesResponse(): FindStoredSourcesResponse {
+  return { knownPop3Uidls: [] };
+}
+
+export const FindStoredSourcesResponse: MessageFns<FindStoredSourcesResponse> = {
+  encode(message: FindStoredSourcesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.knownPop3Uidls) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindStoredSourcesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseFindStoredSourcesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.knownPop3Uidls.push(reader.string());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): FindStoredSourcesResponse {
+    return {
+      knownPop3Uidls: globalThis.Array.isArray(object?.knownPop3Uidls)
+        ? object.knownPop3Uidls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FindStoredSourcesResponse): unknown {
+    const obj: any = {};
+    if (message.knownPop3Uidls?.length) {
+      obj.knownPop3Uidls = message.knownPop3Uidls;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindStoredSourcesResponse>): FindStoredSourcesResponse {
+    return FindStoredSourcesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindStoredSourcesResponse>): FindStoredSourcesResponse {
+    const message = createBaseFindStoredSourcesResponse();
+    message.knownPop3Uidls = object.knownPop3Uidls?.map((e) => e) || [];
+    return message;
+  },
+};
+
 export type StorageServiceService = typeof StorageServiceService;
 export const StorageServiceService = {
+  /**
+   * Which of these POP3 messages this connector already stored: POP3 has no read flag, so
+   * "unread" means a UIDL without a stored copy.
+   */
+  findStoredSources: {
+    path: "/postbote.v1.StorageService/FindStoredSources",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: FindStoredSourcesRequest): Buffer =>
+      Buffer.from(FindStoredSourcesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindStoredSourcesRequest => FindStoredSourcesRequest.decode(value),
+    responseSerialize: (value: FindStoredSourcesResponse): Buffer =>
+      Buffer.from(FindStoredSourcesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindStoredSourcesResponse => FindStoredSourcesResponse.decode(value),
+  },
   storeEmail: {
     path: "/postbote.v1.StorageService/StoreEmail",
     requestStream: true,
@@ -1902,6 +2068,11 @@ export const StorageServiceService = {
 } as const;
 
 export interface StorageServiceServer extends UntypedServiceImplementation {
+  /**
+   * Which of these POP3 messages this connector already stored: POP3 has no read flag, so
+   * "unread" means a UIDL without a stored copy.
+   */
+  findStoredSources: handleUnaryCall<FindStoredSourcesRequest, FindStoredSourcesResponse>;
   storeEmail: handleClientStreamingCall<StoreEmailChunk, StoreEmailResponse>;
   getEmail: handleUnaryCall<GetEmailRequest, EmailMetadata>;
   listEmails: handleUnaryCall<ListEmailsRequest, ListEmailsResponse>;
@@ -1911,6 +2082,25 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
 }
 
 export interface StorageServiceClient extends Client {
+  /**
+   * Which of these POP3 messages this connector already stored: POP3 has no read flag, so
+   * "unread" means a UIDL without a stored copy.
+   */
+  findStoredSources(
+    request: FindStoredSourcesRequest,
+    callback: (error: ServiceError | null, response: FindStoredSourcesResponse) => void,
+  ): ClientUnaryCall;
+  findStoredSources(
+    request: FindStoredSourcesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindStoredSourcesResponse) => void,
+  ): ClientUnaryCall;
+  findStoredSources(
+    request: FindStoredSourcesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindStoredSourcesResponse) => void,
+  ): ClientUnaryCall;
   storeEmail(
     callback: (error: ServiceError | null, response: StoreEmailResponse) => void,
   ): ClientWritableStream<StoreEmailChunk>;

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import type { Secret } from '@postbote/crypto';
+import { MailboxError } from '@postbote/mailbox';
+import type { Pop3Wire } from './pop3-wire';
+
+const CRLF = Buffer.from('\r\n');
+
+// One small function per POP3 command (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL PLAIN).
+
+export class Pop3ErrResponse extends Error {
+  constructor(
+    readonly command: string,
+    readonly text: string,
+  ) {
+    super(`${command}: -ERR ${text}`);
+  }
+}
+
+/** Status of a reply line, decided from the whole line (never from a TCP chunk's first byte). */
+export async function reply(wire: Pop3Wire, command: string, timeoutMs: number): Promise<string> {
+  const line = (await wire.readLine(timeoutMs)).toString('latin1');
+  if (line.startsWith('+OK')) return line.slice(3).trim();
+  if (line.startsWith('-ERR')) throw new Pop3ErrResponse(command, line.slice(4).trim());
+  throw new MailboxError('PROTOCOL_ERROR', `unexpected reply to ${command}: ${line.slice(0, 120)}`);
+}
+
+/**
+ * The lines of a multi-line reply, dot-unstuffed, as raw bytes; ends at the lone ".".
+ * RFC 1939 §3: a line starting with "." was sent with one more "."; the terminator is ".".
+ */
+export async function* multiline(wire: Pop3Wire, timeoutMs: number): AsyncGenerator<Buffer> {
+  for (;;) {
+    const line = await wire.readLine(timeoutMs);
+    if (line.length === 1 && line[0] === 0x2e) return;
+    yield line.length > 0 && line[0] === 0x2e ? line.subarray(1) : line;
+  }
+}
+
+async function simple(wire: Pop3Wire, line: string, timeoutMs: number, shown = line): Promise<string> {
+  wire.write(line);
+  return reply(wire, shown, timeoutMs);
+}
+
+export async function greeting(wire: Pop3Wire, timeoutMs: number): Promise<string> {
+  return reply(wire, 'greeting', timeoutMs);
+}
+
+/** CAPA, or an empty set for servers without it. */
+export async function capa(wire: Pop3Wire, timeoutMs: number): Promise<Set<string>> {
+  wire.write('CAPA');
+  try {
+    await reply(wire, 'CAPA', timeoutMs);
+  } catch (err) {
+    if (err instanceof Pop3ErrResponse) return new Set();
+    throw err;
+  }
+  const caps = new Set<string>();
+  for await (const line of multiline(wire, timeoutMs)) caps.add(line.toString('latin1').trim().toUpperCase());
+  return caps;
+}
+
+export const stls = (wire: Pop3Wire, t: number) => simple(wire, 'STLS', t);
+
+/** Logs in the way the server prefers: SASL PLAIN if offered, APOP if only that, else USER/PASS. */
+export async function login(wire: Pop3Wire, caps: Set<string>, banner: string, user: string, password: Secret, t: number): Promise<void> {
+  const sasl = [...caps].find((c) => c.startsWith('SASL '))?.split(/\s+/) ?? [];
+  const stamp = /<[^>]+>/.exec(banner)?.[0];
+  if (sasl.includes('PLAIN')) {
+    // The secret is only ever written to the socket, never into an error or log line.
+    const token = Buffer.from(`\0${user}\0${password.reveal()}`, 'utf8').toString('base64');
+    await simple(wire, `AUTH PLAIN ${token}`, t, 'AUTH PLAIN');
+    return;
+  }
+  if (!caps.has('USER') && caps.size > 0 && stamp) {
+    const digest = createHash('md5').update(stamp + password.reveal(), 'utf8').digest('hex');
+    await simple(wire, `APOP ${user} ${digest}`, t, 'APOP');
+    return;
+  }
+  await simple(wire, `USER ${user}`, t, 'USER');
+  await simple(wire, `PASS ${password.reveal()}`, t, 'PASS');
+}
+
+/** UIDL: message number → unique id, in server order (oldest first). */
+export async function uidl(wire: Pop3Wire, t: number): Promise<Array<{ n: number; uidl: string }>> {
+  wire.write('UIDL');
+  await reply(wire, 'UIDL', t);
+  const out: Array<{ n: number; uidl: string }> = [];
+  for await (const line of multiline(wire, t)) {
+    const [n, id] = line.toString('latin1').trim().split(/\s+/);
+    if (!n || !id || !/^\d+$/.test(n)) throw new MailboxError('PROTOCOL_ERROR', `malformed UIDL line: ${line.toString('latin1').slice(0, 80)}`);
+    out.push({ n: Number(n), uidl: id });
+  }
+  return out;
+}
+
+/** LIST: message number → size in octets. */
+export async function list(wire: Pop3Wire, t: number): Promise<Map<number, number>> {
+  wire.write('LIST');
+  await reply(wire, 'LIST', t);
+  const sizes = new Map<number, number>();
+  for await (const line of multiline(wire, t)) {
+    const [n, size] = line.toString('latin1').trim().split(/\s+/);
+    if (!n || !size || !/^\d+$/.test(n) || !/^\d+$/.test(size)) throw new MailboxError('PROTOCOL_ERROR', `malformed LIST line: ${line.toString('latin1').slice(0, 80)}`);
+    sizes.set(Number(n), Number(size));
+  }
+  return sizes;
+}
+
+export const stat = (wire: Pop3Wire, t: number) => simple(wire, 'STAT', t);
+
+/**
+ * RETR as a stream of byte chunks: the message exactly as the server holds it (each line
+ * with its CRLF), dot-unstuffed, never decoded, in pieces of about 64 KiB.
+ */
+export async function* retr(wire: Pop3Wire, n: number, t: number): AsyncGenerator<Buffer> {
+  wire.write(`RETR ${n}`);
+  await reply(wire, `RETR ${n}`, t);
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const line of multiline(wire, t)) {
+    parts.push(line, CRLF);
+    size += line.length + 2;
+    if (size >= 64 * 1024) {
+      yield Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(parts, size);
+}
+
+export async function quit(wire: Pop3Wire, t: number): Promise<void> {
+  await simple(wire, 'QUIT', t).catch(() => undefined);
+}

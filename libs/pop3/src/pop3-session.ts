@@ -1,0 +1,63 @@
+import type { ConnectionOptions } from 'node:tls';
+import { MailboxError, withDeadline, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
+import { Pop3ErrResponse, capa, greeting, login, stls } from './pop3-commands';
+import { Pop3Wire } from './pop3-wire';
+
+export interface Pop3Session {
+  readonly wire: Pop3Wire;
+  readonly caps: Set<string>;
+  readonly banner: string;
+}
+
+function tlsOptions(access: ServerAccess): ConnectionOptions {
+  return { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(access.trustedCaPem ? { ca: [access.trustedCaPem] } : {}) };
+}
+
+/**
+ * Connect and log in within the connection timeout. SSL: TLS from the first byte (995).
+ * TLS: STLS on the plain port, and if the server does not offer it the session ends
+ * before any credential is sent. NONE: plaintext, only when chosen.
+ */
+export async function openPop3(access: ServerAccess, commandTimeoutMs: number, steps?: TestStepResult[], signal?: AbortSignal): Promise<Pop3Session> {
+  let wire: Pop3Wire | undefined;
+  const t0 = Date.now();
+  const step = (name: string, ok: boolean, detail: string) => steps?.push({ name, ok, detail, durationMs: Date.now() - t0 });
+  const work = (async () => {
+    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs);
+    step('TCP', true, `connected to ${access.host}:${access.port}`);
+    if (access.security === 'SSL') step('TLS', true, 'certificate verified');
+    const banner = await greeting(wire, access.connectTimeoutMs);
+    step('GREETING', true, banner);
+    let caps = await capa(wire, commandTimeoutMs);
+    if (access.security === 'TLS') {
+      if (!caps.has('STLS')) throw new MailboxError('STARTTLS_UNAVAILABLE', 'security is TLS but the server does not offer STLS; refusing to log in in clear');
+      await stls(wire, commandTimeoutMs);
+      await wire.upgrade(access.host, tlsOptions(access), access.connectTimeoutMs);
+      step('STLS', true, 'certificate verified');
+      caps = await capa(wire, commandTimeoutMs);
+    }
+    try {
+      await login(wire, caps, banner, access.username, access.password, commandTimeoutMs);
+    } catch (err) {
+      if (err instanceof Pop3ErrResponse) throw new MailboxError('AUTH_FAILED', `login refused: ${err.text}`, { cause: err });
+      throw err;
+    }
+    step('LOGIN', true, `logged in as ${access.username}`);
+    return { wire, caps, banner };
+  })();
+  try {
+    return await withDeadline(
+      access.connectTimeoutMs,
+      work,
+      () => new MailboxError('CONNECT_TIMEOUT', `no login within the connection timeout (${access.connectTimeoutMs} ms)`),
+      () => wire?.close(),
+      signal,
+    );
+  } catch (err) {
+    wire?.close();
+    const e = err instanceof MailboxError ? err : new MailboxError('PROTOCOL_ERROR', (err as Error).message, { cause: err });
+    const name = e.failure === 'AUTH_FAILED' ? 'LOGIN' : e.failure === 'TLS_FAILED' ? (access.security === 'TLS' ? 'STLS' : 'TLS') : e.failure === 'STARTTLS_UNAVAILABLE' ? 'STLS' : steps?.length ? 'GREETING' : 'TCP';
+    step(name, false, e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,192 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { Secret } from '@postbote/crypto';
+import type { Security } from '@postbote/connector-model';
+import { MailboxError, type IncomingMessage, type ServerAccess } from '@postbote/mailbox';
+import { DOVECOT, dovecotUser, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { pollPop3, type Pop3RunSettings } from './poll-pop3';
+import { testPop3 } from './pop3-probe';
+
+const PORTS: Record<Security, number> = { SSL: DOVECOT.pop3s, TLS: DOVECOT.pop3, NONE: DOVECOT.pop3 };
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function access(user: MailUser, over: Partial<ServerAccess> = {}): ServerAccess {
+  const security = over.security ?? 'SSL';
+  return { host: DOVECOT.host, port: PORTS[security], security, trustedCaPem: DOVECOT.caPem(), username: user.username, password: new Secret(user.password), connectTimeoutMs: 5_000, ...over };
+}
+
+const settings = (over: Partial<Pop3RunSettings> = {}): Pop3RunSettings => ({ batchSize: 50, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, ...over });
+
+/** Storage stand-in: remembers UIDLs it "stored" (what the real storage's dedupe keys do). */
+function sink() {
+  const stored = new Map<string, Buffer>();
+  return {
+    stored,
+    known: async (uidls: string[]) => new Set(uidls.filter((u) => stored.has(u))),
+    store: async (m: IncomingMessage) => {
+      const parts: Buffer[] = [];
+      for await (const p of m.content) parts.push(p as Buffer);
+      if (m.source.kind !== 'POP3') throw new Error('not pop3');
+      stored.set(m.source.uidl, Buffer.concat(parts));
+      return { duplicate: false };
+    },
+    log: () => undefined,
+  };
+}
+
+async function seed(user: MailUser, messages: Buffer[]): Promise<Buffer[]> {
+  const c = await mailboxAs(user);
+  try {
+    for (const m of messages) await c.append('INBOX', m);
+    // The server's own copy, as IMAP BODY[] returns it: what POP3 must reproduce.
+    await c.mailboxOpen('INBOX', { readOnly: true });
+    const out: Buffer[] = [];
+    for await (const m of c.fetch('1:*', { source: true })) out.push(m.source!);
+    return out;
+  } finally {
+    await c.logout();
+  }
+}
+
+const run = (a: ServerAccess, s: Pop3RunSettings, k: ReturnType<typeof sink>) => pollPop3(a, s, { oversize: new Set() }, k.known, k.store, k.log, new AbortController().signal);
+
+describe('POP3 poll against Dovecot', () => {
+  for (const security of ['SSL', 'TLS', 'NONE'] as const) {
+    it(`fetches with security ${security} and never deletes`, async () => {
+      const user = dovecotUser('p3');
+      const onServer = await seed(user, [testMail('a'), testMail('b')]);
+      const k = sink();
+      const res = await run(access(user, { security }), settings(), k);
+      assert.equal(res.stored, 2);
+      assert.deepEqual([...k.stored.values()].map(sha), onServer.map(sha));
+      assert.equal((await seed(user, [])).length, 2, 'the server mailbox is unchanged');
+    });
+  }
+
+  it('keeps 8-bit bodies, binary-ish bytes and lines starting with "." byte-exact', async () => {
+    const user = dovecotUser('p3bytes');
+    const eightBit = Buffer.concat([Buffer.from('From: a@example.test\r\nSubject: 8bit\r\nContent-Transfer-Encoding: 8bit\r\n\r\n', 'latin1'), Buffer.from('Grüße ', 'utf8'), Buffer.from([0xe4, 0xf6, 0xfc, 0xff, 0x80, 0x01, 0x7f]), Buffer.from('\r\n')]);
+    const dots = Buffer.from('From: a@example.test\r\nSubject: dots\r\n\r\n.leading dot\r\n..two dots\r\n.\r\n. \r\nend\r\n', 'latin1');
+    const onServer = await seed(user, [eightBit, dots]);
+    const k = sink();
+    await run(access(user), settings(), k);
+    const got = [...k.stored.values()];
+    assert.ok(got[0]!.equals(onServer[0]!), '8-bit body differs');
+    assert.ok(got[1]!.equals(onServer[1]!), 'dot-stuffed lines differ');
+    assert.ok(got[1]!.equals(dots), 'and equal the original');
+  });
+
+  it('takes at most a batch per run, oldest first, and only new UIDLs', async () => {
+    const user = dovecotUser('p3batch');
+    await seed(user, ['1', '2', '3', '4', '5'].map((i) => testMail(`m${i}`)));
+    const k = sink();
+    const order: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = k.stored.size;
+      const res = await run(access(user), settings({ batchSize: 2 }), k);
+      order.push(k.stored.size - before);
+      assert.equal(res.more, i < 2);
+    }
+    assert.deepEqual(order, [2, 2, 1]);
+    assert.deepEqual([...k.stored.values()].map((b) => b.toString().match(/Subject: (\S+)/)?.[1]), ['m1', 'm2', 'm3', 'm4', 'm5']);
+    assert.equal((await run(access(user), settings(), k)).candidates, 0);
+  });
+
+  it('refuses a wrong password as AUTH_FAILED and a missing STLS before sending credentials', async () => {
+    const user = dovecotUser('p3auth');
+    await assert.rejects(run(access({ ...user, password: 'wrong' }), settings(), sink()), (e: unknown) => e instanceof MailboxError && e.failure === 'AUTH_FAILED');
+    let sawCredentials = false;
+    const fake = await scriptedServer(async (socket, lines) => {
+      socket.write('+OK fake POP3\r\n');
+      for await (const line of lines) {
+        if (/^(USER|PASS|AUTH|APOP)/i.test(line)) sawCredentials = true;
+        if (/^CAPA/i.test(line)) socket.write('+OK\r\nUSER\r\nUIDL\r\n.\r\n');
+        else socket.write('-ERR no\r\n');
+      }
+    });
+    try {
+      await assert.rejects(run(access(user, { security: 'TLS', port: fake.port }), settings(), sink()), (e: unknown) => e instanceof MailboxError && e.failure === 'STARTTLS_UNAVAILABLE');
+      assert.equal(sawCredentials, false);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('TestConnection reports TCP, STLS, GREETING, LOGIN, STAT', async () => {
+    const user = dovecotUser('p3probe');
+    await seed(user, [testMail('x')]);
+    const steps = await testPop3(access(user, { security: 'TLS' }));
+    assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'GREETING:true', 'STLS:true', 'LOGIN:true', 'STAT:true']);
+    assert.match(steps.at(-1)!.detail, /^1 \d+/);
+  });
+});
+
+describe('POP3 poll against scripted servers', () => {
+  const message = Buffer.from('Subject: split\r\n\r\n.dot line\r\nbody\r\n', 'latin1');
+  const stuffed = Buffer.from('Subject: split\r\n\r\n..dot line\r\nbody\r\n.\r\n', 'latin1');
+
+  function server(opts: { split?: boolean; delayMs?: number; uidl?: string; garbage?: boolean }) {
+    return scriptedServer(async (socket, lines) => {
+      const send = async (data: Buffer | string) => {
+        const buf = Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1');
+        if (!opts.split) return void socket.write(buf);
+        // One byte per write, with pauses: every reply and the terminator arrive in pieces.
+        for (const b of buf) {
+          socket.write(Buffer.from([b]));
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      await send('+OK ready\r\n');
+      for await (const line of lines) {
+        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+        const cmd = line.split(' ')[0]!.toUpperCase();
+        if (cmd === 'CAPA') await send('+OK\r\nUSER\r\nUIDL\r\n.\r\n');
+        else if (cmd === 'USER' || cmd === 'PASS') await send('+OK\r\n');
+        else if (cmd === 'UIDL') await send(opts.uidl ?? (opts.garbage ? '+OK\r\nthis is not a uidl line\r\n.\r\n' : '+OK\r\n1 uid-1\r\n.\r\n'));
+        else if (cmd === 'LIST') await send(`+OK\r\n1 ${message.length}\r\n.\r\n`);
+        else if (cmd === 'RETR') await send(Buffer.concat([Buffer.from('+OK\r\n'), stuffed]));
+        else if (cmd === 'QUIT') await send('+OK bye\r\n');
+        else await send('-ERR unknown\r\n');
+      }
+    });
+  }
+
+  it('reads replies and the terminator split across packets byte by byte', async () => {
+    const fake = await server({ split: true });
+    try {
+      const k = sink();
+      await run(access(dovecotUser('s'), { security: 'NONE', port: fake.port }), settings(), k);
+      assert.ok(k.stored.get('uid-1')!.equals(message));
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('times out a slow server with FETCH_TIMEOUT', async () => {
+    const fake = await server({ delayMs: 3_000 });
+    try {
+      await assert.rejects(
+        run(access(dovecotUser('s'), { security: 'NONE', port: fake.port, connectTimeoutMs: 10_000 }), settings({ fetchTimeoutMs: 1_000 }), sink()),
+        (e: unknown) => e instanceof MailboxError && (e.failure === 'FETCH_TIMEOUT' || e.failure === 'CONNECT_TIMEOUT'),
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('rejects malformed replies and a server without UIDL with clear errors', async () => {
+    const garbage = await server({ garbage: true });
+    const noUidl = await server({ uidl: '-ERR not supported\r\n' });
+    try {
+      await assert.rejects(run(access(dovecotUser('s'), { security: 'NONE', port: garbage.port }), settings(), sink()), /malformed UIDL line/);
+      await assert.rejects(
+        run(access(dovecotUser('s'), { security: 'NONE', port: noUidl.port }), settings(), sink()),
+        (e: unknown) => e instanceof MailboxError && e.failure === 'UIDL_UNSUPPORTED',
+      );
+    } finally {
+      await garbage.close();
+      await noUidl.close();
+    }
+  });
+});
