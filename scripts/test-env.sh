@@ -10,7 +10,8 @@
 #   Dovecot  IMAP 127.0.0.1:31143 (STARTTLS), IMAPS 31993, POP3 31110 (STLS), POP3S 31995;
 #            Debian's dovecot-imapd/dovecot-pop3d, private config under .cache/test-env/dovecot,
 #            a self-signed CA (ca.crt there), any user name with one test password, Maildir
-# GreenMail joins with the POP3 issue.
+#   GreenMail POP3 127.0.0.1:33110, SMTP 33025 (com.icegreen:greenmail-standalone from Maven
+#            Central): a second POP3 implementation; any login is accepted (auth disabled)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=.cache/test-env
@@ -255,9 +256,44 @@ dovecot_down() {
   rm -f "$pidfile"
 }
 
+GREENMAIL_VERSION=2.1.3
+GREENMAIL_HOME=.cache/greenmail/$GREENMAIL_VERSION
+GREENMAIL_RUN=$STATE/greenmail
+
+greenmail_ping() {
+  node -e "require('net').connect(33110,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
+}
+
+greenmail_up() {
+  if greenmail_ping; then log "GreenMail is up"; return; fi
+  if [ ! -f "$GREENMAIL_HOME/greenmail-standalone-$GREENMAIL_VERSION.jar" ]; then
+    log "fetching GreenMail $GREENMAIL_VERSION from Maven Central"
+    mvn -q -B dependency:copy -Dartifact="com.icegreen:greenmail-standalone:$GREENMAIL_VERSION" -DoutputDirectory="$PWD/$GREENMAIL_HOME"
+  fi
+  mkdir -p "$GREENMAIL_RUN"
+  log "starting GreenMail (POP3 33110, SMTP 33025)"
+  nohup java -Xmx256m -Dgreenmail.auth.disabled \
+    -Dgreenmail.pop3.hostname=127.0.0.1 -Dgreenmail.pop3.port=33110 \
+    -Dgreenmail.smtp.hostname=127.0.0.1 -Dgreenmail.smtp.port=33025 \
+    -jar "$GREENMAIL_HOME/greenmail-standalone-$GREENMAIL_VERSION.jar" > "$GREENMAIL_RUN/greenmail.log" 2>&1 < /dev/null &
+  echo $! > "$GREENMAIL_RUN/pid"
+  for _ in $(seq 1 60); do
+    if greenmail_ping; then log "GreenMail is up"; return; fi
+    sleep 0.5
+  done
+  log "GreenMail did not come up:"; tail -20 "$GREENMAIL_RUN/greenmail.log" >&2; exit 1
+}
+
+greenmail_down() {
+  [ -f "$GREENMAIL_RUN/pid" ] || return 0
+  local pid; pid=$(cat "$GREENMAIL_RUN/pid")
+  if kill -0 "$pid" 2>/dev/null; then log "stopping GreenMail (pid $pid)"; kill "$pid"; fi
+  rm -f "$GREENMAIL_RUN/pid"
+}
+
 case "${1:-up}" in
-  up) mariadb_up; kafka_up; dovecot_up ;;
-  down) dovecot_down; kafka_down; mariadb_down ;;
+  up) mariadb_up; kafka_up; dovecot_up; greenmail_up ;;
+  down) greenmail_down; dovecot_down; kafka_down; mariadb_down ;;
   # For tests that need a broker of their own (POSTBOTE_TEST_KAFKA_PORT=…): fresh, restart, stop.
   kafka-up) kafka_up ;;
   kafka-start) kafka_start ;;
@@ -266,6 +302,7 @@ case "${1:-up}" in
   status)
     mariadb_ping && echo "mariadb: up" || echo "mariadb: down"
     kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
-    dovecot_ping && echo "dovecot: up" || echo "dovecot: down" ;;
+    dovecot_ping && echo "dovecot: up" || echo "dovecot: down"
+    greenmail_ping && echo "greenmail: up" || echo "greenmail: down" ;;
   *) echo "usage: $0 up|down|status|kafka-up|kafka-start|kafka-stop|kafka-wipe" >&2; exit 2 ;;
 esac

@@ -4,9 +4,11 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type ServerAccess } from '@postbote/mailbox';
-import { DOVECOT, dovecotUser, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, GREENMAIL, dovecotUser, mailboxAs, scriptedServer, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
 import { pollPop3, type Pop3RunSettings } from './poll-pop3';
 import { testPop3 } from './pop3-probe';
+import { openPop3 } from './pop3-session';
+import { quit, uidl } from './pop3-commands';
 
 const PORTS: Record<Security, number> = { SSL: DOVECOT.pop3s, TLS: DOVECOT.pop3, NONE: DOVECOT.pop3 };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -119,6 +121,45 @@ describe('POP3 poll against Dovecot', () => {
     const steps = await testPop3(access(user, { security: 'TLS' }));
     assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'GREETING:true', 'STLS:true', 'LOGIN:true', 'STAT:true']);
     assert.match(steps.at(-1)!.detail, /^1 \d+/);
+  });
+});
+
+describe('POP3 poll against GreenMail (a second implementation)', () => {
+  it('fetches byte-exact, in order, in batches, without deleting', async () => {
+    const address = `gm-${Date.now()}-${Math.random().toString(16).slice(2)}@example.test`;
+    const mails = [
+      testMail('gm-1'),
+      Buffer.concat([Buffer.from('From: a@example.test\r\nSubject: gm-2\r\n\r\n', 'latin1'), Buffer.from([0xe4, 0xf6, 0xfc]), Buffer.from('\r\n.dot\r\n', 'latin1')]),
+      testMail('gm-3'),
+    ];
+    for (const m of mails) await smtpDeliver(address, m);
+    const gm = (): ServerAccess => ({
+      host: GREENMAIL.host,
+      port: GREENMAIL.pop3,
+      security: 'NONE',
+      trustedCaPem: null,
+      username: address,
+      password: new Secret('any'),
+      connectTimeoutMs: 5_000,
+    });
+    const k = sink();
+    const first = await run(gm(), settings({ batchSize: 2 }), k);
+    assert.equal(first.stored, 2);
+    assert.equal(first.more, true);
+    await run(gm(), settings({ batchSize: 2 }), k);
+    const got = [...k.stored.values()];
+    assert.equal(got.length, 3);
+    // GreenMail adds its own Received/Return-Path headers: compare the bytes after them.
+    for (const [i, m] of mails.entries()) assert.ok(got[i]!.subarray(got[i]!.length - m.length).equals(m), `message ${i + 1} differs`);
+    const again = await run(gm(), settings(), k);
+    assert.equal(again.candidates, 0, 'nothing new');
+    const { wire } = await openPop3(gm(), 5_000);
+    try {
+      assert.deepEqual((await uidl(wire, 5_000)).map((u) => u.uidl), [...k.stored.keys()], 'all three still on the server');
+    } finally {
+      await quit(wire, 5_000);
+      wire.close();
+    }
   });
 });
 

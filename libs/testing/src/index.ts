@@ -5,3 +5,4 @@ export * from './ports';
 export * from './kafka';
 export * from './dovecot';
 export * from './scripted-server';
+export * from './greenmail';
