@@ -54,6 +54,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
         authBackoffMs: 300_000,
         maxBackoffMs: 900_000,
         watchdogIntervals: 5,
+        sessionTimeoutMs: 10_000,
       },
       { bus, logger, clock },
     );

@@ -68,7 +68,7 @@ async function storageEnv(): Promise<Env> {
 }
 
 function kafkaConfig(brokers: string[]): BusConfig {
-  return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1 };
+  return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1, namespace: '' };
 }
 
 async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json' } = {}) {

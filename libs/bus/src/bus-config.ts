@@ -12,6 +12,7 @@ export type BusConfig =
       readonly clientId: string;
       readonly partitions: number;
       readonly replicationFactor: number;
+      readonly namespace: string;
     };
 
 /** KAFKA_BROKERS selects Kafka; without it the process uses the in-process bus. */
@@ -25,7 +26,19 @@ export function loadBusConfig(env: EnvReader, clientId: string): BusConfig {
     clientId: env.string('KAFKA_CLIENT_ID', clientId),
     partitions: env.int('KAFKA_PARTITIONS', 64, { min: 1, max: 10_000 }),
     replicationFactor: env.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 16 }),
+    namespace: kafkaNamespace(env),
   };
+}
+
+function kafkaNamespace(env: EnvReader): string {
+  const ns = env.string('KAFKA_NAMESPACE', '');
+  if (ns && !/^[A-Za-z0-9_-]{1,64}$/.test(ns)) throw new ConfigError('KAFKA_NAMESPACE', 'must be 1-64 of A-Z a-z 0-9 _ -');
+  return ns;
+}
+
+/** The cluster-side name of a topic or group under the configured namespace. */
+export function namespaced(config: BusConfig, base: string): string {
+  return config.kind === 'kafka' && config.namespace ? `${config.namespace}.${base}` : base;
 }
 
 export function createBus(config: BusConfig): Bus {
@@ -35,5 +48,6 @@ export function createBus(config: BusConfig): Bus {
     clientId: config.clientId,
     defaultPartitions: config.partitions,
     replicationFactor: config.replicationFactor,
+    namespace: config.namespace,
   });
 }

@@ -24,6 +24,20 @@ export interface SubscribeOptions {
   readonly groupId: string;
   /** Start from the earliest retained record when the group has no committed position. */
   readonly fromBeginning?: boolean;
+  /**
+   * Partition ownership for consumers whose assignment *is* their work (fetchers own the
+   * connectors in their partitions). With it the group never commits positions: every
+   * newly assigned partition is read again from its start (the topic is compacted, so that
+   * is each key's latest state), and the handlers hear what was assigned and revoked.
+   */
+  readonly ownership?: OwnershipHandlers;
+  /** Kafka: how long a silent member keeps its partitions (a killed process's takeover delay). */
+  readonly sessionTimeoutMs?: number;
+}
+
+export interface OwnershipHandlers {
+  assigned(partitions: readonly number[]): Promise<void> | void;
+  revoked(partitions: readonly number[]): Promise<void> | void;
 }
 
 /**

@@ -50,6 +50,8 @@ export class InProcessBus implements Bus {
     if (t.groups.has(options.groupId)) throw new Error(`group ${options.groupId} already consumes ${options.topic} in this process`);
     const group: Group = { handler, position: options.fromBeginning ? 0 : t.nextOffset, running: Promise.resolve(), closed: false };
     t.groups.set(options.groupId, group);
+    // One process, one partition: the only member owns everything.
+    await options.ownership?.assigned([0]);
     this.#drain(t, group);
     return {
       close: async () => {

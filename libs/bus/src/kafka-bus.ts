@@ -3,6 +3,8 @@ import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, T
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
+  /** Prefix of every topic and group name, so deployments can share a cluster. */
+  readonly namespace?: string;
   readonly clientId: string;
   readonly defaultPartitions: number;
   readonly replicationFactor: number;
@@ -23,7 +25,13 @@ export class KafkaBus implements Bus {
     this.#kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.WARN });
   }
 
-  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+  /** The cluster-side name of a topic or group. */
+  name(base: string): string {
+    return this.options.namespace ? `${this.options.namespace}.${base}` : base;
+  }
+
+  async ensureTopics(input: readonly TopicSpec[]): Promise<void> {
+    const specs = input.map((s) => ({ ...s, topic: this.name(s.topic) }));
     const admin = this.#kafka.admin();
     await admin.connect();
     try {
@@ -47,22 +55,49 @@ export class KafkaBus implements Bus {
   async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
     const producer = await this.#ensureProducer();
     await producer.send({
-      topic,
+      topic: this.name(topic),
       acks: -1,
       messages: messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
     });
   }
 
   async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
-    const consumer = this.#kafka.consumer({ groupId: options.groupId });
+    const topic = this.name(options.topic);
+    const consumer = this.#kafka.consumer({
+      groupId: this.name(options.groupId),
+      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)) } : {}),
+    });
     this.#consumers.add(consumer);
+    const ownership = options.ownership;
+    let owned = new Set<number>();
+    if (ownership) {
+      // Each (re)join announces this member's assignment; the difference to the last one
+      // is what it lost and what it gained. Lost partitions are released before gained
+      // ones are taken, so an instance never briefly owns more than it should.
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        const now = new Set<number>((e.payload.memberAssignment[topic] ?? []) as number[]);
+        const lost = [...owned].filter((p) => !now.has(p));
+        const gained = [...now].filter((p) => !owned.has(p));
+        owned = now;
+        void (async () => {
+          if (lost.length) await ownership.revoked(lost);
+          if (gained.length) await ownership.assigned(gained);
+        })();
+      });
+      consumer.on(consumer.events.STOP, () => {
+        const lost = [...owned];
+        owned = new Set();
+        if (lost.length) void ownership.revoked(lost);
+      });
+    }
     await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? false });
+    await consumer.subscribe({ topic, fromBeginning: ownership ? true : (options.fromBeginning ?? false) });
     await consumer.run({
-      autoCommit: true,
-      eachMessage: async ({ topic, partition, message }) => {
+      // With ownership nothing is committed: an assignment always starts at the beginning.
+      autoCommit: !ownership,
+      eachMessage: async ({ partition, message }) => {
         await handler({
-          topic,
+          topic: options.topic,
           partition,
           offset: message.offset,
           key: message.key?.toString('utf8') ?? '',

@@ -36,6 +36,8 @@ export interface FetcherServiceConfig {
   readonly authBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly watchdogIntervals: number;
+  /** Kafka: how long a silent fetcher keeps its connectors before others take over. */
+  readonly sessionTimeoutMs: number;
 }
 
 export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
@@ -52,6 +54,7 @@ export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
     authBackoffMs: env.int('FETCHER_AUTH_BACKOFF_SECONDS', 300, { min: 1, max: 86_400 }) * 1000,
     maxBackoffMs: env.int('FETCHER_MAX_BACKOFF_SECONDS', 900, { min: 1, max: 86_400 }) * 1000,
     watchdogIntervals: env.int('FETCHER_WATCHDOG_INTERVALS', 5, { min: 2, max: 1000 }),
+    sessionTimeoutMs: env.int('FETCHER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
   });
 }
 
@@ -101,19 +104,42 @@ export async function startFetcherService(
   supervisor.start();
 
   await bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
-  const subscription = await bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-fetchers', fromBeginning: true }, async (m) => {
-    if (!m.value) return;
-    const e = ConnectorChanged.decode(m.value);
-    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) supervisor.apply(e.connectorId, fetchConnectorFromProto(e.connector));
-    else if (e.kind === ConnectorChanged_Kind.DELETED) supervisor.apply(e.connectorId, null);
-  });
+  // Ownership comes from the consumer group: the partitions this instance is assigned are
+  // the connectors it runs. No home-made election, no instance list.
+  const owned = new Set<number>();
+  const subscription = await bus.subscribe(
+    {
+      topic: TOPICS.connectors,
+      groupId: 'postbote-fetchers',
+      fromBeginning: true,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      ownership: {
+        assigned: (partitions) => {
+          for (const p of partitions) owned.add(p);
+          logger.info({ partitions: [...owned].sort((a, b) => a - b) }, 'connector partitions assigned');
+        },
+        revoked: (partitions) => {
+          for (const p of partitions) owned.delete(p);
+          const stopped = supervisor.release(partitions);
+          logger.info({ revoked: partitions, stopped }, 'connector partitions revoked');
+        },
+      },
+    },
+    async (m) => {
+      if (!m.value) return;
+      if (!owned.has(m.partition)) return; // a record fetched just before a revocation
+      const e = ConnectorChanged.decode(m.value);
+      if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) supervisor.apply(e.connectorId, fetchConnectorFromProto(e.connector), m.partition);
+      else if (e.kind === ConnectorChanged_Kind.DELETED) supervisor.apply(e.connectorId, null);
+    },
+  );
 
   const implementation: FetcherServiceServer = {
     listFetchers: unary(logger, 'ListFetchers', async () => ({
       instances: [
         {
           instanceId: config.instanceId,
-          partitions: [],
+          partitions: [...owned].sort((a, b) => a - b),
           connectors: supervisor.statuses().map((s) => ({
             connectorId: s.connectorId,
             state: STATE[s.state],

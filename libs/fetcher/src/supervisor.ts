@@ -13,6 +13,8 @@ export interface SupervisorOptions extends ActorOptions {
 
 interface Child {
   actor: ConnectorActor;
+  /** Partition of the connectors topic this connector's record lives in. */
+  partition: number;
   restarts: number;
   staleReported: boolean;
 }
@@ -44,7 +46,7 @@ export class Supervisor {
   }
 
   /** Desired state for a connector: run it (enabled) or not (disabled/deleted: null). */
-  apply(connectorId: string, connector: FetchConnector | null): void {
+  apply(connectorId: string, connector: FetchConnector | null, partition = 0): void {
     const child = this.#children.get(connectorId);
     if (!connector || !connector.settings.enabled) {
       if (child) {
@@ -58,7 +60,24 @@ export class Supervisor {
       if (child.actor.connector.revision !== connector.revision) child.actor.send({ type: 'CONFIGURE', connector });
       return;
     }
-    this.#spawn(connector, 0);
+    this.#spawn(connector, 0, partition);
+  }
+
+  /**
+   * This instance no longer owns these partitions (a rebalance gave them to another
+   * fetcher, or it is shutting down): stop their actors. A run in progress is aborted;
+   * whatever it stored stays stored, and nothing unstored was post-processed.
+   */
+  release(partitions: readonly number[]): number {
+    const lost = new Set(partitions);
+    let stopped = 0;
+    for (const [id, child] of this.#children) {
+      if (!lost.has(child.partition)) continue;
+      child.actor.send({ type: 'STOP' });
+      this.#children.delete(id);
+      stopped++;
+    }
+    return stopped;
   }
 
   statuses(): ActorStatus[] {
@@ -77,8 +96,8 @@ export class Supervisor {
     await Promise.all(actors.map((a) => a.settled()));
   }
 
-  #spawn(connector: FetchConnector, restarts: number): void {
-    const child: Child = { actor: undefined as unknown as ConnectorActor, restarts, staleReported: false };
+  #spawn(connector: FetchConnector, restarts: number, partition: number): void {
+    const child: Child = { actor: undefined as unknown as ConnectorActor, partition, restarts, staleReported: false };
     child.actor = new ConnectorActor(connector, this.run, this.logFor(connector.id), this.clock, this.options, (err) => this.#crashed(connector.id, child, err));
     this.#children.set(connector.id, child);
     child.actor.start();
@@ -92,7 +111,7 @@ export class Supervisor {
     const connector = child.actor.connector;
     child.actor.send({ type: 'STOP' });
     this.clock.setTimer(delay, () => {
-      if (this.#children.get(connectorId) === child) this.#spawn(connector, child.restarts + 1);
+      if (this.#children.get(connectorId) === child) this.#spawn(connector, child.restarts + 1, child.partition);
     });
   }
 
@@ -110,7 +129,7 @@ export class Supervisor {
         this.logFor(id)('ERROR', 'WATCHDOG_RESTART', `run hung for ${Math.round((now - (s.runStartedAt ?? now)) / 1000)} s; session torn down and rebuilt`);
         child.actor.send({ type: 'STOP' });
         this.#children.delete(id);
-        this.#spawn(child.actor.connector, child.restarts + 1);
+        this.#spawn(child.actor.connector, child.restarts + 1, child.partition);
       } else if (stale && !child.staleReported) {
         child.staleReported = true;
         this.logFor(id)('WARN', 'WATCHDOG_STALE', `no successful poll for ${Math.round((now - since) / 1000)} s (${this.options.watchdogIntervals} intervals); last error: ${s.lastError || 'none'}`);

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { KafkaPositionedPublisher, TOPICS, type Bus, type BusConfig } from '@postbote/bus';
+import { KafkaPositionedPublisher, TOPICS, namespaced, type Bus, type BusConfig } from '@postbote/bus';
 import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { EnvReader } from '@postbote/env';
@@ -66,12 +66,12 @@ export async function startTriggerService(
     const publisher = new KafkaPositionedPublisher({
       brokers: deps.busConfig.brokers,
       clientId: `${deps.busConfig.clientId}-relay-${hostname()}`,
-      transactionalId: config.transactionalId,
-      positionTopic: POSITION_TOPIC,
-      positionGroup: `${config.transactionalId}.position`,
+      transactionalId: namespaced(deps.busConfig, config.transactionalId),
+      positionTopic: namespaced(deps.busConfig, POSITION_TOPIC),
+      positionGroup: namespaced(deps.busConfig, `${config.transactionalId}.position`),
       replicationFactor: deps.busConfig.replicationFactor,
     });
-    sink = kafkaSink(publisher, config.topic);
+    sink = kafkaSink(publisher, namespaced(deps.busConfig, config.topic));
   } else {
     sink = busSink(bus, config.topic);
   }
