@@ -55,6 +55,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
         maxBackoffMs: 900_000,
         watchdogIntervals: 5,
         sessionTimeoutMs: 10_000,
+        reportEveryMs: 5_000,
       },
       { bus, logger, clock },
     );

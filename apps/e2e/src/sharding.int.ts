@@ -41,6 +41,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
         KAFKA_PARTITIONS: '12',
         FETCHER_SESSION_TIMEOUT_MS: '6000',
         FETCHER_INSTANCE_ID: name,
+        FETCHER_REPORT_SECONDS: '1',
         FETCHER_SERVICE_ADDR: address,
         CONFIG_SERVICE_ADDR: config.address,
         STORAGE_SERVICE_ADDR: storage.address,
@@ -59,7 +60,8 @@ describe('fetchers sharded by a Kafka consumer group', () => {
       const client = new FetcherServiceClient(f.address, credentials.createInsecure());
       try {
         const res = await call(client.listFetchers, client, {}, { deadlineMs: 3_000 });
-        for (const c of res.instances[0]?.connectors ?? []) out.set(c.connectorId, [...(out.get(c.connectorId) ?? []), name]);
+        const mine = res.instances.find((i) => i.instanceId === name);
+        for (const c of mine?.connectors ?? []) out.set(c.connectorId, [...(out.get(c.connectorId) ?? []), name]);
       } catch {
         /* not up yet */
       } finally {
@@ -155,6 +157,48 @@ describe('fetchers sharded by a Kafka consumer group', () => {
     assert.equal(perConnector.length, CONNECTORS);
     const outbox = Number(((await raw.query('SELECT COUNT(*) AS n FROM trigger_outbox')) as Array<{ n: string }>)[0]?.n);
     assert.equal(outbox, before + CONNECTORS, 'one trigger per stored email');
+  });
+
+  it('any fetcher shows the whole fleet: instances, partitions, connectors', async () => {
+    const f1 = fetchers.get('f1')!;
+    const client = new FetcherServiceClient(f1.address, credentials.createInsecure());
+    try {
+      await eventually(
+        async () => {
+          const res = await call(client.listFetchers, client, {});
+          const names = res.instances.map((i) => i.instanceId).join(',');
+          const partitions = res.instances.flatMap((i) => i.partitions).sort((a, b) => a - b);
+          const connectors = res.instances.reduce((n, i) => n + i.connectors.length, 0);
+          return names === 'f1,f3,f4' && partitions.join(',') === Array.from({ length: 12 }, (_, i) => i).join(',') && connectors === CONNECTORS;
+        },
+        20_000,
+        'fleet view without the killed f2',
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a config change reaches the owning actor within seconds', async () => {
+    const a = users[3]!;
+    const { connector } = await config.registry.update(a.id, { pollIntervalSeconds: 30, password: new Secret(a.user.password) });
+    await eventually(
+      async () => {
+        for (const f of fetchers.values()) {
+          const client = new FetcherServiceClient(f.address, credentials.createInsecure());
+          try {
+            const res = await call(client.listFetchers, client, {});
+            const status = res.instances.flatMap((i) => i.connectors).find((c) => c.connectorId === a.id);
+            if (status?.revision === connector.revision) return true;
+          } finally {
+            client.close();
+          }
+        }
+        return false;
+      },
+      10_000,
+      'owner runs the new revision',
+    );
   });
 
   it('disable and delete reach the owner and stop polling everywhere', async () => {

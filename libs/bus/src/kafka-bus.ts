@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type Producer, type IHeaders } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type IHeaders } from 'kafkajs';
 import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
 
 export interface KafkaBusOptions {
@@ -123,7 +123,7 @@ export class KafkaBus implements Bus {
 
   async #ensureProducer(): Promise<Producer> {
     if (!this.#producer) {
-      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       this.#producer = producer;
     }

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { BusMessage } from './bus';
 
 export interface PositionedPublisherOptions {
@@ -53,7 +53,7 @@ export class KafkaPositionedPublisher {
           if (!String((err as Error).message).includes('already exists')) throw err;
         });
     }
-    const producer = this.#kafka.producer({ transactionalId: this.options.transactionalId, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000 });
+    const producer = this.#kafka.producer({ transactionalId: this.options.transactionalId, maxInFlightRequests: 1, idempotent: true, transactionTimeout: 60_000, createPartitioner: Partitioners.DefaultPartitioner });
     this.#producer = producer;
     await producer.connect();
     const [entry] = await admin.fetchOffsets({ groupId: this.options.positionGroup, topics: [this.options.positionTopic] });

@@ -4,4 +4,6 @@ export const TOPICS = Object.freeze({
   connectors: 'postbote.connectors.v1',
   /** EmailReceived, keyed by connector id: the workflow-start events. */
   emailReceived: 'postbote.email-received.v1',
+  /** FetcherInstance, keyed by instance id, compacted: each fetcher's latest report (fleet view). */
+  fetchers: 'postbote.fetchers.v1',
 });

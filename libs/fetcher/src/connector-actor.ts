@@ -46,6 +46,7 @@ export interface ActorOptions {
 
 export interface ActorStatus {
   readonly connectorId: string;
+  readonly revision: number;
   readonly state: ActorState;
   readonly lastSuccessAt: number | null;
   readonly lastError: string;
@@ -95,6 +96,7 @@ export class ConnectorActor {
   status(): ActorStatus {
     return {
       connectorId: this.#connector.id,
+      revision: this.#connector.revision,
       state: this.#state,
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,

@@ -14,8 +14,10 @@ import {
   FetcherServiceService,
   FILE_DESCRIPTOR_SET_BASE64,
   StorageServiceClient,
+  type FetcherInstance,
   type FetcherServiceServer,
 } from '@postbote/proto';
+import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
 import type { ActorState } from './connector-actor';
 import { fetchConnectorFromProto } from './connector-from-proto';
@@ -38,6 +40,8 @@ export interface FetcherServiceConfig {
   readonly watchdogIntervals: number;
   /** Kafka: how long a silent fetcher keeps its connectors before others take over. */
   readonly sessionTimeoutMs: number;
+  /** How often this fetcher publishes its report for the fleet view. */
+  readonly reportEveryMs: number;
 }
 
 export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
@@ -55,6 +59,7 @@ export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
     maxBackoffMs: env.int('FETCHER_MAX_BACKOFF_SECONDS', 900, { min: 1, max: 86_400 }) * 1000,
     watchdogIntervals: env.int('FETCHER_WATCHDOG_INTERVALS', 5, { min: 2, max: 1000 }),
     sessionTimeoutMs: env.int('FETCHER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
+    reportEveryMs: env.int('FETCHER_REPORT_SECONDS', 5, { min: 1, max: 600 }) * 1000,
   });
 }
 
@@ -134,22 +139,24 @@ export async function startFetcherService(
     },
   );
 
-  const implementation: FetcherServiceServer = {
-    listFetchers: unary(logger, 'ListFetchers', async () => ({
-      instances: [
-        {
-          instanceId: config.instanceId,
-          partitions: [...owned].sort((a, b) => a - b),
-          connectors: supervisor.statuses().map((s) => ({
-            connectorId: s.connectorId,
-            state: STATE[s.state],
-            lastSuccessAt: s.lastSuccessAt === null ? undefined : new Date(s.lastSuccessAt),
-            lastError: s.lastError,
-            consecutiveFailures: s.consecutiveFailures,
-          })),
-        },
-      ],
+  const self = (): FetcherInstance => ({
+    instanceId: config.instanceId,
+    partitions: [...owned].sort((a, b) => a - b),
+    connectors: supervisor.statuses().map((s) => ({
+      connectorId: s.connectorId,
+      state: STATE[s.state],
+      lastSuccessAt: s.lastSuccessAt === null ? undefined : new Date(s.lastSuccessAt),
+      lastError: s.lastError,
+      consecutiveFailures: s.consecutiveFailures,
+      revision: s.revision,
     })),
+    reportedAt: new Date(),
+  });
+  const fleet = new FleetView(bus, config.instanceId, config.reportEveryMs, self, logger);
+  await fleet.start();
+
+  const implementation: FetcherServiceServer = {
+    listFetchers: unary(logger, 'ListFetchers', async () => ({ instances: fleet.instances() })),
   };
   const server = await startGrpcServer({
     address: config.address,
@@ -162,6 +169,7 @@ export async function startFetcherService(
     supervisor,
     stop: async () => {
       await server.stop();
+      await fleet.stop();
       await subscription.close();
       await supervisor.stop();
       await logSink.flush();

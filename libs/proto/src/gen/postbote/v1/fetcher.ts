@@ -104,12 +104,19 @@ export interface ConnectorStatus {
   lastSuccessAt?: Date | undefined;
   lastError: string;
   consecutiveFailures: number;
+  /** Config revision the actor runs: a change has reached it when this matches the connector. */
+  revision: number;
 }
 
+/**
+ * Published by every fetcher to the compacted topic postbote.fetchers.v1 (key: instance id)
+ * every few seconds, so any fetcher can show the whole fleet.
+ */
 export interface FetcherInstance {
   instanceId: string;
   partitions: number[];
   connectors: ConnectorStatus[];
+  reportedAt?: Date | undefined;
 }
 
 export interface ListFetchersRequest {
@@ -126,6 +133,7 @@ function createBaseConnectorStatus(): ConnectorStatus {
     lastSuccessAt: undefined,
     lastError: "",
     consecutiveFailures: 0,
+    revision: 0,
   };
 }
 
@@ -145,6 +153,9 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     }
     if (message.consecutiveFailures !== 0) {
       writer.uint32(40).uint32(message.consecutiveFailures);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(48).uint32(message.revision);
     }
     return writer;
   },
@@ -196,6 +207,14 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
           message.consecutiveFailures = reader.uint32();
           continue;
         }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.revision = reader.uint32();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -212,6 +231,7 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
       lastSuccessAt: isSet(object.lastSuccessAt) ? fromJsonTimestamp(object.lastSuccessAt) : undefined,
       lastError: isSet(object.lastError) ? globalThis.String(object.lastError) : "",
       consecutiveFailures: isSet(object.consecutiveFailures) ? globalThis.Number(object.consecutiveFailures) : 0,
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
     };
   },
 
@@ -232,6 +252,9 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     if (message.consecutiveFailures !== 0) {
       obj.consecutiveFailures = Math.round(message.consecutiveFailures);
     }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
     return obj;
   },
 
@@ -245,12 +268,13 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     message.lastSuccessAt = object.lastSuccessAt ?? undefined;
     message.lastError = object.lastError ?? "";
     message.consecutiveFailures = object.consecutiveFailures ?? 0;
+    message.revision = object.revision ?? 0;
     return message;
   },
 };
 
 function createBaseFetcherInstance(): FetcherInstance {
-  return { instanceId: "", partitions: [], connectors: [] };
+  return { instanceId: "", partitions: [], connectors: [], reportedAt: undefined };
 }
 
 export const FetcherInstance: MessageFns<FetcherInstance> = {
@@ -265,6 +289,9 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
     writer.join();
     for (const v of message.connectors) {
       ConnectorStatus.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.reportedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.reportedAt), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -310,6 +337,14 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
           message.connectors.push(ConnectorStatus.decode(reader, reader.uint32()));
           continue;
         }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.reportedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -328,6 +363,7 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
       connectors: globalThis.Array.isArray(object?.connectors)
         ? object.connectors.map((e: any) => ConnectorStatus.fromJSON(e))
         : [],
+      reportedAt: isSet(object.reportedAt) ? fromJsonTimestamp(object.reportedAt) : undefined,
     };
   },
 
@@ -342,6 +378,9 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
     if (message.connectors?.length) {
       obj.connectors = message.connectors.map((e) => ConnectorStatus.toJSON(e));
     }
+    if (message.reportedAt !== undefined) {
+      obj.reportedAt = message.reportedAt.toISOString();
+    }
     return obj;
   },
 
@@ -353,6 +392,7 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
     message.instanceId = object.instanceId ?? "";
     message.partitions = object.partitions?.map((e) => e) || [];
     message.connectors = object.connectors?.map((e) => ConnectorStatus.fromPartial(e)) || [];
+    message.reportedAt = object.reportedAt ?? undefined;
     return message;
   },
 };
