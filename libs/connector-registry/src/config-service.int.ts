@@ -19,7 +19,7 @@ import {
 } from '@postbote/proto';
 import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { startConfigService, type RunningConfigService } from './config-service';
-import { INTERNAL_TOKEN_HEADER } from './grpc-handlers';
+import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
 
 const PASSWORD = 'Pa55-w0rd-§-must-never-leak';
 const NEW_PASSWORD = 'second-Secret-7788-never-leak';

@@ -11,11 +11,11 @@ import {
   type CredentialServiceServer,
 } from '@postbote/proto';
 import type { ServiceRegistration } from '@postbote/grpc-runtime';
+import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
 import type { ConnectorRegistry } from './connector-registry';
 import { connectorToProto, specFromProto } from './proto-mapping';
 import { listFolders, testConnection, type TestTarget } from './connection-test';
 
-export const INTERNAL_TOKEN_HEADER = 'x-postbote-internal-token';
 
 export function connectorService(registry: ConnectorRegistry, logger: Logger): ServiceRegistration {
   const implementation: ConnectorServiceServer = {

@@ -3,11 +3,10 @@ import { call } from '@postbote/grpc-runtime';
 import { pollImap, type ImapMemory } from '@postbote/imap';
 import { pollPop3, type Pop3Memory } from '@postbote/pop3';
 import { MailboxError, type RunLog, type ServerAccess, type StoreMessage } from '@postbote/mailbox';
-import { storeEmail } from '@postbote/service-clients';
+import { INTERNAL_TOKEN_HEADER, storeEmail } from '@postbote/service-clients';
 import { StoreEmailHeader, type CredentialServiceClient, type StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, MailboxRun, RunSummary } from './connector-actor';
 
-export const INTERNAL_TOKEN_HEADER = 'x-postbote-internal-token';
 
 export interface MailboxRunDeps {
   readonly credentials: CredentialServiceClient;

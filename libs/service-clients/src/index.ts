@@ -1,1 +1,2 @@
 export * from './store-email';
+export * from './internal-token';
