@@ -5,12 +5,12 @@
 #   status  print what is up
 # Servers:
 #   MariaDB  127.0.0.1:3306 (root, no password): the machine's own; started if stopped
-#   Kafka    127.0.0.1:39092, single-node KRaft broker from Maven Central's jars
+#   Kafka    127.0.0.1:19092, single-node KRaft broker from Maven Central's jars
 #            (org.apache.kafka:kafka_2.13, see scripts/kafka/pom.xml), data under .cache
-#   Dovecot  IMAP 127.0.0.1:31143 (STARTTLS), IMAPS 31993, POP3 31110 (STLS), POP3S 31995;
+#   Dovecot  IMAP 127.0.0.1:21143 (STARTTLS), IMAPS 21993, POP3 21110 (STLS), POP3S 21995;
 #            Debian's dovecot-imapd/dovecot-pop3d, private config under .cache/test-env/dovecot,
 #            a self-signed CA (ca.crt there), any user name with one test password, Maildir
-#   GreenMail POP3 127.0.0.1:33110, SMTP 33025 (com.icegreen:greenmail-standalone from Maven
+#   GreenMail POP3 127.0.0.1:23110, SMTP 23025 (com.icegreen:greenmail-standalone from Maven
 #            Central): a second POP3 implementation; any login is accepted (auth disabled)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +49,7 @@ mariadb_down() {
 }
 
 KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
-KAFKA_PORT=${POSTBOTE_TEST_KAFKA_PORT:-39092}
+KAFKA_PORT=${POSTBOTE_TEST_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 KAFKA_HOME=.cache/kafka/$KAFKA_VERSION
 KAFKA_RUN=$STATE/kafka-$KAFKA_PORT
@@ -144,7 +144,7 @@ DOVECOT_RUN=$PWD/$STATE/dovecot
 DOVECOT_PASSWORD=postbote-test-mailbox-pw
 
 dovecot_ping() {
-  node -e "require('net').connect(31993,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
+  node -e "require('net').connect(21993,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
 }
 
 dovecot_certs() {
@@ -209,22 +209,22 @@ namespace inbox {
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
-    port = 31143
+    port = 21143
   }
   inet_listener imaps {
     address = 127.0.0.1
-    port = 31993
+    port = 21993
     ssl = yes
   }
 }
 service pop3-login {
   inet_listener pop3 {
     address = 127.0.0.1
-    port = 31110
+    port = 21110
   }
   inet_listener pop3s {
     address = 127.0.0.1
-    port = 31995
+    port = 21995
     ssl = yes
   }
 }
@@ -234,7 +234,7 @@ service anvil {
   }
 }
 CONF
-  log "starting Dovecot (IMAP 31143/31993, POP3 31110/31995)"
+  log "starting Dovecot (IMAP 21143/21993, POP3 21110/21995)"
   # Redirected: the daemon must not hold the caller's stdout open (callers pipe it).
   /usr/sbin/dovecot -c "$DOVECOT_RUN/dovecot.conf" </dev/null >/dev/null 2>&1
   for _ in $(seq 1 30); do
@@ -261,7 +261,7 @@ GREENMAIL_HOME=.cache/greenmail/$GREENMAIL_VERSION
 GREENMAIL_RUN=$STATE/greenmail
 
 greenmail_ping() {
-  node -e "require('net').connect(33110,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
+  node -e "require('net').connect(23110,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
 }
 
 greenmail_up() {
@@ -271,10 +271,10 @@ greenmail_up() {
     mvn -q -B dependency:copy -Dartifact="com.icegreen:greenmail-standalone:$GREENMAIL_VERSION" -DoutputDirectory="$PWD/$GREENMAIL_HOME"
   fi
   mkdir -p "$GREENMAIL_RUN"
-  log "starting GreenMail (POP3 33110, SMTP 33025)"
+  log "starting GreenMail (POP3 23110, SMTP 23025)"
   nohup java -Xmx256m -Dgreenmail.auth.disabled \
-    -Dgreenmail.pop3.hostname=127.0.0.1 -Dgreenmail.pop3.port=33110 \
-    -Dgreenmail.smtp.hostname=127.0.0.1 -Dgreenmail.smtp.port=33025 \
+    -Dgreenmail.pop3.hostname=127.0.0.1 -Dgreenmail.pop3.port=23110 \
+    -Dgreenmail.smtp.hostname=127.0.0.1 -Dgreenmail.smtp.port=23025 \
     -jar "$GREENMAIL_HOME/greenmail-standalone-$GREENMAIL_VERSION.jar" > "$GREENMAIL_RUN/greenmail.log" 2>&1 < /dev/null &
   echo $! > "$GREENMAIL_RUN/pid"
   for _ in $(seq 1 60); do

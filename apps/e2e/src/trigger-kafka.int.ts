@@ -245,7 +245,7 @@ describe('trigger service killed with SIGKILL at random points', () => {
 });
 
 describe('trigger service while its broker stops and restarts', () => {
-  const kafka = privateKafka(39192);
+  const kafka = privateKafka(19192);
   let env: Env;
   before(async () => {
     kafka.run('kafka-up');

@@ -8,10 +8,10 @@ const RUN = join(__dirname, '..', '..', '..', '.cache', 'test-env', 'dovecot');
 /** The private Dovecot of scripts/test-env.sh (loopback, high ports, own CA). */
 export const DOVECOT = {
   host: '127.0.0.1',
-  imap: 31143,
-  imaps: 31993,
-  pop3: 31110,
-  pop3s: 31995,
+  imap: 21143,
+  imaps: 21993,
+  pop3: 21110,
+  pop3s: 21995,
   caPem: (): string => readFileSync(join(RUN, 'ca.crt'), 'utf8'),
 };
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 
 /** The suite's broker (scripts/test-env.sh up); POSTBOTE_TEST_KAFKA to point elsewhere. */
-export const TEST_KAFKA_BROKERS = (process.env['POSTBOTE_TEST_KAFKA'] ?? '127.0.0.1:39092').split(',');
+export const TEST_KAFKA_BROKERS = (process.env['POSTBOTE_TEST_KAFKA'] ?? '127.0.0.1:19092').split(',');
 
 export interface ConsumedRecord {
   readonly key: string;
