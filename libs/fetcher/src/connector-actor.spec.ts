@@ -197,4 +197,66 @@ describe('Supervisor', () => {
     assert.equal(logs.filter((c) => c === 'WATCHDOG_STALE').length, 1, 'reported once while stale');
     await sup.stop();
   });
+
+  it('replaces a crashed actor after a delay, leaving the others alone', async () => {
+    const clock = new SimulatedClock(0);
+    const runs: Record<string, number> = {};
+    let crashNext = true;
+    const sup = new Supervisor(
+      async (c) => {
+        runs[c.id] = (runs[c.id] ?? 0) + 1;
+        if (c.id === 'a' && runs[c.id] === 1) throw new MailboxError('CONNECTION_FAILED', 'refused');
+        return ok;
+      },
+      (id) => () => {
+        // A bug outside the mailbox run (here: the log sink throwing while the failure is
+        // reported) crashes the actor itself.
+        if (id === 'a' && crashNext) {
+          crashNext = false;
+          throw new Error('bug');
+        }
+      },
+      clock,
+      { ...options, watchdogIntervals: 5, watchdogEveryMs: 30_000 },
+      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+    );
+    sup.apply('a', { ...connector(), id: 'a' });
+    sup.apply('b', { ...connector(), id: 'b' });
+    await flush();
+    assert.deepEqual(runs, { a: 1, b: 1 });
+    clock.increment(5_000); // restart delay (jittered, ≤ 1 s for the first restart)
+    await flush();
+    assert.equal(runs['a'], 2, 'a fresh actor polled again');
+    assert.equal(runs['b'], 1, 'b untouched');
+    await sup.stop();
+  });
+
+  it('watchdog tears down and rebuilds a connector whose run hangs past both timeouts', async () => {
+    const clock = new SimulatedClock(0);
+    const logs: string[] = [];
+    let runs = 0;
+    const sup = new Supervisor(
+      (_c, _signal) => {
+        runs++;
+        // The first run hangs for good, ignoring its signal (the silent-death case).
+        return runs === 1 ? new Promise<RunSummary>(() => undefined) : Promise.resolve(ok);
+      },
+      () => (_l, code) => void logs.push(code),
+      clock,
+      { ...options, watchdogIntervals: 5, watchdogEveryMs: 30_000 },
+      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+    );
+    sup.start();
+    sup.apply('a', { ...connector(), id: 'a' });
+    await flush();
+    // connect 30 s + fetch 300 s + 60 s slack: the watchdog acts at its next look after that.
+    for (let i = 0; i < 15; i++) {
+      clock.increment(30_000);
+      await flush();
+    }
+    assert.ok(logs.includes('WATCHDOG_RESTART'));
+    assert.equal(runs, 2, 'a rebuilt actor polled');
+    assert.equal(sup.statuses()[0]?.state, 'IDLE');
+    await sup.stop().catch(() => undefined);
+  });
 });
