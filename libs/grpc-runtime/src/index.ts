@@ -3,5 +3,4 @@ export * from './server';
 export * from './handlers';
 export * from './client';
 export * from './lifecycle';
-export * from './unimplemented';
 export * from './run-service';
