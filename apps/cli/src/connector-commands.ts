@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { call } from '@postbote/grpc-runtime';
-import { Connector, ConnectorSpec, Protocol, Security, Strategy } from '@postbote/proto';
+import { Connector, ConnectorSpec, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
 import { clients, type Addresses } from './clients';
-import { connectorJson, connectorLines, print, table, bare } from './output';
+import { connectorJson, connectorLines, print, table } from './output';
 import { CliUsageError, readStdin } from './cli-support';
 
 interface SpecFlags {
@@ -121,7 +121,7 @@ export function connectorCommand(ctx: { addresses: () => Addresses; json: () => 
       print(ctx.json(), { connectors: all.map(connectorJson) }, () =>
         table(
           ['ID', 'NAME', 'PROTOCOL', 'SERVER', 'SECURITY', 'ENABLED', 'WORKFLOW'],
-          all.map((x) => [x.id, x.name, bare(x.protocol), `${x.host}:${x.port}`, bare(x.security), String(x.enabled), x.workflowId]),
+          all.map((x) => [x.id, x.name, enumKey(Protocol, x.protocol), `${x.host}:${x.port}`, enumKey(Security, x.security), String(x.enabled), x.workflowId]),
         ),
       );
     });

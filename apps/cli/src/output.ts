@@ -1,14 +1,12 @@
-import { Connector, protocolToJSON, securityToJSON, strategyToJSON } from '@postbote/proto';
-
-const bare = (s: string) => s.replace(/^(PROTOCOL|SECURITY|STRATEGY)_/, '');
+import { Connector, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
 
 export function connectorLines(c: Connector): string {
   const rows: Array<[string, string]> = [
     ['id', c.id],
     ['name', c.name],
-    ['protocol', bare(protocolToJSON(c.protocol))],
+    ['protocol', enumKey(Protocol, c.protocol)],
     ['server', `${c.host}:${c.port}`],
-    ['security', bare(securityToJSON(c.security))],
+    ['security', enumKey(Security, c.security)],
     ['username', c.username],
     ['password', c.hasPassword ? '(set, write-only)' : '(not set)'],
     ['workflow', c.workflowId],
@@ -20,7 +18,7 @@ export function connectorLines(c: Connector): string {
     ['reprocess', String(c.reprocess)],
   ];
   if (c.folder) {
-    rows.push(['folder', c.folder], ['strategy', bare(strategyToJSON(c.strategy)) + (c.moveTo ? ` → ${c.moveTo}` : '')]);
+    rows.push(['folder', c.folder], ['strategy', enumKey(Strategy, c.strategy) + (c.moveTo ? ` → ${c.moveTo}` : '')]);
   }
   if (c.trustedCaPem) rows.push(['trusted CA', `${(c.trustedCaPem.match(/BEGIN CERTIFICATE/g) ?? []).length} certificate(s)`]);
   rows.push(['revision', String(c.revision)], ['updated', c.updatedAt?.toISOString() ?? '']);
@@ -38,4 +36,3 @@ export function print(json: boolean, value: unknown, human: () => string): void 
 }
 
 export const connectorJson = (c: Connector) => Connector.toJSON(c);
-export { bare };

@@ -1,6 +1,6 @@
 import type { ConnectorSpecInput } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
-import { Connector, ConnectorSpec, Protocol, Security, Strategy } from '@postbote/proto';
+import { Connector, ConnectorSpec, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
 import type { ConnectorRecord } from './connector-record';
 
 // Proto enums carry a prefix on the wire (PROTOCOL_POP3); the domain uses the bare
@@ -8,8 +8,8 @@ import type { ConnectorRecord } from './connector-record';
 // validator can name the field.
 function enumName<E extends Record<string, string>>(e: E, value: E[keyof E] | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const name = Object.keys(e).find((k) => e[k] === value);
-  return name === 'UNSPECIFIED' ? undefined : (name ?? 'UNRECOGNIZED');
+  const name = enumKey(e, value);
+  return name === 'UNSPECIFIED' ? undefined : name;
 }
 
 export function specFromProto(spec: ConnectorSpec | undefined): ConnectorSpecInput {

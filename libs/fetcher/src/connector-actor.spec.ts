@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { resolveCreate } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
-import { MailboxError, type RunLogLevel } from '@postbote/mailbox';
+import { MailboxError, type RunLog, type RunLogLevel } from '@postbote/mailbox';
 import { SimulatedClock } from './clock';
 import { ConnectorActor, type FetchConnector, type MailboxRun, type RunSummary } from './connector-actor';
 import { Supervisor } from './supervisor';
@@ -25,6 +25,11 @@ function connector(revision = 1, over: Record<string, unknown> = {}): FetchConne
 }
 
 const options = { maxAuthFailures: 3, authBackoffMs: 300_000, maxBackoffMs: 900_000 };
+/** A supervisor with the test options, a silent process log and the watchdog every 30 s. */
+function supervisor(run: MailboxRun, logFor: (id: string) => RunLog, clock: SimulatedClock, watchdogIntervals: number): Supervisor {
+  return new Supervisor(run, logFor, clock, { ...options, watchdogIntervals, watchdogEveryMs: 30_000 }, createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }));
+}
+
 const flush = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
@@ -150,15 +155,14 @@ describe('Supervisor', () => {
   it('starts, stops and disables actors independently', async () => {
     const clock = new SimulatedClock(0);
     const runs: Record<string, number> = {};
-    const sup = new Supervisor(
+    const sup = supervisor(
       async (c) => {
         runs[c.id] = (runs[c.id] ?? 0) + 1;
         return ok;
       },
       () => () => undefined,
       clock,
-      { ...options, watchdogIntervals: 5, watchdogEveryMs: 30_000 },
-      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+      5,
     );
     sup.apply('a', { ...connector(), id: 'a' });
     sup.apply('b', { ...connector(), id: 'b' });
@@ -176,15 +180,14 @@ describe('Supervisor', () => {
     const clock = new SimulatedClock(0);
     const logs: string[] = [];
     let fail = false;
-    const sup = new Supervisor(
+    const sup = supervisor(
       async () => {
         if (fail) throw new MailboxError('CONNECTION_FAILED', 'down');
         return ok;
       },
       () => (_l, code) => void logs.push(code),
       clock,
-      { ...options, watchdogIntervals: 3, watchdogEveryMs: 30_000 },
-      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+      3,
     );
     sup.start();
     sup.apply('a', { ...connector(), id: 'a' });
@@ -202,7 +205,7 @@ describe('Supervisor', () => {
     const clock = new SimulatedClock(0);
     const runs: Record<string, number> = {};
     let crashNext = true;
-    const sup = new Supervisor(
+    const sup = supervisor(
       async (c) => {
         runs[c.id] = (runs[c.id] ?? 0) + 1;
         if (c.id === 'a' && runs[c.id] === 1) throw new MailboxError('CONNECTION_FAILED', 'refused');
@@ -217,8 +220,7 @@ describe('Supervisor', () => {
         }
       },
       clock,
-      { ...options, watchdogIntervals: 5, watchdogEveryMs: 30_000 },
-      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+      5,
     );
     sup.apply('a', { ...connector(), id: 'a' });
     sup.apply('b', { ...connector(), id: 'b' });
@@ -235,7 +237,7 @@ describe('Supervisor', () => {
     const clock = new SimulatedClock(0);
     const logs: string[] = [];
     let runs = 0;
-    const sup = new Supervisor(
+    const sup = supervisor(
       (_c, _signal) => {
         runs++;
         // The first run hangs for good, ignoring its signal (the silent-death case).
@@ -243,8 +245,7 @@ describe('Supervisor', () => {
       },
       () => (_l, code) => void logs.push(code),
       clock,
-      { ...options, watchdogIntervals: 5, watchdogEveryMs: 30_000 },
-      createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }),
+      5,
     );
     sup.start();
     sup.apply('a', { ...connector(), id: 'a' });

@@ -7,3 +7,4 @@ export * from './gen/postbote/v1/trigger';
 export * from './gen/postbote/v1/fetcher';
 export { Timestamp } from './gen/google/protobuf/timestamp';
 export { FILE_DESCRIPTOR_SET_BASE64 } from './gen/descriptor-set';
+export { enumKey } from './enum-key';
