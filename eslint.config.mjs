@@ -5,7 +5,8 @@ import nx from '@nx/eslint-plugin';
 //   type:contracts  generated protobuf/gRPC code: depends on nothing of ours
 //   type:model      connector settings and validation: util only
 //   type:protocol   IMAP/POP3 clients: util and model, never service code
-//   type:infra      db, bus, grpc-runtime: util only
+//   type:infra      db, bus, grpc-runtime: util, and the generated contracts (the rich
+//                   gRPC error trailer is a generated google.rpc message)
 //   type:client     typed clients of our gRPC services (util, contracts, infra)
 //   type:service    the four services' behaviour: everything below, never another service or app
 //   type:app        thin wiring (main.ts): anything but another app
@@ -16,13 +17,14 @@ const depConstraints = [
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'type:model', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:util', 'type:model', 'type:protocol', 'type:testing'] },
-  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
+  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:testing'] },
   { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:infra'] },
   {
     sourceTag: 'type:service',
     onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:client', 'type:testing'],
   },
-  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
+  // Test helpers drive services the way their clients do.
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:client'] },
   // End-to-end tests across services (apps/e2e): any lib, never an app's source.
   {
     sourceTag: 'type:e2e',

@@ -6,9 +6,8 @@ import { credentials } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService } from '@postbote/mail-store';
-import { StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
-import { storeEmail } from '@postbote/service-clients';
-import { mariaDbTestDatabase, sqliteTestDatabase, tempDir } from '@postbote/testing';
+import { StorageServiceClient } from '@postbote/proto';
+import { mariaDbTestDatabase, sqliteTestDatabase, storeTestEmail, tempDir } from '@postbote/testing';
 
 async function main(): Promise<void> {
   const kind = process.argv[2] === 'mariadb' ? 'mariadb' : 'sqlite';
@@ -22,8 +21,7 @@ async function main(): Promise<void> {
   const connectorId = randomUUID();
   let uid = 0;
   const mail = (size: number) => Buffer.concat([Buffer.from(`Message-ID: <${randomUUID()}@bench>\r\nSubject: bench\r\n\r\n`), randomBytes(size)]);
-  const store = (body: Buffer) =>
-    storeEmail(client, StoreEmailHeader.fromPartial({ connectorId, connectorName: 'bench', workflowId: 'wf', source: { source: { $case: 'pop3', value: { uidl: `u${uid++}` } } } }), [body]);
+  const store = (bytes: Buffer) => storeTestEmail(client, { connectorId, connectorName: 'bench', workflowId: 'wf', uidl: `u${uid++}`, bytes });
 
   const report = (label: string, n: number, bytes: number, ms: number) =>
     console.log(`${kind.padEnd(7)} ${label.padEnd(34)} ${n} msgs in ${(ms / 1000).toFixed(2)} s = ${((n * 1000) / ms).toFixed(1)} msgs/s, ${(bytes / 1024 / 1024 / (ms / 1000)).toFixed(1)} MB/s`);

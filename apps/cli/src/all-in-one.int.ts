@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,42 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import { credentials } from '@grpc/grpc-js';
 import { call } from '@postbote/grpc-runtime';
-import { storeEmail } from '@postbote/service-clients';
-import { LogLevel, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
-import { TEST_KAFKA_BROKERS, consumeTopic, eventually, freePort, healthStatus, mariaDbTestDatabase, reflectedServices, tempDir, type TestDatabase } from '@postbote/testing';
+import { LogLevel, StorageServiceClient } from '@postbote/proto';
+import { CLI, REPO_ROOT, TEST_KAFKA_BROKERS, consumeTopic, ensureBuilt, eventually, freePort, healthStatus, launch, mariaDbTestDatabase, reflectedServices, runCli, storeTestEmail, tempDir, type Proc, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
 // process) and a separately started config service on MariaDB, driven by the CLI.
 
-const root = join(__dirname, '..', '..', '..');
-const CLI = join(root, 'dist/apps/cli/main.js');
+const root = REPO_ROOT;
 const PASSWORD = 'cli-Secret-4711-never-in-output';
+const cli = runCli;
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-function launch(file: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-function cli(env: NodeJS.ProcessEnv, args: string[], stdin?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], ...env }, input: stdin ?? '', encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-before(() => {
-  execFileSync(process.execPath, [join(root, 'tools/build.mjs')], { stdio: 'ignore' });
-});
+before(() => ensureBuilt());
 
 describe('postbote start (all-in-one, embedded default)', () => {
   const dataDir = tempDir('pb-aio-');
@@ -116,6 +91,23 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.match(notNumber.err, /--batch must be a whole number/);
   });
 
+  it('exits 2 on every usage mistake, saying what was wrong (and 0 for --help)', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--bogus'], /unknown option '--bogus'/],
+      [['connector', 'frobnicate'], /unknown command 'frobnicate'/],
+      [['connector', 'get'], /missing required argument 'connector'/],
+      [['connector', 'create', '--protocol'], /argument missing/],
+      [['connector', 'update', 'Support', '--trusted-ca', '/nonexistent/ca.pem'], /--trusted-ca: cannot read "\/nonexistent\/ca\.pem": no such file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(env, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, message);
+      assert.doesNotMatch(r.err, /ENOENT|at .*\.js:\d+/, 'no raw error or stack');
+    }
+    assert.equal(cli(env, ['connector', '--help']).code, 0);
+  });
+
   it('warns about security NONE on stderr and updates keep the password', () => {
     const r = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30']);
     outputs.push(r.out, r.err);
@@ -138,7 +130,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
       Buffer.from([0x00, 0xff, 0x0d, 0x80, 0x0a]),
     ]);
     const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
-    const stored = await storeEmail(storage, StoreEmailHeader.fromPartial({ connectorId: id, connectorName: 'Support', workflowId: 'wf-1', source: { source: { $case: 'pop3', value: { uidl: 'cli-1' } } } }), [bytes]);
+    const stored = await storeTestEmail(storage, { connectorId: id, connectorName: 'Support', workflowId: 'wf-1', uidl: 'cli-1', bytes });
     await call(storage.appendConnectorLog, storage, { entries: [{ id: '', connectorId: id, time: new Date(), level: LogLevel.WARN, code: 'FETCH_TIMEOUT', message: 'fetch timeout (300000 ms) exceeded' }] });
     storage.close();
 
@@ -163,9 +155,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
       let n = 0;
       await eventually(
         async () => {
-          await storeEmail(storage, StoreEmailHeader.fromPartial({ connectorId: id, connectorName: 'Support', workflowId: 'wf-1', source: { source: { $case: 'pop3', value: { uidl: `tail-${n++}` } } } }), [
-            Buffer.from(`Message-ID: <tail-${n}@example.test>\r\nSubject: tail ${n}\r\n\r\nx\r\n`),
-          ]);
+          await storeTestEmail(storage, { connectorId: id, connectorName: 'Support', workflowId: 'wf-1', uidl: `tail-${n++}`, bytes: Buffer.from(`Message-ID: <tail-${n}@example.test>\r\nSubject: tail ${n}\r\n\r\nx\r\n`) });
           return tail.out().includes('"subject":"tail');
         },
         15_000,
@@ -238,9 +228,7 @@ describe('postbote start on MariaDB and Kafka', () => {
     try {
       await new Promise((r) => setTimeout(r, 4_000)); // a new consumer group joins, then reads from the end
       const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
-      const stored = await storeEmail(storage, StoreEmailHeader.fromPartial({ connectorId: id, connectorName: 'k', workflowId: 'wf-k', source: { source: { $case: 'pop3', value: { uidl: 'k1' } } } }), [
-        Buffer.from('Message-ID: <k1@example.test>\r\nSubject: via kafka\r\n\r\nx\r\n'),
-      ]);
+      const stored = await storeTestEmail(storage, { connectorId: id, connectorName: 'k', workflowId: 'wf-k', uidl: 'k1', bytes: Buffer.from('Message-ID: <k1@example.test>\r\nSubject: via kafka\r\n\r\nx\r\n') });
       storage.close();
       await eventually(() => tail.out().includes(stored.eventId), 30_000, 'event on the tail');
       const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);

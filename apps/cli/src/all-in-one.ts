@@ -27,7 +27,7 @@ export function startCommand(): Command {
       const triggerCfg = loadTriggerServiceConfig(env);
       const fetcherCfg = loadFetcherServiceConfig(env);
       const busConfig = loadBusConfig(env, 'postbote');
-      const bus = createBus(busConfig);
+      const bus = createBus(busConfig, (fields, msg) => logger.warn(fields, msg));
       const config = await startConfigService(configCfg, { bus, logger: logger.child({ component: 'config-service' }) });
       const storage = await startStorageService(storageCfg, { bus, logger: logger.child({ component: 'storage-service' }) });
       const trigger = await startTriggerService(triggerCfg, { bus, busConfig, logger: logger.child({ component: 'trigger-service' }) });

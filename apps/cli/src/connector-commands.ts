@@ -41,6 +41,17 @@ function intFlag(flag: string, raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
+/** A file named by a flag; a file that cannot be read is a usage error naming the flag. */
+function fileFlag(flag: string, path: string, readFile: (p: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
+    throw new CliUsageError(`--${flag}: cannot read "${path}": ${why}`);
+  }
+}
+
 async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<ConnectorSpec> {
   return ConnectorSpec.fromPartial({
     name: f.name,
@@ -62,7 +73,7 @@ async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<
     reprocess: f.reprocess,
     workflowId: f.workflow,
     enabled: f.enabled,
-    trustedCaPem: f.trustedCa === undefined ? undefined : f.trustedCa === '' ? '' : readFile(f.trustedCa),
+    trustedCaPem: f.trustedCa === undefined ? undefined : f.trustedCa === '' ? '' : fileFlag('trusted-ca', f.trustedCa, readFile),
   });
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { PostboteError } from '@postbote/errors';
 import { startCommand } from './all-in-one';
 import { addressesFrom } from './clients';
@@ -41,7 +41,18 @@ program.addCommand(eventsCommand(ctx));
 program.addCommand(keysCommand(ctx));
 program.addCommand(fetchersCommand(ctx));
 
+// Usage mistakes (unknown option, bad choice, missing argument) exit 2 like every other
+// bad input; commander has already printed what was wrong. Help and version exit 0.
+const overrideExits = (cmd: Command): void => {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) overrideExits(sub);
+};
+overrideExits(program);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
   if (err instanceof CliUsageError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exit(2);

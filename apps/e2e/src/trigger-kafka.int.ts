@@ -9,9 +9,8 @@ import { credentials } from '@grpc/grpc-js';
 import { InProcessBus, KafkaBus, type BusConfig } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/mail-store';
-import { storeEmail } from '@postbote/service-clients';
-import { EmailReceived, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
-import { TEST_KAFKA_BROKERS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, tempDir, type TestDatabase } from '@postbote/testing';
+import { EmailReceived, StorageServiceClient } from '@postbote/proto';
+import { TEST_KAFKA_BROKERS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { fromRecord, startTriggerService } from '@postbote/trigger';
 
@@ -21,8 +20,7 @@ function mail(id: string, extra = ''): Buffer {
   return Buffer.from(`From: "Sender" <s@example.test>\r\nTo: r@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\n${extra}\r\nbody ${id}\r\n`, 'latin1');
 }
 
-const header = (connectorId: string, uidl: string) =>
-  StoreEmailHeader.fromPartial({ connectorId, connectorName: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, source: { source: { $case: 'pop3', value: { uidl } } } });
+const header = (connectorId: string, uidl: string) => ({ connectorId, connectorName: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, uidl });
 
 interface Env {
   db: TestDatabase;
@@ -103,8 +101,8 @@ describe('trigger service on a real Kafka broker', () => {
     try {
       const c = randomUUID();
       const bytes = mail('one', 'Content-Type: text/plain\r\n');
-      const stored = await storeEmail(env.client, header(c, 'u1'), [bytes]);
-      await storeEmail(env.client, header(c, 'u1'), [bytes]); // a retried store: no second event
+      const stored = await storeTestEmail(env.client, { ...header(c, 'u1'), bytes: bytes });
+      await storeTestEmail(env.client, { ...header(c, 'u1'), bytes: bytes }); // a retried store: no second event
       const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
       assert.equal(records.length, 1);
       const r = records[0]!;
@@ -137,7 +135,7 @@ describe('trigger service on a real Kafka broker', () => {
     const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic, { encoding: 'json' });
     try {
       const c = randomUUID();
-      await storeEmail(env.client, header(c, 'j1'), [mail('json')]);
+      await storeTestEmail(env.client, { ...header(c, 'j1'), bytes: mail('json') });
       const [r] = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
       assert.match(r!.headers['content-type']!, /^application\/json/);
       const json = JSON.parse(r!.value.toString('utf8')) as Record<string, unknown>;
@@ -157,7 +155,7 @@ describe('trigger service on a real Kafka broker', () => {
       await Promise.all(
         connectors.map(async (c) => {
           for (let i = 0; i < 100; i++) {
-            const s = await storeEmail(env.client, header(c, `o-${i}`), [mail(`${c}-${i}`)]);
+            const s = await storeTestEmail(env.client, { ...header(c, `o-${i}`), bytes: mail(`${c}-${i}`) });
             storedOrder.get(c)!.push(s.eventId);
           }
         }),
@@ -176,6 +174,50 @@ describe('trigger service on a real Kafka broker', () => {
       await trigger.stop();
     }
   });
+
+  it('does not trust a position committed for another database: a new database behind the same namespace loses no event', async () => {
+    const topic = `t-ab-${randomUUID()}`;
+    const c = randomUUID();
+    // Database A publishes 5 events.
+    const a = await startTrigger(env, TEST_KAFKA_BROKERS, topic);
+    try {
+      for (let i = 0; i < 5; i++) await storeTestEmail(env.client, { ...header(c, `a-${i}`), bytes: mail(`ab-a-${i}`) });
+      assert.equal((await consumeTopic(TEST_KAFKA_BROKERS, topic, 5)).length, 5);
+    } finally {
+      await a.stop();
+    }
+    // A new database B with the same namespace and transactional id stores 3 emails: its
+    // outbox ids 1..3 lie below A's position 5, and must be published all the same.
+    const envB = await storageEnv();
+    try {
+      const stored: string[] = [];
+      for (let i = 0; i < 3; i++) stored.push((await storeTestEmail(envB.client, { ...header(c, `b-${i}`), bytes: mail(`ab-b-${i}`) })).eventId);
+      const b = await startTrigger(envB, TEST_KAFKA_BROKERS, topic);
+      try {
+        const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 8);
+        assert.deepEqual(records.slice(5).map((r) => r.headers['event-id']), stored);
+        await eventually(async () => (await envB.count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NULL')) === 0, 10_000, 'B marked');
+        const mismatch = b.log.entries().find((e) => e['code'] === 'TRIGGER_POSITION_MISMATCH');
+        assert.equal(mismatch?.['level'], 'error', 'said loudly');
+        assert.match(String(mismatch?.['msg']), /written for database .* not this one/);
+      } finally {
+        await b.stop();
+      }
+      // Restarted, B trusts its own position: nothing is sent twice.
+      const again = await startTrigger(envB, TEST_KAFKA_BROKERS, topic);
+      try {
+        await storeTestEmail(envB.client, { ...header(c, 'b-3'), bytes: mail('ab-b-3') });
+        const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 9);
+        assert.equal(records.length, 9);
+        assert.equal(new Set(records.map((r) => r.headers['event-id'])).size, 9, 'no duplicates');
+        assert.equal(again.log.entries().some((e) => e['code'] === 'TRIGGER_POSITION_MISMATCH'), false);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await envB.close();
+    }
+  });
 });
 
 describe('trigger service killed with SIGKILL at random points', () => {
@@ -192,7 +234,7 @@ describe('trigger service killed with SIGKILL at random points', () => {
     const storeMany = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
         const c = connectors[i % connectors.length]!;
-        eventIds.add((await storeEmail(env.client, header(c, `k-${i}`), [mail(`kill-${i}`)])).eventId);
+        eventIds.add((await storeTestEmail(env.client, { ...header(c, `k-${i}`), bytes: mail(`kill-${i}`) })).eventId);
       }
     };
     await storeMany(0, 500);
@@ -219,8 +261,9 @@ describe('trigger service killed with SIGKILL at random points', () => {
       const before = await published();
       const child = launch();
       const exited = new Promise((r) => child.once('exit', r));
-      // Kill once it has made progress (or after 5 s), at a random moment after that.
-      const deadline = Date.now() + 5_000;
+      // Kill once it has made progress (or after 15 s: a start on a loaded machine can take
+      // seconds), at a random moment after that.
+      const deadline = Date.now() + 15_000;
       while (Date.now() < deadline && (await published()) === before) await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setTimeout(r, Math.random() * 120));
       progressAtKill.push(await published());
@@ -262,7 +305,7 @@ describe('trigger service while its broker stops and restarts', () => {
     const c = randomUUID();
     const stored: string[] = [];
     const store = async (n: number) => {
-      for (let i = 0; i < n; i++) stored.push((await storeEmail(env.client, header(c, `out-${stored.length}`), [mail(`outage-${stored.length}`)])).eventId);
+      for (let i = 0; i < n; i++) stored.push((await storeTestEmail(env.client, { ...header(c, `out-${stored.length}`), bytes: mail(`outage-${stored.length}`) })).eventId);
     };
     try {
       await store(50);

@@ -4,7 +4,7 @@ import { loadStorageServiceConfig, startStorageService } from '@postbote/mail-st
 
 runService('storage-service', process.env, async (env, logger) => {
   const config = loadStorageServiceConfig(env);
-  const bus = createBus(loadBusConfig(env, 'postbote-storage-service'));
+  const bus = createBus(loadBusConfig(env, 'postbote-storage-service'), (fields, msg) => logger.warn(fields, msg));
   const service = await startStorageService(config, { bus, logger });
   return {
     stop: async () => {

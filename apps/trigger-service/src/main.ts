@@ -5,7 +5,7 @@ import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger
 runService('trigger-service', process.env, async (env, logger) => {
   const config = loadTriggerServiceConfig(env);
   const busConfig = loadBusConfig(env, 'postbote-trigger-service');
-  const bus = createBus(busConfig);
+  const bus = createBus(busConfig, (fields, msg) => logger.warn(fields, msg));
   const service = await startTriggerService(config, { bus, busConfig, logger });
   return {
     stop: async () => {

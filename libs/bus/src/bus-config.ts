@@ -3,6 +3,7 @@ import { ConfigError } from '@postbote/errors';
 import type { Bus } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { KafkaBus } from './kafka-bus';
+import type { WaitLog } from './kafka-retry';
 
 export type BusConfig =
   | { readonly kind: 'in-process' }
@@ -41,7 +42,8 @@ export function namespaced(config: BusConfig, base: string): string {
   return config.kind === 'kafka' && config.namespace ? `${config.namespace}.${base}` : base;
 }
 
-export function createBus(config: BusConfig): Bus {
+/** The bus a configuration selects; `log` hears what a Kafka bus waits for at start-up. */
+export function createBus(config: BusConfig, log?: WaitLog): Bus {
   if (config.kind === 'in-process') return new InProcessBus();
   return new KafkaBus({
     brokers: config.brokers,
@@ -49,5 +51,6 @@ export function createBus(config: BusConfig): Bus {
     defaultPartitions: config.partitions,
     replicationFactor: config.replicationFactor,
     namespace: config.namespace,
+    log,
   });
 }

@@ -4,3 +4,4 @@ export * from './kafka-bus';
 export * from './topics';
 export * from './bus-config';
 export * from './kafka-positioned-publisher';
+export * from './kafka-retry';

@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type IHeaders } from 'kafkajs';
 import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
+import { whileTransient, type WaitLog } from './kafka-retry';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -8,17 +9,22 @@ export interface KafkaBusOptions {
   readonly clientId: string;
   readonly defaultPartitions: number;
   readonly replicationFactor: number;
+  /** How long start-up waits out transient broker answers (new topics without a leader). */
+  readonly startupWaitMs?: number;
+  /** Where waiting is reported. */
+  readonly log?: WaitLog;
 }
 
 /**
- * Kafka implementation of the bus (kafkajs). Producer is idempotent (no duplicates
- * from its own retries); consumers commit after the handler returns. Transactions
- * and the outbox relay arrive with the trigger service.
+ * Kafka implementation of the bus (kafkajs). The producer is idempotent (no duplicates
+ * from its own retries); consumers commit after the handler returns. Creating topics and
+ * subscribing wait out the broker's transient answers (see kafka-retry). The trigger
+ * service's transactional publishing lives in KafkaPositionedPublisher.
  */
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   readonly #kafka: Kafka;
-  #producer: Producer | undefined;
+  #producer: Promise<Producer> | undefined;
   readonly #consumers = new Set<Consumer>();
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -30,22 +36,35 @@ export class KafkaBus implements Bus {
     return this.options.namespace ? `${this.options.namespace}.${base}` : base;
   }
 
+  /** Creates missing topics and returns once each has a leader for every partition. */
   async ensureTopics(input: readonly TopicSpec[]): Promise<void> {
     const specs = input.map((s) => ({ ...s, topic: this.name(s.topic) }));
     const admin = this.#kafka.admin();
-    await admin.connect();
+    await this.#wait('the broker', () => admin.connect());
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.topic));
-      if (missing.length === 0) return;
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.topic,
-          numPartitions: s.partitions ?? this.options.defaultPartitions,
-          replicationFactor: this.options.replicationFactor,
-          configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-        })),
+      await this.#wait(`topics ${specs.map((s) => s.topic).join(', ')}`, async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((s) => !existing.has(s.topic));
+        if (missing.length > 0) {
+          // Another process may create the same topic at the same moment: that is fine.
+          await admin
+            .createTopics({
+              waitForLeaders: true,
+              topics: missing.map((s) => ({
+                topic: s.topic,
+                numPartitions: s.partitions ?? this.options.defaultPartitions,
+                replicationFactor: this.options.replicationFactor,
+                configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+              })),
+            })
+            .catch((err: unknown) => {
+              if (!/already exists/i.test(String((err as Error).message))) throw err;
+            });
+        }
+        // Created is not usable yet: wait until the metadata names a leader everywhere.
+        const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+        const leaderless = meta.topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+        if (leaderless.length) throw Object.assign(new Error(`no leader yet for ${leaderless.map((t) => t.name).join(', ')}`), { type: 'LEADER_NOT_AVAILABLE' });
       });
     } finally {
       await admin.disconnect();
@@ -53,12 +72,10 @@ export class KafkaBus implements Bus {
   }
 
   async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
-    const producer = await this.#ensureProducer();
-    await producer.send({
-      topic: this.name(topic),
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
-    });
+    const producer = await this.#wait('the broker', () => this.#ensureProducer());
+    const records = messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } }));
+    // A topic created a moment ago (by this or another process) may not have a leader yet.
+    await this.#wait(`topic ${this.name(topic)}`, () => producer.send({ topic: this.name(topic), acks: -1, messages: records }));
   }
 
   async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
@@ -79,19 +96,19 @@ export class KafkaBus implements Bus {
         const lost = [...owned].filter((p) => !now.has(p));
         const gained = [...now].filter((p) => !owned.has(p));
         owned = now;
-        void (async () => {
+        (async () => {
           if (lost.length) await ownership.revoked(lost);
           if (gained.length) await ownership.assigned(gained);
-        })();
+        })().catch((err: unknown) => this.options.log?.({ err, lost, gained }, 'partition ownership change failed'));
       });
       consumer.on(consumer.events.STOP, () => {
         const lost = [...owned];
         owned = new Set();
-        if (lost.length) void ownership.revoked(lost);
+        if (lost.length) Promise.resolve(ownership.revoked(lost)).catch((err: unknown) => this.options.log?.({ err, lost }, 'partition release failed'));
       });
     }
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: ownership ? true : (options.fromBeginning ?? false) });
+    await this.#wait('the broker', () => consumer.connect());
+    await this.#wait(`topic ${topic}`, () => consumer.subscribe({ topic, fromBeginning: ownership ? true : (options.fromBeginning ?? false) }));
     await consumer.run({
       // With ownership nothing is committed: an assignment always starts at the beginning.
       autoCommit: !ownership,
@@ -117,16 +134,25 @@ export class KafkaBus implements Bus {
   async close(): Promise<void> {
     await Promise.all([...this.#consumers].map((c) => c.disconnect()));
     this.#consumers.clear();
-    await this.#producer?.disconnect();
+    const producer = this.#producer;
     this.#producer = undefined;
+    await producer?.then((p) => p.disconnect(), () => undefined);
   }
 
-  async #ensureProducer(): Promise<Producer> {
-    if (!this.#producer) {
+  #wait<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return whileTransient(what, work, { timeoutMs: this.options.startupWaitMs ?? 120_000, log: this.options.log });
+  }
+
+  /** One producer per bus, also when the first publishes race each other. */
+  #ensureProducer(): Promise<Producer> {
+    this.#producer ??= (async () => {
       const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
-      this.#producer = producer;
-    }
+      return producer;
+    })().catch((err: unknown) => {
+      this.#producer = undefined;
+      throw err;
+    });
     return this.#producer;
   }
 }

@@ -39,8 +39,8 @@ export class KafkaPositionedPublisher {
     });
   }
 
-  /** Connects (fencing older producers) and returns the committed position, or -1. */
-  async start(): Promise<number> {
+  /** Connects (fencing older producers) and returns the committed position (offset -1: none) and its tag. */
+  async start(): Promise<{ offset: number; tag: string | null }> {
     await this.close();
     const admin = this.#kafka.admin();
     this.#admin = admin;
@@ -57,12 +57,16 @@ export class KafkaPositionedPublisher {
     this.#producer = producer;
     await producer.connect();
     const [entry] = await admin.fetchOffsets({ groupId: this.options.positionGroup, topics: [this.options.positionTopic] });
-    const offset = entry?.partitions.find((p) => p.partition === 0)?.offset ?? '-1';
-    return Number(offset);
+    const p = entry?.partitions.find((x) => x.partition === 0);
+    return { offset: Number(p?.offset ?? '-1'), tag: p?.metadata || null };
   }
 
-  /** Sends `messages` to `topic` and commits `position`, atomically. */
-  async publish(topic: string, messages: readonly BusMessage[], position: number): Promise<void> {
+  /**
+   * Sends `messages` to `topic` and commits `position`, atomically. `tag` travels with the
+   * position as the offset's metadata (what the position is of: see the trigger's
+   * position check).
+   */
+  async publish(topic: string, messages: readonly BusMessage[], position: number, tag: string): Promise<void> {
     const producer = this.#producer;
     if (!producer) throw new Error('publisher not started');
     const txn = await producer.transaction();
@@ -74,7 +78,8 @@ export class KafkaPositionedPublisher {
       });
       await txn.sendOffsets({
         consumerGroupId: this.options.positionGroup,
-        topics: [{ topic: this.options.positionTopic, partitions: [{ partition: 0, offset: String(position) }] }],
+        // kafkajs sends `metadata` in TxnOffsetCommit (its types just do not say so).
+        topics: [{ topic: this.options.positionTopic, partitions: [{ partition: 0, offset: String(position), metadata: tag } as { partition: number; offset: string }] }],
       });
       await txn.commit();
     } catch (err) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type DataSource, type Repository } from 'typeorm';
-import { resolveCreate, resolveUpdate, type ConnectorSpecInput } from '@postbote/connector-model';
+import { LIMITS, resolveCreate, resolveUpdate, type ConnectorSpecInput } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
@@ -12,7 +12,7 @@ import type { KeySource } from './key-source';
 
 export interface RegistryDeps {
   readonly dataSource: DataSource;
-  /** Serialises writes on SQLite (see gateFor in @postbote/db). */
+  /** Every database access goes through it: serialised on SQLite, outages named (see gateFor in @postbote/db). */
   readonly gate: Gate;
   readonly keys: KeySource;
   readonly events: ConnectorEventPublisher;
@@ -69,7 +69,7 @@ export class ConnectorRegistry {
     const after = pageToken ? decodeToken(pageToken) : undefined;
     const qb = this.#repo.createQueryBuilder('c').orderBy('c.name_key', 'ASC').take(size + 1);
     if (after !== undefined) qb.where('c.name_key > :after', { after });
-    const rows = await qb.getMany();
+    const rows = await this.deps.gate(() => qb.getMany());
     const page = rows.slice(0, size);
     const last = page.at(-1);
     return { items: page.map(recordFromRow), nextPageToken: rows.length > size && last ? encodeToken(last.nameKey) : '' };
@@ -139,7 +139,7 @@ export class ConnectorRegistry {
     const active = this.deps.keys.keyring().activeKeyId;
     let reencrypted = 0;
     for (;;) {
-      const rows = await this.#repo.createQueryBuilder('c').where('c.password_key_id <> :active', { active }).take(ROTATION_BATCH).getMany();
+      const rows = await this.deps.gate(() => this.#repo.createQueryBuilder('c').where('c.password_key_id <> :active', { active }).take(ROTATION_BATCH).getMany());
       if (rows.length === 0) break;
       for (const row of rows) {
         const plain = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
@@ -178,15 +178,16 @@ export class ConnectorRegistry {
   async #find(ref: string): Promise<ConnectorRow> {
     const value = ref.trim();
     if (value === '') throw ValidationError.single('ref', 'required', 'must be a connector id or name');
-    const row = UUID.test(value)
-      ? await this.#repo.findOneBy({ id: value.toLowerCase() })
-      : await this.#repo.findOneBy({ nameKey: value.toLowerCase() });
+    // Checked before use and before it is quoted back: a ref is an id or a name, no more.
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    if (value.length > LIMITS.nameMaxLength || /[\u0000-\u001f\u007f]/.test(value)) throw ValidationError.single('ref', 'ref', 'must be a connector id or name');
+    const row = await this.deps.gate(() => (UUID.test(value) ? this.#repo.findOneBy({ id: value.toLowerCase() }) : this.#repo.findOneBy({ nameKey: value.toLowerCase() })));
     if (!row) throw new NotFoundError(`no connector "${value}"`);
     return row;
   }
 
   async #ensureNameFree(name: string, selfId: string | undefined): Promise<void> {
-    const other = await this.#repo.findOneBy({ nameKey: name.toLowerCase() });
+    const other = await this.deps.gate(() => this.#repo.findOneBy({ nameKey: name.toLowerCase() }));
     if (other && other.id !== selfId) throw nameTaken(name);
   }
 

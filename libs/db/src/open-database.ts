@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { UnavailableError } from '@postbote/errors';
@@ -30,7 +30,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
   } as const;
   let ds: DataSource;
   if (config.kind === 'sqlite') {
-    mkdirSync(dirname(config.file), { recursive: true });
+    restrictSqliteFile(config.file);
     ds = new DataSource({
       ...common,
       type: 'better-sqlite3',
@@ -40,7 +40,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
       timeout: 10_000,
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
         db.pragma('foreign_keys = ON');
-        db.pragma('synchronous = NORMAL');
+        // FULL: a commit is on disk when it returns, also across a power loss (NORMAL in
+        // WAL mode may lose the last commits then). A fetcher deletes or moves mail on its
+        // server once storage confirmed a commit, so that confirmation must be durable;
+        // group commit keeps the cost at one sync per group, not per email.
+        db.pragma('synchronous = FULL');
       },
     });
   } else {
@@ -89,4 +93,15 @@ async function migrate(ds: DataSource, config: DatabaseConfig, table: string): P
   } finally {
     await runner.release();
   }
+}
+
+/**
+ * The SQLite file holds every stored email: readable by its owner only. A folder created
+ * here is 0700; the file is created 0600 (SQLite gives its -wal and -shm files the same
+ * mode), and an existing file from an older version is narrowed to 0600.
+ */
+function restrictSqliteFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
 }

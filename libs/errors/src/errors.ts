@@ -16,13 +16,25 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'CONFIG';
 
+export interface ErrorOptions {
+  readonly cause?: unknown;
+  /**
+   * The real cause as a stable machine-readable name, finer than `code`: e.g.
+   * DATABASE_UNAVAILABLE or KAFKA_UNAVAILABLE under UNAVAILABLE. Travels to clients
+   * (google.rpc.ErrorInfo) so a log can say which dependency failed.
+   */
+  readonly reason?: string;
+}
+
 export abstract class PostboteError extends Error {
   abstract readonly code: ErrorCode;
   abstract readonly retryable: boolean;
+  readonly reason: string | undefined;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.reason = options?.reason;
   }
 }
 

@@ -8,7 +8,7 @@ import { ConnectorActor, type FetchConnector, type MailboxRun, type RunSummary }
 import { Supervisor } from './supervisor';
 import { CapturedLog, createLogger } from '@postbote/logging';
 
-const ok: RunSummary = { candidates: 0, stored: 0, duplicates: 0, skippedOversize: 0, postProcessed: 0, more: false };
+const ok: RunSummary = { candidates: 0, stored: 0, duplicates: 0, refused: 0, skippedOversize: 0, postProcessed: 0, more: false };
 
 function connector(revision = 1, over: Record<string, unknown> = {}): FetchConnector {
   const { settings } = resolveCreate({
@@ -78,6 +78,24 @@ describe('ConnectorActor', () => {
     assert.equal(actor.state, 'IDLE');
     assert.equal(actor.status().consecutiveFailures, 0);
     assert.equal(logs.filter((l) => l.code === 'CONNECTION_FAILED').length, 3);
+    assert.equal(logs.filter((l) => l.code === 'RECOVERED').length, 1, 'the recovery is logged once');
+  });
+
+  it('writes nothing to the connector log for runs that find nothing (the status shows liveness)', async () => {
+    let runs = 0;
+    const { clock, actor, logs } = harness(async () => {
+      runs++;
+      return runs === 3 ? { ...ok, candidates: 1, stored: 1 } : ok;
+    });
+    actor.start();
+    await flush();
+    for (let i = 0; i < 5; i++) {
+      clock.increment(60_000);
+      await flush();
+    }
+    assert.equal(runs, 6);
+    assert.deepEqual(logs.map((l) => `${l.level} ${l.code}`), ['INFO RUN_FINISHED'], 'only the run that stored something');
+    assert.ok(actor.status().lastSuccessAt === 300_000);
   });
 
   it('parks in AUTH_FAILED after repeated login failures: no hot loop, no lockout', async () => {

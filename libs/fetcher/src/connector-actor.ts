@@ -1,6 +1,6 @@
 import { backoffDelay } from '@postbote/backoff';
 import type { ConnectorSettings } from '@postbote/connector-model';
-import { MailboxError, type RunCounts, type RunLog } from '@postbote/mailbox';
+import { MailboxError, type RunCounts, type RunLog, type RunMemory } from '@postbote/mailbox';
 import type { Clock } from './clock';
 
 /** A connector as its actor runs it (from the connectors topic; never credentials). */
@@ -32,8 +32,11 @@ export interface RunSummary extends RunCounts {
   readonly more: boolean;
 }
 
-/** One mailbox run; `signal` aborts it (stop, reconfigure, watchdog). */
-export type MailboxRun = (connector: FetchConnector, signal: AbortSignal) => Promise<RunSummary>;
+/**
+ * One mailbox run; `signal` aborts it (stop, reconfigure, watchdog). `memory` is the
+ * connector's, kept by its actor between runs and dropped with it.
+ */
+export type MailboxRun = (connector: FetchConnector, signal: AbortSignal, memory: RunMemory) => Promise<RunSummary>;
 
 export interface ActorOptions {
   /** Consecutive login failures before parking in AUTH_FAILED. */
@@ -73,6 +76,7 @@ export class ConnectorActor {
   #failures = 0;
   #authFailures = 0;
   #idle: Promise<void> = Promise.resolve();
+  readonly #memory: RunMemory = { oversize: new Set() };
 
   constructor(
     connector: FetchConnector,
@@ -167,17 +171,21 @@ export class ConnectorActor {
     this.#run = controller;
     const interval = this.#connector.settings.pollIntervalSeconds * 1000;
     try {
-      const r = await this.run(this.#connector, controller.signal);
+      const r = await this.run(this.#connector, controller.signal, this.#memory);
       this.#lastSuccessAt = this.clock.now();
+      if (this.#failures > 0) this.log('INFO', 'RECOVERED', `the run succeeded again after ${this.#failures} failed run(s)`);
       this.#failures = 0;
       this.#authFailures = 0;
       this.#lastError = '';
-      const busy = r.stored + r.duplicates + r.skippedOversize > 0;
-      this.log(
-        busy ? 'INFO' : 'DEBUG',
-        'RUN_FINISHED',
-        `run finished: ${r.stored} stored, ${r.duplicates} already stored, ${r.skippedOversize} over the size cap, ${r.candidates} new in total${r.more ? ' (the rest come next run)' : ''}`,
-      );
+      // The log says what changed; a run that found nothing writes nothing (the status
+      // shows liveness: state and last success).
+      if (r.stored + r.duplicates + r.refused + r.skippedOversize > 0) {
+        this.log(
+          'INFO',
+          'RUN_FINISHED',
+          `run finished: ${r.stored} stored, ${r.duplicates} already stored, ${r.refused} refused, ${r.skippedOversize} over the size cap, ${r.candidates} new in total${r.more ? ' (the rest come next run)' : ''}`,
+        );
+      }
       this.#schedule(interval, 'IDLE');
     } catch (err) {
       if (controller.signal.aborted) {

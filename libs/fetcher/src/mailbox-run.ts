@@ -1,12 +1,13 @@
 import { Secret } from '@postbote/crypto';
+import { PostboteError } from '@postbote/errors';
 import { call } from '@postbote/grpc-runtime';
-import { pollImap, type ImapMemory } from '@postbote/imap';
-import { pollPop3, type Pop3Memory } from '@postbote/pop3';
-import { MailboxError, type RunLog, type ServerAccess, type StoreMessage } from '@postbote/mailbox';
-import { INTERNAL_TOKEN_HEADER, storeEmail } from '@postbote/service-clients';
-import { StoreEmailHeader, type CredentialServiceClient, type StorageServiceClient } from '@postbote/proto';
+import { pollImap } from '@postbote/imap';
+import { pollPop3 } from '@postbote/pop3';
+import { MailboxError, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
+import { INTERNAL_TOKEN_HEADER, StoreEmailsStream, type StoreAck } from '@postbote/service-clients';
+import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, MailboxRun, RunSummary } from './connector-actor';
-
+import { sourceToProto } from './source-to-proto';
 
 export interface MailboxRunDeps {
   readonly credentials: CredentialServiceClient;
@@ -17,14 +18,15 @@ export interface MailboxRunDeps {
   readonly now: () => Date;
 }
 
+/** "UNAVAILABLE (DATABASE_UNAVAILABLE): …": which dependency failed, as the caller learned it. */
+const cause = (err: unknown) => (err instanceof PostboteError ? `${err.code}${err.reason ? ` (${err.reason})` : ''}: ${err.message}` : String((err as Error)?.message ?? err));
+
 /**
  * The run an actor performs: fetch credentials from the config service (never from the
- * bus), then poll the mailbox with storage as the durable sink.
+ * bus), then poll the mailbox with one StoreEmails stream as the durable sink.
  */
 export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
-  const memories = new Map<string, ImapMemory>();
-  const pop3Memories = new Map<string, Pop3Memory>();
-  return async (connector: FetchConnector, signal: AbortSignal): Promise<RunSummary> => {
+  return async (connector: FetchConnector, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> => {
     const s = connector.settings;
     const creds = await call(
       deps.credentials.getCredentials,
@@ -32,7 +34,7 @@ export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
       { connectorId: connector.id },
       { deadlineMs: 10_000, signal, metadata: deps.internalToken ? { [INTERNAL_TOKEN_HEADER]: deps.internalToken.reveal() } : {} },
     ).catch((err: unknown) => {
-      throw new MailboxError('STORE_FAILED', `credentials unavailable from the config service: ${(err as Error).message}`, { cause: err });
+      throw new MailboxError('CREDENTIALS_UNAVAILABLE', `the config service did not hand out the credentials: ${cause(err)}`, { cause: err });
     });
     const access: ServerAccess = {
       host: s.host,
@@ -43,43 +45,69 @@ export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
       password: new Secret(creds.password),
       connectTimeoutMs: s.connectTimeoutMs,
     };
-    const store: StoreMessage = async (msg) => {
-      const header = StoreEmailHeader.fromPartial({
-        connectorId: connector.id,
-        connectorName: s.name,
-        workflowId: s.workflowId,
-        source: msg.source.kind === 'IMAP' ? { source: { $case: 'imap', value: { folder: msg.source.folder, uidValidity: msg.source.uidValidity, uid: msg.source.uid } } } : { source: { $case: 'pop3', value: { uidl: msg.source.uidl } } },
-        reprocess: s.reprocess,
-        occurrence: msg.occurrence,
-        receivedAt: deps.now(),
-      });
-      try {
-        const res = await storeEmail(deps.storage, header, msg.content, Math.max(60_000, s.fetchTimeoutMs));
-        return { duplicate: res.duplicate };
-      } catch (err) {
-        throw new MailboxError('STORE_FAILED', `storage did not confirm the message; it stays untouched on the server: ${(err as Error).message}`, { cause: err });
-      }
-    };
-    if (s.protocol === 'IMAP' && s.imap) {
-      let memory = memories.get(connector.id);
-      if (!memory) memories.set(connector.id, (memory = { oversize: new Set() }));
-      return pollImap(
-        access,
-        { ...s.imap, batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes },
-        memory,
-        store,
-        deps.logFor(connector.id),
-        signal,
-      );
+    const sink = new StorageSink(deps, connector, Math.max(60_000, s.fetchTimeoutMs + 30_000));
+    const log = deps.logFor(connector.id);
+    try {
+      const result =
+        s.protocol === 'IMAP' && s.imap
+          ? await pollImap(access, { ...s.imap, batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, sink, log, signal)
+          : await pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, (uidls) => knownUidls(deps, connector.id, uidls, signal), sink, log, signal);
+      await sink.close();
+      return result;
+    } catch (err) {
+      sink.cancel();
+      throw err;
     }
-    let memory = pop3Memories.get(connector.id);
-    if (!memory) pop3Memories.set(connector.id, (memory = { oversize: new Set() }));
-    const known = async (uidls: string[]) => {
-      const res = await call(deps.storage.findStoredSources, deps.storage, { connectorId: connector.id, pop3Uidls: uidls }, { deadlineMs: 30_000, signal }).catch((err: unknown) => {
-        throw new MailboxError('STORE_FAILED', `storage unavailable: ${(err as Error).message}`, { cause: err });
-      });
-      return new Set(res.knownPop3Uidls);
-    };
-    return pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, known, store, deps.logFor(connector.id), signal);
   };
 }
+
+async function knownUidls(deps: MailboxRunDeps, connectorId: string, uidls: string[], signal: AbortSignal): Promise<Set<string>> {
+  const res = await call(deps.storage.findStoredSources, deps.storage, { connectorId, pop3Uidls: uidls }, { deadlineMs: 30_000, signal }).catch((err: unknown) => {
+    throw new MailboxError('STORE_FAILED', `storage could not say which messages it has: ${cause(err)}`, { cause: err });
+  });
+  return new Set(res.knownPop3Uidls);
+}
+
+/** A run's messages go to storage on one StoreEmails stream, opened with the first message. */
+export class StorageSink implements MessageSink {
+  #stream: StoreEmailsStream | undefined;
+
+  constructor(
+    private readonly deps: Pick<MailboxRunDeps, 'storage' | 'now'>,
+    private readonly connector: FetchConnector,
+    private readonly deadlineMs: number,
+  ) {}
+
+  async put(message: Parameters<MessageSink['put']>[0]): Promise<{ outcome: Promise<StoreOutcome> }> {
+    const s = this.connector.settings;
+    this.#stream ??= StoreEmailsStream.open(
+      this.deps.storage,
+      { connectorId: this.connector.id, connectorName: s.name, workflowId: s.workflowId, reprocess: s.reprocess },
+      { deadlineMs: this.deadlineMs },
+    );
+    try {
+      const { ack } = await this.#stream.send({ source: sourceToProto(message.source), occurrence: message.occurrence, receivedAt: this.deps.now(), content: message.content });
+      return { outcome: ack.then(outcomeOf, (err: unknown) => Promise.reject(storeFailed(err))) };
+    } catch (err) {
+      // A mail-server failure (the content broke off) passes as it is; a storage failure is named as one.
+      if (err instanceof PostboteError && !(err instanceof MailboxError)) throw storeFailed(err);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#stream?.finish();
+  }
+
+  cancel(): void {
+    this.#stream?.cancel();
+  }
+}
+
+function outcomeOf(a: StoreAck): StoreOutcome {
+  if ('refused' in a) return { kind: 'refused', code: a.refused.code, message: a.refused.message };
+  return { kind: a.stored.duplicate ? 'duplicate' : 'stored' };
+}
+
+const storeFailed = (err: unknown) =>
+  new MailboxError('STORE_FAILED', `storage did not confirm the message; it stays untouched on the server: ${cause(err)}`, { cause: err });

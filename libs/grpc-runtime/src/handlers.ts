@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  handleClientStreamingCall,
-  handleServerStreamingCall,
-  handleUnaryCall,
+import type { Readable } from 'node:stream';
+import {
   Metadata,
-  ServerReadableStream,
-  ServerUnaryCall,
-  ServerWritableStream,
+  status,
+  type handleBidiStreamingCall,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type StatusObject,
 } from '@grpc/grpc-js';
-import { PostboteError } from '@postbote/errors';
+import { PostboteError, ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import { toGrpcStatus } from './status';
 
@@ -18,28 +23,77 @@ export interface CallContext {
   readonly signal: AbortSignal;
 }
 
+/**
+ * A request grpc-js could not decode (a uint64 above 2^53, a truncated field…). The
+ * server's deserializers return this instead of throwing (see `guardDecoding`), so the
+ * caller gets INVALID_ARGUMENT naming the problem rather than a bare INTERNAL.
+ */
+export class UndecodableRequest {
+  constructor(readonly error: ValidationError) {}
+}
+
 function contextOf(call: { metadata: Metadata; on(event: 'cancelled', l: () => void): unknown }): CallContext {
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort());
   return { metadata: call.metadata, signal: ac.signal };
 }
 
-function report(logger: Logger, method: string, err: unknown) {
+function report(logger: Logger, method: string, err: unknown): Partial<StatusObject> {
   const reference = randomUUID().slice(0, 8);
   if (err instanceof PostboteError && err.code !== 'INTERNAL') {
-    logger.info({ method, code: err.code, err: { message: err.message } }, 'call rejected');
+    logger.info({ method, code: err.code, reason: err.reason, err: { message: err.message.slice(0, 500) } }, 'call rejected');
   } else {
     logger.error({ method, reference, err }, 'call failed');
   }
-  return toGrpcStatus(err, reference);
+  try {
+    return toGrpcStatus(err, reference);
+  } catch (mapErr) {
+    logger.error({ method, reference, err: mapErr }, 'could not map an error to a status');
+    return { code: status.INTERNAL, details: `internal error (reference ${reference})`, metadata: new Metadata() };
+  }
+}
+
+/**
+ * Delivers a status; if grpc-js refuses it (it throws on metadata it cannot send), a
+ * plain INTERNAL goes instead. Nothing a handler does may take the process down.
+ */
+function deliver(logger: Logger, method: string, send: (s: Partial<StatusObject>) => void, s: Partial<StatusObject>): void {
+  try {
+    send(s);
+  } catch (err) {
+    logger.error({ method, err }, 'could not send a status; sending a plain INTERNAL');
+    try {
+      send({ code: status.INTERNAL, details: 'internal error', metadata: new Metadata() });
+    } catch {
+      // The call is beyond reach (already closed); nothing left to tell the client.
+    }
+  }
+}
+
+const run = <T>(fn: () => Promise<T>): Promise<T> => Promise.resolve().then(fn);
+
+/**
+ * Yields the requests of a streaming call, failing on one the server could not decode.
+ * A plain `for await` over a Readable destroys the stream when it ends — for a duplex
+ * call that is the response side too, and the responses still to come (StoreEmails'
+ * acks after the client half-closed) would be lost. So the iterator keeps it alive.
+ */
+async function* decoded<Req>(call: Readable): AsyncGenerator<Req> {
+  for await (const r of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req | UndecodableRequest>) {
+    if (r instanceof UndecodableRequest) throw r.error;
+    yield r;
+  }
 }
 
 /** Adapts an async function to a unary handler, mapping errors in one place. */
 export function unary<Req, Res>(logger: Logger, method: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
-    fn(call.request, contextOf(call)).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(report(logger, method, err)),
+    const fail = (err: unknown) => deliver(logger, method, (s) => callback(s), report(logger, method, err));
+    const req = call.request as Req | UndecodableRequest;
+    if (req instanceof UndecodableRequest) return fail(req.error);
+    run(() => fn(req, contextOf(call))).then(
+      (res) => deliver(logger, method, () => callback(null, res), {}),
+      fail,
     );
   };
 }
@@ -52,18 +106,13 @@ export function serverStream<Req, Res>(
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const ctx = contextOf(call);
-    const send = (res: Res) =>
-      new Promise<void>((resolve) => {
-        if (call.write(res)) resolve();
-        else call.once('drain', () => resolve());
-      });
-    fn(call.request, send, ctx).then(
-      () => call.end(),
-      (err: unknown) => {
-        if (ctx.signal.aborted) return;
-        call.emit('error', report(logger, method, err));
-      },
-    );
+    const fail = (err: unknown) => {
+      if (ctx.signal.aborted) return;
+      deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
+    };
+    const req = call.request as Req | UndecodableRequest;
+    if (req instanceof UndecodableRequest) return fail(req.error);
+    run(() => fn(req, sender(call, ctx.signal), ctx)).then(() => call.end(), fail);
   };
 }
 
@@ -74,9 +123,50 @@ export function clientStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
 ): handleClientStreamingCall<Req, Res> {
   return (call: ServerReadableStream<Req, Res>, callback) => {
-    fn(call as AsyncIterable<Req>, contextOf(call)).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(report(logger, method, err)),
+    run(() => fn(decoded<Req>(call), contextOf(call))).then(
+      (res) => deliver(logger, method, () => callback(null, res), {}),
+      (err: unknown) => deliver(logger, method, (s) => callback(s), report(logger, method, err)),
     );
   };
+}
+
+/**
+ * Bidirectional streaming: `fn` reads the requests and writes responses through `send`;
+ * the call ends with OK when `fn` returns, or with the status of what it threw.
+ */
+export function bidiStream<Req, Res>(
+  logger: Logger,
+  method: string,
+  fn: (requests: AsyncIterable<Req>, send: (res: Res) => Promise<void>, ctx: CallContext) => Promise<void>,
+): handleBidiStreamingCall<Req, Res> {
+  return (call: ServerDuplexStream<Req, Res>) => {
+    const ctx = contextOf(call);
+    run(() => fn(decoded<Req>(call), sender(call, ctx.signal), ctx)).then(
+      () => call.end(),
+      (err: unknown) => {
+        if (ctx.signal.aborted) return;
+        deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
+      },
+    );
+  };
+}
+
+/** Writes with backpressure; rejects once the call is cancelled, so a handler never waits forever. */
+function sender<Res>(call: { write(res: Res): boolean; once(event: 'drain', l: () => void): unknown; removeListener(event: 'drain', l: () => void): unknown }, signal: AbortSignal): (res: Res) => Promise<void> {
+  const cancelled = () => new Error('call cancelled by the client');
+  return (res: Res) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(cancelled());
+      if (call.write(res)) return resolve();
+      const onAbort = () => {
+        call.removeListener('drain', onDrain);
+        reject(cancelled());
+      };
+      const onDrain = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      call.once('drain', onDrain);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
 }

@@ -9,6 +9,12 @@ const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 
  * The whole life of a service process: read configuration once, start, stop cleanly
  * on SIGTERM/SIGINT. A configuration error is printed naming the variable and the
  * process exits 2 before anything starts.
+ *
+ * Failures nobody handled are never silent: a stray promise rejection is logged as the
+ * bug it is and the process (in the all-in-one: every service) keeps running, since no
+ * state was left half-changed by it; an uncaught exception may have, so the process
+ * says so on stderr and in the log, stops cleanly and exits 1 for its supervisor to
+ * restart it.
  */
 export function runService(
   service: string,
@@ -23,8 +29,25 @@ export function runService(
     process.stderr.write(`${service}: configuration error: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  let running: { stop(): Promise<void> } | undefined;
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug; the service keeps running)');
+  });
+  process.on('uncaughtException', (err: Error) => {
+    process.stderr.write(`${service}: uncaught exception, stopping: ${err.stack ?? err.message}\n`);
+    logger.fatal({ err }, 'uncaught exception; stopping cleanly');
+    const exit = () => {
+      logger.flush();
+      process.exit(1);
+    };
+    setTimeout(exit, 10_000).unref();
+    (running ? running.stop() : Promise.resolve()).then(exit, exit);
+  });
   start(env, logger).then(
-    (running) => stopOnSignals(logger, () => running.stop()),
+    (r) => {
+      running = r;
+      stopOnSignals(logger, () => r.stop());
+    },
     (err: unknown) => {
       if (err instanceof PostboteError && err.code === 'CONFIG') {
         process.stderr.write(`${service}: configuration error: ${err.message}\n`);

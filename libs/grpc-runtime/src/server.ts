@@ -2,7 +2,9 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
+import { UndecodableRequest } from './handlers';
 
 export interface ServiceRegistration {
   /** Fully qualified name, e.g. "postbote.v1.ConnectorService" (health checks key on it). */
@@ -31,7 +33,7 @@ export interface RunningGrpcServer {
 /** Starts a gRPC server with the standard health service and server reflection. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  for (const s of options.services) server.addService(s.definition, s.implementation);
+  for (const s of options.services) server.addService(guardDecoding(s.definition), s.implementation);
 
   const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
   const health = new HealthImplementation(statuses);
@@ -65,4 +67,27 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       });
     },
   };
+}
+
+/**
+ * grpc-js answers a request it cannot decode with a bare INTERNAL. Our deserializers
+ * return an UndecodableRequest instead, which the handler adapters answer with
+ * INVALID_ARGUMENT saying what could not be read (e.g. a uint64 above 2^53).
+ */
+function guardDecoding(definition: ServiceDefinition): ServiceDefinition {
+  const guarded: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    guarded[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          const why = String((err as Error)?.message ?? err).slice(0, 200);
+          return new UndecodableRequest(ValidationError.single('request', 'undecodable', `cannot be decoded: ${why}`));
+        }
+      },
+    };
+  }
+  return guarded as ServiceDefinition;
 }

@@ -15,6 +15,7 @@ import {
   type ErrorCode,
   type Violation,
 } from '@postbote/errors';
+import { Any, BadRequest, ErrorInfo, Status } from '@postbote/proto';
 
 // The one place where Postbote errors become gRPC statuses and back again.
 
@@ -33,7 +34,21 @@ const TO_STATUS: Record<ErrorCode, status> = {
   CONFIG: status.INTERNAL,
 };
 
-const VIOLATIONS_KEY = 'x-postbote-violations';
+/**
+ * The standard rich-error trailer. Binary (`-bin`) metadata takes any bytes, so no
+ * message text — control characters, non-ASCII, whatever a violation quotes — can make
+ * grpc-js throw while sending the status (it did with an ASCII-only key: a control
+ * character in a folder name took the whole process down).
+ */
+const DETAILS_KEY = 'grpc-status-details-bin';
+const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest';
+const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo';
+const DOMAIN = 'postbote';
+/** Messages are written by us, but may quote input; a status must always fit the wire. */
+const MAX_DETAILS = 2_000;
+const MAX_VIOLATIONS = 100;
+
+const bounded = (s: string, max = MAX_DETAILS) => (s.length <= max ? s : `${s.slice(0, max)}…`);
 
 /**
  * Converts an error thrown by a handler to a gRPC status. Postbote errors keep their
@@ -42,42 +57,72 @@ const VIOLATIONS_KEY = 'x-postbote-violations';
  * say) might quote data we must not leak.
  */
 export function toGrpcStatus(err: unknown, reference: string): Partial<StatusObject> {
-  const metadata = new Metadata();
-  if (err instanceof PostboteError) {
-    if (err instanceof ValidationError) metadata.set(VIOLATIONS_KEY, JSON.stringify(err.violations));
-    return { code: TO_STATUS[err.code], details: err.message, metadata };
+  if (!(err instanceof PostboteError)) {
+    return { code: status.INTERNAL, details: `internal error (reference ${reference}; see the service log)`, metadata: new Metadata() };
   }
-  return { code: status.INTERNAL, details: `internal error (reference ${reference}; see the service log)`, metadata };
+  const code = TO_STATUS[err.code];
+  const message = bounded(err.message);
+  const details: Any[] = [];
+  if (err instanceof ValidationError) {
+    const fieldViolations = err.violations.slice(0, MAX_VIOLATIONS).map((v) => ({ field: bounded(v.field, 200), description: bounded(v.message, 500), reason: bounded(v.rule, 100) }));
+    details.push({ typeUrl: BAD_REQUEST_TYPE, value: Buffer.from(BadRequest.encode({ fieldViolations }).finish()) });
+  }
+  if (err.reason) details.push({ typeUrl: ERROR_INFO_TYPE, value: Buffer.from(ErrorInfo.encode({ reason: err.reason, domain: DOMAIN, metadata: {} }).finish()) });
+  const metadata = new Metadata();
+  if (details.length) metadata.set(DETAILS_KEY, Buffer.from(Status.encode({ code, message, details }).finish()));
+  return { code, details: message, metadata };
+}
+
+interface RichDetails {
+  readonly violations: Violation[];
+  readonly reason: string | undefined;
+}
+
+function richDetails(err: ServiceError): RichDetails {
+  const out: RichDetails = { violations: [], reason: undefined };
+  const raw = err.metadata?.get(DETAILS_KEY)[0];
+  if (!Buffer.isBuffer(raw)) return out;
+  try {
+    for (const any of Status.decode(raw).details) {
+      if (any.typeUrl === BAD_REQUEST_TYPE) {
+        for (const v of BadRequest.decode(any.value).fieldViolations) out.violations.push({ field: v.field, rule: v.reason, message: v.description });
+      } else if (any.typeUrl === ERROR_INFO_TYPE) {
+        (out as { reason: string | undefined }).reason = ErrorInfo.decode(any.value).reason || undefined;
+      }
+    }
+  } catch {
+    // A trailer we cannot read is not worth failing over: the status code and message remain.
+  }
+  return out;
 }
 
 /** Converts a failed call back to a typed Postbote error (used by every client). */
 export function fromGrpcError(err: ServiceError): PostboteError {
   const message = err.details || err.message;
+  const { violations, reason } = richDetails(err);
+  const options = { cause: err, reason };
   switch (err.code) {
-    case status.INVALID_ARGUMENT: {
-      const raw = err.metadata?.get(VIOLATIONS_KEY)[0];
-      const violations = raw ? (JSON.parse(String(raw)) as Violation[]) : [{ field: 'request', rule: 'invalid', message }];
-      return new ValidationError(violations);
-    }
+    case status.INVALID_ARGUMENT:
+      return new ValidationError(violations.length ? violations : [{ field: 'request', rule: 'invalid', message }]);
     case status.NOT_FOUND:
-      return new NotFoundError(message);
+      return new NotFoundError(message, options);
     case status.ALREADY_EXISTS:
       return new AlreadyExistsError(message);
     case status.FAILED_PRECONDITION:
-      return new PreconditionError(message);
+      return new PreconditionError(message, options);
     case status.ABORTED:
-      return new ConcurrencyError(message);
+      return new ConcurrencyError(message, options);
     case status.PERMISSION_DENIED:
-      return new PermissionDeniedError(message);
+      return new PermissionDeniedError(message, options);
     case status.UNAUTHENTICATED:
-      return new AuthenticationError(message);
+      return new AuthenticationError(message, options);
     case status.UNAVAILABLE:
-      return new UnavailableError(message, { cause: err });
+      return new UnavailableError(message, options);
     case status.DEADLINE_EXCEEDED:
-      return new TimeoutError(message, { cause: err });
+      return new TimeoutError(message, options);
     case status.UNIMPLEMENTED:
-      return new NotImplementedError(message);
+      return new NotImplementedError(message, options);
     default:
-      return new InternalError(message, { cause: err });
+      return new InternalError(message, options);
   }
 }

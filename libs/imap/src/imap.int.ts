@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
-import { MailboxError, type IncomingMessage, type RunLogLevel, type ServerAccess } from '@postbote/mailbox';
+import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { DOVECOT, dovecotUser, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
-import { pollImap, type ImapMemory, type ImapRunSettings } from './poll-imap';
+import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
 // The protocol tier against the test Dovecot. Storage is a recording stand-in here: the
@@ -36,15 +36,17 @@ interface Recorder {
   fail: boolean;
 }
 
-function recorder(): Recorder & { store: (m: IncomingMessage) => Promise<{ duplicate: boolean }>; log: (l: RunLogLevel, c: string, m: string) => void } {
+/** Storage stand-in: takes every message whole; with `fail`, confirms none. */
+function recorder(): Recorder & MessageSink & { log: (l: RunLogLevel, c: string, m: string) => void } {
   const r: Recorder = { stored: [], logs: [], fail: false };
   return Object.assign(r, {
-    store: async (msg: IncomingMessage) => {
+    put: async (msg: IncomingMessage) => {
       const parts: Buffer[] = [];
-      for await (const p of msg.content) parts.push(p as Buffer);
-      if (r.fail) throw new Error('storage down');
+      if (msg.content instanceof Uint8Array) parts.push(Buffer.from(msg.content));
+      else for await (const p of msg.content) parts.push(Buffer.from(p));
+      if (r.fail) return { outcome: Promise.reject<StoreOutcome>(new MailboxError('STORE_FAILED', 'storage down')) };
       r.stored.push({ msg, bytes: Buffer.concat(parts) });
-      return { duplicate: false };
+      return { outcome: Promise.resolve<StoreOutcome>({ kind: 'stored' }) };
     },
     log: (level: RunLogLevel, code: string, message: string) => void r.logs.push({ level, code, message }),
   });
@@ -73,8 +75,8 @@ async function inspect(user: MailUser, folder: string): Promise<Array<{ subject:
   }
 }
 
-const run = (a: ServerAccess, s: ImapRunSettings, r: ReturnType<typeof recorder>, memory: ImapMemory = { oversize: new Set() }) =>
-  pollImap(a, s, memory, r.store, r.log, new AbortController().signal);
+const run = (a: ServerAccess, s: ImapRunSettings, r: ReturnType<typeof recorder>, memory: RunMemory = { oversize: new Set() }) =>
+  pollImap(a, s, memory, r, r.log, new AbortController().signal);
 
 describe('IMAP poll against Dovecot', () => {
   for (const security of ['SSL', 'TLS', 'NONE'] as const) {
@@ -206,7 +208,7 @@ describe('IMAP poll against Dovecot', () => {
   it('logs a UIDVALIDITY change and keeps fetching', async () => {
     const user = dovecotUser('uidv');
     await seed(user, 'INBOX/Box', ['one']);
-    const memory: ImapMemory = { oversize: new Set() };
+    const memory: RunMemory = { oversize: new Set() };
     await run(access(user), settings({ folder: 'INBOX/Box' }), recorder(), memory);
     const c = await mailboxAs(user);
     await c.mailboxDelete('INBOX/Box');
@@ -226,7 +228,7 @@ describe('IMAP poll against Dovecot', () => {
     await c.append('INBOX', testMail('huge', 'x'.repeat(20_000)));
     await c.logout();
     await seed(user, 'INBOX', ['small2']);
-    const memory: ImapMemory = { oversize: new Set() };
+    const memory: RunMemory = { oversize: new Set() };
     const r = recorder();
     const res = await run(access(user), settings({ maxMessageBytes: 10_000 }), r, memory);
     assert.equal(res.skippedOversize, 1);

@@ -1,8 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import type { Strategy } from '@postbote/connector-model';
-import { MailboxError, emptyCounts, withDeadline, type RunCounts, type RunLog, type ServerAccess, type StoreMessage } from '@postbote/mailbox';
+import { MailboxError, emptyCounts, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { connectImap, toMailboxError } from './imap-connect';
 import { resolveFolder, type ServerFolder } from './folder-resolver';
+import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
 
 export interface ImapRunSettings {
   readonly folder: string;
@@ -14,13 +15,6 @@ export interface ImapRunSettings {
   readonly maxMessageBytes: number;
 }
 
-/** What a connector remembers between runs (in memory; losing it only costs a log line). */
-export interface ImapMemory {
-  uidValidity?: number;
-  /** UIDs already reported as over the size cap, so the log says it once. */
-  oversize: Set<string>;
-}
-
 export interface ImapRunResult extends RunCounts {
   /** More new messages wait than this run's batch took. */
   more: boolean;
@@ -28,22 +22,25 @@ export interface ImapRunResult extends RunCounts {
 
 /**
  * One poll of an IMAP folder: connect, find new messages (oldest first, at most a batch),
- * stream each one to storage, and only after storage confirmed apply the strategy on the
- * server. A failure at any point leaves every message not yet confirmed untouched.
+ * fetch them with as few commands as the protocol allows while storage commits the
+ * earlier ones, and apply the strategy — one command per UID set — only to messages
+ * storage confirmed. A failure at any point leaves every message not yet confirmed
+ * untouched.
  */
 export async function pollImap(
   access: ServerAccess,
   settings: ImapRunSettings,
-  memory: ImapMemory,
-  store: StoreMessage,
+  memory: RunMemory,
+  sink: MessageSink,
   log: RunLog,
   signal: AbortSignal,
+  plan: FetchPlan = DEFAULT_FETCH_PLAN,
 ): Promise<ImapRunResult> {
   const client = await connectImap(access, settings.fetchTimeoutMs, signal);
   try {
     return await withDeadline(
       settings.fetchTimeoutMs,
-      run(client, settings, memory, store, log),
+      run(client, settings, memory, sink, log, plan),
       () => new MailboxError('FETCH_TIMEOUT', `the run exceeded the fetch timeout (${settings.fetchTimeoutMs} ms); it continues next poll`),
       () => client.close(),
       signal,
@@ -62,7 +59,7 @@ async function folders(client: ImapFlow): Promise<{ list: ServerFolder[]; prefix
   return { list, prefix: ns?.personal?.[0]?.prefix ?? '' };
 }
 
-async function run(client: ImapFlow, s: ImapRunSettings, memory: ImapMemory, store: StoreMessage, log: RunLog): Promise<ImapRunResult> {
+async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan): Promise<ImapRunResult> {
   const { list, prefix } = await folders(client);
   const folder = resolveFolder(s.folder, list, prefix);
   const target = s.strategy === 'MOVE' && s.moveTo ? resolveFolder(s.moveTo, list, prefix) : null;
@@ -83,13 +80,60 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: ImapMemory, sto
   counts.candidates = uids.length;
   if (uids.length === 0) return counts;
 
-  // Sizes first (cheap), so an oversized message is skipped without being downloaded and
-  // the batch fills with the ones after it.
-  const chosen: Array<{ uid: number; size: number; modseq: bigint | undefined }> = [];
+  const chosen = await choose(client, uids, s, memory, uidValidity, counts, log);
+  counts.more = counts.candidates - counts.skippedOversize > chosen.length;
+
+  const confirmed = new Confirmed(counts, log);
+  const put = async (m: Chosen, content: Uint8Array | AsyncIterable<Uint8Array>) => {
+    const { outcome } = await sink.put({
+      source: { kind: 'IMAP', folder: s.folder, uidValidity, uid: m.uid },
+      // With reprocess on, a message marked unread again has a new MODSEQ (flag changes
+      // bump it): a new occurrence, processed again. A retry after a crash before the
+      // \Seen flag was set sees the same MODSEQ: same occurrence, a duplicate.
+      occurrence: s.reprocess && s.strategy === 'MARK_READ' && m.modseq !== undefined ? `modseq:${m.modseq}` : '',
+      content,
+    });
+    confirmed.track(m.uid, outcome);
+  };
+  let failed = false;
+  try {
+    for (const group of fetchGroups(chosen, plan)) {
+      if (group.kind === 'large') {
+        await put(group.message, fetchInPieces(client, group.message.uid, plan.largeBytes));
+      } else {
+        const byUid = new Map(group.messages.map((m) => [m.uid, m]));
+        for await (const f of fetchShared(client, group.messages.map((m) => m.uid))) {
+          const m = byUid.get(f.uid);
+          if (m) await put(m, f.source);
+        }
+      }
+      // Between commands (never during a FETCH, which waits for us): act on what storage
+      // has confirmed so far, while it commits the rest.
+      await postProcess(client, s, confirmed.take(), target, counts);
+    }
+    await confirmed.settled();
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    // Whatever storage confirmed is acted on even if the run fails later; the rest stays
+    // untouched and comes again next run (a duplicate then, if it was stored after all).
+    if (client.usable) {
+      await postProcess(client, s, confirmed.take(), target, counts).catch((err: unknown) => {
+        if (!failed) throw err;
+      });
+    }
+  }
+  return counts;
+}
+
+/** Sizes first (cheap), so an oversized message is skipped without being downloaded and the batch fills with the ones after it. */
+async function choose(client: ImapFlow, uids: readonly number[], s: ImapRunSettings, memory: RunMemory, uidValidity: number, counts: RunCounts, log: RunLog): Promise<Chosen[]> {
+  const chosen: Chosen[] = [];
   for (let i = 0; i < uids.length && chosen.length < s.batchSize; i += 500) {
     const slice = uids.slice(i, i + 500);
     const meta = new Map<number, { size: number; modseq: bigint | undefined }>();
-    for await (const m of client.fetch(slice.join(','), { uid: true, size: true, ...(s.reprocess ? { modseq: true } : {}) }, { uid: true })) {
+    for await (const m of client.fetch(uidSet(slice), { uid: true, size: true, ...(s.reprocess ? { modseq: true } : {}) }, { uid: true })) {
       meta.set(m.uid, { size: m.size ?? 0, modseq: m.modseq });
     }
     for (const uid of slice) {
@@ -107,43 +151,60 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: ImapMemory, sto
       if (chosen.length < s.batchSize) chosen.push({ uid, ...m });
     }
   }
-  counts.more = counts.candidates - counts.skippedOversize > chosen.length;
-
-  for (const m of chosen) {
-    const { content } = await client.download(String(m.uid), undefined, { uid: true });
-    const outcome = await store({
-      source: { kind: 'IMAP', folder: s.folder, uidValidity, uid: m.uid },
-      size: m.size,
-      // With reprocess on, a message marked unread again has a new MODSEQ (flag changes
-      // bump it): a new occurrence, processed again. A retry after a crash before the
-      // \Seen flag was set sees the same MODSEQ: same occurrence, a duplicate.
-      occurrence: s.reprocess && s.strategy === 'MARK_READ' && m.modseq !== undefined ? `modseq:${m.modseq}` : '',
-      content,
-    });
-    if (outcome.duplicate) counts.duplicates++;
-    else counts.stored++;
-    await postProcess(client, s, m.uid, target);
-    counts.postProcessed++;
-  }
-  return counts;
+  return chosen;
 }
 
-// Runs only after storage confirmed the message (stored or already known).
-async function postProcess(client: ImapFlow, s: ImapRunSettings, uid: number, target: ServerFolder | null): Promise<void> {
-  const range = String(uid);
+/** Storage's answers as they arrive: which UIDs may be post-processed now. */
+class Confirmed {
+  #ready: number[] = [];
+  #pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly counts: RunCounts,
+    private readonly log: RunLog,
+  ) {}
+
+  track(uid: number, outcome: Promise<StoreOutcome>): void {
+    const p = outcome.then((o) => {
+      if (tally(this.counts, o, `message UID ${uid}`, this.log)) this.#ready.push(uid);
+    });
+    this.#pending.add(p);
+    // A failed outcome (storage unreachable) surfaces through settled(); never unhandled.
+    p.then(
+      () => this.#pending.delete(p),
+      () => undefined,
+    );
+  }
+
+  /** UIDs confirmed since the last call. */
+  take(): number[] {
+    return this.#ready.splice(0);
+  }
+
+  /** Waits for every outcome; rejects with the first failure. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#pending);
+  }
+}
+
+// Runs only for messages storage confirmed (stored or already known), one command per set.
+async function postProcess(client: ImapFlow, s: ImapRunSettings, uids: readonly number[], target: ServerFolder | null, counts: RunCounts): Promise<void> {
+  if (uids.length === 0) return;
+  const range = uidSet(uids);
   switch (s.strategy) {
     case 'MARK_READ':
       await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
-      return;
+      break;
     case 'DELETE':
       // imapflow uses UID EXPUNGE when the server has UIDPLUS, so other messages flagged
       // \Deleted by someone else are not expunged with ours.
       await client.messageDelete(range, { uid: true });
-      return;
+      break;
     case 'MOVE':
       if (!target) throw new MailboxError('FOLDER_NOT_FOUND', 'move target missing');
       // MOVE where the server has it, COPY + \Deleted + UID EXPUNGE otherwise (imapflow).
       await client.messageMove(range, target.path, { uid: true });
-      return;
+      break;
   }
+  counts.postProcessed += uids.length;
 }

@@ -1,5 +1,5 @@
-import { clientStream, serverStream, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
-import { ValidationError } from '@postbote/errors';
+import { bidiStream, serverStream, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
+import { ValidationError, requireUuid } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import {
   LogLevel,
@@ -8,61 +8,30 @@ import {
   type EmailMetadata,
   type SourceCoordinates,
   type StorageServiceServer,
-  type StoreEmailChunk,
-  type StoreEmailHeader,
 } from '@postbote/proto';
 import type { ConnectorLog, ConnectorLogLevel } from './connector-log';
-import type { EmailSource } from './dedupe-keys';
 import type { EmailStore, StoredEmail } from './email-store';
 import type { MailAddress } from './parse-metadata';
+import { serveStoreStream, type StreamBudget } from './store-stream';
 
 const DOWNLOAD_CHUNK = 256 * 1024;
 
-export function storageService(store: EmailStore, log: ConnectorLog, logger: Logger): ServiceRegistration {
+export function storageService(store: EmailStore, log: ConnectorLog, budget: StreamBudget, logger: Logger): ServiceRegistration {
   const implementation: StorageServiceServer = {
-    storeEmail: clientStream(logger, 'StoreEmail', async (requests: AsyncIterable<StoreEmailChunk>) => {
-      const it = requests[Symbol.asyncIterator]();
-      const first = await it.next();
-      if (first.done || first.value.part?.$case !== 'header') {
-        throw ValidationError.single('header', 'required', 'the first message of StoreEmail must be the header');
-      }
-      const header = first.value.part.value;
-      const body = (async function* () {
-        for (;;) {
-          const next = await it.next();
-          if (next.done) return;
-          if (next.value.part?.$case !== 'data') throw ValidationError.single('data', 'order', 'only data may follow the header');
-          yield next.value.part.value;
-        }
-      })();
-      const res = await store.store(
-        {
-          connectorId: header.connectorId,
-          connectorName: header.connectorName,
-          workflowId: header.workflowId,
-          source: sourceFromProto(header),
-          size: header.size,
-          reprocess: header.reprocess,
-          occurrence: header.occurrence,
-          receivedAt: header.receivedAt,
-        },
-        body,
-      );
-      return { emailId: res.emailId, duplicate: res.duplicate, sha256: res.sha256, size: res.size, eventId: res.eventId };
-    }),
+    storeEmails: bidiStream(logger, 'StoreEmails', (requests, send) => serveStoreStream(store, requests, send, budget, logger)),
     findStoredSources: unary(logger, 'FindStoredSources', async (req) => {
-      if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');
+      const connectorId = requireUuid('connector_id', req.connectorId);
       if (req.pop3Uidls.length > 100_000) throw ValidationError.single('pop3_uidls', 'max-items', 'at most 100000 per call');
-      return { knownPop3Uidls: await store.knownPop3(req.connectorId, req.pop3Uidls) };
+      return { knownPop3Uidls: await store.knownPop3(connectorId, req.pop3Uidls) };
     }),
-    getEmail: unary(logger, 'GetEmail', async (req) => metadataToProto(await store.get(req.emailId))),
+    getEmail: unary(logger, 'GetEmail', async (req) => metadataToProto(await store.get(requireUuid('email_id', req.emailId)))),
     listEmails: unary(logger, 'ListEmails', async (req) => {
-      if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');
-      const page = await store.list({ connectorId: req.connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
+      const connectorId = requireUuid('connector_id', req.connectorId);
+      const page = await store.list({ connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
       return { emails: page.items.map(metadataToProto), nextPageToken: page.nextPageToken };
     }),
     downloadRawEmail: serverStream(logger, 'DownloadRawEmail', async (req, send, ctx) => {
-      for await (const chunk of store.readRaw(req.emailId)) {
+      for await (const chunk of store.readRaw(requireUuid('email_id', req.emailId))) {
         // gRPC messages stay well under the default 4 MiB limit of any client.
         for (let off = 0; off < chunk.length; off += DOWNLOAD_CHUNK) {
           if (ctx.signal.aborted) return;
@@ -73,7 +42,7 @@ export function storageService(store: EmailStore, log: ConnectorLog, logger: Log
     appendConnectorLog: unary(logger, 'AppendConnectorLog', async (req) => {
       await log.append(
         req.entries.map((e, i) => ({
-          connectorId: e.connectorId,
+          connectorId: requireUuid(`entries[${i}].connector_id`, e.connectorId),
           time: e.time ?? new Date(),
           level: levelFromProto(e.level, `entries[${i}].level`),
           code: e.code,
@@ -83,9 +52,9 @@ export function storageService(store: EmailStore, log: ConnectorLog, logger: Log
       return {};
     }),
     listConnectorLog: unary(logger, 'ListConnectorLog', async (req) => {
-      if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');
+      const connectorId = requireUuid('connector_id', req.connectorId);
       const min = req.minLevel === LogLevel.UNSPECIFIED ? 'DEBUG' : levelFromProto(req.minLevel, 'min_level');
-      const page = await log.list(req.connectorId, min, req.pageSize, req.pageToken);
+      const page = await log.list(connectorId, min, req.pageSize, req.pageToken);
       return {
         entries: page.entries.map((e) => ({ id: String(e.id), connectorId: e.connectorId, time: e.time, level: LogLevel[e.level], code: e.code, message: e.message })),
         nextPageToken: page.nextPageToken,
@@ -99,13 +68,6 @@ function levelFromProto(level: LogLevel, field: string): ConnectorLogLevel {
   const name = (Object.keys(LogLevel) as Array<keyof typeof LogLevel>).find((k) => LogLevel[k] === level);
   if (!name || name === 'UNSPECIFIED' || name === 'UNRECOGNIZED') throw ValidationError.single(field, 'enum', 'must be DEBUG, INFO, WARN or ERROR');
   return name;
-}
-
-function sourceFromProto(h: StoreEmailHeader): EmailSource {
-  const s = h.source?.source;
-  if (s?.$case === 'imap') return { kind: 'IMAP', folder: s.value.folder, uidValidity: s.value.uidValidity, uid: s.value.uid };
-  if (s?.$case === 'pop3') return { kind: 'POP3', uidl: s.value.uidl };
-  throw ValidationError.single('header.source', 'required', 'must give IMAP (folder, uid_validity, uid) or POP3 (uidl) coordinates');
 }
 
 export function sourceToProto(e: StoredEmail['row']): SourceCoordinates {

@@ -8,6 +8,7 @@ import type { Logger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
 import { ConnectorLog } from './connector-log';
 import { EmailStore } from './email-store';
+import { sweepSpool } from './incoming-email';
 import { ChunkEntity, DedupeEntity, EmailEntity, KnownConnectorEntity, LogEntity } from './entities';
 import { KnownConnectors } from './known-connectors';
 import { STORAGE_MIGRATIONS } from './migrations';
@@ -68,6 +69,8 @@ export async function startStorageService(
     migrationsTableName: 'storage_migrations',
   });
   const gate = gateFor(config.database);
+  const swept = await sweepSpool(config.spoolDir);
+  if (swept > 0) logger.info({ files: swept, spoolDir: config.spoolDir }, 'scratch files of interrupted uploads removed');
   // The bound address is known only after listening (port 0 in tests); events need it.
   let boundAddress = config.address;
   const store = new EmailStore(
@@ -77,12 +80,12 @@ export async function startStorageService(
       get publicAddress() {
         return config.publicAddress ?? boundAddress;
       },
-      spoolDir: config.spoolDir,
-      maxMessageBytes: config.maxMessageBytes,
+      incoming: { spoolDir: config.spoolDir, memoryBytes: 4 * 1024 * 1024, maxBytes: config.maxMessageBytes },
       previewChars: 2000,
       parseTimeoutMs: 30_000,
+      groupMaxEmails: 500,
+      groupMaxBytes: 32 * 1024 * 1024,
     },
-    logger,
     now,
   );
   const log = new ConnectorLog(ds, gate);
@@ -110,7 +113,7 @@ export async function startStorageService(
   }, config.purgeIntervalSeconds * 1000);
   timer.unref();
 
-  const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
+  const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 }, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
   boundAddress = server.address;
   return {
     address: server.address,

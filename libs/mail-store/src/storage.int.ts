@@ -3,25 +3,49 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { InProcessBus, TOPICS } from '@postbote/bus';
-import { NotFoundError, ValidationError, InternalError } from '@postbote/errors';
+import { NotFoundError, InternalError } from '@postbote/errors';
 import { call, fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient, StoreEmailHeader } from '@postbote/proto';
+import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient, type SourceCoordinates, type StoredEmail, type StoreSession } from '@postbote/proto';
 import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
-import { storeEmail } from '@postbote/service-clients';
+import { storeOne } from '@postbote/service-clients';
 import { CORPUS } from './testdata/corpus';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const DAY = 86_400_000;
 
-function pop3(connectorId: string, uidl: string, extra: Partial<StoreEmailHeader> = {}): StoreEmailHeader {
-  return StoreEmailHeader.fromPartial({ connectorId, connectorName: 'pop', workflowId: 'wf-pop', source: { source: { $case: 'pop3', value: { uidl } } }, ...extra });
+interface Target {
+  readonly session: StoreSession;
+  readonly source: SourceCoordinates | undefined;
+  readonly occurrence: string;
+  readonly announcedSize?: number;
 }
 
-function imap(connectorId: string, uid: number, extra: Partial<StoreEmailHeader> = {}): StoreEmailHeader {
-  return StoreEmailHeader.fromPartial({ connectorId, connectorName: 'imap', workflowId: 'wf-imap', source: { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid } } }, ...extra });
+interface Extra {
+  readonly reprocess?: boolean;
+  readonly occurrence?: string;
+  readonly announcedSize?: number;
+}
+
+function pop3(connectorId: string, uidl: string, extra: Extra = {}): Target {
+  return { session: { connectorId, connectorName: 'pop', workflowId: 'wf-pop', reprocess: extra.reprocess ?? false }, source: { source: { $case: 'pop3', value: { uidl } } }, occurrence: extra.occurrence ?? '', announcedSize: extra.announcedSize };
+}
+
+function imap(connectorId: string, uid: number, extra: Extra = {}): Target {
+  return {
+    session: { connectorId, connectorName: 'imap', workflowId: 'wf-imap', reprocess: extra.reprocess ?? false },
+    source: { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid } } },
+    occurrence: extra.occurrence ?? '',
+  };
+}
+
+/** Stores one complete email on a stream of its own; a refusal becomes an error naming its code. */
+async function store(client: StorageServiceClient, t: Target, bytes: Buffer): Promise<StoredEmail> {
+  const ack = await storeOne(client, t.session, { source: t.source!, occurrence: t.occurrence, receivedAt: new Date(), announcedSize: t.announcedSize, content: bytes });
+  if ('refused' in ack) throw new Error(`refused ${ack.refused.code}: ${ack.refused.message}`);
+  return ack.stored;
 }
 
 function mail(id: string, body = 'hello'): Buffer {
@@ -108,7 +132,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       it(`round-trips ${name} byte for byte`, async () => {
         const bytes = make();
         const connectorId = randomUUID();
-        const res = await storeEmail(client, pop3(connectorId, `u-${name}`, { size: bytes.length }), [bytes]);
+        const res = await store(client, pop3(connectorId, `u-${name}`, { announcedSize: bytes.length }), bytes);
         assert.equal(res.duplicate, false);
         assert.equal(res.size, bytes.length);
         assert.equal(res.sha256, sha(bytes));
@@ -120,8 +144,8 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     it('keeps one row for a retried store and answers duplicate', async () => {
       const c = randomUUID();
-      const first = await storeEmail(client, imap(c, 1), [mail('dup')]);
-      const again = await storeEmail(client, imap(c, 1), [mail('dup')]);
+      const first = await store(client, imap(c, 1), mail('dup'));
+      const again = await store(client, imap(c, 1), mail('dup'));
       assert.equal(again.duplicate, true);
       assert.equal(again.emailId, first.emailId);
       assert.equal(again.eventId, first.eventId);
@@ -131,7 +155,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     it('turns 12 concurrent stores of one message into one row and one outbox entry', async () => {
       const c = randomUUID();
-      const results = await Promise.all(Array.from({ length: 12 }, () => storeEmail(client, imap(c, 7), [mail('race', 'x'.repeat(200_000))])));
+      const results = await Promise.all(Array.from({ length: 12 }, () => store(client, imap(c, 7), mail('race', 'x'.repeat(200_000)))));
       assert.equal(new Set(results.map((r) => r.emailId)).size, 1);
       assert.equal(results.filter((r) => !r.duplicate).length, 1);
       assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 1);
@@ -141,15 +165,15 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     it('recognises known content under new coordinates unless reprocess is on', async () => {
       const c = randomUUID();
-      const first = await storeEmail(client, pop3(c, 'uidl-1'), [mail('same')]);
-      const moved = await storeEmail(client, pop3(c, 'uidl-2'), [mail('same')]);
+      const first = await store(client, pop3(c, 'uidl-1'), mail('same'));
+      const moved = await store(client, pop3(c, 'uidl-2'), mail('same'));
       assert.equal(moved.duplicate, true);
       assert.equal(moved.emailId, first.emailId);
-      const reprocessed = await storeEmail(client, pop3(c, 'uidl-3', { reprocess: true }), [mail('same')]);
+      const reprocessed = await store(client, pop3(c, 'uidl-3', { reprocess: true }), mail('same'));
       assert.equal(reprocessed.duplicate, false);
-      const sameOccurrence = await storeEmail(client, pop3(c, 'uidl-3', { reprocess: true }), [mail('same')]);
+      const sameOccurrence = await store(client, pop3(c, 'uidl-3', { reprocess: true }), mail('same'));
       assert.equal(sameOccurrence.duplicate, true, 'a retry of the reprocessing store is still a duplicate');
-      const newOccurrence = await storeEmail(client, pop3(c, 'uidl-3', { reprocess: true, occurrence: '2' }), [mail('same')]);
+      const newOccurrence = await store(client, pop3(c, 'uidl-3', { reprocess: true, occurrence: '2' }), mail('same'));
       assert.equal(newOccurrence.duplicate, false);
       assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 3);
     });
@@ -158,7 +182,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const c = randomUUID();
       let uid = 100;
       for (const [name, bytes] of Object.entries(CORPUS)) {
-        const res = await storeEmail(client, imap(c, uid++), [bytes]);
+        const res = await store(client, imap(c, uid++), bytes);
         assert.equal(res.duplicate, false, name);
         assert.ok((await download(res.emailId)).equals(bytes), `${name}: bytes differ`);
         const meta = await call(client.getEmail, client, { emailId: res.emailId });
@@ -212,7 +236,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
         ].join('\r\n'),
         'latin1',
       );
-      const res = await storeEmail(client, imap(c, 1), [bytes]);
+      const res = await store(client, imap(c, 1), bytes);
       const m = await call(client.getEmail, client, { emailId: res.emailId });
       assert.deepEqual(m.from, { name: 'Jürgen Müller', address: 'juergen@example.test' });
       assert.deepEqual(m.to.map((a) => a.address), ['a@example.test', 'b@example.test']);
@@ -229,11 +253,11 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.deepEqual(m.source, { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid: 1 } } });
     });
 
-    it('refuses an upload shorter than announced and stores nothing', async () => {
+    it('refuses an email shorter than its server announced, or without coordinates, and stores nothing', async () => {
       const c = randomUUID();
-      await assert.rejects(storeEmail(client, pop3(c, 'short', { size: 999 }), [mail('short')]), ValidationError);
+      await assert.rejects(store(client, pop3(c, 'short', { announcedSize: 999 }), mail('short')), /refused SIZE_MISMATCH: the mail server announced 999 bytes/);
       assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 0);
-      await assert.rejects(storeEmail(client, { ...pop3(c, 'x'), source: undefined }, [mail('x')]), /header\.source/);
+      await assert.rejects(store(client, { ...pop3(c, 'x'), source: { source: undefined } }, mail('x')), /refused INVALID_SOURCE: begin\.source/);
     });
 
     it('lists by connector and time range with a cursor', async () => {
@@ -241,7 +265,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const start = clock;
       for (let i = 0; i < 5; i++) {
         clock = start + i * 1000;
-        await storeEmail(client, imap(c, 1000 + i), [mail(`list-${i}`)]);
+        await store(client, imap(c, 1000 + i), mail(`list-${i}`));
       }
       clock = start;
       const seen: string[] = [];
@@ -258,7 +282,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     it('refuses to hand out bytes that fail their SHA-256', async () => {
       const c = randomUUID();
-      const res = await storeEmail(client, pop3(c, 'tamper'), [mail('tamper')]);
+      const res = await store(client, pop3(c, 'tamper'), mail('tamper'));
       const ds = await rawDs();
       await ds.query('UPDATE email_chunks SET data = ? WHERE email_id = ?', [Buffer.from('tampered'), res.emailId]);
       await ds.destroy();
@@ -272,21 +296,21 @@ for (const [label, makeDb] of TEST_DATABASES) {
       await eventually(async () => (await count('SELECT COUNT(*) AS n FROM storage_connectors WHERE connector_id = ?', [c])) === 1, 5000, 'connector known');
       const t0 = Date.parse('2026-11-10T00:00:00Z');
       clock = t0;
-      for (let i = 0; i < 23; i++) await storeEmail(client, pop3(c, `old-${i}`), [mail(`old-${i}`)]);
+      for (let i = 0; i < 23; i++) await store(client, pop3(c, `old-${i}`), mail(`old-${i}`));
       clock = t0 + 2 * DAY - 1000;
-      for (let i = 0; i < 5; i++) await storeEmail(client, pop3(c, `young-${i}`), [mail(`young-${i}`)]);
+      for (let i = 0; i < 5; i++) await store(client, pop3(c, `young-${i}`), mail(`young-${i}`));
       clock = t0 + 2 * DAY + 1000;
       const [report] = await Promise.all([
         svc.retention.runOnce(new Date(clock)),
         (async () => {
-          for (let i = 0; i < 10; i++) await storeEmail(client, pop3(c, `new-${i}`), [mail(`new-${i}`)]);
+          for (let i = 0; i < 10; i++) await store(client, pop3(c, `new-${i}`), mail(`new-${i}`));
         })(),
       ]);
       assert.equal(report.emails, 23);
       assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [c]), 15);
       assert.equal(await count("SELECT COUNT(*) AS n FROM emails WHERE connector_id = ? AND subject LIKE 'old-%'", [c]), 0);
       // The purged emails are still known: the server still has them, they must not trigger again.
-      const again = await storeEmail(client, pop3(c, 'old-3'), [mail('old-3')]);
+      const again = await store(client, pop3(c, 'old-3'), mail('old-3'));
       assert.equal(again.duplicate, true);
       const entries = await call(client.listConnectorLog, client, { connectorId: c, minLevel: LogLevel.INFO, pageSize: 10, pageToken: '' });
       assert.match(entries.entries[0]!.message, /removed 23 email/);
@@ -297,7 +321,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
     it('deletes a deleted connector\'s emails at once when asked', async () => {
       const c = randomUUID();
       await announce(c, 30);
-      for (let i = 0; i < 3; i++) await storeEmail(client, pop3(c, `d-${i}`), [mail(`d-${i}`)]);
+      for (let i = 0; i < 3; i++) await store(client, pop3(c, `d-${i}`), mail(`d-${i}`));
       await bus.publish(TOPICS.connectors, [
         { key: c, headers: {}, value: ConnectorChanged.encode(ConnectorChanged.fromPartial({ eventId: randomUUID(), kind: ConnectorChanged_Kind.DELETED, connectorId: c, purgeEmailsNow: true })).finish() },
       ]);

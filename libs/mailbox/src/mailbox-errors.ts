@@ -1,4 +1,4 @@
-import { PostboteError, type ErrorCode } from '@postbote/errors';
+import { PostboteError, type ErrorCode, type ErrorOptions } from '@postbote/errors';
 
 /**
  * Why a mailbox run failed, as the connector log and the API show it. Each kind is a
@@ -14,6 +14,9 @@ export type MailboxFailure =
   | 'FOLDER_NOT_FOUND'
   | 'UIDL_UNSUPPORTED'
   | 'PROTOCOL_ERROR'
+  /** The config service could not hand out the connector's credentials. */
+  | 'CREDENTIALS_UNAVAILABLE'
+  /** Storage did not confirm (unreachable, or its database is); nothing unconfirmed was touched. */
   | 'STORE_FAILED';
 
 const GRPC_CODE: Record<MailboxFailure, ErrorCode> = {
@@ -26,6 +29,7 @@ const GRPC_CODE: Record<MailboxFailure, ErrorCode> = {
   FOLDER_NOT_FOUND: 'FAILED_PRECONDITION',
   UIDL_UNSUPPORTED: 'FAILED_PRECONDITION',
   PROTOCOL_ERROR: 'UNAVAILABLE',
+  CREDENTIALS_UNAVAILABLE: 'UNAVAILABLE',
   STORE_FAILED: 'UNAVAILABLE',
 };
 
@@ -37,7 +41,7 @@ export class MailboxError extends PostboteError {
   constructor(
     readonly failure: MailboxFailure,
     message: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(message, options);
     this.code = GRPC_CODE[failure];

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Secret } from '@postbote/crypto';
 import type { Security } from '@postbote/connector-model';
 
@@ -10,21 +9,45 @@ export type MessageSource =
 /** One message on its way to durable storage. */
 export interface IncomingMessage {
   readonly source: MessageSource;
-  readonly size: number;
-  /** See StoreEmailHeader.occurrence: distinguishes a deliberate re-processing. */
+  /** See EmailBegin.occurrence: distinguishes a deliberate re-processing. */
   readonly occurrence: string;
-  readonly content: Readable;
+  /**
+   * The whole message, or its bytes as they arrive. An iterable that ends has delivered
+   * the complete message (the protocol code only ends it at the transfer's own end
+   * marker); one that throws means the transfer broke and nothing of it is stored.
+   */
+  readonly content: Uint8Array | AsyncIterable<Uint8Array>;
 }
 
-export interface StoreOutcome {
-  readonly duplicate: boolean;
+/** What storage said of one message, after its commit. */
+export type StoreOutcome =
+  | { readonly kind: 'stored' }
+  /** Already stored for this connector (a retry, or the same content again): post-process it. */
+  | { readonly kind: 'duplicate' }
+  /** Not stored, for a reason of the message's own (e.g. too large); the run goes on. */
+  | { readonly kind: 'refused'; readonly code: string; readonly message: string };
+
+/**
+ * Where a run puts messages. `put` streams one message to storage and resolves once its
+ * bytes are handed over, so the next message can be fetched while storage commits;
+ * `outcome` settles after storage's durable commit. A run applies its server-side
+ * action (mark read, delete, move) only to messages whose outcome is stored or
+ * duplicate. If `put` rejects, nothing of that message was stored.
+ */
+export interface MessageSink {
+  put(message: IncomingMessage): Promise<{ readonly outcome: Promise<StoreOutcome> }>;
 }
 
 /**
- * Stores a message durably and resolves only then. A mailbox run calls it before any
- * server-side action; if it throws, the message is left exactly as it was.
+ * What a connector remembers between runs, owned by its actor (and gone with it). In
+ * memory only: losing it costs at most a repeated log line.
  */
-export type StoreMessage = (message: IncomingMessage) => Promise<StoreOutcome>;
+export interface RunMemory {
+  /** Messages already reported as over the size cap, so the log says it once. */
+  readonly oversize: Set<string>;
+  /** IMAP: the folder's UIDVALIDITY at the last run. */
+  uidValidity?: number;
+}
 
 export type RunLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -47,12 +70,33 @@ export interface RunCounts {
   candidates: number;
   stored: number;
   duplicates: number;
+  /** Refused by storage for a reason of their own; left untouched on the server. */
+  refused: number;
   skippedOversize: number;
   postProcessed: number;
 }
 
 export function emptyCounts(): RunCounts {
-  return { candidates: 0, stored: 0, duplicates: 0, skippedOversize: 0, postProcessed: 0 };
+  return { candidates: 0, stored: 0, duplicates: 0, refused: 0, skippedOversize: 0, postProcessed: 0 };
+}
+
+/**
+ * Counts an outcome and logs a refusal; true when the message may be post-processed.
+ * `what` names the message for the log ("UID 7", "message 3f2a…").
+ */
+export function tally(counts: RunCounts, outcome: StoreOutcome, what: string, log: RunLog): boolean {
+  switch (outcome.kind) {
+    case 'stored':
+      counts.stored++;
+      return true;
+    case 'duplicate':
+      counts.duplicates++;
+      return true;
+    case 'refused':
+      counts.refused++;
+      log('ERROR', 'STORE_REFUSED', `${what} was not stored (${outcome.code}: ${outcome.message}); it stays untouched on the server and is tried again next run`);
+      return false;
+  }
 }
 
 /** One step of TestConnection, with what the server said. */

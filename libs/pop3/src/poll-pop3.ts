@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
-import { MailboxError, emptyCounts, withDeadline, type RunCounts, type RunLog, type ServerAccess, type StoreMessage } from '@postbote/mailbox';
-import { Pop3ErrResponse, list, quit, retr, uidl } from './pop3-commands';
+import { MailboxError, emptyCounts, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess } from '@postbote/mailbox';
+import { Pop3ErrResponse, list, quit, retrieve, uidl, type RetrWindow } from './pop3-commands';
 import { openPop3 } from './pop3-session';
 
 export interface Pop3RunSettings {
@@ -9,10 +8,8 @@ export interface Pop3RunSettings {
   readonly maxMessageBytes: number;
 }
 
-export interface Pop3Memory {
-  /** UIDLs already reported as over the size cap. */
-  oversize: Set<string>;
-}
+/** RETRs ahead of the one being read, where the server offers PIPELINING. */
+export const PIPELINE_WINDOW: RetrWindow = { messages: 32, bytes: 4 * 1024 * 1024 };
 
 /** Which of these UIDLs this connector already stored (the storage service knows). */
 export type KnownUidls = (uidls: string[]) => Promise<Set<string>>;
@@ -24,20 +21,23 @@ export interface Pop3RunResult extends RunCounts {
 /**
  * One POP3 run. POP3 has no read flag, so "new" means a UIDL the connector has not stored;
  * storing a message records its UIDL durably in the same transaction, which is the
- * "mark as read". Nothing is ever deleted on the server: this client has no DELE.
+ * "mark as read". Messages are retrieved pipelined where the server allows it, while
+ * storage commits the earlier ones. Nothing is ever deleted on the server: this client
+ * has no DELE.
  */
 export async function pollPop3(
   access: ServerAccess,
   settings: Pop3RunSettings,
-  memory: Pop3Memory,
+  memory: RunMemory,
   known: KnownUidls,
-  store: StoreMessage,
+  sink: MessageSink,
   log: RunLog,
   signal: AbortSignal,
 ): Promise<Pop3RunResult> {
   const commandTimeout = Math.min(settings.fetchTimeoutMs, 120_000);
   const session = await openPop3(access, commandTimeout, undefined, signal);
   const { wire } = session;
+  const window: RetrWindow = session.caps.has('PIPELINING') ? PIPELINE_WINDOW : { messages: 1, bytes: 0 };
   try {
     return await withDeadline(
       settings.fetchTimeoutMs,
@@ -72,13 +72,23 @@ export async function pollPop3(
           if (chosen.length < settings.batchSize) chosen.push({ ...m, size });
         }
         counts.more = fresh.length - counts.skippedOversize > chosen.length;
-        for (const m of chosen) {
-          const outcome = await store({ source: { kind: 'POP3', uidl: m.uidl }, size: m.size, occurrence: '', content: Readable.from(retr(wire, m.n, commandTimeout)) });
-          if (outcome.duplicate) counts.duplicates++;
-          else counts.stored++;
-          counts.postProcessed++;
+        const byNumber = new Map(chosen.map((m) => [m.n, m]));
+        const outcomes: Array<Promise<void>> = [];
+        for await (const r of retrieve(wire, chosen, window, commandTimeout)) {
+          const m = byNumber.get(r.n);
+          if (!m) throw new MailboxError('PROTOCOL_ERROR', `a reply for message ${r.n}, which was not asked for`);
+          if ('refused' in r) {
+            log('WARN', 'RETR_REFUSED', `the server refused message ${m.uidl} (${r.refused}); tried again next run`);
+            continue;
+          }
+          const { outcome } = await sink.put({ source: { kind: 'POP3', uidl: m.uidl }, occurrence: '', content: r.body });
+          // Nothing to do on the server afterwards: storing the UIDL was the "mark as read".
+          const counted = outcome.then((o) => void (tally(counts, o, `message ${m.uidl}`, log) && counts.postProcessed++));
+          counted.catch(() => undefined); // surfaces through Promise.all below
+          outcomes.push(counted);
         }
         await quit(wire, commandTimeout);
+        await Promise.all(outcomes);
         return counts;
       })(),
       () => new MailboxError('FETCH_TIMEOUT', `the run exceeded the fetch timeout (${settings.fetchTimeoutMs} ms); it continues next poll`),

@@ -3,8 +3,6 @@ import type { Secret } from '@postbote/crypto';
 import { MailboxError } from '@postbote/mailbox';
 import type { Pop3Wire } from './pop3-wire';
 
-const CRLF = Buffer.from('\r\n');
-
 // One small function per POP3 command (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL PLAIN).
 
 export class Pop3ErrResponse extends Error {
@@ -25,8 +23,9 @@ export async function reply(wire: Pop3Wire, command: string, timeoutMs: number):
 }
 
 /**
- * The lines of a multi-line reply, dot-unstuffed, as raw bytes; ends at the lone ".".
- * RFC 1939 §3: a line starting with "." was sent with one more "."; the terminator is ".".
+ * The lines of a multi-line listing (CAPA, UIDL, LIST), dot-unstuffed, as raw bytes;
+ * ends at the lone ".". RFC 1939 §3: a line starting with "." was sent with one more
+ * "."; the terminator is ".". Message content is read with Pop3Wire.readBody instead.
  */
 export async function* multiline(wire: Pop3Wire, timeoutMs: number): AsyncGenerator<Buffer> {
   for (;;) {
@@ -60,6 +59,22 @@ export async function capa(wire: Pop3Wire, timeoutMs: number): Promise<Set<strin
 }
 
 export const stls = (wire: Pop3Wire, t: number) => simple(wire, 'STLS', t);
+
+/**
+ * UTF8 (RFC 6856), valid before login: where offered, the server serves messages with
+ * 8-bit headers as they are, instead of replacing them by a generated notice (Courier
+ * does that for clients that did not say UTF8). A refusal is not an error.
+ */
+export async function utf8(wire: Pop3Wire, caps: Set<string>, t: number): Promise<boolean> {
+  if (![...caps].some((c) => c === 'UTF8' || c.startsWith('UTF8 '))) return false;
+  return simple(wire, 'UTF8', t).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof Pop3ErrResponse) return false;
+      throw err;
+    },
+  );
+}
 
 /** Logs in the way the server prefers: SASL PLAIN if offered, APOP if only that, else USER/PASS. */
 export async function login(wire: Pop3Wire, caps: Set<string>, banner: string, user: string, password: Secret, t: number): Promise<void> {
@@ -108,25 +123,43 @@ export async function list(wire: Pop3Wire, t: number): Promise<Map<number, numbe
 
 export const stat = (wire: Pop3Wire, t: number) => simple(wire, 'STAT', t);
 
+/** A retrieved message: its body as it arrives, or the server's refusal (e.g. deleted meanwhile). */
+export type Retrieved = { readonly n: number; readonly body: AsyncIterable<Buffer> } | { readonly n: number; readonly refused: string };
+
+export interface RetrWindow {
+  /** RETRs on the wire ahead of the reply being read (1 = no pipelining). */
+  readonly messages: number;
+  /** Listed bytes of those, at most (one larger message still goes alone). */
+  readonly bytes: number;
+}
+
 /**
- * RETR as a stream of byte chunks: the message exactly as the server holds it (each line
- * with its CRLF), dot-unstuffed, never decoded, in pieces of about 64 KiB.
+ * RETR of several messages in order. Where the server advertises PIPELINING (RFC 2449)
+ * the next requests go out while earlier replies are read, within `window`; otherwise
+ * one at a time. Each body is the message exactly as the server holds it (dot-unstuffed,
+ * never decoded) and must be read to its end before the next is asked for.
  */
-export async function* retr(wire: Pop3Wire, n: number, t: number): AsyncGenerator<Buffer> {
-  wire.write(`RETR ${n}`);
-  await reply(wire, `RETR ${n}`, t);
-  let parts: Buffer[] = [];
-  let size = 0;
-  for await (const line of multiline(wire, t)) {
-    parts.push(line, CRLF);
-    size += line.length + 2;
-    if (size >= 64 * 1024) {
-      yield Buffer.concat(parts, size);
-      parts = [];
-      size = 0;
+export async function* retrieve(wire: Pop3Wire, messages: ReadonlyArray<{ n: number; size: number }>, window: RetrWindow, t: number): AsyncGenerator<Retrieved> {
+  let sent = 0;
+  let aheadBytes = 0;
+  for (const [i, m] of messages.entries()) {
+    const lines: string[] = [];
+    for (let next = messages[sent]; next && (sent === i || (sent - i < window.messages && aheadBytes + next.size <= window.bytes)); next = messages[sent]) {
+      lines.push(`RETR ${next.n}`);
+      aheadBytes += next.size;
+      sent++;
     }
+    wire.writeLines(lines);
+    aheadBytes -= m.size;
+    try {
+      await reply(wire, `RETR ${m.n}`, t);
+    } catch (err) {
+      if (!(err instanceof Pop3ErrResponse)) throw err;
+      yield { n: m.n, refused: err.text };
+      continue;
+    }
+    yield { n: m.n, body: wire.readBody(t) };
   }
-  if (size > 0) yield Buffer.concat(parts, size);
 }
 
 export async function quit(wire: Pop3Wire, t: number): Promise<void> {

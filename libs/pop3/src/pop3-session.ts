@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { MailboxError, withDeadline, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
-import { Pop3ErrResponse, capa, greeting, login, stls } from './pop3-commands';
+import { Pop3ErrResponse, capa, greeting, login, stls, utf8 } from './pop3-commands';
 import { Pop3Wire } from './pop3-wire';
 
 export interface Pop3Session {
@@ -36,6 +36,7 @@ export async function openPop3(access: ServerAccess, commandTimeoutMs: number, s
       step('STLS', true, 'certificate verified');
       caps = await capa(wire, commandTimeoutMs);
     }
+    await utf8(wire, caps, commandTimeoutMs);
     try {
       await login(wire, caps, banner, access.username, access.password, commandTimeoutMs);
     } catch (err) {

@@ -1,19 +1,29 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
 import { MailboxError, classifySocketError } from '@postbote/mailbox';
+import { DotDecoder } from './dot-decoder';
 
 const CRLF = Buffer.from('\r\n');
-const MAX_LINE = 64 * 1024;
+/**
+ * Longest status or listing line (+OK…, a UIDL or LIST entry). Message content is read
+ * with `readBody`, which has no line limit at all.
+ */
+const MAX_LINE = 1024 * 1024;
+/** Unread bytes at which the socket is paused until the reader catches up. */
+const HIGH_WATER = 4 * 1024 * 1024;
 
 /**
- * The byte layer of a POP3 session: a socket and a buffer of what arrived. Lines are
- * found in the buffer, not per TCP chunk, so a reply or a "\r\n.\r\n" terminator split
- * across packets or TLS records reads the same as one that arrived whole. Everything is
- * bytes (Buffer): message content is never decoded, so 8-bit mail passes unchanged.
+ * The byte layer of a POP3 session: a socket and the chunks that arrived, unread. Lines
+ * are found across chunks, so a reply or a terminator split across packets or TLS
+ * records reads the same as one that arrived whole. Everything is bytes (Buffer):
+ * message content is never decoded, so 8-bit mail passes unchanged. Reading is
+ * backpressured: past HIGH_WATER unread bytes the socket pauses (pipelined replies
+ * then wait in the server's TCP buffers, not in our memory).
  */
 export class Pop3Wire {
   #socket: Socket | TLSSocket;
-  #buf: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #buffered = 0;
   #waiter: (() => void) | undefined;
   #error: Error | undefined;
   #ended = false;
@@ -35,7 +45,7 @@ export class Pop3Wire {
 
   /** STLS: wraps the same socket in TLS; nothing buffered may remain from before. */
   async upgrade(host: string, tls: ConnectionOptions, timeoutMs: number): Promise<void> {
-    if (this.#buf.length > 0) throw new MailboxError('PROTOCOL_ERROR', 'server sent data after accepting STLS');
+    if (this.#buffered > 0) throw new MailboxError('PROTOCOL_ERROR', 'server sent data after accepting STLS');
     const plain = this.#socket;
     plain.removeAllListeners('data');
     const secure = tlsConnect({ socket: plain, servername: isIp(host) ? undefined : host, ...tls });
@@ -48,20 +58,84 @@ export class Pop3Wire {
     this.#socket.write(`${line}\r\n`, 'latin1');
   }
 
+  /** Writes several command lines at once (pipelining, RFC 2449). */
+  writeLines(lines: readonly string[]): void {
+    if (lines.length) this.#socket.write(lines.map((l) => `${l}\r\n`).join(''), 'latin1');
+  }
+
   /** The next line, without its CRLF. Rejects after `timeoutMs` of silence. */
   async readLine(timeoutMs: number): Promise<Buffer> {
+    let searched = 0;
     for (;;) {
-      const i = this.#buf.indexOf(CRLF);
-      if (i >= 0) {
-        const line = this.#buf.subarray(0, i);
-        this.#buf = this.#buf.subarray(i + 2);
-        return line;
+      if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
+      const buf = this.#chunks[0];
+      const i = buf ? buf.indexOf(CRLF, Math.max(0, searched - 1)) : -1;
+      if (buf && i >= 0) {
+        this.#consume(i + 2);
+        return buf.subarray(0, i);
       }
-      if (this.#buf.length > MAX_LINE) throw new MailboxError('PROTOCOL_ERROR', `line longer than ${MAX_LINE} bytes without CRLF`);
-      if (this.#error) throw this.#error;
-      if (this.#ended) throw new MailboxError('CONNECTION_FAILED', 'server closed the connection');
-      await this.#wait(timeoutMs);
+      searched = this.#buffered;
+      if (this.#buffered > MAX_LINE) throw new MailboxError('PROTOCOL_ERROR', `reply line longer than ${MAX_LINE} bytes without CRLF`);
+      await this.#more(timeoutMs);
     }
+  }
+
+  /**
+   * The body of a multi-line reply (after its +OK line), dot-unstuffed, in pieces as
+   * they arrive, up to the terminating "." line; what follows it stays for the next
+   * read. Rejects after `timeoutMs` of silence or when the connection ends first, so a
+   * cut transfer never looks like a complete one.
+   */
+  async *readBody(timeoutMs: number): AsyncGenerator<Buffer> {
+    const decoder = new DotDecoder();
+    for (;;) {
+      const input = this.#takeAll();
+      if (input) {
+        const step = decoder.push(input);
+        if (step.done) {
+          if (step.rest.length) this.#unshift(step.rest);
+          if (step.parts.length) yield joined(step.parts);
+          return;
+        }
+        if (step.parts.length) yield joined(step.parts);
+        continue;
+      }
+      await this.#more(timeoutMs);
+    }
+  }
+
+  /** Waits for more bytes; fails if the connection failed or ended. */
+  async #more(timeoutMs: number): Promise<void> {
+    if (this.#error) throw this.#error;
+    if (this.#ended) throw new MailboxError('CONNECTION_FAILED', 'server closed the connection');
+    await this.#wait(timeoutMs);
+  }
+
+  #takeAll(): Buffer | undefined {
+    if (this.#buffered === 0) return undefined;
+    const all = joined(this.#chunks);
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#resume();
+    return all;
+  }
+
+  #unshift(rest: Buffer): void {
+    this.#chunks.unshift(rest);
+    this.#buffered += rest.length;
+  }
+
+  #consume(n: number): void {
+    const buf = this.#chunks[0];
+    if (!buf) return;
+    if (n >= buf.length) this.#chunks.shift();
+    else this.#chunks[0] = buf.subarray(n);
+    this.#buffered -= n;
+    this.#resume();
+  }
+
+  #resume(): void {
+    if (this.#buffered < HIGH_WATER && this.#socket.isPaused()) this.#socket.resume();
   }
 
   close(): void {
@@ -70,7 +144,9 @@ export class Pop3Wire {
 
   #attach(socket: Socket | TLSSocket): void {
     socket.on('data', (chunk: Buffer) => {
-      this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      if (this.#buffered >= HIGH_WATER) socket.pause();
       this.#wake();
     });
     socket.on('error', (err) => {
@@ -102,6 +178,12 @@ export class Pop3Wire {
       };
     });
   }
+}
+
+/** One buffer of the parts, without a copy when there is only one. */
+function joined(parts: Buffer[]): Buffer {
+  const [only, ...more] = parts;
+  return only && more.length === 0 ? only : Buffer.concat(parts);
 }
 
 function isIp(host: string): boolean {

@@ -6,5 +6,8 @@ export * from './gen/postbote/v1/storage';
 export * from './gen/postbote/v1/trigger';
 export * from './gen/postbote/v1/fetcher';
 export { Timestamp } from './gen/google/protobuf/timestamp';
+export { Any } from './gen/google/protobuf/any';
+export { Status } from './gen/google/rpc/status';
+export { BadRequest, ErrorInfo } from './gen/google/rpc/error_details';
 export { FILE_DESCRIPTOR_SET_BASE64 } from './gen/descriptor-set';
 export { enumKey } from './enum-key';

@@ -1,2 +1,2 @@
-export * from './store-email';
+export * from './store-emails';
 export * from './internal-token';

@@ -46,3 +46,22 @@ export async function mailboxAs(user: MailUser): Promise<ImapFlow> {
 export function testMail(id: string, body = `body of ${id}`): Buffer {
   return Buffer.from(`From: sender@example.test\r\nTo: rcpt@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n${body}\r\n`, 'latin1');
 }
+
+/**
+ * Appends `messages` to the user's INBOX (creating `folders` first) and returns the
+ * server's own copies of everything in INBOX, as IMAP BODY[] returns them — what a
+ * fetcher must reproduce byte for byte.
+ */
+export async function seedInbox(user: MailUser, messages: Buffer[], folders: string[] = []): Promise<Buffer[]> {
+  const c = await mailboxAs(user);
+  try {
+    for (const f of folders) await c.mailboxCreate(f).catch(() => undefined);
+    for (const m of messages) await c.append('INBOX', m);
+    await c.mailboxOpen('INBOX', { readOnly: true });
+    const out: Buffer[] = [];
+    for await (const m of c.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
+    return out;
+  } finally {
+    await c.logout();
+  }
+}

@@ -6,3 +6,6 @@ export * from './kafka';
 export * from './dovecot';
 export * from './scripted-server';
 export * from './greenmail';
+export * from './cutting-proxy';
+export * from './store-test-email';
+export * from './processes';

@@ -1,14 +1,15 @@
 import type { Bus, BusMessage, KafkaPositionedPublisher } from '@postbote/bus';
+import type { HeldPosition } from './position-check';
 
 /**
  * Where the relay delivers events. `start` returns the position (last outbox id) the
- * sink already holds, or -1 when it keeps none; `publish` delivers a batch and, where
- * the sink supports it, records `position` atomically with it.
+ * sink already holds, offset -1 when it keeps none; `publish` delivers a batch and, where
+ * the sink supports it, records `position` and its `tag` atomically with it.
  */
 export interface EventSink {
   readonly exactlyOnce: boolean;
-  start(): Promise<number>;
-  publish(messages: readonly BusMessage[], position: number): Promise<void>;
+  start(): Promise<HeldPosition>;
+  publish(messages: readonly BusMessage[], position: number, tag: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,7 +18,7 @@ export function kafkaSink(publisher: KafkaPositionedPublisher, topic: string): E
   return {
     exactlyOnce: true,
     start: () => publisher.start(),
-    publish: (messages, position) => publisher.publish(topic, messages, position),
+    publish: (messages, position, tag) => publisher.publish(topic, messages, position, tag),
     close: () => publisher.close(),
   };
 }
@@ -31,7 +32,7 @@ export function kafkaSink(publisher: KafkaPositionedPublisher, topic: string): E
 export function busSink(bus: Bus, topic: string): EventSink {
   return {
     exactlyOnce: false,
-    start: async () => -1,
+    start: async () => ({ offset: -1, tag: null }),
     publish: (messages) => bus.publish(topic, messages),
     close: async () => undefined,
   };

@@ -4,6 +4,7 @@ import type { EventEncoding } from './event-encoding';
 import { toRecord } from './event-encoding';
 import type { EventSink } from './event-sink';
 import type { OutboxStore } from './outbox-store';
+import { judgePosition, positionTag } from './position-check';
 
 export interface RelayOptions {
   readonly batchSize: number;
@@ -24,17 +25,19 @@ export type RelayState =
 
 /**
  * Moves outbox rows to the event sink in id order (the storage service commits outbox
- * rows in id order, so "everything up to id N" is a sound position). With a transactional sink the
- * position travels inside each Kafka transaction, and every (re)start first marks
- * everything up to the committed position as published: a crash after commit but
- * before marking republishes nothing. Memory is bounded by one batch; a slow or absent
- * broker makes the outbox table grow, never this process.
+ * rows in id order, so "everything up to id N" is a sound position). With a transactional
+ * sink the position travels inside each Kafka transaction, and every (re)start first
+ * marks everything up to the committed position as published: a crash after commit but
+ * before marking republishes nothing. The position is tagged with the database's
+ * identity and is only trusted by the database it belongs to (see position-check); for
+ * any other the database's own record of what was published decides, at the price of
+ * possible duplicates (consumers dedupe on the event id). Memory is bounded by one batch;
+ * a slow or absent broker makes the outbox table grow, never this process.
  */
 export class OutboxRelay {
   #state: RelayState = 'STOPPED';
   #loop: Promise<void> | undefined;
   readonly #abort = new AbortController();
-  #published = 0;
 
   constructor(
     private readonly outbox: OutboxStore,
@@ -46,10 +49,6 @@ export class OutboxRelay {
 
   get state(): RelayState {
     return this.#state;
-  }
-
-  get published(): number {
-    return this.#published;
   }
 
   start(): void {
@@ -70,12 +69,11 @@ export class OutboxRelay {
     while (!signal.aborted) {
       try {
         this.#state = 'STARTING';
-        const position = await this.sink.start();
-        const marked = await this.outbox.markPublished(position, this.now());
-        if (marked > 0) this.logger.info({ position, marked }, 'outbox rows already in the topic marked published');
+        const databaseId = await this.outbox.identity();
+        const position = await this.#resume(databaseId);
         this.#state = 'RUNNING';
         attempt = 0;
-        await this.#relay(position, signal);
+        await this.#relay(databaseId, position, signal);
       } catch (err) {
         if (signal.aborted) break;
         this.#state = 'BACKOFF';
@@ -87,7 +85,24 @@ export class OutboxRelay {
     }
   }
 
-  async #relay(startPosition: number, signal: AbortSignal): Promise<void> {
+  /** Where to continue: after the committed position if it is this database's, else from the database's own record (-1). */
+  async #resume(databaseId: string): Promise<number> {
+    const held = await this.sink.start();
+    const verdict = judgePosition(held, databaseId, held.offset >= 0 ? await this.outbox.around(held.offset) : { eventId: undefined, pendingUpTo: 0, maxId: -1 });
+    if (!verdict.trust) {
+      const fields = { position: held.offset, databaseId, code: 'TRIGGER_POSITION_MISMATCH' };
+      const what = `${verdict.why}; publishing every outbox row this database has not marked published (consumers dedupe on the event id)`;
+      if (verdict.loud) this.logger.error(fields, what);
+      else this.logger.info(fields, what);
+      return -1;
+    }
+    if (verdict.note) this.logger.warn({ position: held.offset }, verdict.note);
+    const marked = await this.outbox.markPublished(held.offset, this.now());
+    if (marked > 0) this.logger.info({ position: held.offset, marked }, 'outbox rows already in the topic marked published');
+    return held.offset;
+  }
+
+  async #relay(databaseId: string, startPosition: number, signal: AbortSignal): Promise<void> {
     // With a non-transactional sink the position is -1; rows are then found as "pending".
     let after = this.sink.exactlyOnce ? startPosition : -1;
     while (!signal.aborted) {
@@ -96,14 +111,15 @@ export class OutboxRelay {
         await sleep(this.options.pollMs, signal).catch(() => undefined);
         continue;
       }
-      const last = rows.at(-1)?.id ?? after;
+      const last = rows.at(-1);
+      if (!last) continue;
       await this.sink.publish(
         rows.map((r) => toRecord(r, this.options.encoding)),
-        last,
+        last.id,
+        positionTag(databaseId, last.eventId),
       );
-      await this.outbox.markPublished(last, this.now());
-      this.#published += rows.length;
-      after = last;
+      await this.outbox.markPublished(last.id, this.now());
+      after = last.id;
     }
   }
 }

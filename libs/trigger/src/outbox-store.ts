@@ -25,7 +25,22 @@ export class OutboxStore {
     return res.affected ?? 0;
   }
 
-  backlog(): Promise<number> {
-    return this.gate(() => this.ds.getRepository(OutboxEntity).count({ where: { publishedAt: IsNull() } }));
+  /** The database's identity (made with its schema by the storage service's migrations). */
+  async identity(): Promise<string> {
+    const rows = (await this.gate(() => this.ds.query('SELECT id FROM database_identity'))) as Array<{ id: string }>;
+    const id = rows[0]?.id;
+    if (!id) throw new Error('the database has no identity row yet (storage service migrations pending)');
+    return id;
+  }
+
+  /** What this database knows of outbox row `id`: its event id (if the row is still there), unpublished rows up to it, the highest id. */
+  async around(id: number): Promise<{ eventId: string | undefined; pendingUpTo: number; maxId: number }> {
+    return this.gate(async () => {
+      const repo = this.ds.getRepository(OutboxEntity);
+      const row = await repo.findOne({ select: { eventId: true }, where: { id } });
+      const pendingUpTo = await repo.count({ where: { id: LessThanOrEqual(id), publishedAt: IsNull() } });
+      const max = (await repo.createQueryBuilder('o').select('MAX(o.id)', 'max').getRawOne<{ max: number | string | null }>())?.max;
+      return { eventId: row?.eventId, pendingUpTo, maxId: max === null || max === undefined ? -1 : Number(max) };
+    });
   }
 }

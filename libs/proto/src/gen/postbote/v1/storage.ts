@@ -10,11 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
-  type ClientWritableStream,
-  type handleClientStreamingCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -94,16 +94,15 @@ export function logLevelToNumber(object: LogLevel): number {
   }
 }
 
-/** First message of a StoreEmail stream: who stored what, from where. */
-export interface StoreEmailHeader {
+/** First message of a StoreEmails stream: whose emails follow. */
+export interface StoreSession {
   connectorId: string;
-  source?:
-    | SourceCoordinates
-    | undefined;
-  /** Total size if known in advance; checked against the bytes received. */
-  size?:
-    | number
-    | undefined;
+  /**
+   * The connector's name and workflow as the fetcher ran it: the workflow-start event is
+   * built from them at store time, so it names the workflow that was configured then.
+   */
+  connectorName: string;
+  workflowId: string;
   /**
    * The connector's reprocess switch. Off: an email whose Message-ID and content hash
    * were already stored for this connector is a duplicate even under new source
@@ -111,6 +110,15 @@ export interface StoreEmailHeader {
    * coordinates (and occurrence) decide.
    */
   reprocess: boolean;
+}
+
+/** Starts one email. Only data, end or abort of this email may follow. */
+export interface EmailBegin {
+  /** Chosen by the client, increasing within the stream; acks carry it back. */
+  seq: number;
+  source?:
+    | SourceCoordinates
+    | undefined;
   /**
    * Distinguishes a deliberate re-processing of the same source message (reprocess on,
    * message presented as new again). Retries of one store must send the same value.
@@ -121,18 +129,41 @@ export interface StoreEmailHeader {
     | Date
     | undefined;
   /**
-   * The connector's name and workflow as the fetcher ran it: the workflow-start event is
-   * built from them at store time, so it names the workflow that was configured then.
+   * The size the mail server announced for this very transfer, when it announced one
+   * (an IMAP literal); checked against the bytes received.
    */
-  connectorName: string;
-  workflowId: string;
+  announcedSize?: number | undefined;
 }
 
-export interface StoreEmailChunk {
-  part?: { $case: "header"; value: StoreEmailHeader } | { $case: "data"; value: Buffer } | undefined;
+/** Ends one email: what the client sent, as it measured it. */
+export interface EmailEnd {
+  seq: number;
+  size: number;
+  /** SHA-256 of the bytes, lowercase hex. */
+  sha256: string;
 }
 
-export interface StoreEmailResponse {
+/**
+ * The client gave up on the email in progress (its mail server cut the transfer, say):
+ * nothing of it is stored and no ack follows for it.
+ */
+export interface EmailAbort {
+  seq: number;
+  reason: string;
+}
+
+export interface StoreEmailsRequest {
+  part?:
+    | { $case: "session"; value: StoreSession }
+    | { $case: "begin"; value: EmailBegin }
+    | { $case: "data"; value: Buffer }
+    | { $case: "end"; value: EmailEnd }
+    | { $case: "abort"; value: EmailAbort }
+    | undefined;
+}
+
+/** One email stored durably (or recognised as already stored). */
+export interface StoredEmail {
   emailId: string;
   /**
    * True when this message was already stored for the connector; nothing new was
@@ -143,6 +174,18 @@ export interface StoreEmailResponse {
   size: number;
   /** The workflow-start event id of the stored email (also for duplicates). */
   eventId: string;
+}
+
+/** One email not stored, for a reason of its own (the stream goes on). */
+export interface EmailRefused {
+  /** Stable code: SIZE_MISMATCH, HASH_MISMATCH, TOO_LARGE, INVALID_SOURCE. */
+  code: string;
+  message: string;
+}
+
+export interface StoreEmailsResponse {
+  seq: number;
+  outcome?: { $case: "stored"; value: StoredEmail } | { $case: "refused"; value: EmailRefused } | undefined;
 }
 
 export interface EmailMetadata {
@@ -237,52 +280,31 @@ export interface FindStoredSourcesResponse {
   knownPop3Uidls: string[];
 }
 
-function createBaseStoreEmailHeader(): StoreEmailHeader {
-  return {
-    connectorId: "",
-    source: undefined,
-    size: undefined,
-    reprocess: false,
-    occurrence: "",
-    receivedAt: undefined,
-    connectorName: "",
-    workflowId: "",
-  };
+function createBaseStoreSession(): StoreSession {
+  return { connectorId: "", connectorName: "", workflowId: "", reprocess: false };
 }
 
-export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
-  encode(message: StoreEmailHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const StoreSession: MessageFns<StoreSession> = {
+  encode(message: StoreSession, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.connectorId !== "") {
       writer.uint32(10).string(message.connectorId);
     }
-    if (message.source !== undefined) {
-      SourceCoordinates.encode(message.source, writer.uint32(18).fork()).join();
+    if (message.connectorName !== "") {
+      writer.uint32(18).string(message.connectorName);
     }
-    if (message.size !== undefined) {
-      writer.uint32(24).uint64(message.size);
+    if (message.workflowId !== "") {
+      writer.uint32(26).string(message.workflowId);
     }
     if (message.reprocess !== false) {
       writer.uint32(32).bool(message.reprocess);
     }
-    if (message.occurrence !== "") {
-      writer.uint32(42).string(message.occurrence);
-    }
-    if (message.receivedAt !== undefined) {
-      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(50).fork()).join();
-    }
-    if (message.connectorName !== "") {
-      writer.uint32(58).string(message.connectorName);
-    }
-    if (message.workflowId !== "") {
-      writer.uint32(66).string(message.workflowId);
-    }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): StoreEmailHeader {
+  decode(input: BinaryReader | Uint8Array, length?: number): StoreSession {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const end = length === undefined ? reader.len : reader.pos + length;
-    const message = createBaseStoreEmailHeader();
+    const message = createBaseStoreSession();
     while (reader.pos < end) {
       const tag = reader.uint32();
       switch (tag >>> 3) {
@@ -299,15 +321,15 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
             break;
           }
 
-          message.source = SourceCoordinates.decode(reader, reader.uint32());
+          message.connectorName = reader.string();
           continue;
         }
         case 3: {
-          if (tag !== 24) {
+          if (tag !== 26) {
             break;
           }
 
-          message.size = longToNumber(reader.uint64());
+          message.workflowId = reader.string();
           continue;
         }
         case 4: {
@@ -318,36 +340,123 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
           message.reprocess = reader.bool();
           continue;
         }
-        case 5: {
-          if (tag !== 42) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): StoreSession {
+    return {
+      connectorId: isSet(object.connectorId) ? globalThis.String(object.connectorId) : "",
+      connectorName: isSet(object.connectorName) ? globalThis.String(object.connectorName) : "",
+      workflowId: isSet(object.workflowId) ? globalThis.String(object.workflowId) : "",
+      reprocess: isSet(object.reprocess) ? globalThis.Boolean(object.reprocess) : false,
+    };
+  },
+
+  toJSON(message: StoreSession): unknown {
+    const obj: any = {};
+    if (message.connectorId !== "") {
+      obj.connectorId = message.connectorId;
+    }
+    if (message.connectorName !== "") {
+      obj.connectorName = message.connectorName;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.reprocess !== false) {
+      obj.reprocess = message.reprocess;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StoreSession>): StoreSession {
+    return StoreSession.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StoreSession>): StoreSession {
+    const message = createBaseStoreSession();
+    message.connectorId = object.connectorId ?? "";
+    message.connectorName = object.connectorName ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.reprocess = object.reprocess ?? false;
+    return message;
+  },
+};
+
+function createBaseEmailBegin(): EmailBegin {
+  return { seq: 0, source: undefined, occurrence: "", receivedAt: undefined, announcedSize: undefined };
+}
+
+export const EmailBegin: MessageFns<EmailBegin> = {
+  encode(message: EmailBegin, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint32(message.seq);
+    }
+    if (message.source !== undefined) {
+      SourceCoordinates.encode(message.source, writer.uint32(18).fork()).join();
+    }
+    if (message.occurrence !== "") {
+      writer.uint32(26).string(message.occurrence);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.announcedSize !== undefined) {
+      writer.uint32(40).uint64(message.announcedSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmailBegin {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseEmailBegin();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.seq = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.source = SourceCoordinates.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
             break;
           }
 
           message.occurrence = reader.string();
           continue;
         }
-        case 6: {
-          if (tag !== 50) {
+        case 4: {
+          if (tag !== 34) {
             break;
           }
 
           message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
           continue;
         }
-        case 7: {
-          if (tag !== 58) {
+        case 5: {
+          if (tag !== 40) {
             break;
           }
 
-          message.connectorName = reader.string();
-          continue;
-        }
-        case 8: {
-          if (tag !== 66) {
-            break;
-          }
-
-          message.workflowId = reader.string();
+          message.announcedSize = longToNumber(reader.uint64());
           continue;
         }
       }
@@ -359,32 +468,23 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     return message;
   },
 
-  fromJSON(object: any): StoreEmailHeader {
+  fromJSON(object: any): EmailBegin {
     return {
-      connectorId: isSet(object.connectorId) ? globalThis.String(object.connectorId) : "",
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       source: isSet(object.source) ? SourceCoordinates.fromJSON(object.source) : undefined,
-      size: isSet(object.size) ? globalThis.Number(object.size) : undefined,
-      reprocess: isSet(object.reprocess) ? globalThis.Boolean(object.reprocess) : false,
       occurrence: isSet(object.occurrence) ? globalThis.String(object.occurrence) : "",
       receivedAt: isSet(object.receivedAt) ? fromJsonTimestamp(object.receivedAt) : undefined,
-      connectorName: isSet(object.connectorName) ? globalThis.String(object.connectorName) : "",
-      workflowId: isSet(object.workflowId) ? globalThis.String(object.workflowId) : "",
+      announcedSize: isSet(object.announcedSize) ? globalThis.Number(object.announcedSize) : undefined,
     };
   },
 
-  toJSON(message: StoreEmailHeader): unknown {
+  toJSON(message: EmailBegin): unknown {
     const obj: any = {};
-    if (message.connectorId !== "") {
-      obj.connectorId = message.connectorId;
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
     }
     if (message.source !== undefined) {
       obj.source = SourceCoordinates.toJSON(message.source);
-    }
-    if (message.size !== undefined) {
-      obj.size = Math.round(message.size);
-    }
-    if (message.reprocess !== false) {
-      obj.reprocess = message.reprocess;
     }
     if (message.occurrence !== "") {
       obj.occurrence = message.occurrence;
@@ -392,55 +492,226 @@ export const StoreEmailHeader: MessageFns<StoreEmailHeader> = {
     if (message.receivedAt !== undefined) {
       obj.receivedAt = message.receivedAt.toISOString();
     }
-    if (message.connectorName !== "") {
-      obj.connectorName = message.connectorName;
-    }
-    if (message.workflowId !== "") {
-      obj.workflowId = message.workflowId;
+    if (message.announcedSize !== undefined) {
+      obj.announcedSize = Math.round(message.announcedSize);
     }
     return obj;
   },
 
-  create(base?: DeepPartial<StoreEmailHeader>): StoreEmailHeader {
-    return StoreEmailHeader.fromPartial(base ?? {});
+  create(base?: DeepPartial<EmailBegin>): EmailBegin {
+    return EmailBegin.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<StoreEmailHeader>): StoreEmailHeader {
-    const message = createBaseStoreEmailHeader();
-    message.connectorId = object.connectorId ?? "";
+  fromPartial(object: DeepPartial<EmailBegin>): EmailBegin {
+    const message = createBaseEmailBegin();
+    message.seq = object.seq ?? 0;
     message.source = (object.source !== undefined && object.source !== null)
       ? SourceCoordinates.fromPartial(object.source)
       : undefined;
-    message.size = object.size ?? undefined;
-    message.reprocess = object.reprocess ?? false;
     message.occurrence = object.occurrence ?? "";
     message.receivedAt = object.receivedAt ?? undefined;
-    message.connectorName = object.connectorName ?? "";
-    message.workflowId = object.workflowId ?? "";
+    message.announcedSize = object.announcedSize ?? undefined;
     return message;
   },
 };
 
-function createBaseStoreEmailChunk(): StoreEmailChunk {
+function createBaseEmailEnd(): EmailEnd {
+  return { seq: 0, size: 0, sha256: "" };
+}
+
+export const EmailEnd: MessageFns<EmailEnd> = {
+  encode(message: EmailEnd, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint32(message.seq);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).uint64(message.size);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(26).string(message.sha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmailEnd {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseEmailEnd();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.seq = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.size = longToNumber(reader.uint64());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.sha256 = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): EmailEnd {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+    };
+  },
+
+  toJSON(message: EmailEnd): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EmailEnd>): EmailEnd {
+    return EmailEnd.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmailEnd>): EmailEnd {
+    const message = createBaseEmailEnd();
+    message.seq = object.seq ?? 0;
+    message.size = object.size ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
+function createBaseEmailAbort(): EmailAbort {
+  return { seq: 0, reason: "" };
+}
+
+export const EmailAbort: MessageFns<EmailAbort> = {
+  encode(message: EmailAbort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint32(message.seq);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmailAbort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseEmailAbort();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.seq = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.reason = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): EmailAbort {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: EmailAbort): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EmailAbort>): EmailAbort {
+    return EmailAbort.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmailAbort>): EmailAbort {
+    const message = createBaseEmailAbort();
+    message.seq = object.seq ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseStoreEmailsRequest(): StoreEmailsRequest {
   return { part: undefined };
 }
 
-export const StoreEmailChunk: MessageFns<StoreEmailChunk> = {
-  encode(message: StoreEmailChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const StoreEmailsRequest: MessageFns<StoreEmailsRequest> = {
+  encode(message: StoreEmailsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     switch (message.part?.$case) {
-      case "header":
-        StoreEmailHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+      case "session":
+        StoreSession.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "begin":
+        EmailBegin.encode(message.part.value, writer.uint32(18).fork()).join();
         break;
       case "data":
-        writer.uint32(18).bytes(message.part.value);
+        writer.uint32(26).bytes(message.part.value);
+        break;
+      case "end":
+        EmailEnd.encode(message.part.value, writer.uint32(34).fork()).join();
+        break;
+      case "abort":
+        EmailAbort.encode(message.part.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): StoreEmailChunk {
+  decode(input: BinaryReader | Uint8Array, length?: number): StoreEmailsRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const end = length === undefined ? reader.len : reader.pos + length;
-    const message = createBaseStoreEmailChunk();
+    const message = createBaseStoreEmailsRequest();
     while (reader.pos < end) {
       const tag = reader.uint32();
       switch (tag >>> 3) {
@@ -449,7 +720,7 @@ export const StoreEmailChunk: MessageFns<StoreEmailChunk> = {
             break;
           }
 
-          message.part = { $case: "header", value: StoreEmailHeader.decode(reader, reader.uint32()) };
+          message.part = { $case: "session", value: StoreSession.decode(reader, reader.uint32()) };
           continue;
         }
         case 2: {
@@ -457,7 +728,31 @@ export const StoreEmailChunk: MessageFns<StoreEmailChunk> = {
             break;
           }
 
+          message.part = { $case: "begin", value: EmailBegin.decode(reader, reader.uint32()) };
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
           message.part = { $case: "data", value: Buffer.from(reader.bytes()) };
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.part = { $case: "end", value: EmailEnd.decode(reader, reader.uint32()) };
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.part = { $case: "abort", value: EmailAbort.decode(reader, reader.uint32()) };
           continue;
         }
       }
@@ -469,35 +764,53 @@ export const StoreEmailChunk: MessageFns<StoreEmailChunk> = {
     return message;
   },
 
-  fromJSON(object: any): StoreEmailChunk {
+  fromJSON(object: any): StoreEmailsRequest {
     return {
-      part: isSet(object.header)
-        ? { $case: "header", value: StoreEmailHeader.fromJSON(object.header) }
+      part: isSet(object.session)
+        ? { $case: "session", value: StoreSession.fromJSON(object.session) }
+        : isSet(object.begin)
+        ? { $case: "begin", value: EmailBegin.fromJSON(object.begin) }
         : isSet(object.data)
         ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
+        : isSet(object.end)
+        ? { $case: "end", value: EmailEnd.fromJSON(object.end) }
+        : isSet(object.abort)
+        ? { $case: "abort", value: EmailAbort.fromJSON(object.abort) }
         : undefined,
     };
   },
 
-  toJSON(message: StoreEmailChunk): unknown {
+  toJSON(message: StoreEmailsRequest): unknown {
     const obj: any = {};
-    if (message.part?.$case === "header") {
-      obj.header = StoreEmailHeader.toJSON(message.part.value);
+    if (message.part?.$case === "session") {
+      obj.session = StoreSession.toJSON(message.part.value);
+    } else if (message.part?.$case === "begin") {
+      obj.begin = EmailBegin.toJSON(message.part.value);
     } else if (message.part?.$case === "data") {
       obj.data = base64FromBytes(message.part.value);
+    } else if (message.part?.$case === "end") {
+      obj.end = EmailEnd.toJSON(message.part.value);
+    } else if (message.part?.$case === "abort") {
+      obj.abort = EmailAbort.toJSON(message.part.value);
     }
     return obj;
   },
 
-  create(base?: DeepPartial<StoreEmailChunk>): StoreEmailChunk {
-    return StoreEmailChunk.fromPartial(base ?? {});
+  create(base?: DeepPartial<StoreEmailsRequest>): StoreEmailsRequest {
+    return StoreEmailsRequest.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<StoreEmailChunk>): StoreEmailChunk {
-    const message = createBaseStoreEmailChunk();
+  fromPartial(object: DeepPartial<StoreEmailsRequest>): StoreEmailsRequest {
+    const message = createBaseStoreEmailsRequest();
     switch (object.part?.$case) {
-      case "header": {
+      case "session": {
         if (object.part?.value !== undefined && object.part?.value !== null) {
-          message.part = { $case: "header", value: StoreEmailHeader.fromPartial(object.part.value) };
+          message.part = { $case: "session", value: StoreSession.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "begin": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "begin", value: EmailBegin.fromPartial(object.part.value) };
         }
         break;
       }
@@ -507,17 +820,29 @@ export const StoreEmailChunk: MessageFns<StoreEmailChunk> = {
         }
         break;
       }
+      case "end": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "end", value: EmailEnd.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "abort": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "abort", value: EmailAbort.fromPartial(object.part.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
-function createBaseStoreEmailResponse(): StoreEmailResponse {
+function createBaseStoredEmail(): StoredEmail {
   return { emailId: "", duplicate: false, sha256: "", size: 0, eventId: "" };
 }
 
-export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
-  encode(message: StoreEmailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const StoredEmail: MessageFns<StoredEmail> = {
+  encode(message: StoredEmail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.emailId !== "") {
       writer.uint32(10).string(message.emailId);
     }
@@ -536,10 +861,10 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): StoreEmailResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredEmail {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const end = length === undefined ? reader.len : reader.pos + length;
-    const message = createBaseStoreEmailResponse();
+    const message = createBaseStoredEmail();
     while (reader.pos < end) {
       const tag = reader.uint32();
       switch (tag >>> 3) {
@@ -592,7 +917,7 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     return message;
   },
 
-  fromJSON(object: any): StoreEmailResponse {
+  fromJSON(object: any): StoredEmail {
     return {
       emailId: isSet(object.emailId) ? globalThis.String(object.emailId) : "",
       duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
@@ -602,7 +927,7 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     };
   },
 
-  toJSON(message: StoreEmailResponse): unknown {
+  toJSON(message: StoredEmail): unknown {
     const obj: any = {};
     if (message.emailId !== "") {
       obj.emailId = message.emailId;
@@ -622,16 +947,200 @@ export const StoreEmailResponse: MessageFns<StoreEmailResponse> = {
     return obj;
   },
 
-  create(base?: DeepPartial<StoreEmailResponse>): StoreEmailResponse {
-    return StoreEmailResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<StoredEmail>): StoredEmail {
+    return StoredEmail.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<StoreEmailResponse>): StoreEmailResponse {
-    const message = createBaseStoreEmailResponse();
+  fromPartial(object: DeepPartial<StoredEmail>): StoredEmail {
+    const message = createBaseStoredEmail();
     message.emailId = object.emailId ?? "";
     message.duplicate = object.duplicate ?? false;
     message.sha256 = object.sha256 ?? "";
     message.size = object.size ?? 0;
     message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
+function createBaseEmailRefused(): EmailRefused {
+  return { code: "", message: "" };
+}
+
+export const EmailRefused: MessageFns<EmailRefused> = {
+  encode(message: EmailRefused, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmailRefused {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseEmailRefused();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.code = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.message = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): EmailRefused {
+    return {
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: EmailRefused): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EmailRefused>): EmailRefused {
+    return EmailRefused.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmailRefused>): EmailRefused {
+    const message = createBaseEmailRefused();
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseStoreEmailsResponse(): StoreEmailsResponse {
+  return { seq: 0, outcome: undefined };
+}
+
+export const StoreEmailsResponse: MessageFns<StoreEmailsResponse> = {
+  encode(message: StoreEmailsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint32(message.seq);
+    }
+    switch (message.outcome?.$case) {
+      case "stored":
+        StoredEmail.encode(message.outcome.value, writer.uint32(18).fork()).join();
+        break;
+      case "refused":
+        EmailRefused.encode(message.outcome.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoreEmailsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseStoreEmailsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.seq = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.outcome = { $case: "stored", value: StoredEmail.decode(reader, reader.uint32()) };
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.outcome = { $case: "refused", value: EmailRefused.decode(reader, reader.uint32()) };
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): StoreEmailsResponse {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      outcome: isSet(object.stored)
+        ? { $case: "stored", value: StoredEmail.fromJSON(object.stored) }
+        : isSet(object.refused)
+        ? { $case: "refused", value: EmailRefused.fromJSON(object.refused) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: StoreEmailsResponse): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.outcome?.$case === "stored") {
+      obj.stored = StoredEmail.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === "refused") {
+      obj.refused = EmailRefused.toJSON(message.outcome.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StoreEmailsResponse>): StoreEmailsResponse {
+    return StoreEmailsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StoreEmailsResponse>): StoreEmailsResponse {
+    const message = createBaseStoreEmailsResponse();
+    message.seq = object.seq ?? 0;
+    switch (object.outcome?.$case) {
+      case "stored": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "stored", value: StoredEmail.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case "refused": {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: "refused", value: EmailRefused.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -2006,14 +2515,15 @@ export const StorageServiceService = {
       Buffer.from(FindStoredSourcesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FindStoredSourcesResponse => FindStoredSourcesResponse.decode(value),
   },
-  storeEmail: {
-    path: "/postbote.v1.StorageService/StoreEmail",
+  /** Stores the emails of a mailbox run; each is acknowledged only after a durable commit. */
+  storeEmails: {
+    path: "/postbote.v1.StorageService/StoreEmails",
     requestStream: true,
-    responseStream: false,
-    requestSerialize: (value: StoreEmailChunk): Buffer => Buffer.from(StoreEmailChunk.encode(value).finish()),
-    requestDeserialize: (value: Buffer): StoreEmailChunk => StoreEmailChunk.decode(value),
-    responseSerialize: (value: StoreEmailResponse): Buffer => Buffer.from(StoreEmailResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): StoreEmailResponse => StoreEmailResponse.decode(value),
+    responseStream: true,
+    requestSerialize: (value: StoreEmailsRequest): Buffer => Buffer.from(StoreEmailsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StoreEmailsRequest => StoreEmailsRequest.decode(value),
+    responseSerialize: (value: StoreEmailsResponse): Buffer => Buffer.from(StoreEmailsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StoreEmailsResponse => StoreEmailsResponse.decode(value),
   },
   getEmail: {
     path: "/postbote.v1.StorageService/GetEmail",
@@ -2073,7 +2583,8 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
    * "unread" means a UIDL without a stored copy.
    */
   findStoredSources: handleUnaryCall<FindStoredSourcesRequest, FindStoredSourcesResponse>;
-  storeEmail: handleClientStreamingCall<StoreEmailChunk, StoreEmailResponse>;
+  /** Stores the emails of a mailbox run; each is acknowledged only after a durable commit. */
+  storeEmails: handleBidiStreamingCall<StoreEmailsRequest, StoreEmailsResponse>;
   getEmail: handleUnaryCall<GetEmailRequest, EmailMetadata>;
   listEmails: handleUnaryCall<ListEmailsRequest, ListEmailsResponse>;
   downloadRawEmail: handleServerStreamingCall<DownloadRawEmailRequest, RawEmailChunk>;
@@ -2101,22 +2612,13 @@ export interface StorageServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FindStoredSourcesResponse) => void,
   ): ClientUnaryCall;
-  storeEmail(
-    callback: (error: ServiceError | null, response: StoreEmailResponse) => void,
-  ): ClientWritableStream<StoreEmailChunk>;
-  storeEmail(
+  /** Stores the emails of a mailbox run; each is acknowledged only after a durable commit. */
+  storeEmails(): ClientDuplexStream<StoreEmailsRequest, StoreEmailsResponse>;
+  storeEmails(options: Partial<CallOptions>): ClientDuplexStream<StoreEmailsRequest, StoreEmailsResponse>;
+  storeEmails(
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: StoreEmailResponse) => void,
-  ): ClientWritableStream<StoreEmailChunk>;
-  storeEmail(
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: StoreEmailResponse) => void,
-  ): ClientWritableStream<StoreEmailChunk>;
-  storeEmail(
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: StoreEmailResponse) => void,
-  ): ClientWritableStream<StoreEmailChunk>;
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<StoreEmailsRequest, StoreEmailsResponse>;
   getEmail(
     request: GetEmailRequest,
     callback: (error: ServiceError | null, response: EmailMetadata) => void,

@@ -1,0 +1,108 @@
+// An upgrade keeps what users have: today's services, started on a database the previous
+// main wrote (testdata/upgrade-195aba0: connectors with passwords, stored emails, events never
+// published), migrate it and carry on — on SQLite and on MariaDB.
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { credentials } from '@grpc/grpc-js';
+import { createConnection } from 'mysql2/promise';
+import { InProcessBus, TOPICS } from '@postbote/bus';
+import { startConfigService } from '@postbote/connector-registry';
+import { Secret } from '@postbote/crypto';
+import type { DatabaseConfig } from '@postbote/db';
+import { call } from '@postbote/grpc-runtime';
+import { CapturedLog, createLogger } from '@postbote/logging';
+import { startStorageService } from '@postbote/mail-store';
+import { ConnectorServiceClient, CredentialServiceClient, EmailReceived, StorageServiceClient } from '@postbote/proto';
+import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
+import { eventually, mariaDbTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
+import { startTriggerService } from '@postbote/trigger';
+
+const FIXTURE = join(__dirname, 'testdata', 'upgrade-195aba0');
+const TOKEN = 'upgrade-internal-token-0123456789';
+
+interface Expected {
+  connectors: Record<'Support' | 'Billing', string>;
+  passwords: Record<'Support' | 'Billing', string>;
+  emails: Array<{ emailId: string; eventId: string; sha256: string; size: number; connectorId: string }>;
+}
+
+async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Promise<void> {
+  const dir = tempDir('pb-upgrade-');
+  copyFileSync(join(FIXTURE, 'master.key'), join(dir, 'master.key'));
+  const bus = new InProcessBus();
+  const logger = createLogger({ service: 'upgrade', level: 'silent', destination: new CapturedLog() });
+  const events: EmailReceived[] = [];
+  await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value ?? new Uint8Array())));
+  const config = await startConfigService({ address: '127.0.0.1:0', database, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(TOKEN) }, { bus, logger });
+  const storage = await startStorageService(
+    { address: '127.0.0.1:0', publicAddress: undefined, database, spoolDir: join(dir, 'spool'), maxMessageBytes: 1e8, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 90, dedupeExtraDays: 365 },
+    { bus, logger },
+  );
+  const trigger = await startTriggerService(
+    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x' },
+    { bus, busConfig: { kind: 'in-process' }, logger },
+  );
+  const cc = new ConnectorServiceClient(config.address, credentials.createInsecure());
+  const creds = new CredentialServiceClient(config.address, credentials.createInsecure());
+  const sc = new StorageServiceClient(storage.address, credentials.createInsecure());
+  try {
+    // Connectors, their settings and their sealed passwords.
+    const support = await call(cc.getConnector, cc, { ref: 'Support' });
+    assert.equal(support.id, expected.connectors.Support);
+    assert.deepEqual([support.folder, support.moveTo, support.pollIntervalSeconds, support.batchSize, support.retentionDays], ['INBOX/Incidents', 'Done', 120, 20, 60]);
+    for (const name of ['Support', 'Billing'] as const) {
+      const c = await call(creds.getCredentials, creds, { connectorId: expected.connectors[name] }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      assert.equal(c.password, expected.passwords[name], `${name}'s password still opens`);
+    }
+    // Stored emails, byte for byte.
+    for (const e of expected.emails) {
+      const parts: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const s = sc.downloadRawEmail({ emailId: e.emailId });
+        s.on('data', (c: { data: Buffer }) => parts.push(c.data));
+        s.on('error', reject);
+        s.on('end', () => resolve());
+      });
+      const bytes = Buffer.concat(parts);
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), e.sha256);
+    }
+    // The events that were never published go out now, once each.
+    await eventually(() => events.length >= expected.emails.length, 10_000, 'the old outbox published');
+    assert.deepEqual(events.map((ev) => ev.eventId).sort(), expected.emails.map((e) => e.eventId).sort());
+    // A re-store of an old email is still a duplicate: the dedupe keys survived.
+    const page = await call(sc.listEmails, sc, { connectorId: expected.connectors.Billing, pageSize: 10, pageToken: '', since: undefined, until: undefined });
+    assert.equal(page.emails.length, 2);
+  } finally {
+    cc.close();
+    creds.close();
+    sc.close();
+    await trigger.stop();
+    await storage.stop();
+    await config.stop();
+    await bus.close();
+  }
+}
+
+describe('upgrading a database written by the previous main (195aba0)', () => {
+  it('SQLite: connectors, passwords, emails and unpublished events survive', async () => {
+    const file = join(tempDir('pb-upgrade-db-'), 'postbote.sqlite');
+    copyFileSync(join(FIXTURE, 'postbote.sqlite'), file);
+    await upgradeAndCheck({ kind: 'sqlite', file }, JSON.parse(readFileSync(join(FIXTURE, 'expected-sqlite.json'), 'utf8')) as Expected);
+  });
+
+  it('MariaDB: connectors, passwords, emails and unpublished events survive', async () => {
+    const db: TestDatabase = await mariaDbTestDatabase();
+    try {
+      if (db.config.kind !== 'mysql') throw new Error('MariaDB expected');
+      const conn = await createConnection({ uri: db.config.url, multipleStatements: true });
+      await conn.query(readFileSync(join(FIXTURE, 'mariadb.sql'), 'utf8'));
+      await conn.end();
+      await upgradeAndCheck(db.config, JSON.parse(readFileSync(join(FIXTURE, 'expected-mysql.json'), 'utf8')) as Expected);
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { PostboteError, UnavailableError } from '@postbote/errors';
+
+// Driver error codes that mean "the database is not there right now" rather than "this
+// statement is wrong": mysql2 connection errors, and SQLite's busy/locked/IO/full states.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+]);
+
+function driverCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errno?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Names a database outage as such: UNAVAILABLE with reason DATABASE_UNAVAILABLE, so a
+ * caller (and the connector log) says which dependency is down instead of "internal
+ * error". Anything else passes through unchanged.
+ */
+export function classifyDatabaseError(err: unknown): unknown {
+  if (err instanceof PostboteError) return err;
+  const code = driverCode(err);
+  const pool = err instanceof Error && /Pool is closed|Connection lost|Can't add new command when connection is in closed state/i.test(err.message);
+  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) || pool) {
+    return new UnavailableError(`database unavailable (${code ?? 'connection closed'})`, { cause: err, reason: 'DATABASE_UNAVAILABLE' });
+  }
+  return err;
+}

@@ -1,0 +1,135 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const SPOOL_SUFFIX = '.eml.part';
+
+export interface IncomingLimits {
+  /** Where bytes beyond `memoryBytes` go (scratch files; swept at start-up). */
+  readonly spoolDir: string;
+  /** Kept in memory up to this size: most mail never touches the disk. */
+  readonly memoryBytes: number;
+  /** Larger emails are refused (TOO_LARGE); their bytes are dropped as they come. */
+  readonly maxBytes: number;
+}
+
+/**
+ * The bytes of one email while it arrives, with their size and SHA-256. Small emails
+ * stay in memory; past `memoryBytes` everything spills to a scratch file. The file is
+ * never synced: durability comes from the database commit, which copies the bytes.
+ */
+export class IncomingEmail {
+  #parts: Buffer[] = [];
+  #size = 0;
+  readonly #hash = createHash('sha256');
+  #file: FileHandle | undefined;
+  #path: string | undefined;
+  #tooLarge = false;
+  #sha256: string | undefined;
+
+  constructor(private readonly limits: IncomingLimits) {}
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** True once more than the limit arrived; the bytes are no longer kept. */
+  get tooLarge(): boolean {
+    return this.#tooLarge;
+  }
+
+  /** Bytes held in memory (what a pipeline must count against its budget). */
+  get memoryBytes(): number {
+    return this.#path ? 0 : this.#size;
+  }
+
+  async append(piece: Buffer): Promise<void> {
+    this.#size += piece.length;
+    if (this.#tooLarge) return;
+    if (this.#size > this.limits.maxBytes) {
+      this.#tooLarge = true;
+      await this.discard();
+      return;
+    }
+    this.#hash.update(piece);
+    if (this.#path) {
+      await this.#file?.write(piece);
+      return;
+    }
+    this.#parts.push(piece);
+    if (this.#size > this.limits.memoryBytes) await this.#spill();
+  }
+
+  /** Ends the email: its SHA-256 (hex). */
+  finish(): string {
+    this.#sha256 ??= this.#hash.digest('hex');
+    return this.#sha256;
+  }
+
+  /** The whole email in memory, or undefined when it was spilled to a file. */
+  inMemory(): Buffer | undefined {
+    if (this.#path || this.#tooLarge) return undefined;
+    if (this.#parts.length !== 1) this.#parts = [Buffer.concat(this.#parts, this.#size)];
+    return this.#parts[0] ?? Buffer.alloc(0);
+  }
+
+  /** Reads the bytes in pieces of at most `pieceBytes`. */
+  async *read(pieceBytes: number): AsyncGenerator<Buffer> {
+    const whole = this.inMemory();
+    if (whole) {
+      for (let off = 0; off < whole.length; off += pieceBytes) yield whole.subarray(off, off + pieceBytes);
+      return;
+    }
+    if (!this.#path) return;
+    yield* createReadStream(this.#path, { highWaterMark: pieceBytes }) as AsyncIterable<Buffer>;
+  }
+
+  /** The scratch file's path, when the email was spilled. */
+  get path(): string | undefined {
+    return this.#path;
+  }
+
+  async discard(): Promise<void> {
+    this.#parts = [];
+    const file = this.#file;
+    const path = this.#path;
+    this.#file = undefined;
+    this.#path = undefined;
+    if (file) await file.close().catch(() => undefined);
+    if (path) await rm(path, { force: true });
+  }
+
+  async #spill(): Promise<void> {
+    await mkdir(this.limits.spoolDir, { recursive: true, mode: 0o700 });
+    const path = join(this.limits.spoolDir, `${randomUUID()}${SPOOL_SUFFIX}`);
+    const file = await open(path, 'wx', 0o600);
+    this.#path = path;
+    this.#file = file;
+    for (const p of this.#parts) await file.write(p);
+    this.#parts = [];
+  }
+
+  /** The scratch file is complete; reading may begin. */
+  async seal(): Promise<void> {
+    const file = this.#file;
+    this.#file = undefined;
+    if (file) await file.close();
+  }
+}
+
+/**
+ * Removes scratch files left by a process killed mid-upload. Runs at start-up, before
+ * the service accepts stores, so no file in use can be removed.
+ */
+export async function sweepSpool(spoolDir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(spoolDir);
+  } catch {
+    return 0;
+  }
+  const leftovers = names.filter((n) => n.endsWith(SPOOL_SUFFIX));
+  await Promise.all(leftovers.map((n) => rm(join(spoolDir, n), { force: true })));
+  return leftovers.length;
+}

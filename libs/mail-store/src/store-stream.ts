@@ -1,0 +1,171 @@
+import { ValidationError, isUuid, type Violation } from '@postbote/errors';
+import type { Logger } from '@postbote/logging';
+import type { EmailBegin, EmailEnd, StoreEmailsRequest, StoreEmailsResponse, StoreSession } from '@postbote/proto';
+import type { EmailSource } from './dedupe-keys';
+import type { EmailStore, StoreSessionInfo } from './email-store';
+import { IncomingEmail } from './incoming-email';
+import { sourceFromProto } from './source-mapping';
+
+export interface StreamBudget {
+  /** Emails ended but not yet acknowledged before the stream stops reading. */
+  readonly maxPendingEmails: number;
+  /** Their bytes held in memory, likewise. */
+  readonly maxPendingBytes: number;
+}
+
+
+interface Current {
+  readonly seq: number;
+  readonly body: IncomingEmail;
+  /** Why this email cannot be stored, decided at its begin (its bytes are drained). */
+  readonly invalid: string | undefined;
+  readonly source: EmailSource | undefined;
+  readonly begin: EmailBegin;
+}
+
+type Outcome = StoreEmailsResponse['outcome'];
+const refused = (code: string, message: string): Outcome => ({ $case: 'refused', value: { code, message } });
+
+/**
+ * The server side of StoreEmails for one stream. An email is committed only after its
+ * end arrived with the size and SHA-256 the client measured and both match what arrived
+ * (and the size the mail server announced, when there was one). Anything else — the
+ * stream ending, being cancelled or failing before an email's end, an abort, a begin
+ * before the end — stores nothing of that email. Acks go out in the order of the
+ * begins, each after its email's commit. Reading stops while too much is pending, so a
+ * client can run ahead but not without bound.
+ */
+export async function serveStoreStream(
+  store: EmailStore,
+  requests: AsyncIterable<StoreEmailsRequest>,
+  send: (res: StoreEmailsResponse) => Promise<void>,
+  budget: StreamBudget,
+  logger: Logger,
+): Promise<void> {
+  const it = requests[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  if (first.value.part?.$case !== 'session') throw ValidationError.single('session', 'required', 'the first message of StoreEmails must be the session');
+  const session = checkSession(first.value.part.value);
+
+  let current: Current | undefined;
+  let lastSeq = 0;
+  let failure: unknown;
+  let acks: Promise<void> = Promise.resolve();
+  const inflight: Array<{ done: Promise<void>; bytes: number }> = [];
+  let inflightBytes = 0;
+
+  const acknowledge = (seq: number, outcome: Promise<Outcome>, bytes: number) => {
+    outcome.catch(() => undefined);
+    acks = acks.then(async () => {
+      if (failure) return;
+      try {
+        await send({ seq, outcome: await outcome });
+      } catch (err) {
+        failure ??= err;
+      }
+    });
+    const entry = { done: acks, bytes };
+    inflight.push(entry);
+    inflightBytes += bytes;
+    void acks.then(() => {
+      inflight.splice(inflight.indexOf(entry), 1);
+      inflightBytes -= bytes;
+    });
+  };
+
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      for (let oldest = inflight[0]; oldest && (inflight.length >= budget.maxPendingEmails || inflightBytes >= budget.maxPendingBytes); oldest = inflight[0]) await oldest.done;
+      const next = await it.next();
+      if (next.done) break;
+      const part = next.value.part;
+      switch (part?.$case) {
+        case 'begin': {
+          if (current) throw ValidationError.single('begin', 'order', `email ${current.seq} was not ended or aborted before email ${part.value.seq} began`);
+          if (part.value.seq <= lastSeq) throw ValidationError.single('begin.seq', 'order', 'must increase within a stream');
+          lastSeq = part.value.seq;
+          current = begin(part.value, store);
+          break;
+        }
+        case 'data':
+          if (!current) throw ValidationError.single('data', 'order', 'data must follow a begin');
+          await current.body.append(part.value);
+          break;
+        case 'abort':
+          if (!current || current.seq !== part.value.seq) throw ValidationError.single('abort.seq', 'order', 'must name the email in progress');
+          await current.body.discard();
+          current = undefined;
+          break;
+        case 'end': {
+          if (!current || current.seq !== part.value.seq) throw ValidationError.single('end.seq', 'order', 'must name the email in progress');
+          const email = current;
+          current = undefined;
+          acknowledge(email.seq, finish(store, session, email, part.value, logger), email.body.memoryBytes);
+          break;
+        }
+        default:
+          throw ValidationError.single('part', 'order', 'after the session only begin, data, end and abort may follow');
+      }
+    }
+    await acks;
+    if (failure) throw failure;
+  } finally {
+    // Whatever has no end is not an email: drop its bytes.
+    await current?.body.discard();
+  }
+}
+
+function begin(b: EmailBegin, store: EmailStore): Current {
+  const body = new IncomingEmail(store.incomingLimits);
+  const problems = checkBegin(b);
+  const source = b.source && problems.length === 0 ? sourceFromProto(b.source) : undefined;
+  return { seq: b.seq, body, begin: b, invalid: problems.length ? problems.map((v) => `${v.field}: ${v.message}`).join('; ') : undefined, source };
+}
+
+async function finish(store: EmailStore, session: StoreSessionInfo, email: Current, end: EmailEnd, logger: Logger): Promise<Outcome> {
+  const { body, begin: b } = email;
+  try {
+    if (email.invalid || !email.source) return refused('INVALID_SOURCE', email.invalid ?? 'source coordinates missing');
+    if (body.tooLarge) return refused('TOO_LARGE', `the email has ${body.size} bytes; this storage service accepts at most ${store.incomingLimits.maxBytes}`);
+    const sha256 = body.finish();
+    if (end.size !== body.size) return refused('SIZE_MISMATCH', `the client sent ${end.size} bytes but ${body.size} arrived: incomplete upload, nothing stored`);
+    if (end.sha256.toLowerCase() !== sha256) return refused('HASH_MISMATCH', 'the bytes that arrived do not have the SHA-256 the client measured: nothing stored');
+    if (b.announcedSize !== undefined && b.announcedSize !== body.size) {
+      return refused('SIZE_MISMATCH', `the mail server announced ${b.announcedSize} bytes but ${body.size} were received: incomplete transfer, nothing stored`);
+    }
+    await body.seal();
+    const metadata = await store.parse(body);
+    const r = await store.commit({ session, source: email.source, occurrence: b.occurrence, receivedAt: b.receivedAt, sha256, size: body.size, metadata, body });
+    if (!r.duplicate) logger.debug({ connectorId: session.connectorId, emailId: r.emailId, size: r.size, parseProblems: metadata.problems.length }, 'email stored');
+    return { $case: 'stored', value: { emailId: r.emailId, duplicate: r.duplicate, sha256: r.sha256, size: r.size, eventId: r.eventId } };
+  } finally {
+    await body.discard();
+  }
+}
+
+function checkSession(s: StoreSession): StoreSessionInfo {
+  const v: Violation[] = [];
+  if (!isUuid(s.connectorId)) v.push({ field: 'session.connector_id', rule: 'uuid', message: 'must be a connector id (a UUID)' });
+  if (s.connectorName.length > 200) v.push({ field: 'session.connector_name', rule: 'max-length', message: 'must be at most 200 characters' });
+  if (s.workflowId.length > 200) v.push({ field: 'session.workflow_id', rule: 'max-length', message: 'must be at most 200 characters' });
+  if (v.length) throw new ValidationError(v);
+  return { connectorId: s.connectorId.toLowerCase(), connectorName: s.connectorName, workflowId: s.workflowId, reprocess: s.reprocess };
+}
+
+function checkBegin(b: EmailBegin): Violation[] {
+  const v: Violation[] = [];
+  const s = b.source?.source;
+  if (s?.$case === 'imap') {
+    if (!s.value.folder || s.value.folder.length > 512) v.push({ field: 'begin.source.imap.folder', rule: 'length', message: 'must be 1-512 characters' });
+    if (!(s.value.uid > 0 && s.value.uid <= 0xffffffff)) v.push({ field: 'begin.source.imap.uid', rule: 'range', message: 'must be a UID (1 to 2^32-1)' });
+    if (!(s.value.uidValidity > 0 && s.value.uidValidity <= 0xffffffff)) v.push({ field: 'begin.source.imap.uid_validity', rule: 'range', message: 'must be 1 to 2^32-1' });
+  } else if (s?.$case === 'pop3') {
+    if (!s.value.uidl || s.value.uidl.length > 255) v.push({ field: 'begin.source.pop3.uidl', rule: 'length', message: 'must be 1-255 characters' });
+  } else {
+    v.push({ field: 'begin.source', rule: 'required', message: 'must give IMAP (folder, uid_validity, uid) or POP3 (uidl) coordinates' });
+  }
+  if (b.occurrence.length > 128) v.push({ field: 'begin.occurrence', rule: 'max-length', message: 'must be at most 128 characters' });
+  return v;
+}

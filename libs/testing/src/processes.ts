@@ -1,0 +1,66 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './ports';
+import { eventually } from './temp';
+
+/** The repository root (tests drive the built bundles under dist/). */
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+export const CLI = join(REPO_ROOT, 'dist/apps/cli/main.js');
+
+let built = false;
+/** Builds the bundles once per test process (tests drive them as separate processes). */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync(process.execPath, [join(REPO_ROOT, 'tools/build.mjs')], { stdio: 'ignore' });
+  built = true;
+}
+
+export interface Proc {
+  readonly child: ChildProcess;
+  out(): string;
+  err(): string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts a Node script with only PATH and `env` as its environment; output is captured. */
+export function launch(file: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
+/** Runs the built `postbote` command to completion. */
+export function runCli(env: NodeJS.ProcessEnv, args: string[], stdin?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], ...env }, input: stdin ?? '', encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+export interface ServiceAddresses {
+  readonly CONFIG_SERVICE_ADDR: string;
+  readonly STORAGE_SERVICE_ADDR: string;
+  readonly TRIGGER_SERVICE_ADDR: string;
+  readonly FETCHER_SERVICE_ADDR: string;
+}
+
+/** The four service addresses on free loopback ports, as the services read them. */
+export async function serviceAddresses(): Promise<ServiceAddresses> {
+  return {
+    CONFIG_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+    STORAGE_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+    TRIGGER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+    FETCHER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+  };
+}
+
+/** `postbote start` with `env`, resolved once it says it is running. */
+export async function startAllInOne(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Proc> {
+  ensureBuilt();
+  const proc = launch(CLI, ['start'], env);
+  await eventually(() => proc.out().includes('postbote is running') || proc.child.exitCode !== null, timeoutMs, 'all-in-one start');
+  if (proc.child.exitCode !== null) throw new Error(`postbote start exited ${proc.child.exitCode}: ${proc.err()}${proc.out().slice(-2000)}`);
+  return proc;
+}
