@@ -13,6 +13,9 @@ export const DOVECOT = {
   pop3: 21110,
   pop3s: 21995,
   caPem: (): string => readFileSync(join(RUN, 'ca.crt'), 'utf8'),
+  caFile: join(RUN, 'ca.crt'),
+  /** Users' homes (Maildir under each), owned by the mail uid (nobody). */
+  home: join(RUN, 'home'),
 };
 
 export interface MailUser {

@@ -23,8 +23,8 @@ export interface Proc {
 }
 
 /** Starts a Node script with only PATH and `env` as its environment; output is captured. */
-export function launch(file: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [file, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function launch(file: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
@@ -57,9 +57,9 @@ export async function serviceAddresses(): Promise<ServiceAddresses> {
 }
 
 /** `postbote start` with `env`, resolved once it says it is running. */
-export async function startAllInOne(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Proc> {
+export async function startAllInOne(env: NodeJS.ProcessEnv, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<Proc> {
   ensureBuilt();
-  const proc = launch(CLI, ['start'], env);
+  const proc = launch(CLI, ['start'], env, nodeArgs);
   await eventually(() => proc.out().includes('postbote is running') || proc.child.exitCode !== null, timeoutMs, 'all-in-one start');
   if (proc.child.exitCode !== null) throw new Error(`postbote start exited ${proc.child.exitCode}: ${proc.err()}${proc.out().slice(-2000)}`);
   return proc;

@@ -1,0 +1,252 @@
+// Backlog drain: a mailbox of N realistic messages (bench/corpus.ts) drained end to end —
+// connector created → the last event committed (the in-process bus on the embedded default,
+// the Kafka topic with MariaDB + Kafka) — next to references on the same corpus in the same
+// run: a raw client doing nothing but fetching (imapflow UID FETCH 1:* BODY.PEEK[]; a plain
+// POP3 RETR loop) and Debian's fetchmail (keep, MDA discards).
+//
+//   npx tsx bench/drain.bench.ts [--messages 10000] [--runs 3] [--protocols imap,pop3]
+//                                [--backends embedded,mariadb-kafka] [--profile DIR]
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { ImapFlow } from 'imapflow';
+import { Kafka, logLevel } from 'kafkajs';
+import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, tempDir } from '@postbote/testing';
+import { cloneMaildir, corpusMaildir } from './corpus';
+import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type Stats } from './harness';
+import { summarizeProfiles } from './profile';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const N = Number(args.get('messages') ?? 10_000);
+const RUNS = Number(args.get('runs') ?? 3);
+const PROTOCOLS = (args.get('protocols') ?? 'imap,pop3').split(',') as Array<'imap' | 'pop3'>;
+const BACKENDS = (args.get('backends') ?? 'embedded,mariadb-kafka').split(',') as Array<'embedded' | 'mariadb-kafka'>;
+const PROFILE = args.get('profile');
+const SEED = 42;
+const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
+
+interface Sample {
+  readonly seconds: number;
+  readonly cpu: number;
+}
+
+/** A fresh copy of the corpus as a new Dovecot user, indexed by one login so no measurement pays for that. */
+async function mailbox(corpus: string, tag: string): Promise<string> {
+  const user = `bench-${tag}-${randomBytes(4).toString('hex')}`;
+  cloneMaildir(corpus, DOVECOT.home, user, NOBODY.uid, NOBODY.gid);
+  const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
+  await c.connect();
+  const box = await c.mailboxOpen('INBOX', { readOnly: true });
+  if (box.exists !== N) throw new Error(`mailbox has ${box.exists} messages, expected ${N}`);
+  await c.logout();
+  await pop3Session(user, async () => undefined); // POP3 keeps its own size cache: build it now
+  return user;
+}
+
+async function timed(work: () => Promise<number>, pid = process.pid): Promise<Sample> {
+  const cpu0 = cpuSeconds(pid);
+  const t0 = process.hrtime.bigint();
+  const count = await work();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (count !== N) throw new Error(`got ${count} messages, expected ${N}`);
+  return { seconds, cpu: cpuSeconds(pid) - cpu0 };
+}
+
+/** The protocol limit over IMAPS: one client, UID FETCH 1:* BODY.PEEK[], nothing else done. */
+async function rawImap(user: string): Promise<number> {
+  const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
+  await c.connect();
+  await c.mailboxOpen('INBOX', { readOnly: true });
+  let n = 0;
+  for await (const m of c.fetch('1:*', { uid: true, source: true }, { uid: true })) if (m.source) n++;
+  await c.logout();
+  return n;
+}
+
+/** A POP3S session; `work` gets a function that sends a command and reads its reply. */
+async function pop3Session(user: string, work: (cmd: (line: string, multi: boolean) => Promise<Buffer>) => Promise<void>): Promise<void> {
+  const sock = tlsConnect({ host: DOVECOT.host, port: DOVECOT.pop3s, ca: [DOVECOT.caPem()] });
+  let chunks: Buffer[] = [];
+  let waiting: (() => void) | undefined;
+  sock.on('data', (d: Buffer) => {
+    chunks.push(d);
+    waiting?.();
+  });
+  const read = async (end: Buffer): Promise<Buffer> => {
+    for (;;) {
+      const last = chunks.at(-1);
+      // The terminator is at the very end of what arrived (the server sends nothing unasked).
+      if (last && Buffer.concat(chunks.slice(-2)).subarray(-end.length).equals(end)) {
+        const all = Buffer.concat(chunks);
+        chunks = [];
+        return all;
+      }
+      await new Promise<void>((r) => (waiting = r));
+    }
+  };
+  await read(Buffer.from('\r\n'));
+  const cmd = async (line: string, multi: boolean) => {
+    sock.write(`${line}\r\n`);
+    return read(Buffer.from(multi ? '\r\n.\r\n' : '\r\n'));
+  };
+  await cmd(`USER ${user}`, false);
+  await cmd(`PASS ${DOVECOT_PASSWORD}`, false);
+  await cmd('LIST', true);
+  await work(cmd);
+  await cmd('QUIT', false);
+  sock.end();
+}
+
+/** The protocol limit over POP3S: RETR one after another, the reply read whole, nothing else done. */
+async function rawPop3(user: string): Promise<number> {
+  let n = 0;
+  await pop3Session(user, async (cmd) => {
+    for (let i = 1; i <= N; i++) {
+      await cmd(`RETR ${i}`, true);
+      n++;
+    }
+  });
+  return n;
+}
+
+/** fetchmail from Debian's package, keeping mail on the server and discarding it locally. */
+async function fetchmail(user: string, protocol: 'imap' | 'pop3'): Promise<Sample> {
+  const dir = tempDir('pb-fetchmail-');
+  const rc = join(dir, 'fetchmailrc');
+  const port = protocol === 'imap' ? DOVECOT.imaps : DOVECOT.pop3s;
+  writeFileSync(
+    rc,
+    `set no bouncemail\npoll ${DOVECOT.host} service ${port} protocol ${protocol.toUpperCase()} user "${user}" password "${DOVECOT_PASSWORD}" ssl sslcertck sslcertfile "${DOVECOT.caFile}" keep fetchall mda "/bin/cat > /dev/null"\n`,
+    { mode: 0o600 },
+  );
+  const t0 = process.hrtime.bigint();
+  const child = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time fetchmail -N -f '${rc}' --nosyslog -s --pidfile '${join(dir, 'pid')}' --idfile '${join(dir, 'ids')}'`], {
+    env: { PATH: process.env['PATH'], HOME: dir },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (code !== 0 && code !== 1) throw new Error(`fetchmail exited ${code}: ${err.slice(-500)}`);
+  const [user_, sys] = (err.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { seconds, cpu: (user_ ?? 0) + (sys ?? 0) };
+}
+
+/** Postbote: connector created → the last of N events committed. */
+async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embedded' | 'mariadb-kafka', profileDir: string | undefined): Promise<Sample> {
+  const namespace = `bench-${randomBytes(4).toString('hex')}`;
+  const db = backend === 'mariadb-kafka' ? await mariaDbTestDatabase() : undefined;
+  const extra: NodeJS.ProcessEnv =
+    db?.config.kind === 'mysql' ? { DATABASE_URL: db.config.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '8' } : {};
+  const pb = await startPostbote(extra, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  try {
+    const pid = pb.proc.child.pid ?? 0;
+    const counter = await eventCounter(backend, pb.dataDir, namespace);
+    try {
+      return await timed(async () => {
+        await createConnector(pb, dovecotSpec('drain', protocol === 'imap' ? 'IMAP' : 'POP3', user, { batchSize: 10_000, pollIntervalSeconds: 10 }));
+        for (;;) {
+          const n = await counter.count();
+          if (n >= N) return n;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }, pid);
+    } finally {
+      await counter.close();
+    }
+  } finally {
+    await pb.stop();
+    await db?.drop();
+  }
+}
+
+/** Counts committed workflow-start events: outbox rows marked published (embedded), or records on the topic. */
+async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
+  if (backend === 'embedded') {
+    const file = join(dataDir, 'postbote.sqlite');
+    // better-sqlite3 ships no types; this is all the benchmark uses of it.
+    const Database = require('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { get(): unknown }; close(): void };
+    let db: InstanceType<typeof Database> | undefined;
+    return {
+      count: async () => {
+        db ??= new Database(file, { readonly: true, fileMustExist: true });
+        return (db.prepare('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NOT NULL').get() as { n: number }).n;
+      },
+      close: async () => db?.close(),
+    };
+  }
+  const consumer = new Kafka({ clientId: 'bench', brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).consumer({ groupId: `bench-${namespace}`, readUncommitted: false });
+  let n = 0;
+  await consumer.connect();
+  const topic = `${namespace}.postbote.email-received.v1`;
+  // The topic appears when the trigger service starts; subscribing waits for it.
+  for (let i = 0; ; i++) {
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  await consumer.run({ eachBatch: async ({ batch }) => void (n += batch.messages.length) });
+  return { count: async () => n, close: () => consumer.disconnect() };
+}
+
+async function main(): Promise<void> {
+  execFileSync('which', ['fetchmail']);
+  const t0 = Date.now();
+  const { dir: corpus, bytes } = corpusMaildir(join(REPO_ROOT, '.cache', 'bench'), SEED, N);
+  process.stderr.write(`corpus: ${N} messages, ${fmt(bytes / 1024 / 1024, 1)} MiB (mean ${fmt(bytes / N / 1024, 1)} KiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  const rows: string[][] = [];
+  const raw: Record<string, Sample[]> = {};
+  const fm: Record<string, Sample[]> = {};
+  const pb: Record<string, Sample[]> = {};
+  for (let run = 1; run <= RUNS; run++) {
+    for (const protocol of PROTOCOLS) {
+      const key = protocol;
+      const rawUser = await mailbox(corpus, 'raw');
+      (raw[key] ??= []).push(await timed(() => (protocol === 'imap' ? rawImap(rawUser) : rawPop3(rawUser))));
+      fm[key] ??= [];
+      fm[key].push(await fetchmail(await mailbox(corpus, 'fm'), protocol));
+      for (const backend of BACKENDS) {
+        const user = await mailbox(corpus, 'pb');
+        const s = await postbote(user, protocol, backend, PROFILE && run === 1 ? join(PROFILE, `${protocol}-${backend}`) : undefined);
+        (pb[`${protocol}/${backend}`] ??= []).push(s);
+        process.stderr.write(`run ${run} ${protocol} ${backend}: ${fmt(N / s.seconds)} msgs/s (raw ${fmt(N / (raw[key]?.at(-1)?.seconds ?? NaN))}, fetchmail ${fmt(N / (fm[key]?.at(-1)?.seconds ?? NaN))})\n`);
+      }
+    }
+  }
+  const rate = (xs: Sample[] | undefined): Stats => stats((xs ?? []).map((s) => N / s.seconds));
+  const cpuPer = (xs: Sample[] | undefined): Stats => stats((xs ?? []).map((s) => (s.cpu / N) * 1000));
+  for (const protocol of PROTOCOLS) {
+    const r = rate(raw[protocol]);
+    const f = rate(fm[protocol]);
+    rows.push([protocol.toUpperCase() + 'S', 'raw client (reference)', fmtStats(r), fmtStats(cpuPer(raw[protocol]), 2), '100 %', '']);
+    rows.push([protocol.toUpperCase() + 'S', 'fetchmail (reference)', fmtStats(f), fmtStats(cpuPer(fm[protocol]), 2), `${fmt((f.median / r.median) * 100)} %`, '1.0×']);
+    for (const backend of BACKENDS) {
+      const p = rate(pb[`${protocol}/${backend}`]);
+      rows.push([protocol.toUpperCase() + 'S', `Postbote, ${backend === 'embedded' ? 'embedded default (SQLite)' : 'MariaDB + Kafka'}`, fmtStats(p), fmtStats(cpuPer(pb[`${protocol}/${backend}`]), 2), `${fmt((p.median / r.median) * 100)} %`, `${fmt(p.median / f.median, 1)}×`]);
+    }
+  }
+  const out = [
+    `Backlog drain of ${N} messages (${fmt(bytes / 1024 / 1024, 1)} MiB, mean ${fmt(bytes / N / 1024, 1)} KiB), medians of ${RUNS} runs (min–max), ${new Date().toISOString()}`,
+    '',
+    table(['protocol', 'client', 'emails/s', 'CPU ms/email', 'of raw', 'vs fetchmail'], rows),
+  ].join('\n');
+  process.stdout.write(`${out}\n`);
+  if (PROFILE) process.stdout.write(`\n${summarizeProfiles(PROFILE)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
+

@@ -1,0 +1,65 @@
+// Fleet: N quiet connectors (N empty mailboxes, 60 s interval) on one all-in-one, for N of
+// 250, 500, 1,000, 2,000: CPU share of one core, RSS, and logins per second, measured over
+// a window after every connector has polled once. The cost per connector should stay flat.
+//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120]
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, dovecotUser } from '@postbote/testing';
+import { cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const SIZES = (args.get('sizes') ?? '250,500,1000,2000').split(',').map(Number);
+const WINDOW = Number(args.get('window') ?? 120);
+const INTERVAL = 60;
+const DOVECOT_LOG = join(REPO_ROOT, '.cache', 'test-env', 'dovecot', 'dovecot.log');
+
+/** Logins of users with this prefix that Dovecot logged after byte `from` of its log. */
+function loginsSince(from: number, prefix: string): number {
+  const text = readFileSync(DOVECOT_LOG).subarray(from).toString('latin1');
+  return text.split('\n').filter((l) => /-login: Login: user=</.test(l) && l.includes(`user=<${prefix}`)).length;
+}
+
+async function step(n: number): Promise<string[]> {
+  const pb = await startPostbote({ LOG_LEVEL: 'warn' });
+  try {
+    const pid = pb.proc.child.pid ?? 0;
+    const prefix = `fleet${n}x`;
+    const t0 = Date.now();
+    for (let i = 0; i < n; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => createConnector(pb, dovecotSpec(`f-${i + k}`, 'IMAP', dovecotUser(prefix).username, { pollIntervalSeconds: INTERVAL }))));
+    }
+    const created = (Date.now() - t0) / 1000;
+    // Let every connector poll once (mailbox homes created, TLS sessions warm), then measure.
+    await new Promise((r) => setTimeout(r, INTERVAL * 1000 + 5_000));
+    const logFrom = statSync(DOVECOT_LOG).size;
+    const cpu0 = cpuSeconds(pid);
+    const w0 = Date.now();
+    await new Promise((r) => setTimeout(r, WINDOW * 1000));
+    const wall = (Date.now() - w0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const mem = memoryMiB(pid);
+    const logins = loginsSince(logFrom, prefix);
+    process.stderr.write(`${n} connectors: ${fmt((cpu / wall) * 100, 1)} % of a core, ${fmt(mem.rss)} MiB, ${fmt(logins / wall, 1)} logins/s\n`);
+    return [fmt(n), `${fmt(created, 1)} s`, `${fmt((cpu / wall) * 100, 1)} %`, `${fmt(((cpu / wall) * 100 * 1000) / n, 2)} %`, `${fmt(mem.rss)} MiB`, `${fmt((mem.rss * 1024) / n)} KiB`, fmt(logins / wall, 1), fmt(n / INTERVAL, 1)];
+  } finally {
+    await pb.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: string[][] = [];
+  for (const n of SIZES) rows.push(await step(n));
+  process.stdout.write(
+    `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
+      `${table(['connectors', 'created in', 'CPU (of one core)', 'CPU per 1,000', 'RSS', 'RSS per connector', 'logins/s', 'expected logins/s'], rows)}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

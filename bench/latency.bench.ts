@@ -1,0 +1,69 @@
+// Detection latency of polling: a message appended to a mailbox → its workflow-start event,
+// at a 10 s interval. 20 mailboxes receive 10 messages each at random moments; p50/p99 of
+// the 200 latencies (target p99 ≤ interval + 1 s).
+//   npx tsx bench/latency.bench.ts [--interval 10] [--mailboxes 20] [--per-mailbox 10]
+import { credentials } from '@grpc/grpc-js';
+import { ImapFlow } from 'imapflow';
+import { TriggerServiceClient, type EmailReceived } from '@postbote/proto';
+import { DOVECOT, DOVECOT_PASSWORD, dovecotUser } from '@postbote/testing';
+import { createConnector, dovecotSpec, fmt, percentile, startPostbote, table } from './harness';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const INTERVAL = Number(args.get('interval') ?? 10);
+const MAILBOXES = Number(args.get('mailboxes') ?? 20);
+const PER = Number(args.get('per-mailbox') ?? 10);
+
+async function main(): Promise<void> {
+  const pb = await startPostbote();
+  const appended = new Map<string, number>();
+  const latencies: number[] = [];
+  const tail = new TriggerServiceClient(pb.env['TRIGGER_SERVICE_ADDR'] ?? '', credentials.createInsecure());
+  const stream = tail.tailEvents({ connectorId: '' });
+  stream.on('data', (e: EmailReceived) => {
+    const at = appended.get(e.subject);
+    if (at !== undefined) latencies.push(Date.now() - at);
+  });
+  stream.on('error', () => undefined);
+  try {
+    const users = Array.from({ length: MAILBOXES }, () => dovecotUser('lat'));
+    await Promise.all(users.map((u, i) => createConnector(pb, dovecotSpec(`lat-${i}`, 'IMAP', u.username, { pollIntervalSeconds: INTERVAL }))));
+    await new Promise((r) => setTimeout(r, 2_000));
+    const span = INTERVAL * PER * 1000;
+    await Promise.all(
+      users.map(async (u, i) => {
+        const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user: u.username, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
+        c.on('error', () => undefined);
+        await c.connect();
+        const times = Array.from({ length: PER }, () => Math.random() * span).sort((a, b) => a - b);
+        const start = Date.now();
+        for (const [k, t] of times.entries()) {
+          await new Promise((r) => setTimeout(r, Math.max(0, start + t - Date.now())));
+          const subject = `lat-${i}-${k}`;
+          await c.append('INBOX', `From: a@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.test>\r\n\r\nhi\r\n`);
+          appended.set(subject, Date.now());
+        }
+        await c.logout();
+      }),
+    );
+    const deadline = Date.now() + (INTERVAL + 30) * 1000;
+    while (latencies.length < MAILBOXES * PER && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const s = (p: number) => `${fmt(percentile(latencies, p) / 1000, 2)} s`;
+    process.stdout.write(
+      `Detection latency (append → event), ${latencies.length} of ${MAILBOXES * PER} messages, interval ${INTERVAL} s, ${new Date().toISOString()}\n\n` +
+        `${table(['interval', 'p50', 'p90', 'p99', 'max', 'target p99'], [[`${INTERVAL} s`, s(50), s(90), s(99), s(100), `≤ ${INTERVAL + 1} s`]])}\n`,
+    );
+  } finally {
+    stream.cancel();
+    tail.close();
+    await pb.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

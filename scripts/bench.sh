@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `npm run bench`: the benchmarks of docs/benchmarks.md, from a clean checkout. Starts the
+# servers they need (as the test command does), installs Debian's fetchmail for the
+# reference, builds, runs each benchmark and writes its table to bench/results/.
+#   npm run bench                 everything (about 40 minutes on 2 cores)
+#   npm run bench -- drain        one benchmark: drain | fleet | memory | latency
+#   BENCH_MESSAGES=2000 BENCH_RUNS=1 npm run bench -- drain    a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NX_NO_CLOUD=true NX_DAEMON=false
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+command -v fetchmail >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fetchmail >/dev/null; }
+bash scripts/test-env.sh up
+trap 'bash scripts/test-env.sh down' EXIT
+node tools/build.mjs
+
+mkdir -p bench/results
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+which=${1:-all}
+run() {
+  local name=$1; shift
+  echo "== $name"
+  npx tsx "bench/$name.bench.ts" "$@" | tee "bench/results/$stamp-$name.md"
+}
+[ "$which" = all ] || [ "$which" = drain ] && run drain --messages "${BENCH_MESSAGES:-10000}" --runs "${BENCH_RUNS:-3}"
+[ "$which" = all ] || [ "$which" = fleet ] && run fleet
+[ "$which" = all ] || [ "$which" = memory ] && run memory
+[ "$which" = all ] || [ "$which" = latency ] && run latency
+echo "tables written to bench/results/$stamp-*.md"
