@@ -119,7 +119,7 @@ async function fetchmail(user: string, protocol: 'imap' | 'pop3'): Promise<Sampl
   const port = protocol === 'imap' ? DOVECOT.imaps : DOVECOT.pop3s;
   writeFileSync(
     rc,
-    `set no bouncemail\npoll ${DOVECOT.host} service ${port} protocol ${protocol.toUpperCase()} user "${user}" password "${DOVECOT_PASSWORD}" ssl sslcertck sslcertfile "${DOVECOT.caFile}" keep fetchall mda "/bin/cat > /dev/null"\n`,
+    `set no bouncemail\npoll ${DOVECOT.host} service ${port} protocol ${protocol.toUpperCase()} user "${user}" password "${DOVECOT_PASSWORD}" ssl sslcertck sslcertfile "${DOVECOT.caFile}" sslcommonname "localhost" keep fetchall mda "/bin/cat > /dev/null"\n`,
     { mode: 0o600 },
   );
   const t0 = process.hrtime.bigint();

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const db = kind === 'mariadb' ? await mariaDbTestDatabase() : await sqliteTestDatabase();
   const bus = new InProcessBus();
   const svc = await startStorageService(
-    { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(tempDir('pb-bench-'), 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365 },
+    { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(tempDir('pb-bench-'), 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
     { bus, logger: createLogger({ service: 'bench', level: 'silent', destination: new CapturedLog() }) },
   );
   const client = new StorageServiceClient(svc.address, credentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });

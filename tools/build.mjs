@@ -12,13 +12,26 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['cli', 'config-service', 'storage-service', 'trigger-service', 'fetcher-service'];
 const apps = process.argv.length > 2 ? process.argv.slice(2) : ALL;
+// Worker-thread scripts, bundled beside main.js of the apps that start them (the code
+// finds them as <name>.js next to itself; see spawnWorker in libs/threads).
+const WORKERS = {
+  'parse-worker': 'libs/mail-store/src/parse-worker.ts',
+  'sqlite-writer': 'libs/db/src/sqlite-writer.ts',
+};
+const WORKERS_OF = { cli: ['parse-worker', 'sqlite-writer'], 'storage-service': ['parse-worker', 'sqlite-writer'] };
 
 for (const app of apps) {
   const entry = join(root, 'apps', app, 'src', 'main.ts');
   if (!existsSync(entry)) throw new Error(`no app ${app} (${entry})`);
+  const outputs = [[entry, 'main.js'], ...(WORKERS_OF[app] ?? []).map((w) => [join(root, WORKERS[w]), `${w}.js`])];
+  for (const [input, output] of outputs) await bundle(input, join(root, 'dist', 'apps', app, output));
+}
+console.log(`built ${apps.join(', ')} into dist/apps`);
+
+async function bundle(input, outfile) {
   await build({
-    entryPoints: [entry],
-    outfile: join(root, 'dist', 'apps', app, 'main.js'),
+    entryPoints: [input],
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -29,4 +42,3 @@ for (const app of apps) {
     logLevel: 'warning',
   });
 }
-console.log(`built ${apps.join(', ')} into dist/apps`);

@@ -31,7 +31,7 @@ export function startCommand(): Command {
       const config = await startConfigService(configCfg, { bus, logger: logger.child({ component: 'config-service' }) });
       const storage = await startStorageService(storageCfg, { bus, logger: logger.child({ component: 'storage-service' }) });
       const trigger = await startTriggerService(triggerCfg, { bus, busConfig, logger: logger.child({ component: 'trigger-service' }) });
-      const fetcher = await startFetcherService(fetcherCfg, { bus, logger: logger.child({ component: 'fetcher-service' }) });
+      const fetcher = await startFetcherService(fetcherCfg, { bus, logger: logger.child({ component: 'fetcher-service' }), storeEmails: storage.localStoreEmails });
       logger.info(
         { bus: bus.kind, config: config.address, storage: storage.address, trigger: trigger.address, fetcher: fetcher.address },
         'postbote is running',

@@ -67,7 +67,7 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
 
   before(async () => {
     storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365 },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
       { bus, logger: createLogger({ service: 'storage', level: 'silent', destination: new CapturedLog() }) },
     );
     client = new StorageServiceClient(storage.address, credentials.createInsecure());

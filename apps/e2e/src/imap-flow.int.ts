@@ -34,7 +34,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
   before(async () => {
     config = await startConfigService({ address: '127.0.0.1:0', database: db, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(token) }, { bus, logger });
     storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365 },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
       { bus, logger },
     );
     trigger = await startTriggerService(

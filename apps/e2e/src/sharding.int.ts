@@ -95,7 +95,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
     const dir = tempDir('pb-shard-');
     config = await startConfigService({ address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(token) }, { bus, logger });
     storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(dir, 'spool'), maxMessageBytes: 10 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365 },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(dir, 'spool'), maxMessageBytes: 10 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
       { bus, logger },
     );
     raw = new DataSource({ type: 'mysql', url: db.config.kind === 'mysql' ? db.config.url : '' });

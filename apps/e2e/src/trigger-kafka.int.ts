@@ -44,6 +44,7 @@ async function storageEnv(): Promise<Env> {
       purgeBatchSize: 100,
       logRetentionDays: 30,
       dedupeExtraDays: 365,
+      parseWorkers: 1,
     },
     { bus, logger: createLogger({ service: 'storage', level: 'warn', destination: new CapturedLog() }) },
   );

@@ -38,7 +38,7 @@ async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Pr
   await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value ?? new Uint8Array())));
   const config = await startConfigService({ address: '127.0.0.1:0', database, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(TOKEN) }, { bus, logger });
   const storage = await startStorageService(
-    { address: '127.0.0.1:0', publicAddress: undefined, database, spoolDir: join(dir, 'spool'), maxMessageBytes: 1e8, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 90, dedupeExtraDays: 365 },
+    { address: '127.0.0.1:0', publicAddress: undefined, database, spoolDir: join(dir, 'spool'), maxMessageBytes: 1e8, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 90, dedupeExtraDays: 365, parseWorkers: 1 },
     { bus, logger },
   );
   const trigger = await startTriggerService(

@@ -44,3 +44,11 @@ export function classifyDatabaseError(err: unknown): unknown {
   }
   return err;
 }
+
+/** A unique or primary key was already taken (SQLite or MariaDB; ORM, driver or writer thread). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  if (code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+  return /UNIQUE constraint failed|Duplicate entry/i.test(String(e?.message ?? ''));
+}

@@ -17,6 +17,7 @@ import {
   type FetcherInstance,
   type FetcherServiceServer,
 } from '@postbote/proto';
+import type { OpenStoreEmails } from '@postbote/service-clients';
 import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
 import type { ActorState } from './connector-actor';
@@ -84,7 +85,13 @@ const STATE: Record<ActorState, ConnectorState> = {
  */
 export async function startFetcherService(
   config: FetcherServiceConfig,
-  deps: { readonly bus: Bus; readonly logger: Logger; readonly clock?: Clock },
+  deps: {
+    readonly bus: Bus;
+    readonly logger: Logger;
+    readonly clock?: Clock;
+    /** A storage service in this same process (the all-in-one) takes the store streams directly. */
+    readonly storeEmails?: OpenStoreEmails;
+  },
 ): Promise<RunningFetcherService> {
   const { logger, bus } = deps;
   const clock = deps.clock ?? systemClock;
@@ -94,6 +101,7 @@ export async function startFetcherService(
   const run = mailboxRun({
     credentials,
     storage,
+    storeEmails: deps.storeEmails,
     internalToken: config.internalToken,
     logFor: (id) => logSink.for(id),
     maxMessageBytes: config.maxMessageBytes,

@@ -4,7 +4,7 @@ import { call } from '@postbote/grpc-runtime';
 import { pollImap } from '@postbote/imap';
 import { pollPop3 } from '@postbote/pop3';
 import { MailboxError, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { INTERNAL_TOKEN_HEADER, StoreEmailsStream, type StoreAck } from '@postbote/service-clients';
+import { INTERNAL_TOKEN_HEADER, StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, MailboxRun, RunSummary } from './connector-actor';
 import { sourceToProto } from './source-to-proto';
@@ -12,6 +12,8 @@ import { sourceToProto } from './source-to-proto';
 export interface MailboxRunDeps {
   readonly credentials: CredentialServiceClient;
   readonly storage: StorageServiceClient;
+  /** StoreEmails in this process (the all-in-one); by default over gRPC on `storage`. */
+  readonly storeEmails?: OpenStoreEmails;
   readonly internalToken: Secret | undefined;
   readonly logFor: (connectorId: string) => RunLog;
   readonly maxMessageBytes: number;
@@ -73,7 +75,7 @@ export class StorageSink implements MessageSink {
   #stream: StoreEmailsStream | undefined;
 
   constructor(
-    private readonly deps: Pick<MailboxRunDeps, 'storage' | 'now'>,
+    private readonly deps: Pick<MailboxRunDeps, 'storage' | 'storeEmails' | 'now'>,
     private readonly connector: FetchConnector,
     private readonly deadlineMs: number,
   ) {}
@@ -81,7 +83,7 @@ export class StorageSink implements MessageSink {
   async put(message: Parameters<MessageSink['put']>[0]): Promise<{ outcome: Promise<StoreOutcome> }> {
     const s = this.connector.settings;
     this.#stream ??= StoreEmailsStream.open(
-      this.deps.storage,
+      this.deps.storeEmails ?? this.deps.storage,
       { connectorId: this.connector.id, connectorName: s.name, workflowId: s.workflowId, reprocess: s.reprocess },
       { deadlineMs: this.deadlineMs },
     );

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { In, type DataSource } from 'typeorm';
-import type { Gate } from '@postbote/db';
+import type { Gate, TransactionRunner } from '@postbote/db';
 import { InternalError, NotFoundError, ValidationError } from '@postbote/errors';
 import { sourceKey } from './dedupe-keys';
 import { ChunkEntity, DedupeEntity, EmailEntity, type EmailRow } from './entities';
 import { EmailWriter, type EmailToCommit, type StoreResult } from './email-writer';
 import { GroupCommitter } from './group-commit';
 import type { IncomingEmail, IncomingLimits } from './incoming-email';
-import { parseMetadata, type ParsedMetadata } from './parse-metadata';
+import type { ParsedMetadata } from './parse-metadata';
+import { ParsePool } from './parse-pool';
 
 export { CHUNK_BYTES, type EmailToCommit, type StoreResult, type StoreSessionInfo } from './email-writer';
 
@@ -24,9 +23,13 @@ export interface EmailStoreOptions {
   readonly incoming: IncomingLimits;
   readonly previewChars: number;
   readonly parseTimeoutMs: number;
+  /** Worker threads that parse metadata; 0 parses on the event loop. */
+  readonly parseWorkers: number;
   /** Most emails and bytes committed in one transaction. */
   readonly groupMaxEmails: number;
   readonly groupMaxBytes: number;
+  /** See GroupLimits.lingerMs. */
+  readonly groupLingerMs?: number;
 }
 
 export interface ListQuery {
@@ -45,15 +48,18 @@ export interface ListQuery {
  */
 export class EmailStore {
   readonly #committer: GroupCommitter<EmailToCommit, StoreResult>;
+  readonly #parser: ParsePool;
 
   constructor(
     private readonly ds: DataSource,
     private readonly gate: Gate,
+    runner: TransactionRunner,
     private readonly options: EmailStoreOptions,
     now: () => Date,
   ) {
-    const writer = new EmailWriter(ds, gate, { publicAddress: () => options.publicAddress, now });
-    this.#committer = new GroupCommitter((items) => writer.writeGroup(items), (e) => e.size, { maxItems: options.groupMaxEmails, maxWeight: options.groupMaxBytes });
+    const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now });
+    this.#parser = new ParsePool(options.parseWorkers, { previewChars: options.previewChars, timeoutMs: options.parseTimeoutMs });
+    this.#committer = new GroupCommitter((items) => writer.writeGroup(items), (e) => e.size, { maxItems: options.groupMaxEmails, maxWeight: options.groupMaxBytes, lingerMs: options.groupLingerMs ?? 0 });
   }
 
   get incomingLimits(): IncomingLimits {
@@ -62,9 +68,11 @@ export class EmailStore {
 
   /** Metadata of a complete email; never fails (problems are noted in the result). */
   parse(body: IncomingEmail): Promise<ParsedMetadata> {
-    const whole = body.inMemory();
-    const input = whole ? Readable.from([whole]) : body.path ? createReadStream(body.path) : Readable.from([]);
-    return parseMetadata(input, { previewChars: this.options.previewChars, timeoutMs: this.options.parseTimeoutMs });
+    return this.#parser.parse(body);
+  }
+
+  async close(): Promise<void> {
+    await this.#parser.close();
   }
 
   /** Commits an email (with whatever else is ready); resolves after the commit. */

@@ -1,20 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { In, QueryFailedError, type DataSource, type EntityManager, type EntitySchema } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import type { Gate } from '@postbote/db';
-import { OutboxEntity, type OutboxRow } from '@postbote/email-outbox';
+import { In, type DataSource } from 'typeorm';
+import { isUniqueViolation, type Gate, type Statement, type TransactionRunner } from '@postbote/db';
 import { contentKey, sourceKey, type EmailSource } from './dedupe-keys';
 import { buildEmailReceived } from './email-event';
-import { ChunkEntity, DedupeEntity, EmailEntity, type ChunkRow, type DedupeRow, type EmailRow } from './entities';
+import { DedupeEntity } from './entities';
 import type { IncomingEmail } from './incoming-email';
 import type { ParsedMetadata } from './parse-metadata';
 
 export const CHUNK_BYTES = 1024 * 1024;
 /** Emails above this write their chunks before the group's transaction (see writeGroup). */
 const LARGE_BYTES = 4 * CHUNK_BYTES;
-/** Rows per multi-row INSERT, and bytes of chunk data per statement (MariaDB's packet). */
+/**
+ * Rows per multi-row INSERT, and chunk bytes per statement: mysql2 sends blobs hex-escaped,
+ * so 4 MiB of chunks is an 8 MiB statement, safely under MariaDB's default
+ * max_allowed_packet of 16 MiB.
+ */
 const ROWS_PER_INSERT = 200;
-const CHUNK_BYTES_PER_INSERT = 8 * CHUNK_BYTES;
+const CHUNK_BYTES_PER_INSERT = 4 * CHUNK_BYTES;
+/** Chunks of a large email written per transaction before the group's (same bound). */
+const CHUNKS_PER_APART = 4;
+
+const EMAIL_COLUMNS = ['id', 'connector_id', 'event_id', 'source_kind', 'folder', 'uid_validity', 'uid', 'uidl', 'occurrence', 'message_id', 'sha256', 'size', 'chunk_count', 'metadata_json', 'subject', 'parse_error', 'received_at', 'stored_at'];
+const CHUNK_COLUMNS = ['email_id', 'seq', 'data', 'created_at'];
+const DEDUPE_COLUMNS = ['connector_id', 'key_hash', 'kind', 'email_id', 'event_id', 'created_at'];
+const OUTBOX_COLUMNS = ['event_id', 'email_id', 'connector_id', 'payload', 'created_at', 'published_at'];
 
 /** Who stores: one StoreEmails stream's session. */
 export interface StoreSessionInfo {
@@ -69,7 +78,9 @@ const pair = (connectorId: string, key: string) => `${connectorId}\0${key}`;
 
 /**
  * Writes a group of emails: dedupe keys looked up in one query per connector, then one
- * transaction with multi-row inserts of chunks, email rows, dedupe keys and outbox rows.
+ * transaction with multi-row inserts of chunks, email rows, dedupe keys and outbox rows,
+ * as plain SQL through a TransactionRunner (on SQLite a writer thread: the commit's disk
+ * sync does not stall the event loop). Columns are the storage migrations' own.
  * Chunks of large emails are written before that transaction (invisible until their
  * email row commits, swept by retention if it never does), so a 50 MB email never means
  * a 50 MB transaction. If a concurrent writer took a key meanwhile (several storage
@@ -80,6 +91,7 @@ export class EmailWriter {
   constructor(
     private readonly ds: DataSource,
     private readonly gate: Gate,
+    private readonly runner: TransactionRunner,
     private readonly options: WriterOptions,
   ) {}
 
@@ -107,13 +119,10 @@ export class EmailWriter {
     try {
       const apart = new Map<Planned, number>();
       for (const { p, emailId } of large) apart.set(p, await this.#writeChunksApart(emailId, p.item.body, now));
-      await this.gate(() => this.ds.transaction((tx) => this.#commit(tx, plan, apart, now)));
+      await this.runner.run(await this.#statements(plan, apart, now));
     } catch (err) {
-      if (large.length) {
-        const ids = large.map((l) => l.emailId);
-        await this.gate(() => this.ds.getRepository(ChunkEntity).delete({ emailId: In(ids) })).catch(() => undefined);
-      }
-      if (err instanceof QueryFailedError && /UNIQUE|Duplicate entry|PRIMARY/i.test(err.message)) throw new KeyConflict();
+      if (large.length) await this.runner.run([this.#deleteChunks(large.map((l) => l.emailId))]).catch(() => undefined);
+      if (isUniqueViolation(err)) throw new KeyConflict();
       throw err;
     }
     return plan.map((p) => p.result);
@@ -171,34 +180,44 @@ export class EmailWriter {
   }
 
   /** `apart`: emails whose chunks were written before the transaction, with their chunk count. */
-  async #commit(tx: EntityManager, plan: readonly Planned[], apart: ReadonlyMap<Planned, number>, storedAt: Date): Promise<void> {
-    await this.#lockOutbox(tx);
-    const chunks: ChunkRow[] = [];
-    const emails: EmailRow[] = [];
-    const strictKeys: DedupeRow[] = [];
-    const looseKeys: DedupeRow[] = [];
-    const outbox: Array<Omit<OutboxRow, 'id'>> = [];
+  /** The group's transaction; `apart`: emails whose chunks were written before it, with their chunk count. */
+  async #statements(plan: readonly Planned[], apart: ReadonlyMap<Planned, number>, storedAt: Date): Promise<Statement[]> {
+    const d = this.runner.dialect;
+    const at = d.datetime(storedAt);
+    const out: Statement[] = [];
+    // The trigger relay publishes outbox rows in id order and remembers the last id it
+    // published. On MariaDB, AUTO_INCREMENT hands out ids at insert time, so two concurrent
+    // transactions could commit ids out of order and the relay would step over the later
+    // committer for good. Holding this row lock from before the insert until commit makes
+    // commit order equal id order. (SQLite: one writer at a time anyway.)
+    if (d.kind === 'mysql') out.push({ sql: 'SELECT id FROM trigger_outbox_lock WHERE id = 1 FOR UPDATE', params: [] });
+    const emails: unknown[][] = [];
+    const strictKeys: unknown[][] = [];
+    const looseKeys: unknown[][] = [];
+    const outbox: unknown[][] = [];
+    let chunks: unknown[][] = [];
     let chunkBytes = 0;
-    const flushChunks = async () => {
-      await insertRows(tx, ChunkEntity, chunks.splice(0));
+    const flushChunks = () => {
+      if (chunks.length) out.push(d.insert('email_chunks', CHUNK_COLUMNS, chunks));
+      chunks = [];
       chunkBytes = 0;
     };
     for (const p of plan) {
       const { connectorId } = p.item.session;
-      if (p.rememberFor) looseKeys.push({ connectorId, keyHash: p.srcKey, kind: 'SOURCE', ...p.rememberFor, createdAt: storedAt });
+      if (p.rememberFor) looseKeys.push([connectorId, p.srcKey, 'SOURCE', p.rememberFor.emailId, p.rememberFor.eventId, at]);
       if (!p.fresh) continue;
       const { emailId, eventId } = p.fresh;
       let seq = apart.get(p) ?? 0;
       if (!apart.has(p)) {
         for await (const data of p.item.body.read(CHUNK_BYTES)) {
-          chunks.push({ emailId, seq: seq++, data, createdAt: storedAt });
+          chunks.push([emailId, seq++, data, at]);
           chunkBytes += data.length;
-          if (chunkBytes >= CHUNK_BYTES_PER_INSERT || chunks.length >= ROWS_PER_INSERT) await flushChunks();
+          if (chunkBytes >= CHUNK_BYTES_PER_INSERT || chunks.length >= ROWS_PER_INSERT) flushChunks();
         }
       }
-      emails.push(emailRow(p.item, { emailId, eventId, chunks: seq, storedAt }));
-      strictKeys.push({ connectorId, keyHash: p.srcKey, kind: 'SOURCE', emailId, eventId, createdAt: storedAt });
-      if (p.ctKey) (p.item.session.reprocess ? looseKeys : strictKeys).push({ connectorId, keyHash: p.ctKey, kind: 'CONTENT', emailId, eventId, createdAt: storedAt });
+      emails.push(emailRow(p.item, { emailId, eventId, chunks: seq }, at, d.datetime(p.item.receivedAt ?? storedAt)));
+      strictKeys.push([connectorId, p.srcKey, 'SOURCE', emailId, eventId, at]);
+      if (p.ctKey) (p.item.session.reprocess ? looseKeys : strictKeys).push([connectorId, p.ctKey, 'CONTENT', emailId, eventId, at]);
       const payload = buildEmailReceived(
         {
           eventId,
@@ -215,65 +234,63 @@ export class EmailWriter {
         },
         p.item.metadata,
       );
-      outbox.push({ eventId, emailId, connectorId, payload: Buffer.from(payload), createdAt: storedAt, publishedAt: null });
+      outbox.push([eventId, emailId, connectorId, Buffer.from(payload), at, null]);
     }
-    await flushChunks();
-    await insertRows(tx, EmailEntity, emails);
-    await insertRows(tx, DedupeEntity, strictKeys);
-    await insertRows(tx, DedupeEntity, looseKeys, { ignoreConflicts: true });
-    await insertRows(tx, OutboxEntity, outbox);
+    flushChunks();
+    const many = (table: string, columns: string[], rows: unknown[][], ignore = false) => {
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(d.insert(table, columns, rows.slice(i, i + ROWS_PER_INSERT), ignore));
+    };
+    many('emails', EMAIL_COLUMNS, emails);
+    many('email_dedupe', DEDUPE_COLUMNS, strictKeys);
+    many('email_dedupe', DEDUPE_COLUMNS, looseKeys, true);
+    // One statement keeps outbox ids in the group's order (AUTO_INCREMENT, SQLite rowid).
+    many('trigger_outbox', OUTBOX_COLUMNS, outbox);
+    return out;
   }
 
-  /** Chunks of a large email, one statement each, before (and outside) the group's transaction. */
+  /** Chunks of a large email, a few per transaction, before (and outside) the group's transaction. */
   async #writeChunksApart(emailId: string, body: IncomingEmail, createdAt: Date): Promise<number> {
+    const d = this.runner.dialect;
+    const at = d.datetime(createdAt);
     let seq = 0;
+    let rows: unknown[][] = [];
     for await (const data of body.read(CHUNK_BYTES)) {
-      const row = { emailId, seq: seq++, data, createdAt };
-      await this.gate(() => this.ds.getRepository(ChunkEntity).insert(row));
+      rows.push([emailId, seq++, data, at]);
+      if (rows.length >= CHUNKS_PER_APART) {
+        await this.runner.run([d.insert('email_chunks', CHUNK_COLUMNS, rows)]);
+        rows = [];
+      }
     }
+    if (rows.length) await this.runner.run([d.insert('email_chunks', CHUNK_COLUMNS, rows)]);
     return seq;
   }
 
-  // The trigger relay publishes outbox rows in id order and remembers the last id it
-  // published. On MariaDB, AUTO_INCREMENT hands out ids at insert time, so two concurrent
-  // transactions could commit ids out of order and the relay would step over the later
-  // committer for good. Holding this row lock from before the insert until commit makes
-  // commit order equal id order. (SQLite: the gate already runs one transaction at a time.)
-  async #lockOutbox(tx: EntityManager): Promise<void> {
-    if (this.ds.options.type === 'mysql' || this.ds.options.type === 'mariadb') {
-      await tx.query('SELECT id FROM trigger_outbox_lock WHERE id = 1 FOR UPDATE');
-    }
+  #deleteChunks(emailIds: readonly string[]): Statement {
+    return { sql: `DELETE FROM email_chunks WHERE email_id IN (${emailIds.map(() => '?').join(', ')})`, params: emailIds };
   }
 }
 
-async function insertRows<T extends object>(tx: EntityManager, entity: EntitySchema<T>, rows: ReadonlyArray<Partial<T>>, opts: { ignoreConflicts?: boolean } = {}): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const qb = tx.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + ROWS_PER_INSERT) as QueryDeepPartialEntity<T>[]);
-    await (opts.ignoreConflicts ? qb.orIgnore() : qb).execute();
-  }
-}
-
-function emailRow(item: EmailToCommit, x: { emailId: string; eventId: string; chunks: number; storedAt: Date }): EmailRow {
+function emailRow(item: EmailToCommit, x: { emailId: string; eventId: string; chunks: number }, storedAt: unknown, receivedAt: unknown): unknown[] {
   const s = item.source;
   const m = item.metadata;
-  return {
-    id: x.emailId,
-    connectorId: item.session.connectorId,
-    eventId: x.eventId,
-    sourceKind: s.kind,
-    folder: s.kind === 'IMAP' ? s.folder : null,
-    uidValidity: s.kind === 'IMAP' ? s.uidValidity : null,
-    uid: s.kind === 'IMAP' ? s.uid : null,
-    uidl: s.kind === 'POP3' ? s.uidl : null,
-    occurrence: item.occurrence,
-    messageId: m.messageId.slice(0, 998),
-    sha256: item.sha256,
-    size: item.size,
-    chunkCount: x.chunks,
-    metadataJson: JSON.stringify(m),
-    subject: m.subject.slice(0, 998),
-    parseError: m.problems.length ? m.problems.join('; ') : null,
-    receivedAt: item.receivedAt ?? x.storedAt,
-    storedAt: x.storedAt,
-  };
+  return [
+    x.emailId,
+    item.session.connectorId,
+    x.eventId,
+    s.kind,
+    s.kind === 'IMAP' ? s.folder : null,
+    s.kind === 'IMAP' ? s.uidValidity : null,
+    s.kind === 'IMAP' ? s.uid : null,
+    s.kind === 'POP3' ? s.uidl : null,
+    item.occurrence,
+    m.messageId.slice(0, 998),
+    item.sha256,
+    item.size,
+    x.chunks,
+    JSON.stringify(m),
+    m.subject.slice(0, 998),
+    m.problems.length ? m.problems.join('; ') : null,
+    receivedAt,
+    storedAt,
+  ];
 }

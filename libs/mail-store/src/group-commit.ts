@@ -5,6 +5,12 @@ export interface GroupLimits {
   readonly maxItems: number;
   /** Upper bound of the summed weights of a group (one oversized item still goes alone). */
   readonly maxWeight: number;
+  /**
+   * How long a group may wait for followers after its first item, while items keep coming
+   * (0: never). On SQLite a commit syncs the disk with the event loop blocked, so without
+   * it a steady stream of emails commits one by one.
+   */
+  readonly lingerMs?: number;
 }
 
 interface Waiting<I, R> {
@@ -46,6 +52,8 @@ export class GroupCommitter<I, R> {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
+        const linger = this.limits.lingerMs ?? 0;
+        if (linger > 0 && this.#queue.length < this.limits.maxItems) await new Promise((r) => setTimeout(r, linger));
         const group = this.#take();
         let results: Array<R | Error>;
         try {

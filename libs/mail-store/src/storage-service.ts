@@ -1,6 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
-import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, transactionRunner, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { EnvReader } from '@postbote/env';
 import { startGrpcServer } from '@postbote/grpc-runtime';
@@ -14,6 +15,9 @@ import { KnownConnectors } from './known-connectors';
 import { STORAGE_MIGRATIONS } from './migrations';
 import { RetentionJob } from './retention';
 import { storageService } from './storage-grpc';
+import { localStoreEmails } from './local-store-call';
+import { serveStoreStream } from './store-stream';
+import type { OpenStoreEmails } from '@postbote/service-clients';
 
 export const DEFAULT_STORAGE_SERVICE_ADDR = '127.0.0.1:50052';
 
@@ -28,6 +32,8 @@ export interface StorageServiceConfig {
   readonly purgeBatchSize: number;
   readonly logRetentionDays: number;
   readonly dedupeExtraDays: number;
+  /** Worker threads parsing metadata (STORAGE_PARSE_WORKERS); 0 parses on the event loop. */
+  readonly parseWorkers: number;
 }
 
 export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
@@ -44,11 +50,14 @@ export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
     purgeBatchSize: env.int('STORAGE_PURGE_BATCH', 100, { min: 1, max: 10_000 }),
     logRetentionDays: env.int('STORAGE_LOG_RETENTION_DAYS', 90, { min: 1, max: 3650 }),
     dedupeExtraDays: env.int('STORAGE_DEDUPE_EXTRA_DAYS', 365, { min: 0, max: 3650 }),
+    parseWorkers: env.int('STORAGE_PARSE_WORKERS', Math.min(4, Math.max(1, availableParallelism() - 1)), { min: 0, max: 64 }),
   });
 }
 
 export interface RunningStorageService {
   readonly address: string;
+  /** StoreEmails for a fetcher in this same process (the all-in-one): no loopback gRPC. */
+  readonly localStoreEmails: OpenStoreEmails;
   readonly store: EmailStore;
   readonly log: ConnectorLog;
   readonly retention: RetentionJob;
@@ -73,9 +82,11 @@ export async function startStorageService(
   if (swept > 0) logger.info({ files: swept, spoolDir: config.spoolDir }, 'scratch files of interrupted uploads removed');
   // The bound address is known only after listening (port 0 in tests); events need it.
   let boundAddress = config.address;
+  const runner = transactionRunner(config.database, ds, gate);
   const store = new EmailStore(
     ds,
     gate,
+    runner,
     {
       get publicAddress() {
         return config.publicAddress ?? boundAddress;
@@ -83,8 +94,10 @@ export async function startStorageService(
       incoming: { spoolDir: config.spoolDir, memoryBytes: 4 * 1024 * 1024, maxBytes: config.maxMessageBytes },
       previewChars: 2000,
       parseTimeoutMs: 30_000,
+      parseWorkers: config.parseWorkers,
       groupMaxEmails: 500,
       groupMaxBytes: 32 * 1024 * 1024,
+      groupLingerMs: 5,
     },
     now,
   );
@@ -113,10 +126,12 @@ export async function startStorageService(
   }, config.purgeIntervalSeconds * 1000);
   timer.unref();
 
-  const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 }, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
+  const budget = { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 };
+  const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, budget, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
   boundAddress = server.address;
   return {
     address: server.address,
+    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, requests, send, budget, logger)),
     store,
     log,
     retention,
@@ -125,6 +140,8 @@ export async function startStorageService(
       await server.stop();
       await subscription.close();
       await purging;
+      await store.close();
+      await runner.close();
       await ds.destroy();
     },
   };

@@ -109,6 +109,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
           purgeBatchSize: 7,
           logRetentionDays: 30,
           dedupeExtraDays: 365,
+      parseWorkers: 1,
         },
         { bus, logger: createLogger({ service: 'storage', level: 'info', destination: log }), now: () => new Date(clock) },
       );

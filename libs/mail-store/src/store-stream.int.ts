@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
-import { ValidationError } from '@postbote/errors';
+import { TimeoutError, ValidationError } from '@postbote/errors';
 import { fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { StorageServiceClient, type StoreEmailsRequest, type StoreEmailsResponse, type StoreSession } from '@postbote/proto';
@@ -78,7 +78,7 @@ describe('StoreEmails protocol (SQLite)', () => {
     writeFileSync(join(spoolDir, `${randomUUID()}.eml.part`), 'half an upload');
     writeFileSync(join(spoolDir, 'keep.txt'), 'not ours');
     svc = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir, maxMessageBytes: 12 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365 },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir, maxMessageBytes: 12 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
       { bus, logger: createLogger({ service: 'storage', level: 'silent', destination: new CapturedLog() }) },
     );
     client = new StorageServiceClient(svc.address, credentials.createInsecure());
@@ -182,6 +182,8 @@ describe('StoreEmails protocol (SQLite)', () => {
     const err = await r.ended;
     assert.ok(err instanceof ValidationError, String(err));
     assert.match(err.message, /email 2 was not ended or aborted before email 3 began/);
+    // Email 1 was ended before the mistake: its commit may finish after the stream failed.
+    await eventually(async () => (await emailsOf(c)).length === 1, 5_000, 'email 1 committed');
     assert.deepEqual(await emailsOf(c), [`first:${mail('first').length}`]);
   });
 
@@ -224,5 +226,55 @@ describe('StoreEmails protocol (SQLite)', () => {
     assert.equal(first.stored.duplicate || second.stored.duplicate, false);
     assert.notEqual(first.stored.emailId, second.stored.emailId);
     assert.equal(existsSync(spoolDir), true);
+  });
+
+  describe('in the same process (the all-in-one: no gRPC between fetcher and storage)', () => {
+    const email = (uidl: string, content: Uint8Array | AsyncIterable<Uint8Array>) => ({ source: pop3(uidl), occurrence: '', receivedAt: new Date(), content });
+
+    it('stores and acknowledges in order, like the gRPC stream', async () => {
+      const c = randomUUID();
+      const stream = StoreEmailsStream.open(svc.localStoreEmails, session(c), { deadlineMs: 30_000 });
+      const acks = [];
+      for (let i = 0; i < 20; i++) acks.push((await stream.send(email(`l${String(i).padStart(2, '0')}`, mail(`local-${i}`)))).ack);
+      await stream.finish();
+      assert.ok((await Promise.all(acks)).every((a) => 'stored' in a && !a.stored.duplicate));
+      assert.equal((await emailsOf(c)).length, 20);
+    });
+
+    it('stores nothing of an email whose content fails, nor of one cut off by cancel', async () => {
+      const c = randomUUID();
+      const stream = StoreEmailsStream.open(svc.localStoreEmails, session(c), { deadlineMs: 30_000 });
+      const failing = (async function* () {
+        yield mail('broken').subarray(0, 20);
+        throw new Error('connection reset');
+      })();
+      await assert.rejects(stream.send(email('broken', failing)), /connection reset/);
+      const { ack } = await stream.send(email('kept', mail('kept')));
+      assert.ok('stored' in (await ack));
+      let cut = () => undefined as void;
+      const hanging = (async function* () {
+        yield mail('hanging').subarray(0, 20);
+        // The mail server goes quiet; cancelling the run then closes its connection.
+        await new Promise<void>((r) => (cut = r));
+        throw new Error('connection closed');
+      })();
+      const pending = stream.send(email('hanging', hanging));
+      await new Promise((r) => setTimeout(r, 50));
+      stream.cancel();
+      cut();
+      await assert.rejects(pending);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await emailsOf(c), [`kept:${mail('kept').length}`]);
+    });
+
+    it('ends a stream past its deadline with DEADLINE_EXCEEDED', async () => {
+      const stream = StoreEmailsStream.open(svc.localStoreEmails, session(randomUUID()), { deadlineMs: 100 });
+      const slow = (async function* () {
+        yield Buffer.from('Subject: slow\r\n');
+        await new Promise((r) => setTimeout(r, 500));
+        yield Buffer.from('\r\nbody\r\n');
+      })();
+      await assert.rejects(stream.send(email('slow', slow)), (e: unknown) => e instanceof TimeoutError);
+    });
   });
 });

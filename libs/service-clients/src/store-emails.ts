@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { InternalError, PostboteError, UnavailableError } from '@postbote/errors';
 import { fromGrpcError } from '@postbote/grpc-runtime';
 import type { EmailRefused, SourceCoordinates, StorageServiceClient, StoredEmail, StoreEmailsRequest, StoreEmailsResponse, StoreSession } from '@postbote/proto';
@@ -25,6 +25,30 @@ export interface StoreStreamOptions {
   readonly metadata?: Record<string, string>;
 }
 
+/** The part of a StoreEmails call the client uses: a gRPC ClientDuplexStream has it, and so has an in-process call. */
+export interface StoreEmailsCall {
+  write(message: StoreEmailsRequest): boolean;
+  end(): void;
+  cancel(): void;
+  on(event: 'data', listener: (res: StoreEmailsResponse) => void): unknown;
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  removeListener(event: 'drain', listener: () => void): unknown;
+}
+
+/** Opens a StoreEmails call: over gRPC, or to a storage service in the same process (the all-in-one). */
+export type OpenStoreEmails = (metadata: Metadata, options: { deadline: number }) => StoreEmailsCall;
+
+/** StoreEmails over gRPC. */
+export const grpcStoreEmails =
+  (client: StorageServiceClient): OpenStoreEmails =>
+  (metadata, options) =>
+    client.storeEmails(metadata, options);
+
+/** A call's failure as a typed error: gRPC statuses are mapped, an in-process call's errors are typed already. */
+const typed = (err: unknown): PostboteError => (err instanceof PostboteError ? err : fromGrpcError(err as ServiceError));
+
 interface Waiter {
   resolve(a: StoreAck): void;
   reject(e: unknown): void;
@@ -40,7 +64,7 @@ interface Waiter {
  * only follow a `stored` ack.
  */
 export class StoreEmailsStream {
-  readonly #call: ClientDuplexStream<StoreEmailsRequest, StoreEmailsResponse>;
+  readonly #call: StoreEmailsCall;
   readonly #waiting = new Map<number, Waiter>();
   #seq = 0;
   #failure: PostboteError | undefined;
@@ -49,12 +73,12 @@ export class StoreEmailsStream {
   /** Writers waiting for 'drain'; woken (to fail) if the stream fails first. */
   readonly #draining = new Set<() => void>();
 
-  private constructor(client: StorageServiceClient, session: StoreSession, options: StoreStreamOptions) {
+  private constructor(open: OpenStoreEmails, session: StoreSession, options: StoreStreamOptions) {
     const md = new Metadata();
     for (const [k, v] of Object.entries(options.metadata ?? {})) md.set(k, v);
-    this.#call = client.storeEmails(md, { deadline: Date.now() + options.deadlineMs });
+    this.#call = open(md, { deadline: Date.now() + options.deadlineMs });
     this.#call.on('data', (res: StoreEmailsResponse) => this.#acked(res));
-    this.#call.on('error', (err: ServiceError) => this.#fail(fromGrpcError(err)));
+    this.#call.on('error', (err: unknown) => this.#fail(typed(err)));
     // The server ends the stream after the last ack; an end with acks missing is a failure.
     this.#call.on('end', () => {
       if (this.#waiting.size > 0) this.#fail(new UnavailableError('the storage service ended the stream before acknowledging every email', { reason: 'STORAGE_UNAVAILABLE' }));
@@ -62,8 +86,9 @@ export class StoreEmailsStream {
     this.#call.write({ part: { $case: 'session', value: session } });
   }
 
-  static open(client: StorageServiceClient, session: StoreSession, options: StoreStreamOptions): StoreEmailsStream {
-    return new StoreEmailsStream(client, session, options);
+  /** Opens a stream over gRPC (a StorageServiceClient) or through any other way to reach storage. */
+  static open(target: StorageServiceClient | OpenStoreEmails, session: StoreSession, options: StoreStreamOptions): StoreEmailsStream {
+    return new StoreEmailsStream(typeof target === 'function' ? target : grpcStoreEmails(target), session, options);
   }
 
   /** Writes one email; resolves when its bytes are handed over (see the class comment). */
@@ -155,8 +180,8 @@ async function* pieces(content: Uint8Array | AsyncIterable<Uint8Array>): AsyncGe
 }
 
 /** One email on a stream of its own (tools and tests); resolves with its ack. */
-export async function storeOne(client: StorageServiceClient, session: StoreSession, email: EmailToStore, options: StoreStreamOptions = { deadlineMs: 60_000 }): Promise<StoreAck> {
-  const stream = StoreEmailsStream.open(client, session, options);
+export async function storeOne(target: StorageServiceClient | OpenStoreEmails, session: StoreSession, email: EmailToStore, options: StoreStreamOptions = { deadlineMs: 60_000 }): Promise<StoreAck> {
+  const stream = StoreEmailsStream.open(target, session, options);
   try {
     const { ack } = await stream.send(email);
     await stream.finish();

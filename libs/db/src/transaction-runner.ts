@@ -1,0 +1,87 @@
+import type { DataSource } from 'typeorm';
+import { WorkerPool, WorkerJobError } from '@postbote/threads';
+import type { DatabaseConfig } from './database-config';
+import { classifyDatabaseError } from './database-errors';
+import type { Gate } from './serial-gate';
+
+/** One SQL statement with `?` placeholders (the same on SQLite and MariaDB). */
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * Runs hot-path write transactions as plain SQL, without the ORM's per-statement cost:
+ * on SQLite in a writer thread with its own connection (the disk sync of a commit then
+ * happens off the event loop); on MariaDB on the service's pool. `dialect` builds SQL the
+ * way each database wants it.
+ */
+export interface TransactionRunner {
+  readonly dialect: SqlDialect;
+  /** Runs the statements in one transaction; `first` (MariaDB) runs before them, e.g. a lock. */
+  run(statements: readonly Statement[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SqlDialect {
+  readonly kind: 'sqlite' | 'mysql';
+  quote(identifier: string): string;
+  /** A datetime parameter as the ORM stores it (SQLite: UTC text; MariaDB: a Date). */
+  datetime(d: Date): unknown;
+  /** Multi-row INSERT (… OR IGNORE / IGNORE: rows whose key exists are skipped). */
+  insert(table: string, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>, ignoreExisting?: boolean): Statement;
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+function dialectOf(kind: 'sqlite' | 'mysql'): SqlDialect {
+  const quote = kind === 'sqlite' ? (i: string) => `"${i}"` : (i: string) => `\`${i}\``;
+  return {
+    kind,
+    quote,
+    datetime: (d) =>
+      kind === 'mysql'
+        ? d
+        : // TypeORM's SQLite format (DateUtils.mixedDateToUtcDatetimeString), so its reads see the same values.
+          `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`,
+    insert: (table, columns, rows, ignoreExisting = false) => {
+      const verb = ignoreExisting ? (kind === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE') : 'INSERT';
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      return {
+        sql: `${verb} INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+        params: rows.flat(),
+      };
+    },
+  };
+}
+
+/** The runner for a service's database: a writer thread on SQLite, the pool on MariaDB. */
+export function transactionRunner(config: DatabaseConfig, ds: DataSource, gate: Gate, workerDir = __dirname): TransactionRunner {
+  if (config.kind === 'sqlite') return sqliteRunner(config.file, workerDir);
+  const dialect = dialectOf('mysql');
+  return {
+    dialect,
+    run: (statements) =>
+      gate(() =>
+        ds.transaction(async (tx) => {
+          for (const s of statements) await tx.query(s.sql, [...s.params]);
+        }),
+      ),
+    close: async () => undefined,
+  };
+}
+
+function sqliteRunner(file: string, workerDir: string): TransactionRunner {
+  const pool = new WorkerPool<readonly Statement[], null>({ dir: workerDir, name: 'sqlite-writer', size: 1, workerData: { file } });
+  return {
+    dialect: dialectOf('sqlite'),
+    run: async (statements) => {
+      try {
+        await pool.run(statements);
+      } catch (err) {
+        throw classifyDatabaseError(err instanceof WorkerJobError ? Object.assign(new Error(err.message), { code: err.code }) : err);
+      }
+    },
+    close: () => pool.close(),
+  };
+}
