@@ -1,5 +1,6 @@
 // Storage throughput over gRPC: `npx tsx bench/storage.bench.ts [sqlite|mariadb]`.
-// Sequential and concurrent small stores, then one 50 MB message; prints one line each.
+// Many small emails on one StoreEmails stream (group commit), on 20 streams at once, one
+// email per stream (the worst case), then one 50 MB message; prints a table.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
@@ -7,7 +8,9 @@ import { InProcessBus } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService } from '@postbote/mail-store';
 import { StorageServiceClient } from '@postbote/proto';
+import { StoreEmailsStream } from '@postbote/service-clients';
 import { mariaDbTestDatabase, sqliteTestDatabase, storeTestEmail, tempDir } from '@postbote/testing';
+import { fmt, table } from './harness';
 
 async function main(): Promise<void> {
   const kind = process.argv[2] === 'mariadb' ? 'mariadb' : 'sqlite';
@@ -19,29 +22,38 @@ async function main(): Promise<void> {
   );
   const client = new StorageServiceClient(svc.address, credentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
   const connectorId = randomUUID();
+  const session = { connectorId, connectorName: 'bench', workflowId: 'wf', reprocess: false };
   let uid = 0;
   const mail = (size: number) => Buffer.concat([Buffer.from(`Message-ID: <${randomUUID()}@bench>\r\nSubject: bench\r\n\r\n`), randomBytes(size)]);
-  const store = (bytes: Buffer) => storeTestEmail(client, { connectorId, connectorName: 'bench', workflowId: 'wf', uidl: `u${uid++}`, bytes });
-
-  const report = (label: string, n: number, bytes: number, ms: number) =>
-    console.log(`${kind.padEnd(7)} ${label.padEnd(34)} ${n} msgs in ${(ms / 1000).toFixed(2)} s = ${((n * 1000) / ms).toFixed(1)} msgs/s, ${(bytes / 1024 / 1024 / (ms / 1000)).toFixed(1)} MB/s`);
+  const email = (bytes: Buffer) => ({ source: { source: { $case: 'pop3' as const, value: { uidl: `u${uid++}` } } }, occurrence: '', receivedAt: new Date(), content: bytes });
+  const rows: string[][] = [];
+  const report = (label: string, n: number, bytes: number, ms: number) => rows.push([kind, label, `${fmt((n * 1000) / ms)} emails/s`, `${fmt(bytes / 1024 / 1024 / (ms / 1000), 1)} MB/s`]);
+  const onStream = async (n: number) => {
+    const s = StoreEmailsStream.open(client, session, { deadlineMs: 600_000 });
+    const acks = [];
+    for (let i = 0; i < n; i++) acks.push((await s.send(email(mail(10_000)))).ack);
+    await s.finish();
+    await Promise.all(acks);
+  };
 
   let t = Date.now();
-  for (let i = 0; i < 500; i++) await store(mail(10_000));
-  report('500 x 10 KB, one at a time', 500, 500 * 10_000, Date.now() - t);
+  await onStream(2_000);
+  report('2,000 × 10 KB on one stream', 2_000, 2_000 * 10_000, Date.now() - t);
 
   t = Date.now();
-  const queue = Array.from({ length: 500 }, () => mail(10_000));
-  await Promise.all(Array.from({ length: 20 }, async () => {
-    for (let m = queue.pop(); m; m = queue.pop()) await store(m);
-  }));
-  report('500 x 10 KB, 20 concurrent', 500, 500 * 10_000, Date.now() - t);
+  await Promise.all(Array.from({ length: 20 }, () => onStream(100)));
+  report('2,000 × 10 KB on 20 streams', 2_000, 2_000 * 10_000, Date.now() - t);
+
+  t = Date.now();
+  for (let i = 0; i < 200; i++) await storeTestEmail(client, { connectorId, uidl: `one-${uid++}`, bytes: mail(10_000) });
+  report('200 × 10 KB, one stream each', 200, 200 * 10_000, Date.now() - t);
 
   const big = mail(50 * 1024 * 1024);
   t = Date.now();
-  await store(big);
-  report('1 x 50 MB', 1, big.length, Date.now() - t);
+  await storeTestEmail(client, { connectorId, uidl: 'big', bytes: big });
+  report('1 × 50 MB', 1, big.length, Date.now() - t);
 
+  process.stdout.write(`${table(['database', 'case', 'rate', 'bytes'], rows)}\n`);
   client.close();
   await svc.stop();
   await bus.close();

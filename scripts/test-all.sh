@@ -16,8 +16,8 @@ trap 'bash scripts/test-env.sh down' EXIT
 
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
-echo "== lint (module boundaries included)"
-npx nx run-many -t lint --outputStyle=static
+echo "== lint (module boundaries, floating promises, import cycles; one eslint run for the whole tree)"
+npm run lint --silent
 echo "== build (tests drive the bundled services as separate processes)"
 node tools/build.mjs
 echo "== tests"

@@ -14,11 +14,13 @@ const ALL = ['cli', 'config-service', 'storage-service', 'trigger-service', 'fet
 const apps = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 // Worker-thread scripts, bundled beside main.js of the apps that start them (the code
 // finds them as <name>.js next to itself; see spawnWorker in libs/threads).
+// The CLI's all-in-one is a bundle of its own too, loaded only by `postbote start`.
 const WORKERS = {
   'parse-worker': 'libs/mail-store/src/parse-worker.ts',
   'sqlite-writer': 'libs/db/src/sqlite-writer.ts',
+  'all-in-one': 'apps/cli/src/all-in-one.ts',
 };
-const WORKERS_OF = { cli: ['parse-worker', 'sqlite-writer'], 'storage-service': ['parse-worker', 'sqlite-writer'] };
+const WORKERS_OF = { cli: ['parse-worker', 'sqlite-writer', 'all-in-one'], 'storage-service': ['parse-worker', 'sqlite-writer'] };
 
 for (const app of apps) {
   const entry = join(root, 'apps', app, 'src', 'main.ts');

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Command } from 'commander';
 import { createBus, loadBusConfig } from '@postbote/bus';
 import { loadConfigServiceConfig, startConfigService } from '@postbote/connector-registry';
 import { loadFetcherServiceConfig, startFetcherService } from '@postbote/fetcher';
@@ -11,10 +10,11 @@ import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger
  * `postbote start`: all four services in one process on the embedded default (SQLite
  * file under POSTBOTE_DATA_DIR, in-process bus), each on its own loopback port. The
  * same variables as for separate services switch it to MariaDB (DATABASE_URL) and
- * Kafka (KAFKA_BROKERS).
+ * Kafka (KAFKA_BROKERS). Bundled apart from the CLI (dist/apps/cli/all-in-one.js), so the
+ * commands that only talk gRPC never load the services.
  */
-export function startCommand(): Command {
-  return new Command('start').description('run all services in one process (embedded default: SQLite + in-process bus)').action(() => {
+export function runAllInOne(): void {
+  {
     // Inside one process the internal token only guards the loopback port; mint one per
     // run unless the operator set it (a separate fetcher then needs the same value).
     const environment = { ...process.env };
@@ -47,5 +47,5 @@ export function startCommand(): Command {
         },
       };
     });
-  });
+  }
 }

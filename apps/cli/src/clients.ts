@@ -1,9 +1,6 @@
 import { credentials, type Client } from '@grpc/grpc-js';
-import { DEFAULT_CONFIG_SERVICE_ADDR } from '@postbote/connector-registry';
-import { DEFAULT_FETCHER_SERVICE_ADDR } from '@postbote/fetcher';
-import { DEFAULT_STORAGE_SERVICE_ADDR } from '@postbote/mail-store';
+import { EnvReader, readVar } from '@postbote/env';
 import { ConnectorServiceClient, FetcherServiceClient, StorageServiceClient, TriggerServiceClient } from '@postbote/proto';
-import { DEFAULT_TRIGGER_SERVICE_ADDR } from '@postbote/trigger';
 
 /** Where the CLI finds each service: the same *_SERVICE_ADDR variables the services bind to. */
 export interface Addresses {
@@ -13,12 +10,13 @@ export interface Addresses {
   readonly fetcher: string;
 }
 
-export function addressesFrom(env: NodeJS.ProcessEnv): Addresses {
+export function addressesFrom(environment: NodeJS.ProcessEnv): Addresses {
+  const env = new EnvReader(environment);
   return {
-    config: env['CONFIG_SERVICE_ADDR'] || DEFAULT_CONFIG_SERVICE_ADDR,
-    storage: env['STORAGE_SERVICE_ADDR'] || DEFAULT_STORAGE_SERVICE_ADDR,
-    trigger: env['TRIGGER_SERVICE_ADDR'] || DEFAULT_TRIGGER_SERVICE_ADDR,
-    fetcher: env['FETCHER_SERVICE_ADDR'] || DEFAULT_FETCHER_SERVICE_ADDR,
+    config: readVar(env, 'CONFIG_SERVICE_ADDR'),
+    storage: readVar(env, 'STORAGE_SERVICE_ADDR'),
+    trigger: readVar(env, 'TRIGGER_SERVICE_ADDR'),
+    fetcher: readVar(env, 'FETCHER_SERVICE_ADDR'),
   };
 }
 

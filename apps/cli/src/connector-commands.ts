@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { call } from '@postbote/grpc-runtime';
-import { Connector, ConnectorSpec, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
+import { specToProto } from '@postbote/connector-contract';
+import { Secret } from '@postbote/crypto';
+import { Connector, ConnectorSpec, Protocol, Security, enumKey } from '@postbote/proto';
 import { clients, type Addresses } from './clients';
 import { connectorJson, connectorLines, print, table } from './output';
 import { CliUsageError, readStdin } from './cli-support';
@@ -27,13 +29,8 @@ interface SpecFlags {
   trustedCa?: string;
 }
 
-function enumFlag<E extends Record<string, string>>(flag: string, e: E, raw: string | undefined): E[keyof E] | undefined {
-  if (raw === undefined) return undefined;
-  const key = raw.toUpperCase().replace(/-/g, '_');
-  const allowed = Object.keys(e).filter((k) => k !== 'UNSPECIFIED' && k !== 'UNRECOGNIZED');
-  if (!allowed.includes(key)) throw new CliUsageError(`--${flag} must be one of ${allowed.join(', ')}`);
-  return e[key as keyof E];
-}
+/** An enum flag as the model spells it (commander already limited it to the choices): mark-read → MARK_READ. */
+const enumFlag = (raw: string | undefined) => raw?.toUpperCase().replace(/-/g, '_');
 
 function intFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -53,17 +50,17 @@ function fileFlag(flag: string, path: string, readFile: (p: string) => string): 
 }
 
 async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<ConnectorSpec> {
-  return ConnectorSpec.fromPartial({
+  return specToProto({
     name: f.name,
-    protocol: enumFlag('protocol', Protocol, f.protocol),
+    protocol: enumFlag(f.protocol),
     host: f.host,
     port: intFlag('port', f.port),
     username: f.username,
     // The password never travels on the command line, where ps and shell history would keep it.
-    password: f.passwordStdin ? await readStdin() : undefined,
-    security: enumFlag('security', Security, f.security),
+    password: f.passwordStdin ? new Secret(await readStdin()) : undefined,
+    security: enumFlag(f.security),
     folder: f.folder,
-    strategy: enumFlag('strategy', Strategy, f.strategy),
+    strategy: enumFlag(f.strategy),
     moveTo: f.moveTo,
     pollIntervalSeconds: intFlag('interval', f.interval),
     batchSize: intFlag('batch', f.batch),

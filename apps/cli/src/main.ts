@@ -2,11 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PostboteError } from '@postbote/errors';
-import { startCommand } from './all-in-one';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { addressesFrom } from './clients';
 import { connectorCommand } from './connector-commands';
 import { CliUsageError } from './cli-support';
-import { emailsCommand, eventsCommand, fetchersCommand, keysCommand, logCommand } from './other-commands';
+import { emailsCommand } from './emails-commands';
+import { eventsCommand } from './events-command';
+import { fetchersCommand } from './fetchers-command';
+import { keysCommand } from './keys-command';
+import { logCommand } from './log-command';
 
 const program = new Command('postbote')
   .description('Postbote: mailbox connectors that start workflows')
@@ -33,7 +38,14 @@ const ctx = {
   readFile: (p: string) => readFileSync(p, 'utf8'),
 };
 
-program.addCommand(startCommand());
+program.addCommand(
+  new Command('start').description('run all services in one process (embedded default: SQLite + in-process bus)').action(() => {
+    // Loaded only here: every other command answers without loading the services.
+    const bundled = join(__dirname, 'all-in-one.js');
+    const { runAllInOne } = require(existsSync(bundled) ? bundled : join(__dirname, 'all-in-one.ts')) as typeof import('./all-in-one');
+    runAllInOne();
+  }),
+);
 program.addCommand(connectorCommand(ctx));
 program.addCommand(emailsCommand(ctx));
 program.addCommand(logCommand(ctx));

@@ -1,28 +1,25 @@
-import { Connector, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
+import { connectorFromProto } from '@postbote/connector-contract';
+import { FIELDS, PASSWORD_FIELD, SETTING_KEYS, type FieldInfo } from '@postbote/connector-model';
+import { Connector } from '@postbote/proto';
 
-export function connectorLines(c: Connector): string {
-  const rows: Array<[string, string]> = [
-    ['id', c.id],
-    ['name', c.name],
-    ['protocol', enumKey(Protocol, c.protocol)],
-    ['server', `${c.host}:${c.port}`],
-    ['security', enumKey(Security, c.security)],
-    ['username', c.username],
-    ['password', c.hasPassword ? '(set, write-only)' : '(not set)'],
-    ['workflow', c.workflowId],
-    ['enabled', String(c.enabled)],
-    ['interval', `${c.pollIntervalSeconds}s`],
-    ['batch', String(c.batchSize)],
-    ['retention', `${c.retentionDays} days`],
-    ['timeouts', `connect ${c.connectTimeoutMs}ms, fetch ${c.fetchTimeoutMs}ms`],
-    ['reprocess', String(c.reprocess)],
-  ];
-  if (c.folder) {
-    rows.push(['folder', c.folder], ['strategy', enumKey(Strategy, c.strategy) + (c.moveTo ? ` → ${c.moveTo}` : '')]);
+/** A setting's value as a person reads it (driven by its kind and unit in FIELDS). */
+function shown(info: FieldInfo, value: unknown): string {
+  if (info.kind === 'pem') return `${(String(value).match(/BEGIN CERTIFICATE/g) ?? []).length} certificate(s)`;
+  if (info.kind === 'bool') return value ? 'yes' : 'no';
+  return info.unit ? `${String(value)} ${info.unit}` : String(value);
+}
+
+/** Every setting the connector has, in the catalogue's order, labelled as FIELDS says. */
+export function connectorLines(proto: Connector): string {
+  const c = connectorFromProto(proto);
+  const rows: Array<[string, string]> = [['Id', c.id]];
+  for (const key of SETTING_KEYS) {
+    if (c[key] !== null) rows.push([FIELDS[key].label, shown(FIELDS[key], c[key])]);
+    if (key === 'username') rows.push([PASSWORD_FIELD.label, c.hasPassword ? '(set, write-only)' : '(not set)']);
   }
-  if (c.trustedCaPem) rows.push(['trusted CA', `${(c.trustedCaPem.match(/BEGIN CERTIFICATE/g) ?? []).length} certificate(s)`]);
-  rows.push(['revision', String(c.revision)], ['updated', c.updatedAt?.toISOString() ?? '']);
-  return rows.map(([k, v]) => `${k.padEnd(10)} ${v}`).join('\n');
+  rows.push(['Revision', String(c.revision)], ['Updated', c.updatedAt.toISOString()]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
 
 export function table(headers: string[], rows: string[][]): string {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
-import { resolveCreate, type Security, type Strategy } from '@postbote/connector-model';
+import { imapPart, resolveCreate, type Security, type Strategy } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { StorageSink, type FetchConnector } from '@postbote/fetcher';
 import { pollImap } from '@postbote/imap';
@@ -106,7 +106,7 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
       const s = conn.settings;
       const result =
         protocol === 'IMAP'
-          ? await pollImap(access, { ...s.imap!, batchSize: 50, reprocess: false, fetchTimeoutMs, maxMessageBytes: 50 * 1024 * 1024 }, memory, sink, quiet, signal)
+          ? await pollImap(access, { ...imapPart(s), batchSize: 50, reprocess: false, fetchTimeoutMs, maxMessageBytes: 50 * 1024 * 1024 }, memory, sink, quiet, signal)
           : await pollPop3(
               access,
               { batchSize: 50, fetchTimeoutMs, maxMessageBytes: 50 * 1024 * 1024 },

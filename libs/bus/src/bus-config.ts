@@ -1,4 +1,4 @@
-import type { EnvReader } from '@postbote/env';
+import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import type { Bus } from './bus';
 import { InProcessBus } from './in-process-bus';
@@ -18,21 +18,21 @@ export type BusConfig =
 
 /** KAFKA_BROKERS selects Kafka; without it the process uses the in-process bus. */
 export function loadBusConfig(env: EnvReader, clientId: string): BusConfig {
-  const brokers = env.list('KAFKA_BROKERS');
+  const brokers = readVar(env, 'KAFKA_BROKERS');
   if (brokers.length === 0) return { kind: 'in-process' };
   for (const b of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError('KAFKA_BROKERS', `"${b}" is not host:port`);
   return {
     kind: 'kafka',
     brokers,
-    clientId: env.string('KAFKA_CLIENT_ID', clientId),
-    partitions: env.int('KAFKA_PARTITIONS', 64, { min: 1, max: 10_000 }),
-    replicationFactor: env.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 16 }),
+    clientId: readVar(env, 'KAFKA_CLIENT_ID') ?? clientId,
+    partitions: readVar(env, 'KAFKA_PARTITIONS'),
+    replicationFactor: readVar(env, 'KAFKA_REPLICATION_FACTOR'),
     namespace: kafkaNamespace(env),
   };
 }
 
 function kafkaNamespace(env: EnvReader): string {
-  const ns = env.string('KAFKA_NAMESPACE', '');
+  const ns = readVar(env, 'KAFKA_NAMESPACE');
   if (ns && !/^[A-Za-z0-9_-]{1,64}$/.test(ns)) throw new ConfigError('KAFKA_NAMESPACE', 'must be 1-64 of A-Z a-z 0-9 _ -');
   return ns;
 }
@@ -44,7 +44,11 @@ export function namespaced(config: BusConfig, base: string): string {
 
 /** The bus a configuration selects; `log` hears what a Kafka bus waits for at start-up. */
 export function createBus(config: BusConfig, log?: WaitLog): Bus {
-  if (config.kind === 'in-process') return new InProcessBus();
+  if (config.kind === 'in-process') {
+    return new InProcessBus({
+      onHandlerError: (err, m, group, retryInMs) => log?.({ err: { message: (err as Error)?.message ?? String(err) }, topic: m.topic, offset: m.offset, group, retryInMs }, 'bus handler failed; the record is delivered again'),
+    });
+  }
   return new KafkaBus({
     brokers: config.brokers,
     clientId: config.clientId,

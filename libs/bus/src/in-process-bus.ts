@@ -9,11 +9,21 @@ interface Topic {
 }
 
 interface Group {
+  readonly name: string;
   readonly handler: MessageHandler;
   /** Offset of the next record this group will see. */
   position: number;
   running: Promise<void>;
   closed: boolean;
+  /** Failures of the record at the head in a row (the retry delay grows with them). */
+  failures: number;
+}
+
+export interface InProcessBusOptions {
+  /** Records a non-compacted topic keeps for late subscribers that ask for the beginning. */
+  readonly retain?: number;
+  /** Hears each failed delivery (it is retried, with growing delays). */
+  readonly onHandlerError?: (err: unknown, m: DeliveredMessage, group: string, retryInMs: number) => void;
 }
 
 /**
@@ -26,7 +36,7 @@ export class InProcessBus implements Bus {
   readonly #topics = new Map<string, Topic>();
   #closed = false;
 
-  constructor(private readonly options: { readonly retain?: number; readonly onHandlerError?: (err: unknown, m: DeliveredMessage) => void } = {}) {}
+  constructor(private readonly options: InProcessBusOptions = {}) {}
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     for (const spec of specs) this.#topic(spec.topic, spec.compacted ?? false);
@@ -48,7 +58,7 @@ export class InProcessBus implements Bus {
   async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
     const t = this.#topic(options.topic, false);
     if (t.groups.has(options.groupId)) throw new Error(`group ${options.groupId} already consumes ${options.topic} in this process`);
-    const group: Group = { handler, position: options.fromBeginning ? 0 : t.nextOffset, running: Promise.resolve(), closed: false };
+    const group: Group = { name: options.groupId, handler, position: options.fromBeginning ? 0 : t.nextOffset, running: Promise.resolve(), closed: false, failures: 0 };
     t.groups.set(options.groupId, group);
     // One process, one partition: the only member owns everything.
     await options.ownership?.assigned([0]);
@@ -88,19 +98,34 @@ export class InProcessBus implements Bus {
   #drain(t: Topic, g: Group): void {
     g.running = g.running.then(async () => {
       while (!g.closed) {
-        const next = t.log.find((m) => Number(m.offset) >= g.position);
+        const next = firstFrom(t.log, g.position);
         if (!next) return;
         try {
           await g.handler(next);
           g.position = Number(next.offset) + 1;
+          g.failures = 0;
         } catch (err) {
-          // At-least-once: the record stays at the head for this group. Redelivery
-          // waits for the next publish or a short timer, so a poison record cannot spin.
-          this.options.onHandlerError?.(err, next);
-          setTimeout(() => this.#drain(t, g), 1_000).unref();
+          // At-least-once: the record stays at the head for this group. Redelivery waits
+          // for the next publish or a growing timer (1 s doubling to 60 s), so a poison
+          // record cannot spin, and every failure is reported.
+          const delay = Math.min(60_000, 1_000 * 2 ** g.failures++);
+          this.options.onHandlerError?.(err, next, g.name, delay);
+          setTimeout(() => this.#drain(t, g), delay).unref();
           return;
         }
       }
     });
   }
+}
+
+/** The first record at or after `position` (the log is in offset order). */
+function firstFrom(log: readonly DeliveredMessage[], position: number): DeliveredMessage | undefined {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Number(log[mid]?.offset) < position) lo = mid + 1;
+    else hi = mid;
+  }
+  return log[lo];
 }

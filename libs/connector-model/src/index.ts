@@ -1,4 +1,7 @@
 export * from './settings';
+export * from './fields';
 export * from './defaults';
 export * from './validate';
 export * from './folder-path';
+export * from './message-source';
+export * from './document';

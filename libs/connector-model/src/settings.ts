@@ -9,15 +9,12 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export type Security = (typeof SECURITIES)[number];
 export type Strategy = (typeof STRATEGIES)[number];
 
-export interface ImapSettings {
-  /** Folder to watch in "/" notation, e.g. "INBOX/Incidents". */
-  readonly folder: string;
-  readonly strategy: Strategy;
-  /** Target folder for MOVE, "/" notation; null otherwise. */
-  readonly moveTo: string | null;
-}
-
-/** A connector's validated settings, without credentials' plaintext. */
+/**
+ * A connector's validated settings, without credentials' plaintext — the one shape every
+ * service, the CLI and the console share. Field by field it is described (API name, label,
+ * kind) in FIELDS, which the contract mappings, the stored document and the CLI's display
+ * all follow: a new setting is a new key here, an entry in FIELDS and its rule in validate.
+ */
 export interface ConnectorSettings {
   readonly name: string;
   readonly protocol: Protocol;
@@ -33,34 +30,36 @@ export interface ConnectorSettings {
   readonly reprocess: boolean;
   readonly workflowId: string;
   readonly enabled: boolean;
-  /** Present exactly when protocol is IMAP. */
-  readonly imap: ImapSettings | null;
+  /** IMAP: folder to watch in "/" notation, e.g. "INBOX/Incidents"; null for POP3. */
+  readonly folder: string | null;
+  /** IMAP: what happens on the server once an email is stored; null for POP3. */
+  readonly strategy: Strategy | null;
+  /** IMAP MOVE: target folder in "/" notation; null otherwise. */
+  readonly moveTo: string | null;
   /** PEM bundle trusted in addition to the system CAs; null for none. */
   readonly trustedCaPem: string | null;
 }
 
 /**
- * Settings as a client sends them: everything optional and unchecked. Enumerations
- * arrive as strings so the validator can name a bad value's field.
+ * Settings as a client sends them: everything optional and unchecked. Enumerations arrive
+ * as strings so the validator can name a bad value's field. The password travels apart,
+ * wrapped as a Secret from where it enters.
  */
-export interface ConnectorSpecInput {
-  name?: string | undefined;
-  protocol?: string | undefined;
-  host?: string | undefined;
-  port?: number | undefined;
-  username?: string | undefined;
-  password?: Secret | undefined;
-  security?: string | undefined;
-  connectTimeoutMs?: number | undefined;
-  fetchTimeoutMs?: number | undefined;
-  pollIntervalSeconds?: number | undefined;
-  batchSize?: number | undefined;
-  retentionDays?: number | undefined;
-  reprocess?: boolean | undefined;
-  workflowId?: string | undefined;
-  enabled?: boolean | undefined;
-  folder?: string | undefined;
-  strategy?: string | undefined;
-  moveTo?: string | undefined;
-  trustedCaPem?: string | undefined;
+export type ConnectorSpecInput = {
+  -readonly [K in keyof ConnectorSettings]?: NonNullable<ConnectorSettings[K]> extends number ? number : NonNullable<ConnectorSettings[K]> extends boolean ? boolean : string;
+} & { password?: Secret | undefined };
+
+/** A stored connector as services hand it out: settings and bookkeeping, never the password. */
+export interface ConnectorRecord extends ConnectorSettings {
+  readonly id: string;
+  readonly hasPassword: boolean;
+  readonly revision: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** An IMAP connector's folder settings (never null once validated); throws for POP3. */
+export function imapPart(s: ConnectorSettings): { readonly folder: string; readonly strategy: Strategy; readonly moveTo: string | null } {
+  if (s.protocol !== 'IMAP' || s.folder === null || s.strategy === null) throw new Error(`connector "${s.name}" has no IMAP folder settings`);
+  return { folder: s.folder, strategy: s.strategy, moveTo: s.moveTo };
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import { ValidationError } from '@postbote/errors';
 import { defaultPort } from './defaults';
-import type { ConnectorSpecInput } from './settings';
+import { imapPart, type ConnectorSpecInput } from './settings';
 import { resolveCreate, resolveUpdate } from './validate';
 
 const imap: ConnectorSpecInput = {
@@ -41,7 +41,7 @@ describe('resolveCreate defaults', () => {
     const { settings, warnings } = resolveCreate(imap);
     assert.equal(settings.security, 'SSL');
     assert.equal(settings.port, 993);
-    assert.deepEqual(settings.imap, { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null });
+    assert.deepEqual(imapPart(settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null });
     assert.equal(settings.pollIntervalSeconds, 60);
     assert.equal(settings.batchSize, 50);
     assert.equal(settings.retentionDays, 30);
@@ -58,7 +58,7 @@ describe('resolveCreate defaults', () => {
     assert.equal(defaultPort('IMAP', 'TLS'), 143);
     assert.equal(defaultPort('IMAP', 'SSL'), 993);
     assert.equal(resolveCreate({ ...pop3, security: 'TLS' }).settings.port, 110);
-    assert.equal(resolveCreate(pop3).settings.imap, null);
+    assert.deepEqual([resolveCreate(pop3).settings.folder, resolveCreate(pop3).settings.strategy, resolveCreate(pop3).settings.moveTo], [null, null, null]);
   });
 
   it('accepts NONE with a warning', () => {
@@ -74,7 +74,7 @@ describe('resolveCreate defaults', () => {
 
   it('accepts subfolders in / notation and a MOVE target', () => {
     const { settings } = resolveCreate({ ...imap, folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Archive/2026' });
-    assert.deepEqual(settings.imap, { folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Archive/2026' });
+    assert.deepEqual(imapPart(settings), { folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Archive/2026' });
   });
 });
 
@@ -167,11 +167,11 @@ describe('resolveUpdate', () => {
     assert.equal(r.settings.pollIntervalSeconds, 300);
     assert.equal(r.settings.host, base.host);
     assert.equal(r.password, undefined);
-    assert.deepEqual(r.settings.imap, base.imap);
+    assert.deepEqual(imapPart(r.settings), imapPart(base));
   });
 
   it('drops a stale MOVE target when the strategy changes', () => {
-    assert.deepEqual(resolveUpdate(base, { strategy: 'MARK_READ' }).settings.imap, { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null });
+    assert.deepEqual(imapPart(resolveUpdate(base, { strategy: 'MARK_READ' }).settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null });
   });
 
   it('checks the merged result (new folder equal to the old target)', () => {

@@ -3,18 +3,9 @@ import { isIP } from 'node:net';
 import type { Secret } from '@postbote/crypto';
 import { ValidationError, type Violation } from '@postbote/errors';
 import { DEFAULTS, LIMITS, defaultPort } from './defaults';
+import { specField } from './fields';
 import { sameFolder } from './folder-path';
-import {
-  PROTOCOLS,
-  SECURITIES,
-  STRATEGIES,
-  type ConnectorSettings,
-  type ConnectorSpecInput,
-  type ImapSettings,
-  type Protocol,
-  type Security,
-  type Strategy,
-} from './settings';
+import { PROTOCOLS, SECURITIES, STRATEGIES, type ConnectorSettings, type ConnectorSpecInput, type Protocol, type Security, type Strategy } from './settings';
 
 export interface Resolved {
   readonly settings: ConnectorSettings;
@@ -31,33 +22,6 @@ const LINE_BREAKERS = /[\r\n\0]/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IMAP_ONLY = ['folder', 'strategy', 'moveTo'] as const;
-
-const FIELD: Record<keyof ConnectorSpecInput, string> = {
-  name: 'name',
-  protocol: 'protocol',
-  host: 'host',
-  port: 'port',
-  username: 'username',
-  password: 'password',
-  security: 'security',
-  connectTimeoutMs: 'connect_timeout_ms',
-  fetchTimeoutMs: 'fetch_timeout_ms',
-  pollIntervalSeconds: 'poll_interval_seconds',
-  batchSize: 'batch_size',
-  retentionDays: 'retention_days',
-  reprocess: 'reprocess',
-  workflowId: 'workflow_id',
-  enabled: 'enabled',
-  folder: 'folder',
-  strategy: 'strategy',
-  moveTo: 'move_to',
-  trustedCaPem: 'trusted_ca_pem',
-};
-
-/** API field name for a spec property, e.g. `spec.poll_interval_seconds`. */
-export function specField(key: keyof ConnectorSpecInput): string {
-  return `spec.${FIELD[key]}`;
-}
 
 /** Validates a new connector, filling defaults. Throws ValidationError listing every problem. */
 export function resolveCreate(input: ConnectorSpecInput): Resolved {
@@ -114,7 +78,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   const workflowId = v.text('workflowId', input.workflowId, { max: LIMITS.workflowIdMaxLength, control: true }) ?? current?.workflowId;
   if (workflowId === undefined && v.clean('workflowId')) v.add('workflowId', 'required', 'must name the workflow to start');
 
-  const imap = protocol === 'POP3' ? checkNoImapFields(v, input) : protocol === 'IMAP' ? resolveImap(v, input, current?.imap ?? null) : null;
+  const imap = protocol === 'IMAP' ? resolveImap(v, input, current) : checkNoImapFields(v, input);
 
   const trustedCaPem = checkTrustedCa(v, input.trustedCaPem, current?.trustedCaPem ?? null);
   if (trustedCaPem && security === 'NONE' && v.clean('trustedCaPem')) {
@@ -151,7 +115,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     reprocess,
     workflowId: resolved(workflowId, 'workflowId'),
     enabled,
-    imap,
+    ...imap,
     trustedCaPem,
   });
   return { settings, password, warnings };
@@ -186,14 +150,16 @@ function checkPassword(v: Violations, password: Secret | undefined): Secret | un
   return password;
 }
 
-function checkNoImapFields(v: Violations, input: ConnectorSpecInput): null {
+type ImapPart = Pick<ConnectorSettings, 'folder' | 'strategy' | 'moveTo'>;
+
+function checkNoImapFields(v: Violations, input: ConnectorSpecInput): ImapPart {
   for (const key of IMAP_ONLY) {
     if (input[key] !== undefined && input[key] !== '') v.add(key, 'imap-only', 'applies to IMAP connectors only (POP3 never changes the server mailbox)');
   }
-  return null;
+  return { folder: null, strategy: null, moveTo: null };
 }
 
-function resolveImap(v: Violations, input: ConnectorSpecInput, current: ImapSettings | null): ImapSettings {
+function resolveImap(v: Violations, input: ConnectorSpecInput, current: ConnectorSettings | undefined): ImapPart {
   const folder = checkFolder(v, 'folder', input.folder) ?? current?.folder ?? DEFAULTS.folder;
   const strategy: Strategy = v.enumOf('strategy', input.strategy, STRATEGIES) ?? current?.strategy ?? DEFAULTS.strategy;
   const givenMoveTo = checkFolder(v, 'moveTo', input.moveTo);
@@ -206,7 +172,7 @@ function resolveImap(v: Violations, input: ConnectorSpecInput, current: ImapSett
     // A stale target from an earlier MOVE is dropped silently; one given now is a mistake.
     v.add('moveTo', 'move-only', 'only applies when strategy is MOVE');
   }
-  return Object.freeze({ folder, strategy, moveTo });
+  return { folder, strategy, moveTo };
 }
 
 function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | undefined): string | undefined {
@@ -248,11 +214,11 @@ function checkTrustedCa(v: Violations, raw: string | undefined, current: string 
 class Violations {
   readonly list: Violation[] = [];
 
-  add(key: keyof ConnectorSpecInput, rule: string, message: string): void {
+  add(key: keyof ConnectorSettings | 'password', rule: string, message: string): void {
     this.list.push({ field: specField(key), rule, message });
   }
 
-  clean(key: keyof ConnectorSpecInput): boolean {
+  clean(key: keyof ConnectorSettings | 'password'): boolean {
     return !this.list.some((x) => x.field === specField(key));
   }
 
@@ -260,7 +226,7 @@ class Violations {
     return this.list.length > 0;
   }
 
-  text(key: keyof ConnectorSpecInput, raw: string | undefined, opts: { max: number; wire?: boolean; control?: boolean }): string | undefined {
+  text(key: keyof ConnectorSettings, raw: string | undefined, opts: { max: number; wire?: boolean; control?: boolean }): string | undefined {
     if (raw === undefined) return undefined;
     const value = raw.trim();
     if (value === '') return void this.add(key, 'required', 'must not be empty');
@@ -270,7 +236,7 @@ class Violations {
     return value;
   }
 
-  int(key: keyof ConnectorSpecInput, raw: number | undefined, range: { min: number; max: number }): number | undefined {
+  int(key: keyof ConnectorSettings, raw: number | undefined, range: { min: number; max: number }): number | undefined {
     if (raw === undefined) return undefined;
     if (!Number.isInteger(raw) || raw < range.min || raw > range.max) {
       return void this.add(key, 'range', `must be an integer between ${range.min} and ${range.max}`);
@@ -278,7 +244,7 @@ class Violations {
     return raw;
   }
 
-  enumOf<T extends string>(key: keyof ConnectorSpecInput, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  enumOf<T extends string>(key: keyof ConnectorSettings, raw: string | undefined, allowed: readonly T[]): T | undefined {
     if (raw === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(raw)) return void this.add(key, 'enum', `must be one of ${allowed.join(', ')}`);
     return raw as T;

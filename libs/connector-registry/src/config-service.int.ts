@@ -20,6 +20,7 @@ import {
 import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { startConfigService, type RunningConfigService } from './config-service';
 import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
+import { DataSource } from 'typeorm';
 
 const PASSWORD = 'Pa55-w0rd-§-must-never-leak';
 const NEW_PASSWORD = 'second-Secret-7788-never-leak';
@@ -193,11 +194,22 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(got.password, NEW_PASSWORD);
     });
 
-    it('stores passwords only as ciphertext', async () => {
+    it('stores passwords only as ciphertext (every row, and on SQLite the whole file)', async () => {
+      const ds = new DataSource(db.config.kind === 'sqlite' ? { type: 'better-sqlite3', database: db.config.file } : { type: 'mysql', url: db.config.url });
+      await ds.initialize();
+      try {
+        const rows = (await ds.query('SELECT * FROM connectors')) as Array<Record<string, unknown>>;
+        assert.ok(rows.length > 0);
+        for (const row of rows) {
+          assert.doesNotMatch(JSON.stringify(row), /Pa55-w0rd|second-Secret/);
+          assert.match(String(row['password_ciphertext']), /^v1\./);
+        }
+      } finally {
+        await ds.destroy();
+      }
       if (db.config.kind === 'sqlite') {
         const file = readFileSync(db.config.file).toString('latin1') + readFileSync(`${db.config.file}-wal`).toString('latin1');
         assert.doesNotMatch(file, /Pa55-w0rd|second-Secret/);
-        assert.match(file, /v1\./);
       }
     });
 

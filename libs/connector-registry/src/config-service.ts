@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
-import { Keyring, Secret } from '@postbote/crypto';
+import { Keyring, type Secret } from '@postbote/crypto';
 import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
-import type { EnvReader } from '@postbote/env';
+import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
+import { internalToken } from '@postbote/service-clients';
 import { ConnectorEntity, TombstoneEntity } from './connector-entity';
 import { ConnectorEventPublisher } from './connector-events';
 import { ConnectorRegistry } from './connector-registry';
@@ -14,7 +15,6 @@ import { connectorService, credentialService } from './grpc-handlers';
 import { fileKeySource, staticKeySource, type KeySource } from './key-source';
 import { CONFIG_MIGRATIONS } from './migrations';
 
-export const DEFAULT_CONFIG_SERVICE_ADDR = '127.0.0.1:50051';
 /** How long deletions are republished on boot. */
 const TOMBSTONE_DAYS = 30;
 
@@ -31,24 +31,22 @@ export interface ConfigServiceConfig {
 export function loadConfigServiceConfig(env: EnvReader): ConfigServiceConfig {
   const dataDir = dataDirFromEnv(env);
   const database = databaseConfigFromEnv(env);
-  const keySpec = env.secret('POSTBOTE_MASTER_KEYS');
+  const keySpec = readVar(env, 'POSTBOTE_MASTER_KEYS');
   let masterKeys: MasterKeyConfig;
   if (keySpec === undefined) {
-    masterKeys = { kind: 'file', path: env.string('POSTBOTE_MASTER_KEY_FILE', join(dataDir, 'master.key')) };
+    masterKeys = { kind: 'file', path: readVar(env, 'POSTBOTE_MASTER_KEY_FILE') ?? join(dataDir, 'master.key') };
   } else {
     try {
-      masterKeys = { kind: 'static', keyring: Keyring.parse(keySpec, env.string('POSTBOTE_MASTER_KEY_ID')) };
+      masterKeys = { kind: 'static', keyring: Keyring.parse(keySpec, readVar(env, 'POSTBOTE_MASTER_KEY_ID')) };
     } catch (err) {
       throw new ConfigError('POSTBOTE_MASTER_KEYS', (err as Error).message);
     }
   }
-  const token = env.secret('POSTBOTE_INTERNAL_TOKEN');
-  if (token !== undefined && token.length < 16) throw new ConfigError('POSTBOTE_INTERNAL_TOKEN', 'must be at least 16 characters');
   return Object.freeze({
-    address: env.address('CONFIG_SERVICE_ADDR', DEFAULT_CONFIG_SERVICE_ADDR),
+    address: readVar(env, 'CONFIG_SERVICE_ADDR'),
     database,
     masterKeys,
-    internalToken: token === undefined ? undefined : new Secret(token),
+    internalToken: internalToken(env),
   });
 }
 

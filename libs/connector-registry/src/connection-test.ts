@@ -1,4 +1,4 @@
-import { resolveCreate, resolveUpdate, type ConnectorSettings, type ConnectorSpecInput } from '@postbote/connector-model';
+import { imapPart, resolveCreate, resolveUpdate, type ConnectorSettings, type ConnectorSpecInput } from '@postbote/connector-model';
 import type { Secret } from '@postbote/crypto';
 import { ValidationError } from '@postbote/errors';
 import { listImapFolders, testImap } from '@postbote/imap';
@@ -42,7 +42,7 @@ function access(settings: ConnectorSettings, password: Secret): ServerAccess {
 
 export async function testConnection(registry: ConnectorRegistry, target: TestTarget): Promise<TestStepResult[]> {
   const { settings, password } = await resolveTarget(registry, target);
-  if (settings.protocol === 'IMAP') return testImap(access(settings, password), settings.imap?.folder ?? 'INBOX');
+  if (settings.protocol === 'IMAP') return testImap(access(settings, password), imapPart(settings).folder);
   return testPop3(access(settings, password));
 }
 

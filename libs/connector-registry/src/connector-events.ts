@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { TOPICS, type Bus } from '@postbote/bus';
 import type { Logger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind } from '@postbote/proto';
-import type { ConnectorRecord } from './connector-record';
-import { connectorToProto } from './proto-mapping';
+import type { ConnectorRecord } from '@postbote/connector-model';
+import { connectorToProto } from '@postbote/connector-contract';
 
 export const CONNECTOR_EVENT_CONTENT_TYPE = 'application/x-protobuf; messageType=postbote.v1.ConnectorChanged';
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type DataSource, type Repository } from 'typeorm';
-import { LIMITS, resolveCreate, resolveUpdate, type ConnectorSpecInput } from '@postbote/connector-model';
+import { LIMITS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSpecInput } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
 import { ConnectorEntity, TombstoneEntity, type ConnectorRow } from './connector-entity';
 import type { ConnectorEventPublisher } from './connector-events';
-import { applySettings, recordFromRow, type ConnectorRecord } from './connector-record';
+import { applySettings, recordFromRow } from './connector-record';
 import type { KeySource } from './key-source';
 
 export interface RegistryDeps {
@@ -52,7 +52,7 @@ export class ConnectorRegistry {
     const row = { id, revision: 1, createdAt: now, updatedAt: now } as ConnectorRow;
     applySettings(row, settings);
     this.#seal(row, password);
-    await this.deps.gate(() => this.#repo.insert(row)).catch((err: unknown) => this.#translateUnique(err, row.name));
+    await this.deps.gate(() => this.#repo.insert(row)).catch((err: unknown) => this.#translateUnique(err, settings.name));
     const connector = recordFromRow(row);
     this.#logSaved('connector created', connector, warnings);
     await this.deps.events.upserted(connector);
@@ -117,7 +117,7 @@ export class ConnectorRegistry {
         await tx.getRepository(TombstoneEntity).save({ id: row.id, purgeEmailsNow, deletedAt: this.deps.now() });
       }),
     );
-    this.deps.logger.info({ connectorId: row.id, name: row.name, purgeEmailsNow }, 'connector deleted');
+    this.deps.logger.info({ connectorId: row.id, purgeEmailsNow }, 'connector deleted');
     await this.deps.events.deleted(row.id, purgeEmailsNow);
     return row.id;
   }
@@ -126,7 +126,7 @@ export class ConnectorRegistry {
   async credentials(id: string): Promise<{ username: string; password: Secret; revision: number }> {
     const row = await this.#find(id);
     const password = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
-    return { username: row.username, password, revision: row.revision };
+    return { username: recordFromRow(row).username, password, revision: row.revision };
   }
 
   /**

@@ -13,7 +13,7 @@ import {
 import type { ServiceRegistration } from '@postbote/grpc-runtime';
 import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
 import type { ConnectorRegistry } from './connector-registry';
-import { connectorToProto, specFromProto } from './proto-mapping';
+import { connectorToProto, specFromProto } from '@postbote/connector-contract';
 import { listFolders, testConnection, type TestTarget } from './connection-test';
 
 

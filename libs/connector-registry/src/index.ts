@@ -5,5 +5,5 @@ export * from './connector-entity';
 export * from './connector-events';
 export * from './grpc-handlers';
 export * from './key-source';
-export * from './proto-mapping';
+
 export { CONFIG_MIGRATIONS } from './migrations';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { EnvReader } from '@postbote/env';
+import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 
 /** Where a service keeps its tables: the embedded SQLite file or a MariaDB/MySQL server. */
@@ -28,13 +28,13 @@ export function describeDatabase(config: DatabaseConfig): string {
 
 /** The data folder: the embedded SQLite file, key file and spool live there. */
 export function dataDirFromEnv(env: EnvReader): string {
-  return env.string('POSTBOTE_DATA_DIR', 'data');
+  return readVar(env, 'POSTBOTE_DATA_DIR');
 }
 
 /** DATABASE_URL (or DATABASE_URL_FILE), read once at boot; errors name the variable. */
 export function databaseConfigFromEnv(env: EnvReader): DatabaseConfig {
   try {
-    return databaseConfigFrom(env.secret('DATABASE_URL'), dataDirFromEnv(env));
+    return databaseConfigFrom(readVar(env, 'DATABASE_URL'), dataDirFromEnv(env));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError('DATABASE_URL', (err as Error).message);

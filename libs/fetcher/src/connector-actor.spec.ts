@@ -219,6 +219,49 @@ describe('Supervisor', () => {
     await sup.stop();
   });
 
+  it('watchdog reports and rebuilds a connector that has failed since it started, once per episode', async () => {
+    const clock = new SimulatedClock(0);
+    const logs: Array<{ code: string; message: string }> = [];
+    const runsAt: number[] = [];
+    let fail = true;
+    const sup = supervisor(
+      async () => {
+        runsAt.push(clock.now());
+        if (fail) throw new MailboxError('CONNECTION_FAILED', 'down');
+        return ok;
+      },
+      () => (_l, code, message) => void logs.push({ code, message }),
+      clock,
+      3,
+    );
+    sup.start();
+    sup.apply('a', { ...connector(), id: 'a' });
+    await flush();
+    for (let i = 0; i < 20; i++) {
+      clock.increment(30_000);
+      await flush();
+    }
+    const stale = logs.filter((l) => l.code === 'WATCHDOG_STALE');
+    assert.equal(stale.length, 1, 'reported once');
+    assert.match(stale[0]!.message, /no successful poll since the connector started .* rebuilt/);
+    // The rebuilt actor polls at once: a run at the watchdog tick that found it stale.
+    const rebuiltAt = runsAt.find((t) => t > 0 && t % 30_000 === 0);
+    assert.ok(rebuiltAt !== undefined, `a run right at a watchdog tick (rebuild): ${runsAt.join(',')}`);
+    // Once it succeeds, a new episode can be reported again.
+    fail = false;
+    for (let i = 0; i < 10; i++) {
+      clock.increment(60_000);
+      await flush();
+    }
+    fail = true;
+    for (let i = 0; i < 20; i++) {
+      clock.increment(30_000);
+      await flush();
+    }
+    assert.equal(logs.filter((l) => l.code === 'WATCHDOG_STALE').length, 2, 'a second episode after a success');
+    await sup.stop();
+  });
+
   it('replaces a crashed actor after a delay, leaving the others alone', async () => {
     const clock = new SimulatedClock(0);
     const runs: Record<string, number> = {};

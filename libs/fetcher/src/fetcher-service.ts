@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { TOPICS, type Bus } from '@postbote/bus';
-import { Secret } from '@postbote/crypto';
-import type { EnvReader } from '@postbote/env';
-import { ConfigError } from '@postbote/errors';
+import type { Secret } from '@postbote/crypto';
+import { readVar, type EnvReader } from '@postbote/env';
 import { startGrpcServer, unary } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import {
@@ -17,16 +16,14 @@ import {
   type FetcherInstance,
   type FetcherServiceServer,
 } from '@postbote/proto';
-import type { OpenStoreEmails } from '@postbote/service-clients';
+import { internalToken, type OpenStoreEmails } from '@postbote/service-clients';
 import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
-import type { ActorState } from './connector-actor';
-import { fetchConnectorFromProto } from './connector-from-proto';
+import type { ActorState, FetchConnector } from './connector-actor';
+import { connectorFromProto } from '@postbote/connector-contract';
 import { ConnectorLogSink } from './connector-log-sink';
 import { mailboxRun } from './mailbox-run';
 import { Supervisor } from './supervisor';
-
-export const DEFAULT_FETCHER_SERVICE_ADDR = '127.0.0.1:50054';
 
 export interface FetcherServiceConfig {
   readonly address: string;
@@ -46,21 +43,19 @@ export interface FetcherServiceConfig {
 }
 
 export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
-  const token = env.secret('POSTBOTE_INTERNAL_TOKEN');
-  if (token !== undefined && token.length < 16) throw new ConfigError('POSTBOTE_INTERNAL_TOKEN', 'must be at least 16 characters');
   return Object.freeze({
-    address: env.address('FETCHER_SERVICE_ADDR', DEFAULT_FETCHER_SERVICE_ADDR),
-    instanceId: env.string('FETCHER_INSTANCE_ID', `${hostname()}-${process.pid}`),
-    configAddress: env.address('CONFIG_SERVICE_ADDR', '127.0.0.1:50051'),
-    storageAddress: env.address('STORAGE_SERVICE_ADDR', '127.0.0.1:50052'),
-    internalToken: token === undefined ? undefined : new Secret(token),
-    maxMessageBytes: env.int('FETCHER_MAX_MESSAGE_BYTES', 50 * 1024 * 1024, { min: 1024, max: 2 * 1024 * 1024 * 1024 }),
-    maxAuthFailures: env.int('FETCHER_MAX_AUTH_FAILURES', 3, { min: 1, max: 100 }),
-    authBackoffMs: env.int('FETCHER_AUTH_BACKOFF_SECONDS', 300, { min: 1, max: 86_400 }) * 1000,
-    maxBackoffMs: env.int('FETCHER_MAX_BACKOFF_SECONDS', 900, { min: 1, max: 86_400 }) * 1000,
-    watchdogIntervals: env.int('FETCHER_WATCHDOG_INTERVALS', 5, { min: 2, max: 1000 }),
-    sessionTimeoutMs: env.int('FETCHER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
-    reportEveryMs: env.int('FETCHER_REPORT_SECONDS', 5, { min: 1, max: 600 }) * 1000,
+    address: readVar(env, 'FETCHER_SERVICE_ADDR'),
+    instanceId: readVar(env, 'FETCHER_INSTANCE_ID') ?? `${hostname()}-${process.pid}`,
+    configAddress: readVar(env, 'CONFIG_SERVICE_ADDR'),
+    storageAddress: readVar(env, 'STORAGE_SERVICE_ADDR'),
+    internalToken: internalToken(env),
+    maxMessageBytes: readVar(env, 'FETCHER_MAX_MESSAGE_BYTES'),
+    maxAuthFailures: readVar(env, 'FETCHER_MAX_AUTH_FAILURES'),
+    authBackoffMs: readVar(env, 'FETCHER_AUTH_BACKOFF_SECONDS') * 1000,
+    maxBackoffMs: readVar(env, 'FETCHER_MAX_BACKOFF_SECONDS') * 1000,
+    watchdogIntervals: readVar(env, 'FETCHER_WATCHDOG_INTERVALS'),
+    sessionTimeoutMs: readVar(env, 'FETCHER_SESSION_TIMEOUT_MS'),
+    reportEveryMs: readVar(env, 'FETCHER_REPORT_SECONDS') * 1000,
   });
 }
 
@@ -142,7 +137,7 @@ export async function startFetcherService(
       if (!m.value) return;
       if (!owned.has(m.partition)) return; // a record fetched just before a revocation
       const e = ConnectorChanged.decode(m.value);
-      if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) supervisor.apply(e.connectorId, fetchConnectorFromProto(e.connector), m.partition);
+      if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) supervisor.apply(e.connectorId, fetchConnector(e.connector), m.partition);
       else if (e.kind === ConnectorChanged_Kind.DELETED) supervisor.apply(e.connectorId, null);
     },
   );
@@ -185,4 +180,9 @@ export async function startFetcherService(
       storage.close();
     },
   };
+}
+
+function fetchConnector(c: Parameters<typeof connectorFromProto>[0]): FetchConnector {
+  const record = connectorFromProto(c);
+  return { id: record.id, revision: record.revision, settings: record };
 }

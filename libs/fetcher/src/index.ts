@@ -2,5 +2,5 @@ export * from './fetcher-service';
 export * from './clock';
 export * from './connector-actor';
 export * from './supervisor';
-export * from './connector-from-proto';
+
 export * from './mailbox-run';

@@ -1,3 +1,4 @@
+import { imapPart } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { PostboteError } from '@postbote/errors';
 import { call } from '@postbote/grpc-runtime';
@@ -7,7 +8,7 @@ import { MailboxError, type MessageSink, type RunLog, type RunMemory, type Serve
 import { INTERNAL_TOKEN_HEADER, StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, MailboxRun, RunSummary } from './connector-actor';
-import { sourceToProto } from './source-to-proto';
+import { sourceToProto } from '@postbote/connector-contract';
 
 export interface MailboxRunDeps {
   readonly credentials: CredentialServiceClient;
@@ -51,8 +52,8 @@ export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
     const log = deps.logFor(connector.id);
     try {
       const result =
-        s.protocol === 'IMAP' && s.imap
-          ? await pollImap(access, { ...s.imap, batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, sink, log, signal)
+        s.protocol === 'IMAP'
+          ? await pollImap(access, { ...imapPart(s), batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, sink, log, signal)
           : await pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, (uidls) => knownUidls(deps, connector.id, uidls, signal), sink, log, signal);
       await sink.close();
       return result;

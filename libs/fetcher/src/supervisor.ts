@@ -16,14 +16,19 @@ interface Child {
   /** Partition of the connectors topic this connector's record lives in. */
   partition: number;
   restarts: number;
+  /** When this actor started: the watchdog measures from here until a first success. */
+  startedAt: number;
+  /** This stale episode was reported (and the actor rebuilt); cleared by a success. */
   staleReported: boolean;
 }
 
 /**
  * Starts, reconfigures and stops one actor per enabled connector. A crashing actor is
  * replaced after a jittered, growing delay, without touching the others. The watchdog
- * catches the silent death other IMAP triggers suffer: a connector whose runs hang or
- * never succeed is reported to its log and its actor (and so its session) rebuilt.
+ * catches the silent death other IMAP triggers suffer: a connector whose run hangs, or that
+ * has not succeeded for `watchdogIntervals` intervals — since its last success or, if it
+ * never had one, since it started — is reported to its log and its actor (and so its
+ * session) rebuilt, once per such episode.
  */
 export class Supervisor {
   readonly #children = new Map<string, Child>();
@@ -60,7 +65,7 @@ export class Supervisor {
       if (child.actor.connector.revision !== connector.revision) child.actor.send({ type: 'CONFIGURE', connector });
       return;
     }
-    this.#spawn(connector, 0, partition);
+    this.#spawn(connector, 0, partition, false);
   }
 
   /**
@@ -96,8 +101,8 @@ export class Supervisor {
     await Promise.all(actors.map((a) => a.settled()));
   }
 
-  #spawn(connector: FetchConnector, restarts: number, partition: number): void {
-    const child: Child = { actor: undefined as unknown as ConnectorActor, partition, restarts, staleReported: false };
+  #spawn(connector: FetchConnector, restarts: number, partition: number, staleReported: boolean): void {
+    const child: Child = { actor: undefined as unknown as ConnectorActor, partition, restarts, startedAt: this.clock.now(), staleReported };
     child.actor = new ConnectorActor(connector, this.run, this.logFor(connector.id), this.clock, this.options, (err) => this.#crashed(connector.id, child, err));
     this.#children.set(connector.id, child);
     child.actor.start();
@@ -111,7 +116,7 @@ export class Supervisor {
     const connector = child.actor.connector;
     child.actor.send({ type: 'STOP' });
     this.clock.setTimer(delay, () => {
-      if (this.#children.get(connectorId) === child) this.#spawn(connector, child.restarts + 1, child.partition);
+      if (this.#children.get(connectorId) === child) this.#spawn(connector, child.restarts + 1, child.partition, child.staleReported);
     });
   }
 
@@ -123,19 +128,27 @@ export class Supervisor {
       const interval = c.pollIntervalSeconds * 1000;
       // A run cannot legitimately take longer than both timeouts plus slack.
       const hung = s.state === 'POLLING' && s.runStartedAt !== null && now - s.runStartedAt > c.connectTimeoutMs + c.fetchTimeoutMs + 60_000;
-      const since = s.lastSuccessAt ?? null;
-      const stale = s.state !== 'AUTH_FAILED' && since !== null && now - since > this.options.watchdogIntervals * Math.max(interval, 1);
+      const since = s.lastSuccessAt ?? child.startedAt;
+      // A parked connector (refused logins) stays parked: rebuilding it would log in again.
+      // A run in progress is judged by `hung` (a long drain may legitimately take a while).
+      const stale = s.state !== 'AUTH_FAILED' && s.state !== 'POLLING' && now - since > this.options.watchdogIntervals * Math.max(interval, 1);
+      if (s.lastSuccessAt !== null && s.lastSuccessAt >= child.startedAt) child.staleReported = false;
       if (hung) {
         this.logFor(id)('ERROR', 'WATCHDOG_RESTART', `run hung for ${Math.round((now - (s.runStartedAt ?? now)) / 1000)} s; session torn down and rebuilt`);
-        child.actor.send({ type: 'STOP' });
-        this.#children.delete(id);
-        this.#spawn(child.actor.connector, child.restarts + 1, child.partition);
+        this.#rebuild(id, child);
       } else if (stale && !child.staleReported) {
+        const what = s.lastSuccessAt === null ? `no successful poll since the connector started ${Math.round((now - since) / 1000)} s ago` : `no successful poll for ${Math.round((now - since) / 1000)} s`;
+        this.logFor(id)('WARN', 'WATCHDOG_STALE', `${what} (${this.options.watchdogIntervals} intervals); last error: ${s.lastError || 'none'}; session torn down and rebuilt`);
         child.staleReported = true;
-        this.logFor(id)('WARN', 'WATCHDOG_STALE', `no successful poll for ${Math.round((now - since) / 1000)} s (${this.options.watchdogIntervals} intervals); last error: ${s.lastError || 'none'}`);
-      } else if (!stale) {
-        child.staleReported = false;
+        this.#rebuild(id, child);
       }
     }
+  }
+
+  /** A fresh actor (fresh session and memory) for the same connector. */
+  #rebuild(id: string, child: Child): void {
+    child.actor.send({ type: 'STOP' });
+    this.#children.delete(id);
+    this.#spawn(child.actor.connector, child.restarts + 1, child.partition, child.staleReported);
   }
 }

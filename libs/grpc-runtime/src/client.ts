@@ -1,4 +1,4 @@
-import { credentials, Metadata, type CallOptions, type ClientUnaryCall, type ServiceError, type Client } from '@grpc/grpc-js';
+import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError, type Client } from '@grpc/grpc-js';
 import { fromGrpcError } from './status';
 
 type UnaryMethod<Req, Res> = (
@@ -26,6 +26,3 @@ export function call<Req, Res>(method: UnaryMethod<Req, Res>, client: Client, re
     opts.signal?.addEventListener('abort', () => c.cancel(), { once: true });
   });
 }
-
-/** Plaintext channel credentials: services talk over loopback or a private network. */
-export const insecure = credentials.createInsecure;

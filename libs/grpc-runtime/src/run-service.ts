@@ -1,9 +1,7 @@
-import { EnvReader, type Environment } from '@postbote/env';
+import { EnvReader, readVar, type Environment } from '@postbote/env';
 import { PostboteError } from '@postbote/errors';
-import { createLogger, type Logger, type LogLevel } from '@postbote/logging';
+import type { Logger } from '@postbote/logging';
 import { stopOnSignals } from './lifecycle';
-
-const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
  * The whole life of a service process: read configuration once, start, stop cleanly
@@ -23,8 +21,10 @@ export function runService(
 ): void {
   let logger: Logger;
   const env = new EnvReader(environment);
+  // Loaded here, not at the top: a client (the CLI) that imports this lib never loads pino.
+  const { createLogger } = require('@postbote/logging') as typeof import('@postbote/logging');
   try {
-    logger = createLogger({ service, level: env.oneOf('LOG_LEVEL', LEVELS, 'info') });
+    logger = createLogger({ service, level: readVar(env, 'LOG_LEVEL') });
   } catch (err) {
     process.stderr.write(`${service}: configuration error: ${(err as Error).message}\n`);
     process.exit(2);

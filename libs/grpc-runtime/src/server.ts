@@ -1,7 +1,5 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { HealthImplementation } from 'grpc-health-check';
 import { ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import { UndecodableRequest } from './handlers';
@@ -32,6 +30,10 @@ export interface RunningGrpcServer {
 
 /** Starts a gRPC server with the standard health service and server reflection. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  // Loaded here, not at the top: a client (the CLI) that imports this lib never pays for them.
+  const { loadFileDescriptorSetFromBuffer, loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+  const { ReflectionService } = require('@grpc/reflection') as typeof import('@grpc/reflection');
+  const { HealthImplementation, protoPath: healthProtoPath } = require('grpc-health-check') as typeof import('grpc-health-check');
   const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   for (const s of options.services) server.addService(guardDecoding(s.definition), s.implementation);
 

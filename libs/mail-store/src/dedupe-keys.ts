@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { MessageSource } from '@postbote/connector-model';
 
-export type EmailSource =
-  | { readonly kind: 'IMAP'; readonly folder: string; readonly uidValidity: number; readonly uid: number }
-  | { readonly kind: 'POP3'; readonly uidl: string };
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -11,7 +9,7 @@ const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
  * a reprocessing fetcher assigns). A retried or concurrent store of the same message
  * hits this key. NUL separators keep fields from running into each other.
  */
-export function sourceKey(source: EmailSource, occurrence: string): string {
+export function sourceKey(source: MessageSource, occurrence: string): string {
   const coords = source.kind === 'IMAP' ? ['IMAP', source.folder, source.uidValidity, source.uid] : ['POP3', source.uidl];
   return sha(['source', ...coords, occurrence].join('\0'));
 }

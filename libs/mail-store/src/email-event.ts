@@ -1,5 +1,6 @@
+import { sourceToProto } from '@postbote/connector-contract';
+import type { MessageSource } from '@postbote/connector-model';
 import { EmailReceived } from '@postbote/proto';
-import type { EmailSource } from './dedupe-keys';
 import type { ParsedMetadata } from './parse-metadata';
 
 export interface EventFacts {
@@ -8,7 +9,7 @@ export interface EventFacts {
   readonly connectorId: string;
   readonly connectorName: string;
   readonly workflowId: string;
-  readonly source: EmailSource;
+  readonly source: MessageSource;
   readonly receivedAt: Date;
   readonly storedAt: Date;
   readonly sha256: string;
@@ -37,10 +38,7 @@ export function buildEmailReceived(f: EventFacts, m: ParsedMetadata): Uint8Array
       messageId: m.messageId,
       size: f.size,
       attachments: m.attachments,
-      source:
-        f.source.kind === 'IMAP'
-          ? { source: { $case: 'imap', value: { folder: f.source.folder, uidValidity: f.source.uidValidity, uid: f.source.uid } } }
-          : { source: { $case: 'pop3', value: { uidl: f.source.uidl } } },
+      source: sourceToProto(f.source),
       raw: { storageService: f.storageAddress, emailId: f.emailId, sha256: f.sha256, size: f.size },
     }),
   ).finish();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
 import { isUniqueViolation, type Gate, type Statement, type TransactionRunner } from '@postbote/db';
-import { contentKey, sourceKey, type EmailSource } from './dedupe-keys';
+import type { MessageSource } from '@postbote/connector-model';
+import { contentKey, sourceKey } from './dedupe-keys';
 import { buildEmailReceived } from './email-event';
 import { DedupeEntity } from './entities';
 import type { IncomingEmail } from './incoming-email';
@@ -36,7 +37,7 @@ export interface StoreSessionInfo {
 /** One complete, verified, parsed email ready to commit. */
 export interface EmailToCommit {
   readonly session: StoreSessionInfo;
-  readonly source: EmailSource;
+  readonly source: MessageSource;
   readonly occurrence: string;
   readonly receivedAt: Date | undefined;
   readonly sha256: string;

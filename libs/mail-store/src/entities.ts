@@ -120,7 +120,7 @@ export const LogEntity = new EntitySchema<LogRow>({
 });
 
 /** What storage knows of each connector, from the connectors topic: retention and deletion. */
-export interface KnownConnectorRow {
+export interface StorageConnectorRow {
   connectorId: string;
   name: string;
   retentionDays: number;
@@ -129,7 +129,7 @@ export interface KnownConnectorRow {
   updatedAt: Date;
 }
 
-export const KnownConnectorEntity = new EntitySchema<KnownConnectorRow>({
+export const StorageConnectorEntity = new EntitySchema<StorageConnectorRow>({
   name: 'StorageConnector',
   tableName: 'storage_connectors',
   columns: {

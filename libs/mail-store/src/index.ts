@@ -3,5 +3,5 @@ export * from './email-store';
 export * from './connector-log';
 export * from './dedupe-keys';
 export * from './retention';
-export * from './known-connectors';
+export * from './storage-connectors';
 export type { ParsedMetadata, MailAddress, AttachmentInfo } from './parse-metadata';

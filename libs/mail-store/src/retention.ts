@@ -4,7 +4,7 @@ import { OutboxEntity } from '@postbote/email-outbox';
 import type { Logger } from '@postbote/logging';
 import type { ConnectorLog } from './connector-log';
 import { ChunkEntity, DedupeEntity, EmailEntity, LogEntity } from './entities';
-import type { KnownConnectors } from './known-connectors';
+import type { StorageConnectors } from './storage-connectors';
 
 const DAY = 86_400_000;
 
@@ -35,7 +35,7 @@ export class RetentionJob {
   constructor(
     private readonly ds: DataSource,
     private readonly gate: Gate,
-    private readonly connectors: KnownConnectors,
+    private readonly connectors: StorageConnectors,
     private readonly log: ConnectorLog,
     private readonly logger: Logger,
     private readonly options: RetentionOptions,

@@ -1,4 +1,6 @@
 import { bidiStream, serverStream, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
+import { sourceToProto } from '@postbote/connector-contract';
+import type { MessageSource } from '@postbote/connector-model';
 import { ValidationError, requireUuid } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import {
@@ -6,7 +8,6 @@ import {
   StorageServiceService,
   type Address,
   type EmailMetadata,
-  type SourceCoordinates,
   type StorageServiceServer,
 } from '@postbote/proto';
 import type { ConnectorLog, ConnectorLogLevel } from './connector-log';
@@ -70,10 +71,9 @@ function levelFromProto(level: LogLevel, field: string): ConnectorLogLevel {
   return name;
 }
 
-export function sourceToProto(e: StoredEmail['row']): SourceCoordinates {
-  return e.sourceKind === 'IMAP'
-    ? { source: { $case: 'imap', value: { folder: e.folder ?? '', uidValidity: e.uidValidity ?? 0, uid: e.uid ?? 0 } } }
-    : { source: { $case: 'pop3', value: { uidl: e.uidl ?? '' } } };
+/** A stored email's coordinates, from its row's columns. */
+function sourceOf(e: StoredEmail['row']): MessageSource {
+  return e.sourceKind === 'IMAP' ? { kind: 'IMAP', folder: e.folder ?? '', uidValidity: e.uidValidity ?? 0, uid: e.uid ?? 0 } : { kind: 'POP3', uidl: e.uidl ?? '' };
 }
 
 const addr = (a: MailAddress): Address => ({ name: a.name, address: a.address });
@@ -82,7 +82,7 @@ export function metadataToProto({ row, metadata: m }: StoredEmail): EmailMetadat
   return {
     id: row.id,
     connectorId: row.connectorId,
-    source: sourceToProto(row),
+    source: sourceToProto(sourceOf(row)),
     from: m.from ? addr(m.from) : undefined,
     to: m.to.map(addr),
     cc: m.cc.map(addr),

@@ -3,23 +3,21 @@ import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, transactionRunner, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
-import type { EnvReader } from '@postbote/env';
+import { readVar, type EnvReader } from '@postbote/env';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
 import { ConnectorLog } from './connector-log';
 import { EmailStore } from './email-store';
 import { sweepSpool } from './incoming-email';
-import { ChunkEntity, DedupeEntity, EmailEntity, KnownConnectorEntity, LogEntity } from './entities';
-import { KnownConnectors } from './known-connectors';
+import { ChunkEntity, DedupeEntity, EmailEntity, StorageConnectorEntity, LogEntity } from './entities';
+import { StorageConnectors } from './storage-connectors';
 import { STORAGE_MIGRATIONS } from './migrations';
 import { RetentionJob } from './retention';
 import { storageService } from './storage-grpc';
 import { localStoreEmails } from './local-store-call';
 import { serveStoreStream } from './store-stream';
 import type { OpenStoreEmails } from '@postbote/service-clients';
-
-export const DEFAULT_STORAGE_SERVICE_ADDR = '127.0.0.1:50052';
 
 export interface StorageServiceConfig {
   readonly address: string;
@@ -39,18 +37,18 @@ export interface StorageServiceConfig {
 export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
   const dataDir = dataDirFromEnv(env);
   const database = databaseConfigFromEnv(env);
-  const address = env.address('STORAGE_SERVICE_ADDR', DEFAULT_STORAGE_SERVICE_ADDR);
+  const address = readVar(env, 'STORAGE_SERVICE_ADDR');
   return Object.freeze({
     address,
-    publicAddress: env.string('STORAGE_PUBLIC_ADDR'),
+    publicAddress: readVar(env, 'STORAGE_PUBLIC_ADDR'),
     database,
-    spoolDir: env.string('STORAGE_SPOOL_DIR', join(dataDir, 'spool')),
-    maxMessageBytes: env.int('STORAGE_MAX_MESSAGE_BYTES', 100 * 1024 * 1024, { min: 1024, max: 2 * 1024 * 1024 * 1024 }),
-    purgeIntervalSeconds: env.int('STORAGE_PURGE_INTERVAL_SECONDS', 3600, { min: 10, max: 7 * 86_400 }),
-    purgeBatchSize: env.int('STORAGE_PURGE_BATCH', 100, { min: 1, max: 10_000 }),
-    logRetentionDays: env.int('STORAGE_LOG_RETENTION_DAYS', 90, { min: 1, max: 3650 }),
-    dedupeExtraDays: env.int('STORAGE_DEDUPE_EXTRA_DAYS', 365, { min: 0, max: 3650 }),
-    parseWorkers: env.int('STORAGE_PARSE_WORKERS', Math.min(4, Math.max(1, availableParallelism() - 1)), { min: 0, max: 64 }),
+    spoolDir: readVar(env, 'STORAGE_SPOOL_DIR') ?? join(dataDir, 'spool'),
+    maxMessageBytes: readVar(env, 'STORAGE_MAX_MESSAGE_BYTES'),
+    purgeIntervalSeconds: readVar(env, 'STORAGE_PURGE_INTERVAL_SECONDS'),
+    purgeBatchSize: readVar(env, 'STORAGE_PURGE_BATCH'),
+    logRetentionDays: readVar(env, 'STORAGE_LOG_RETENTION_DAYS'),
+    dedupeExtraDays: readVar(env, 'STORAGE_DEDUPE_EXTRA_DAYS'),
+    parseWorkers: readVar(env, 'STORAGE_PARSE_WORKERS') ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
   });
 }
 
@@ -73,7 +71,7 @@ export async function startStorageService(
   logger.info({ database: describeDatabase(config.database) }, 'storage service starting');
   const ds = await openDatabase({
     config: config.database,
-    entities: [EmailEntity, ChunkEntity, DedupeEntity, LogEntity, KnownConnectorEntity, OutboxEntity],
+    entities: [EmailEntity, ChunkEntity, DedupeEntity, LogEntity, StorageConnectorEntity, OutboxEntity],
     migrations: STORAGE_MIGRATIONS,
     migrationsTableName: 'storage_migrations',
   });
@@ -102,7 +100,7 @@ export async function startStorageService(
     now,
   );
   const log = new ConnectorLog(ds, gate);
-  const known = new KnownConnectors(ds, gate);
+  const known = new StorageConnectors(ds, gate);
   const retention = new RetentionJob(ds, gate, known, log, logger, {
     batchSize: config.purgeBatchSize,
     logRetentionDays: config.logRetentionDays,

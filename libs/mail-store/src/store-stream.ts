@@ -1,10 +1,10 @@
 import { ValidationError, isUuid, type Violation } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import type { EmailBegin, EmailEnd, StoreEmailsRequest, StoreEmailsResponse, StoreSession } from '@postbote/proto';
-import type { EmailSource } from './dedupe-keys';
+import type { MessageSource } from '@postbote/connector-model';
 import type { EmailStore, StoreSessionInfo } from './email-store';
 import { IncomingEmail } from './incoming-email';
-import { sourceFromProto } from './source-mapping';
+import { sourceFromProto } from '@postbote/connector-contract';
 
 export interface StreamBudget {
   /** Emails ended but not yet acknowledged before the stream stops reading. */
@@ -19,7 +19,7 @@ interface Current {
   readonly body: IncomingEmail;
   /** Why this email cannot be stored, decided at its begin (its bytes are drained). */
   readonly invalid: string | undefined;
-  readonly source: EmailSource | undefined;
+  readonly source: MessageSource | undefined;
   readonly begin: EmailBegin;
 }
 

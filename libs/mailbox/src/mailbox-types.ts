@@ -1,10 +1,7 @@
 import type { Secret } from '@postbote/crypto';
-import type { Security } from '@postbote/connector-model';
+import type { MessageSource, Security } from '@postbote/connector-model';
 
-/** Where a message lives on its server; the dedupe coordinates. */
-export type MessageSource =
-  | { readonly kind: 'IMAP'; readonly folder: string; readonly uidValidity: number; readonly uid: number }
-  | { readonly kind: 'POP3'; readonly uidl: string };
+export type { MessageSource } from '@postbote/connector-model';
 
 /** One message on its way to durable storage. */
 export interface IncomingMessage {

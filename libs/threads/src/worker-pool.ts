@@ -44,8 +44,8 @@ export interface WorkerPoolOptions {
 /**
  * Jobs for worker threads, each answered by id; a job goes to the worker with the fewest
  * in flight. A worker that dies fails its jobs (never silently) and is replaced, so one
- * bad input cannot take the pool down. Workers are unref'd: an idle pool never keeps the
- * process alive.
+ * bad input cannot take the pool down. Only a worker with jobs in flight keeps the process
+ * alive; an idle pool never does.
  */
 export class WorkerPool<Req, Res> {
   readonly #slots: Array<Slot<Res>> = [];
@@ -65,6 +65,8 @@ export class WorkerPool<Req, Res> {
     const slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
     const id = ++this.#seq;
     return new Promise<Res>((resolve, reject) => {
+      // Busy workers keep the process alive; idle ones do not (see #settled).
+      if (slot.inflight.size === 0) slot.worker.ref();
       slot.inflight.set(id, { resolve, reject });
       slot.worker.postMessage({ id, req }, [...transfer]);
     });
@@ -88,6 +90,7 @@ export class WorkerPool<Req, Res> {
       const job = slot.inflight.get(m.id);
       if (!job) return;
       slot.inflight.delete(m.id);
+      if (slot.inflight.size === 0) w.unref();
       if (m.ok) job.resolve(m.res);
       else job.reject(new WorkerJobError(m.message, m.code));
     });

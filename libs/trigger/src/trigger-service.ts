@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { KafkaPositionedPublisher, TOPICS, namespaced, type Bus, type BusConfig } from '@postbote/bus';
+import { KafkaPositionedPublisher, namespaced, type Bus, type BusConfig } from '@postbote/bus';
 import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
-import type { EnvReader } from '@postbote/env';
+import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
@@ -13,7 +13,6 @@ import { OutboxRelay } from './outbox-relay';
 import { OutboxStore } from './outbox-store';
 import { triggerService } from './tail-events';
 
-export const DEFAULT_TRIGGER_SERVICE_ADDR = '127.0.0.1:50053';
 /** Where the relay commits its position (see KafkaPositionedPublisher); the group is per transactional id. */
 export const POSITION_TOPIC = 'postbote.trigger-position.v1';
 
@@ -30,16 +29,16 @@ export interface TriggerServiceConfig {
 
 export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
   const database = databaseConfigFromEnv(env);
-  const topic = env.string('TRIGGER_TOPIC', TOPICS.emailReceived);
+  const topic = readVar(env, 'TRIGGER_TOPIC');
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new ConfigError('TRIGGER_TOPIC', 'must be a Kafka topic name (letters, digits, . _ -)');
   return Object.freeze({
-    address: env.address('TRIGGER_SERVICE_ADDR', DEFAULT_TRIGGER_SERVICE_ADDR),
+    address: readVar(env, 'TRIGGER_SERVICE_ADDR'),
     database,
     topic,
-    encoding: env.oneOf('TRIGGER_EVENT_ENCODING', ['protobuf', 'json'] as const, 'protobuf'),
-    batchSize: env.int('TRIGGER_BATCH', 100, { min: 1, max: 10_000 }),
-    pollMs: env.int('TRIGGER_POLL_MS', 250, { min: 10, max: 60_000 }),
-    transactionalId: env.string('TRIGGER_TRANSACTIONAL_ID', 'postbote-trigger'),
+    encoding: readVar(env, 'TRIGGER_EVENT_ENCODING'),
+    batchSize: readVar(env, 'TRIGGER_BATCH'),
+    pollMs: readVar(env, 'TRIGGER_POLL_MS'),
+    transactionalId: readVar(env, 'TRIGGER_TRANSACTIONAL_ID'),
   });
 }
 

@@ -1,0 +1,34 @@
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import { isUuid } from '@postbote/errors';
+import { call, fromGrpcError } from '@postbote/grpc-runtime';
+import { clients, type Addresses } from './clients';
+import { CliUsageError } from './cli-support';
+
+/** What every command gets from the program: where the services are, and the output mode. */
+export interface Ctx {
+  addresses: () => Addresses;
+  json: () => boolean;
+}
+
+/** Connector commands take an id or a name; storage keys on ids, so names are looked up. */
+export async function connectorId(ctx: Ctx, ref: string): Promise<string> {
+  if (isUuid(ref)) return ref.toLowerCase();
+  const c = clients.config(ctx.addresses());
+  return (await call(c.getConnector, c, { ref })).id;
+}
+
+export function dateFlag(flag: string, raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime())) throw new CliUsageError(`--${flag} must be a date, e.g. 2026-11-27 or 2026-11-27T10:00:00Z`);
+  return d;
+}
+
+/** Resolves when a server stream ends; each message goes to `onData`. */
+export function consume<T>(stream: ClientReadableStream<T>, onData: (m: T) => void | Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.on('data', (m: T) => void onData(m));
+    stream.on('error', (err) => reject(fromGrpcError(err as Parameters<typeof fromGrpcError>[0])));
+    stream.on('end', () => resolve());
+  });
+}

@@ -1,0 +1,90 @@
+import { FIELDS, SETTING_KEYS, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput, type SettingKey } from '@postbote/connector-model';
+import { Secret } from '@postbote/crypto';
+import { Connector, ConnectorSpec, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
+
+// The one place where connectors cross between the API (ts-proto messages) and the
+// domain (connector-model). Every setting is mapped by the same rules, driven by FIELDS:
+// enums travel as prefixed proto values (PROTOCOL_POP3) and are bare names (POP3) in the
+// domain; a setting the domain holds as null (IMAP-only settings of a POP3 connector, no
+// trusted CA) is the proto default ('' or UNSPECIFIED). A new setting needs no code here
+// unless it is an enum, which names its proto enum in PROTO_ENUMS.
+
+type EnumKey = { [K in SettingKey]: (typeof FIELDS)[K]['kind'] extends 'enum' ? K : never }[SettingKey];
+
+/** The proto enum of each enum setting. */
+const PROTO_ENUMS = { protocol: Protocol, security: Security, strategy: Strategy } as const satisfies { readonly [K in EnumKey]: Record<string, string> };
+
+const isEnum = (key: SettingKey): key is EnumKey => key in PROTO_ENUMS;
+
+/** A proto enum value's bare name; undefined for UNSPECIFIED, the raw value when unknown (the validator names it). */
+function enumName(key: EnumKey, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const name = enumKey(PROTO_ENUMS[key], value);
+  if (name === 'UNSPECIFIED') return undefined;
+  return name === 'UNRECOGNIZED' ? String(value) : name;
+}
+
+function toProtoValue(key: SettingKey, value: unknown): unknown {
+  if (isEnum(key)) {
+    const e: Record<string, string> = PROTO_ENUMS[key];
+    return value === null || value === undefined ? e['UNSPECIFIED'] : e[String(value)];
+  }
+  return value === null ? '' : value;
+}
+
+/** Settings as the API's Connector fields. */
+function settingsToProto(s: ConnectorSettings): Partial<Connector> {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) out[key] = toProtoValue(key, s[key]);
+  return out as Partial<Connector>;
+}
+
+/** A ConnectorSpec from a client as unchecked input for the validator; the password becomes a Secret here. */
+export function specFromProto(spec: ConnectorSpec | undefined): ConnectorSpecInput {
+  const s = (spec ?? ConnectorSpec.fromPartial({})) as unknown as Record<string, unknown>;
+  const input: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const v = s[key];
+    input[key] = isEnum(key) ? enumName(key, v as string | undefined) : v;
+  }
+  // Marked secret where it enters: from here on it prints as [REDACTED].
+  input['password'] = typeof s['password'] === 'string' ? new Secret(s['password']) : undefined;
+  return input as ConnectorSpecInput;
+}
+
+/** Unchecked input (a CLI's flags, a console's form) as a ConnectorSpec to send. */
+export function specToProto(input: ConnectorSpecInput): ConnectorSpec {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const v = input[key];
+    if (v === undefined) continue;
+    out[key] = isEnum(key) ? (PROTO_ENUMS[key] as Record<string, string>)[String(v)] ?? String(v) : v;
+  }
+  if (input.password !== undefined) out['password'] = input.password.reveal();
+  return ConnectorSpec.fromPartial(out);
+}
+
+export function connectorToProto(r: ConnectorRecord): Connector {
+  return Connector.fromPartial({ ...settingsToProto(r), id: r.id, hasPassword: r.hasPassword, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt });
+}
+
+/**
+ * A Connector from the API or the connectors topic as domain settings and bookkeeping.
+ * Values are taken as they come (they were validated where they were written).
+ */
+export function connectorFromProto(c: Connector): ConnectorRecord {
+  const p = c as unknown as Record<string, unknown>;
+  const settings: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const v = p[key];
+    if (isEnum(key)) settings[key] = enumName(key, v as string) ?? null;
+    else if (FIELDS[key].kind === 'text' || FIELDS[key].kind === 'pem') settings[key] = v === '' && nullable(key) ? null : v;
+    else settings[key] = v;
+  }
+  return { ...(settings as unknown as ConnectorSettings), id: c.id, hasPassword: c.hasPassword, revision: c.revision, createdAt: c.createdAt ?? new Date(0), updatedAt: c.updatedAt ?? new Date(0) };
+}
+
+/** Settings a connector may lack (IMAP-only ones of a POP3 connector, no trusted CA). */
+function nullable(key: SettingKey): boolean {
+  return 'protocols' in FIELDS[key] || FIELDS[key].kind === 'pem';
+}

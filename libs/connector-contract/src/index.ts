@@ -1,0 +1,2 @@
+export * from './connector-mapping';
+export * from './source-mapping';

@@ -1,0 +1,129 @@
+import type { EnvReader } from './env-reader';
+
+/** Which processes read a variable (`postbote start` reads them all). */
+export type Reader = 'config' | 'storage' | 'trigger' | 'fetcher' | 'cli' | 'all';
+
+interface Common {
+  readonly readers: readonly Reader[];
+  /** One line for the README's table. */
+  readonly doc: string;
+  /** How the README shows a default the code computes at start (a path, a core count). */
+  readonly defaultText?: string;
+}
+
+export type Variable =
+  | (Common & { readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max: number })
+  | (Common & { readonly kind: 'string'; readonly default?: string })
+  | (Common & { readonly kind: 'address'; readonly default: string })
+  | (Common & { readonly kind: 'secret' })
+  | (Common & { readonly kind: 'oneOf'; readonly values: readonly string[]; readonly default: string })
+  | (Common & { readonly kind: 'list' })
+  | (Common & { readonly kind: 'bool'; readonly default: boolean });
+
+const GiB = 1024 * 1024 * 1024;
+
+/**
+ * Every environment variable Postbote reads, declared once: kind, default, bounds, who
+ * reads it and what it means. Services read through `readVar`, the README's table is
+ * rendered from here (`npx tsx tools/env-table.ts --write`; a test keeps them equal).
+ */
+export const VARIABLES = {
+  POSTBOTE_DATA_DIR: { kind: 'string', default: 'data', readers: ['config', 'storage'], doc: 'folder of the SQLite file, the embedded key file and the storage scratch files' },
+  DATABASE_URL: { kind: 'secret', readers: ['config', 'storage', 'trigger'], defaultText: 'SQLite in the data folder', doc: '`mysql://user:pass@host:3306/db` or `mariadb://…` selects MariaDB/MySQL; `sqlite:/path/file` a specific SQLite file (also `DATABASE_URL_FILE`)' },
+  POSTBOTE_MASTER_KEYS: { kind: 'secret', readers: ['config'], defaultText: 'key file in the data folder', doc: '`id:base64key` entries (32-byte keys), comma or newline separated (also `POSTBOTE_MASTER_KEYS_FILE`)' },
+  POSTBOTE_MASTER_KEY_ID: { kind: 'string', readers: ['config'], defaultText: 'last key', doc: 'which key seals new secrets' },
+  POSTBOTE_MASTER_KEY_FILE: { kind: 'string', readers: ['config'], defaultText: '`$POSTBOTE_DATA_DIR/master.key`', doc: 'embedded key file location (when no keys are configured)' },
+  POSTBOTE_INTERNAL_TOKEN: { kind: 'secret', readers: ['config', 'fetcher'], defaultText: 'generated per run by `postbote start`', doc: 'shared secret for the internal credential service (≥ 16 chars; also `POSTBOTE_INTERNAL_TOKEN_FILE`); without it credential lookups are refused' },
+  STORAGE_SPOOL_DIR: { kind: 'string', readers: ['storage'], defaultText: '`$POSTBOTE_DATA_DIR/spool`', doc: 'scratch files of emails over 4 MiB while they arrive (leftovers removed at start-up)' },
+  STORAGE_MAX_MESSAGE_BYTES: { kind: 'int', default: 100 * 1024 * 1024, min: 1024, max: 2 * GiB, readers: ['storage'], doc: 'largest message accepted (bytes)' },
+  STORAGE_PARSE_WORKERS: { kind: 'int', min: 0, max: 64, readers: ['storage'], defaultText: 'cores − 1 (1 to 4)', doc: 'worker threads parsing metadata; 0 parses on the event loop' },
+  STORAGE_PURGE_INTERVAL_SECONDS: { kind: 'int', default: 3600, min: 10, max: 7 * 86_400, readers: ['storage'], doc: 'retention purge interval' },
+  STORAGE_PURGE_BATCH: { kind: 'int', default: 100, min: 1, max: 10_000, readers: ['storage'], doc: 'emails deleted per purge transaction' },
+  STORAGE_LOG_RETENTION_DAYS: { kind: 'int', default: 90, min: 1, max: 3650, readers: ['storage'], doc: 'connector log retention' },
+  STORAGE_DEDUPE_EXTRA_DAYS: { kind: 'int', default: 365, min: 0, max: 3650, readers: ['storage'], doc: 'how long dedupe keys outlive their emails' },
+  STORAGE_PUBLIC_ADDR: { kind: 'string', readers: ['storage'], defaultText: '`STORAGE_SERVICE_ADDR`', doc: 'address written into events for downloading raw mail' },
+  TRIGGER_TOPIC: { kind: 'string', default: 'postbote.email-received.v1', readers: ['trigger'], doc: 'event topic' },
+  TRIGGER_EVENT_ENCODING: { kind: 'oneOf', values: ['protobuf', 'json'], default: 'protobuf', readers: ['trigger'], doc: '`protobuf` or `json` (proto3 JSON mapping)' },
+  TRIGGER_BATCH: { kind: 'int', default: 100, min: 1, max: 10_000, readers: ['trigger'], doc: 'outbox rows per Kafka transaction' },
+  TRIGGER_POLL_MS: { kind: 'int', default: 250, min: 10, max: 60_000, readers: ['trigger'], doc: 'how often an idle relay looks for new outbox rows' },
+  TRIGGER_TRANSACTIONAL_ID: { kind: 'string', default: 'postbote-trigger', readers: ['trigger'], doc: 'Kafka transactional id (one active relay per id)' },
+  FETCHER_MAX_MESSAGE_BYTES: { kind: 'int', default: 50 * 1024 * 1024, min: 1024, max: 2 * GiB, readers: ['fetcher'], doc: 'size cap: larger messages are logged and left on the server' },
+  FETCHER_MAX_AUTH_FAILURES: { kind: 'int', default: 3, min: 1, max: 100, readers: ['fetcher'], doc: 'refused logins in a row before parking in `AUTH_FAILED`' },
+  FETCHER_AUTH_BACKOFF_SECONDS: { kind: 'int', default: 300, min: 1, max: 86_400, readers: ['fetcher'], doc: 'first wait after a refused login (doubles)' },
+  FETCHER_MAX_BACKOFF_SECONDS: { kind: 'int', default: 900, min: 1, max: 86_400, readers: ['fetcher'], doc: 'longest wait between retries' },
+  FETCHER_WATCHDOG_INTERVALS: { kind: 'int', default: 5, min: 2, max: 1000, readers: ['fetcher'], doc: 'intervals without a successful poll before the watchdog reports and rebuilds a connector' },
+  FETCHER_INSTANCE_ID: { kind: 'string', readers: ['fetcher'], defaultText: '`<hostname>-<pid>`', doc: 'name shown by `postbote fetchers`' },
+  FETCHER_SESSION_TIMEOUT_MS: { kind: 'int', default: 10_000, min: 6_000, max: 300_000, readers: ['fetcher'], doc: 'Kafka session timeout: how long a dead fetcher keeps its connectors' },
+  FETCHER_REPORT_SECONDS: { kind: 'int', default: 5, min: 1, max: 600, readers: ['fetcher'], doc: 'how often each fetcher reports to the fleet view' },
+  KAFKA_NAMESPACE: { kind: 'string', default: '', readers: ['all'], defaultText: 'none', doc: 'prefix of every Kafka topic and group, to share a cluster' },
+  CONFIG_SERVICE_ADDR: { kind: 'address', default: '127.0.0.1:50051', readers: ['all'], doc: 'config service host:port (it binds, the others connect)' },
+  STORAGE_SERVICE_ADDR: { kind: 'address', default: '127.0.0.1:50052', readers: ['all'], doc: 'storage service host:port (it binds, the others connect)' },
+  TRIGGER_SERVICE_ADDR: { kind: 'address', default: '127.0.0.1:50053', readers: ['all'], doc: 'trigger service host:port (it binds, the CLI connects)' },
+  FETCHER_SERVICE_ADDR: { kind: 'address', default: '127.0.0.1:50054', readers: ['all'], doc: 'fetcher service host:port (it binds, the CLI connects)' },
+  KAFKA_BROKERS: { kind: 'list', readers: ['all'], defaultText: 'unset → in-process bus', doc: '`host:port,host:port` selects Kafka' },
+  KAFKA_CLIENT_ID: { kind: 'string', readers: ['all'], defaultText: 'per service', doc: 'kafkajs client id' },
+  KAFKA_PARTITIONS: { kind: 'int', default: 64, min: 1, max: 10_000, readers: ['all'], doc: 'partitions of topics Postbote creates' },
+  KAFKA_REPLICATION_FACTOR: { kind: 'int', default: 1, min: 1, max: 16, readers: ['all'], doc: 'replication of topics Postbote creates' },
+  LOG_LEVEL: { kind: 'oneOf', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', readers: ['all'], doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' },
+} as const satisfies Record<string, Variable>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+type ValueOf<V> = V extends { kind: 'int'; default: number }
+  ? number
+  : V extends { kind: 'int' }
+    ? number | undefined
+    : V extends { kind: 'address' }
+      ? string
+      : V extends { kind: 'oneOf'; values: readonly (infer T)[] }
+        ? T
+        : V extends { kind: 'list' }
+          ? string[]
+          : V extends { kind: 'bool' }
+            ? boolean
+            : V extends { kind: 'string'; default: string }
+              ? string
+              : string | undefined;
+
+/** A variable's value as its catalogue entry says: checked, defaulted, typed. Failures name the variable. */
+export function readVar<N extends VariableName>(env: EnvReader, name: N): ValueOf<(typeof VARIABLES)[N]> {
+  const v = VARIABLES[name] as Variable;
+  switch (v.kind) {
+    case 'int': {
+      const raw = env.string(name);
+      return (raw === undefined ? v.default : env.int(name, 0, v)) as ValueOf<(typeof VARIABLES)[N]>;
+    }
+    case 'string':
+      return (v.default === undefined ? env.string(name) : env.string(name, v.default)) as ValueOf<(typeof VARIABLES)[N]>;
+    case 'address':
+      return env.address(name, v.default) as ValueOf<(typeof VARIABLES)[N]>;
+    case 'secret':
+      return env.secret(name) as ValueOf<(typeof VARIABLES)[N]>;
+    case 'oneOf':
+      return env.oneOf(name, v.values, v.default) as ValueOf<(typeof VARIABLES)[N]>;
+    case 'list':
+      return env.list(name) as ValueOf<(typeof VARIABLES)[N]>;
+    case 'bool':
+      return env.bool(name, v.default) as ValueOf<(typeof VARIABLES)[N]>;
+  }
+}
+
+const READER_NAMES: Record<Reader, string> = { config: 'config', storage: 'storage', trigger: 'trigger', fetcher: 'fetcher', cli: 'CLI', all: 'all' };
+
+function defaultCell(v: Variable): string {
+  if (v.defaultText) return v.defaultText;
+  if (!('default' in v) || v.default === undefined || v.default === '') return 'none';
+  const mib = typeof v.default === 'number' && v.default >= 1024 * 1024 && v.default % (1024 * 1024) === 0 ? ` (${v.default / 1024 / 1024} MiB)` : '';
+  return `\`${String(v.default)}\`${mib}`;
+}
+
+function ruleCell(v: Variable): string {
+  if (v.kind === 'int') return `${v.min.toLocaleString('en-US')}–${v.max.toLocaleString('en-US')}; `;
+  return '';
+}
+
+/** The README's configuration table, rendered from the catalogue. */
+export function renderVariableTable(): string {
+  const rows = Object.entries(VARIABLES).map(([name, v]: [string, Variable]) => `| \`${name}\` | ${v.readers.map((r) => READER_NAMES[r]).join(', ')} | ${defaultCell(v)} | ${ruleCell(v)}${v.doc} |`);
+  return ['| variable | used by | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

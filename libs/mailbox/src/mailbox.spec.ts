@@ -1,0 +1,47 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { withDeadline } from './deadline';
+import { MailboxError, classifySocketError } from './mailbox-errors';
+import { emptyCounts, tally, type RunLogLevel } from './mailbox-types';
+
+describe('withDeadline', () => {
+  it('returns the work\'s result in time, and cuts the connection and fails once the deadline passes', async () => {
+    assert.equal(await withDeadline(1_000, Promise.resolve(7), () => new Error('late'), () => assert.fail('not cut')), 7);
+    let cut = false;
+    await assert.rejects(
+      withDeadline(20, new Promise(() => undefined), () => new MailboxError('FETCH_TIMEOUT', 'late'), () => (cut = true)),
+      (e: unknown) => e instanceof MailboxError && e.failure === 'FETCH_TIMEOUT',
+    );
+    assert.ok(cut);
+  });
+
+  it('fails with the abort reason when stopped', async () => {
+    const ac = new AbortController();
+    const run = withDeadline(10_000, new Promise(() => undefined), () => new Error('late'), () => undefined, ac.signal);
+    ac.abort(new Error('connector stopped'));
+    await assert.rejects(run, /connector stopped/);
+  });
+});
+
+describe('mailbox failures', () => {
+  it('classify socket errors and say what may be retried', () => {
+    assert.equal(classifySocketError({ code: 'CERT_HAS_EXPIRED', message: 'certificate has expired' }), 'TLS_FAILED');
+    assert.equal(classifySocketError({ code: 'ETIMEDOUT' }), 'CONNECT_TIMEOUT');
+    assert.equal(classifySocketError({ code: 'ECONNREFUSED' }), 'CONNECTION_FAILED');
+    assert.equal(new MailboxError('AUTH_FAILED', 'no').retryable, false);
+    assert.equal(new MailboxError('STORE_FAILED', 'down').retryable, true);
+    assert.equal(new MailboxError('CREDENTIALS_UNAVAILABLE', 'down').code, 'UNAVAILABLE');
+  });
+
+  it('tally counts outcomes and logs a refusal naming the message', () => {
+    const counts = emptyCounts();
+    const logs: Array<[RunLogLevel, string, string]> = [];
+    const log = (l: RunLogLevel, c: string, m: string) => void logs.push([l, c, m]);
+    assert.equal(tally(counts, { kind: 'stored' }, 'UID 1', log), true);
+    assert.equal(tally(counts, { kind: 'duplicate' }, 'UID 2', log), true);
+    assert.equal(tally(counts, { kind: 'refused', code: 'TOO_LARGE', message: 'too big' }, 'UID 3', log), false);
+    assert.deepEqual([counts.stored, counts.duplicates, counts.refused], [1, 1, 1]);
+    assert.equal(logs[0]?.[1], 'STORE_REFUSED');
+    assert.match(logs[0]?.[2] ?? '', /UID 3 was not stored \(TOO_LARGE: too big\)/);
+  });
+});
