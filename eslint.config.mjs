@@ -1,5 +1,12 @@
+import { createProjectGraphAsync } from '@nx/devkit';
 import nx from '@nx/eslint-plugin';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+// The boundary rule reads Nx's cached project graph and silently skips itself without
+// one (a fresh clone, eslint run by an editor or by `npm run lint` outside Nx): build it
+// first, so the architecture is checked wherever eslint runs.
+process.env.NX_DAEMON ??= 'false';
+await createProjectGraphAsync({ exitOnError: true });
 
 // Architecture as lint rules. Layers, from the bottom:
 //   type:util       errors, env, logging, crypto: depend on nothing of ours but each other
@@ -25,7 +32,7 @@ const depConstraints = [
   { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:contract', 'type:model', 'type:infra'] },
   {
     sourceTag: 'type:service',
-    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:model', 'type:protocol', 'type:infra', 'type:client', 'type:testing'],
+    onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:contract', 'type:model', 'type:protocol', 'type:infra', 'type:client', 'type:testing'],
   },
   // Test helpers drive services the way their clients do.
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:client'] },

@@ -15,7 +15,7 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** "imapflow", "mailparser", "libs/mail-store", "node:internal", "(garbage collector)"… */
+/** "imapflow", "mailparser", "libs/storage", "node:internal", "(garbage collector)"… */
 function owner(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { startStorageService } from '@postbote/mail-store';
+import { startStorageService } from '@postbote/storage';
 import { StorageServiceClient } from '@postbote/proto';
 import { StoreEmailsStream } from '@postbote/service-clients';
 import { mariaDbTestDatabase, sqliteTestDatabase, storeTestEmail, tempDir } from '@postbote/testing';

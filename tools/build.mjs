@@ -16,7 +16,7 @@ const apps = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 // finds them as <name>.js next to itself; see spawnWorker in libs/threads).
 // The CLI's all-in-one is a bundle of its own too, loaded only by `postbote start`.
 const WORKERS = {
-  'parse-worker': 'libs/mail-store/src/parse-worker.ts',
+  'parse-worker': 'libs/storage/src/parse-worker.ts',
   'sqlite-writer': 'libs/db/src/sqlite-writer.ts',
   'all-in-one': 'apps/cli/src/all-in-one.ts',
 };

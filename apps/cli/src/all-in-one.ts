@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createBus, loadBusConfig } from '@postbote/bus';
-import { loadConfigServiceConfig, startConfigService } from '@postbote/connector-registry';
+import { loadConfigServiceConfig, startConfigService } from '@postbote/config';
 import { loadFetcherServiceConfig, startFetcherService } from '@postbote/fetcher';
 import { runService } from '@postbote/grpc-runtime';
-import { loadStorageServiceConfig, startStorageService } from '@postbote/mail-store';
+import { loadStorageServiceConfig, startStorageService } from '@postbote/storage';
 import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger';
 
 /**

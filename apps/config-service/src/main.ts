@@ -1,5 +1,5 @@
 import { createBus, loadBusConfig } from '@postbote/bus';
-import { loadConfigServiceConfig, startConfigService } from '@postbote/connector-registry';
+import { loadConfigServiceConfig, startConfigService } from '@postbote/config';
 import { runService } from '@postbote/grpc-runtime';
 
 runService('config-service', process.env, async (env, logger) => {

@@ -15,7 +15,7 @@ import { StorageSink, type FetchConnector } from '@postbote/fetcher';
 import { pollImap } from '@postbote/imap';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { MailboxError, type RunLog, type ServerAccess } from '@postbote/mailbox';
-import { startStorageService, type RunningStorageService } from '@postbote/mail-store';
+import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { pollPop3 } from '@postbote/pop3';
 import { StorageServiceClient } from '@postbote/proto';
 import { call } from '@postbote/grpc-runtime';

@@ -7,10 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
 import { resolveCreate } from '@postbote/connector-model';
-import { startConfigService, type RunningConfigService } from '@postbote/connector-registry';
+import { startConfigService, type RunningConfigService } from '@postbote/config';
 import { Secret } from '@postbote/crypto';
 import { UnavailableError } from '@postbote/errors';
-import { mailboxRun } from '@postbote/fetcher';
+import { connectorPoll } from '@postbote/fetcher';
 import { call } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { MailboxError } from '@postbote/mailbox';
@@ -63,7 +63,7 @@ describe('a database outage is named as one, and recovered from', () => {
     await assert.rejects(lookup(), (e: unknown) => e instanceof UnavailableError && e.reason === 'DATABASE_UNAVAILABLE');
 
     const storage = new StorageServiceClient('127.0.0.1:1', credentials.createInsecure());
-    const run = mailboxRun({ credentials: creds, storage, internalToken: new Secret(TOKEN), logFor: () => () => undefined, maxMessageBytes: 1024 * 1024, now: () => new Date() });
+    const run = connectorPoll({ credentials: creds, storage, internalToken: new Secret(TOKEN), logFor: () => () => undefined, maxMessageBytes: 1024 * 1024, now: () => new Date() });
     const { settings } = resolveCreate({ name: 'outage', protocol: 'POP3', host: '127.0.0.1', username: 'u', password: new Secret('p'), workflowId: 'wf' });
     await assert.rejects(run({ id, revision: 1, settings }, new AbortController().signal, { oversize: new Set() }), (e: unknown) => {
       assert.ok(e instanceof MailboxError && e.failure === 'CREDENTIALS_UNAVAILABLE', String(e));

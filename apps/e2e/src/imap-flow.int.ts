@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InProcessBus, TOPICS } from '@postbote/bus';
 import { Secret } from '@postbote/crypto';
-import { startConfigService, type RunningConfigService } from '@postbote/connector-registry';
+import { startConfigService, type RunningConfigService } from '@postbote/config';
 import { SimulatedClock, startFetcherService, type RunningFetcherService } from '@postbote/fetcher';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { startStorageService, type RunningStorageService } from '@postbote/mail-store';
+import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { ConnectorServiceClient, EmailReceived, Protocol, Security, Strategy } from '@postbote/proto';
 import { credentials } from '@grpc/grpc-js';
 import { call } from '@postbote/grpc-runtime';
@@ -107,8 +107,13 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
         await poll(c.id);
         await deliveries;
       }
-      for (let i = 0; i < 10 && (await box.status('INBOX', { unseen: true })).unseen; i++) await poll(c.id);
-      assert.equal((await box.status('INBOX', { unseen: true })).unseen, 0, 'all marked read');
+      const unseen = async () => {
+        const status = await box.status('INBOX', { unseen: true });
+        assert.ok(status, 'STATUS INBOX answered');
+        return status.unseen;
+      };
+      for (let i = 0; i < 10 && (await unseen()); i++) await poll(c.id);
+      assert.equal(await unseen(), 0, 'all marked read');
     } finally {
       await box.logout();
     }
@@ -164,7 +169,9 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     assert.equal(eventsOf(off.id).length, 2, 'reprocess off: the known Message-ID + content is not triggered again');
     const on = await pop(true);
     await eventually(() => eventsOf(on.id).length === 3, 10_000, 'reprocess on: all three presentations');
-    assert.equal((await box.status('INBOX', { messages: true })).messages, 3, 'POP3 never deletes');
+    const status = await box.status('INBOX', { messages: true });
+    assert.ok(status, 'STATUS INBOX answered');
+    assert.equal(status.messages, 3, 'POP3 never deletes');
     await box.logout();
   });
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials } from '@grpc/grpc-js';
 import { InProcessBus, KafkaBus, type BusConfig } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { startStorageService, type RunningStorageService } from '@postbote/mail-store';
+import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { EmailReceived, StorageServiceClient } from '@postbote/proto';
 import { TEST_KAFKA_BROKERS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';

@@ -1,6 +1,6 @@
 import { createBus, loadBusConfig } from '@postbote/bus';
 import { runService } from '@postbote/grpc-runtime';
-import { loadStorageServiceConfig, startStorageService } from '@postbote/mail-store';
+import { loadStorageServiceConfig, startStorageService } from '@postbote/storage';
 
 runService('storage-service', process.env, async (env, logger) => {
   const config = loadStorageServiceConfig(env);

@@ -4,7 +4,7 @@ import { resolveCreate } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { MailboxError, type RunLog, type RunLogLevel } from '@postbote/mailbox';
 import { SimulatedClock } from './clock';
-import { ConnectorActor, type FetchConnector, type MailboxRun, type RunSummary } from './connector-actor';
+import { ConnectorActor, type FetchConnector, type ConnectorPoll, type RunSummary } from './connector-actor';
 import { Supervisor } from './supervisor';
 import { CapturedLog, createLogger } from '@postbote/logging';
 
@@ -26,7 +26,7 @@ function connector(revision = 1, over: Record<string, unknown> = {}): FetchConne
 
 const options = { maxAuthFailures: 3, authBackoffMs: 300_000, maxBackoffMs: 900_000 };
 /** A supervisor with the test options, a silent process log and the watchdog every 30 s. */
-function supervisor(run: MailboxRun, logFor: (id: string) => RunLog, clock: SimulatedClock, watchdogIntervals: number): Supervisor {
+function supervisor(run: ConnectorPoll, logFor: (id: string) => RunLog, clock: SimulatedClock, watchdogIntervals: number): Supervisor {
   return new Supervisor(run, logFor, clock, { ...options, watchdogIntervals, watchdogEveryMs: 30_000 }, createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }));
 }
 
@@ -34,7 +34,7 @@ const flush = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-function harness(run: MailboxRun) {
+function harness(run: ConnectorPoll) {
   const clock = new SimulatedClock(0);
   const logs: Array<{ level: RunLogLevel; code: string }> = [];
   const actor = new ConnectorActor(connector(), run, (level, code) => void logs.push({ level, code }), clock, options);
@@ -273,7 +273,7 @@ describe('Supervisor', () => {
         return ok;
       },
       (id) => () => {
-        // A bug outside the mailbox run (here: the log sink throwing while the failure is
+        // A bug outside the poll (here: the log sink throwing while the failure is
         // reported) crashes the actor itself.
         if (id === 'a' && crashNext) {
           crashNext = false;

@@ -14,7 +14,7 @@ export interface FetchConnector {
 export type ActorState =
   /** Waiting for the next poll. */
   | 'IDLE'
-  /** A mailbox run is in progress. */
+  /** A poll is in progress. */
   | 'POLLING'
   /** The last run failed; waiting (growing delays) before the next try. */
   | 'BACKOFF'
@@ -33,10 +33,10 @@ export interface RunSummary extends RunCounts {
 }
 
 /**
- * One mailbox run; `signal` aborts it (stop, reconfigure, watchdog). `memory` is the
+ * One poll; `signal` aborts it (stop, reconfigure, watchdog). `memory` is the
  * connector's, kept by its actor between runs and dropped with it.
  */
-export type MailboxRun = (connector: FetchConnector, signal: AbortSignal, memory: RunMemory) => Promise<RunSummary>;
+export type ConnectorPoll = (connector: FetchConnector, signal: AbortSignal, memory: RunMemory) => Promise<RunSummary>;
 
 export interface ActorOptions {
   /** Consecutive login failures before parking in AUTH_FAILED. */
@@ -58,7 +58,7 @@ export interface ActorStatus {
 }
 
 /**
- * One connector's actor: a FIFO mailbox of commands handled one at a time, a closed set
+ * One connector's actor: a FIFO queue of commands handled one at a time, a closed set
  * of states, time from the injected clock. Runs never overlap, so a connector holds at
  * most one connection to its mailbox. STOP and CONFIGURE abort a run in progress at
  * once (through its AbortSignal) and are then handled in order.
@@ -80,7 +80,7 @@ export class ConnectorActor {
 
   constructor(
     connector: FetchConnector,
-    private readonly run: MailboxRun,
+    private readonly run: ConnectorPoll,
     private readonly log: RunLog,
     private readonly clock: Clock,
     private readonly options: ActorOptions,
@@ -120,7 +120,7 @@ export class ConnectorActor {
     if (!this.#draining) this.#idle = this.#drain();
   }
 
-  /** Resolves when the mailbox is empty and no run is in progress. */
+  /** Resolves when the command queue is empty and no run is in progress. */
   settled(): Promise<void> {
     return this.#idle;
   }

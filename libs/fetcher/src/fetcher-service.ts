@@ -22,7 +22,7 @@ import { systemClock, type Clock } from './clock';
 import type { ActorState, FetchConnector } from './connector-actor';
 import { connectorFromProto } from '@postbote/connector-contract';
 import { ConnectorLogSink } from './connector-log-sink';
-import { mailboxRun } from './mailbox-run';
+import { connectorPoll } from './connector-poll';
 import { Supervisor } from './supervisor';
 
 export interface FetcherServiceConfig {
@@ -93,7 +93,7 @@ export async function startFetcherService(
   const credentials = new CredentialServiceClient(config.configAddress, grpcCredentials.createInsecure());
   const storage = new StorageServiceClient(config.storageAddress, grpcCredentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
   const logSink = new ConnectorLogSink(storage, logger);
-  const run = mailboxRun({
+  const run = connectorPoll({
     credentials,
     storage,
     storeEmails: deps.storeEmails,

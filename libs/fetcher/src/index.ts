@@ -3,4 +3,4 @@ export * from './clock';
 export * from './connector-actor';
 export * from './supervisor';
 
-export * from './mailbox-run';
+export * from './connector-poll';

@@ -2,7 +2,7 @@ import { backoffDelay } from '@postbote/backoff';
 import type { RunLog } from '@postbote/mailbox';
 import type { Logger } from '@postbote/logging';
 import type { Clock } from './clock';
-import { ConnectorActor, type ActorOptions, type ActorStatus, type FetchConnector, type MailboxRun } from './connector-actor';
+import { ConnectorActor, type ActorOptions, type ActorStatus, type FetchConnector, type ConnectorPoll } from './connector-actor';
 
 export interface SupervisorOptions extends ActorOptions {
   /** A connector without a successful poll for this many intervals is reported and rebuilt. */
@@ -35,7 +35,7 @@ export class Supervisor {
   #watchdog: unknown;
 
   constructor(
-    private readonly run: MailboxRun,
+    private readonly run: ConnectorPoll,
     private readonly logFor: (connectorId: string) => RunLog,
     private readonly clock: Clock,
     private readonly options: SupervisorOptions,

@@ -1,6 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import type { Strategy } from '@postbote/connector-model';
-import { MailboxError, emptyCounts, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
+import { MailboxError, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { connectImap, toMailboxError } from './imap-connect';
 import { resolveFolder, type ServerFolder } from './folder-resolver';
 import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
@@ -78,6 +78,7 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
   const query = s.strategy === 'MARK_READ' ? { seen: false, deleted: false } : { deleted: false };
   const uids = ((await client.search(query, { uid: true })) || []).sort((a, b) => a - b);
   counts.candidates = uids.length;
+  keepOversize(memory, new Set(uids.map((uid) => `${uidValidity}:${uid}`)));
   if (uids.length === 0) return counts;
 
   const chosen = await choose(client, uids, s, memory, uidValidity, counts, log);

@@ -1,7 +1,7 @@
 import { PostboteError, type ErrorCode, type ErrorOptions } from '@postbote/errors';
 
 /**
- * Why a mailbox run failed, as the connector log and the API show it. Each kind is a
+ * Why a poll failed, as the connector log and the API show it. Each kind is a
  * stable code operators can search for.
  */
 export type MailboxFailure =
@@ -33,7 +33,7 @@ const GRPC_CODE: Record<MailboxFailure, ErrorCode> = {
   STORE_FAILED: 'UNAVAILABLE',
 };
 
-/** A failed mailbox run. `retryable` false means: do not hammer, wait for a config change. */
+/** A failed poll. `retryable` false means: do not hammer, wait for a config change. */
 export class MailboxError extends PostboteError {
   readonly code: ErrorCode;
   readonly retryable: boolean;

@@ -46,6 +46,14 @@ export interface RunMemory {
   uidValidity?: number;
 }
 
+/**
+ * Forgets oversize reports for messages no longer on the server, so a long-lived actor's
+ * memory stays as large as the mailbox's oversized mail, not as all it ever saw.
+ */
+export function keepOversize(memory: RunMemory, present: ReadonlySet<string>): void {
+  for (const key of memory.oversize) if (!present.has(key)) memory.oversize.delete(key);
+}
+
 export type RunLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 /** Writes to the connector's log ("Protokoll"). */

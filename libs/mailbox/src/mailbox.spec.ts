@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { withDeadline } from './deadline';
 import { MailboxError, classifySocketError } from './mailbox-errors';
-import { emptyCounts, tally, type RunLogLevel } from './mailbox-types';
+import { emptyCounts, keepOversize, tally, type RunLogLevel, type RunMemory } from './mailbox-types';
 
 describe('withDeadline', () => {
   it('returns the work\'s result in time, and cuts the connection and fails once the deadline passes', async () => {
@@ -43,5 +43,11 @@ describe('mailbox failures', () => {
     assert.deepEqual([counts.stored, counts.duplicates, counts.refused], [1, 1, 1]);
     assert.equal(logs[0]?.[1], 'STORE_REFUSED');
     assert.match(logs[0]?.[2] ?? '', /UID 3 was not stored \(TOO_LARGE: too big\)/);
+  });
+
+  it('forgets oversize reports of messages that left the server', () => {
+    const memory: RunMemory = { oversize: new Set(['7:1', '7:2', '7:3']) };
+    keepOversize(memory, new Set(['7:2', '7:9']));
+    assert.deepEqual([...memory.oversize], ['7:2']);
   });
 });

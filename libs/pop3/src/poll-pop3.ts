@@ -1,4 +1,4 @@
-import { MailboxError, emptyCounts, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess } from '@postbote/mailbox';
+import { MailboxError, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess } from '@postbote/mailbox';
 import { Pop3ErrResponse, list, quit, retrieve, uidl, type RetrWindow } from './pop3-commands';
 import { openPop3 } from './pop3-session';
 
@@ -53,6 +53,7 @@ export async function pollPop3(
           }
           throw err;
         }
+        keepOversize(memory, new Set(ids.map((i) => i.uidl)));
         const stored = await known(ids.map((i) => i.uidl));
         const fresh = ids.filter((i) => !stored.has(i.uidl));
         counts.candidates = fresh.length;

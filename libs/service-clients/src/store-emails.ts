@@ -55,7 +55,7 @@ interface Waiter {
 }
 
 /**
- * Client side of StoreEmails: the emails of one mailbox run on one stream. `send` writes
+ * Client side of StoreEmails: the emails of one poll on one stream. `send` writes
  * an email (begin, its bytes, then an end carrying the size and SHA-256 measured here)
  * and returns once the bytes are handed over, with `ack` settling after the server's
  * commit — so the next email can stream while earlier ones are committed. If an email's

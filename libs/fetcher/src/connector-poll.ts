@@ -7,10 +7,10 @@ import { pollPop3 } from '@postbote/pop3';
 import { MailboxError, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { INTERNAL_TOKEN_HEADER, StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
-import type { FetchConnector, MailboxRun, RunSummary } from './connector-actor';
+import type { FetchConnector, ConnectorPoll, RunSummary } from './connector-actor';
 import { sourceToProto } from '@postbote/connector-contract';
 
-export interface MailboxRunDeps {
+export interface ConnectorPollDeps {
   readonly credentials: CredentialServiceClient;
   readonly storage: StorageServiceClient;
   /** StoreEmails in this process (the all-in-one); by default over gRPC on `storage`. */
@@ -28,7 +28,7 @@ const cause = (err: unknown) => (err instanceof PostboteError ? `${err.code}${er
  * The run an actor performs: fetch credentials from the config service (never from the
  * bus), then poll the mailbox with one StoreEmails stream as the durable sink.
  */
-export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
+export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
   return async (connector: FetchConnector, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> => {
     const s = connector.settings;
     const creds = await call(
@@ -64,7 +64,7 @@ export function mailboxRun(deps: MailboxRunDeps): MailboxRun {
   };
 }
 
-async function knownUidls(deps: MailboxRunDeps, connectorId: string, uidls: string[], signal: AbortSignal): Promise<Set<string>> {
+async function knownUidls(deps: ConnectorPollDeps, connectorId: string, uidls: string[], signal: AbortSignal): Promise<Set<string>> {
   const res = await call(deps.storage.findStoredSources, deps.storage, { connectorId, pop3Uidls: uidls }, { deadlineMs: 30_000, signal }).catch((err: unknown) => {
     throw new MailboxError('STORE_FAILED', `storage could not say which messages it has: ${cause(err)}`, { cause: err });
   });
@@ -76,7 +76,7 @@ export class StorageSink implements MessageSink {
   #stream: StoreEmailsStream | undefined;
 
   constructor(
-    private readonly deps: Pick<MailboxRunDeps, 'storage' | 'storeEmails' | 'now'>,
+    private readonly deps: Pick<ConnectorPollDeps, 'storage' | 'storeEmails' | 'now'>,
     private readonly connector: FetchConnector,
     private readonly deadlineMs: number,
   ) {}
