@@ -2,10 +2,9 @@
 // Postbote all-in-one as a user runs it, and result tables.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { credentials } from '@grpc/grpc-js';
-import { call } from '@postbote/grpc-runtime';
+import { call, connect } from '@postbote/grpc-runtime';
 import { ConnectorServiceClient, Protocol, Security, Strategy, type ConnectorSpec } from '@postbote/proto';
-import { DOVECOT, DOVECOT_PASSWORD, eventually, serviceAddresses, startAllInOne, tempDir, type Proc } from '@postbote/testing';
+import { DOVECOT, DOVECOT_PASSWORD, adminAuthFrom, eventually, serviceAddresses, startAllInOne, tempDir, type Proc } from '@postbote/testing';
 
 export const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -72,7 +71,7 @@ export async function startPostbote(extraEnv: NodeJS.ProcessEnv = {}, nodeArgs: 
   const dataDir = tempDir('pb-bench-');
   const env: NodeJS.ProcessEnv = { POSTBOTE_DATA_DIR: dataDir, ...(await serviceAddresses()), LOG_LEVEL: 'info', ...extraEnv };
   const proc = await startAllInOne(env, 60_000, nodeArgs);
-  const config = new ConnectorServiceClient(env['CONFIG_SERVICE_ADDR'] ?? '', credentials.createInsecure());
+  const config = connect(ConnectorServiceClient, env['CONFIG_SERVICE_ADDR'] ?? '', adminAuthFrom(dataDir));
   return {
     proc,
     env,

@@ -2,10 +2,10 @@
 // at a 10 s interval. 20 mailboxes receive 10 messages each at random moments; p50/p99 of
 // the 200 latencies (target p99 ≤ interval + 1 s).
 //   npx tsx bench/latency.bench.ts [--interval 10] [--mailboxes 20] [--per-mailbox 10]
-import { credentials } from '@grpc/grpc-js';
+import { connect } from '@postbote/grpc-runtime';
 import { ImapFlow } from 'imapflow';
 import { TriggerServiceClient, type EmailReceived } from '@postbote/proto';
-import { DOVECOT, DOVECOT_PASSWORD, dovecotUser } from '@postbote/testing';
+import { DOVECOT, DOVECOT_PASSWORD, adminAuthFrom, dovecotUser } from '@postbote/testing';
 import { createConnector, dovecotSpec, fmt, percentile, startPostbote, table } from './harness';
 
 const args = new Map<string, string>();
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const pb = await startPostbote();
   const appended = new Map<string, number>();
   const latencies: number[] = [];
-  const tail = new TriggerServiceClient(pb.env['TRIGGER_SERVICE_ADDR'] ?? '', credentials.createInsecure());
+  const tail = connect(TriggerServiceClient, pb.env['TRIGGER_SERVICE_ADDR'] ?? '', adminAuthFrom(pb.env['POSTBOTE_DATA_DIR'] ?? ''));
   const stream = tail.tailEvents({ connectorId: '' });
   stream.on('data', (e: EmailReceived) => {
     const at = appended.get(e.subject);

@@ -3,13 +3,13 @@
 // email per stream (the worst case), then one 50 MB message; prints a table.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
+import { connect } from '@postbote/grpc-runtime';
 import { InProcessBus } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService } from '@postbote/storage';
 import { StorageServiceClient } from '@postbote/proto';
 import { StoreEmailsStream } from '@postbote/service-clients';
-import { mariaDbTestDatabase, sqliteTestDatabase, storeTestEmail, tempDir } from '@postbote/testing';
+import { AS_FETCHER, TEST_SECURITY, TEST_TOKENS, mariaDbTestDatabase, sqliteTestDatabase, storeTestEmail, tempDir } from '@postbote/testing';
 import { fmt, table } from './harness';
 
 async function main(): Promise<void> {
@@ -17,12 +17,13 @@ async function main(): Promise<void> {
   const db = kind === 'mariadb' ? await mariaDbTestDatabase() : await sqliteTestDatabase();
   const bus = new InProcessBus();
   const svc = await startStorageService(
-    { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(tempDir('pb-bench-'), 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
-    { bus, logger: createLogger({ service: 'bench', level: 'silent', destination: new CapturedLog() }) },
+    { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(tempDir('pb-bench-'), 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1, security: TEST_SECURITY, configAddress: '127.0.0.1:1' },
+    { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'bench', level: 'silent', destination: new CapturedLog() }) },
   );
-  const client = new StorageServiceClient(svc.address, credentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
+  const client = connect(StorageServiceClient, svc.address, AS_FETCHER, { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
   const connectorId = randomUUID();
-  const session = { connectorId, connectorName: 'bench', workflowId: 'wf', reprocess: false };
+  await svc.connectors.upserted(connectorId, { name: 'bench', workflowId: 'wf', reprocess: false, retentionDays: 30 }, new Date());
+  const session = { connectorId };
   let uid = 0;
   const mail = (size: number) => Buffer.concat([Buffer.from(`Message-ID: <${randomUUID()}@bench>\r\nSubject: bench\r\n\r\n`), randomBytes(size)]);
   const email = (bytes: Buffer) => ({ source: { source: { $case: 'pop3' as const, value: { uidl: `u${uid++}` } } }, occurrence: '', receivedAt: new Date(), content: bytes });

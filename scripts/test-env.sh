@@ -141,6 +141,10 @@ kafka_down() {
 }
 
 DOVECOT_RUN=$PWD/$STATE/dovecot
+# Mail folders belong to nobody (Dovecot refuses uid 0 for mail), so they live where
+# nobody can reach them whatever the checkout's path allows (a clone in a 0700 mktemp
+# folder is not traversable by nobody).
+DOVECOT_MAIL=${POSTBOTE_TEST_MAIL_DIR:-/var/tmp/postbote-test-mail-$(printf %s "$PWD" | md5sum | cut -c1-12)}
 DOVECOT_PASSWORD=postbote-test-mailbox-pw
 
 dovecot_ping() {
@@ -164,10 +168,10 @@ dovecot_up() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-pop3d >/dev/null
   fi
   # Debian's package may start a system instance; ours is private and on other ports.
-  mkdir -p "$DOVECOT_RUN"/{run,state,home}
+  mkdir -p "$DOVECOT_RUN"/{run,state} "$DOVECOT_MAIL"
   dovecot_certs
-  # Mail is owned by nobody: Dovecot refuses uid 0 for mail processes.
-  chown nobody:nogroup "$DOVECOT_RUN/home"
+  chmod 0755 "$DOVECOT_MAIL"
+  chown nobody:nogroup "$DOVECOT_MAIL"
   cat > "$DOVECOT_RUN/dovecot.conf" <<CONF
 protocols = imap pop3
 listen = 127.0.0.1
@@ -196,7 +200,7 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=nobody gid=nogroup home=$DOVECOT_RUN/home/%u
+  args = uid=nobody gid=nogroup home=$DOVECOT_MAIL/%u
 }
 namespace inbox {
   inbox = yes
@@ -246,14 +250,17 @@ CONF
 
 dovecot_down() {
   local pidfile="$DOVECOT_RUN/run/master.pid"
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping Dovecot (pid $pid)"
-    kill "$pid"
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if [ -f "$pidfile" ]; then
+    local pid; pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping Dovecot (pid $pid)"
+      kill "$pid"
+      for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    fi
+    rm -f "$pidfile"
   fi
-  rm -f "$pidfile"
+  # Test mailboxes only: every test makes its own users.
+  rm -rf "$DOVECOT_MAIL"
 }
 
 GREENMAIL_VERSION=2.1.3

@@ -5,10 +5,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
-import { credentials } from '@grpc/grpc-js';
-import { call } from '@postbote/grpc-runtime';
+import { call, connect } from '@postbote/grpc-runtime';
 import { LogLevel, StorageServiceClient } from '@postbote/proto';
-import { CLI, REPO_ROOT, TEST_KAFKA_BROKERS, consumeTopic, ensureBuilt, eventually, freePort, healthStatus, launch, mariaDbTestDatabase, reflectedServices, runCli, storeTestEmail, tempDir, type Proc, type TestDatabase } from '@postbote/testing';
+import { AS_FETCHER, CLI, REPO_ROOT, TEST_INTERNAL_TOKEN, TEST_KAFKA_BROKERS, consumeTopic, ensureBuilt, eventually, freePort, healthStatus, launch, mariaDbTestDatabase, reflectedServices, runCli, storeTestEmail, tempDir, type Proc, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
 // process) and a separately started config service on MariaDB, driven by the CLI.
@@ -28,6 +27,8 @@ describe('postbote start (all-in-one, embedded default)', () => {
   before(async () => {
     env = {
       POSTBOTE_DATA_DIR: dataDir,
+      // Fixed (instead of minted per run) so this test may store emails as the fetcher does.
+      POSTBOTE_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN.reveal(),
       CONFIG_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
       STORAGE_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
       TRIGGER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
@@ -42,7 +43,8 @@ describe('postbote start (all-in-one, embedded default)', () => {
     if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
   });
 
-  it('serves health and reflection on every service', async () => {
+  it('serves health to anyone, and reflection only with credentials, on every service', async () => {
+    const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
     const expected: Record<string, string> = {
       CONFIG_SERVICE_ADDR: 'postbote.v1.ConnectorService',
       STORAGE_SERVICE_ADDR: 'postbote.v1.StorageService',
@@ -53,7 +55,8 @@ describe('postbote start (all-in-one, embedded default)', () => {
       const addr = env[variable]!;
       assert.equal(await healthStatus(addr), 'SERVING');
       assert.equal(await healthStatus(addr, service), 'SERVING');
-      const names = await reflectedServices(addr);
+      await assert.rejects(reflectedServices(addr), /UNAUTHENTICATED/);
+      const names = await reflectedServices(addr, admin);
       assert.ok(names.includes(service), `${variable} reflects ${names.join(',')}`);
       assert.ok(names.includes('grpc.health.v1.Health'));
     }
@@ -109,8 +112,11 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.equal(cli(env, ['connector', '--help']).code, 0);
   });
 
-  it('warns about security NONE on stderr and updates keep the password', () => {
-    const r = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30']);
+  it('asks for the password again to change where it goes, warns about security NONE, and other updates keep it', () => {
+    const refused = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /PERMISSION_DENIED: spec\.password: changing spec\.port, spec\.security decides where the stored password is sent; give the password again \(pass it with --password-stdin\)/);
+    const r = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30', '--password-stdin'], PASSWORD);
     outputs.push(r.out, r.err);
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /warning: security NONE/);
@@ -130,8 +136,8 @@ describe('postbote start (all-in-one, embedded default)', () => {
       Buffer.from('From: x@example.test\r\nMessage-ID: <cli@example.test>\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\n', 'latin1'),
       Buffer.from([0x00, 0xff, 0x0d, 0x80, 0x0a]),
     ]);
-    const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
-    const stored = await storeTestEmail(storage, { connectorId: id, connectorName: 'Support', workflowId: 'wf-1', uidl: 'cli-1', bytes });
+    const storage = connect(StorageServiceClient, env['STORAGE_SERVICE_ADDR']!, AS_FETCHER);
+    const stored = await storeTestEmail(storage, { connectorId: id, uidl: 'cli-1', bytes });
     await call(storage.appendConnectorLog, storage, { entries: [{ id: '', connectorId: id, time: new Date(), level: LogLevel.WARN, code: 'FETCH_TIMEOUT', message: 'fetch timeout (300000 ms) exceeded' }] });
     storage.close();
 
@@ -151,12 +157,12 @@ describe('postbote start (all-in-one, embedded default)', () => {
     const id = (JSON.parse(cli(env, ['--json', 'connector', 'get', 'Support']).out) as { connector: { id: string } }).connector.id;
     const tail = launch(CLI, ['--json', 'events', 'tail'], env);
     try {
-      const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
+      const storage = connect(StorageServiceClient, env['STORAGE_SERVICE_ADDR']!, AS_FETCHER);
       // The tail subscribes asynchronously; keep storing until one event shows up.
       let n = 0;
       await eventually(
         async () => {
-          await storeTestEmail(storage, { connectorId: id, connectorName: 'Support', workflowId: 'wf-1', uidl: `tail-${n++}`, bytes: Buffer.from(`Message-ID: <tail-${n}@example.test>\r\nSubject: tail ${n}\r\n\r\nx\r\n`) });
+          await storeTestEmail(storage, { connectorId: id, uidl: `tail-${n++}`, bytes: Buffer.from(`Message-ID: <tail-${n}@example.test>\r\nSubject: tail ${n}\r\n\r\nx\r\n`) });
           return tail.out().includes('"subject":"tail');
         },
         15_000,
@@ -203,6 +209,7 @@ describe('postbote start on MariaDB and Kafka', () => {
     db = await mariaDbTestDatabase();
     env = {
       POSTBOTE_DATA_DIR: tempDir('pb-aio-k-'),
+      POSTBOTE_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN.reveal(),
       DATABASE_URL: db.config.kind === 'mysql' ? db.config.url : '',
       KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
       KAFKA_PARTITIONS: '3',
@@ -229,8 +236,8 @@ describe('postbote start on MariaDB and Kafka', () => {
     const tail = launch(CLI, ['--json', 'events', 'tail', '--connector', id], env);
     try {
       await new Promise((r) => setTimeout(r, 4_000)); // a new consumer group joins, then reads from the end
-      const storage = new StorageServiceClient(env['STORAGE_SERVICE_ADDR']!, credentials.createInsecure());
-      const stored = await storeTestEmail(storage, { connectorId: id, connectorName: 'k', workflowId: 'wf-k', uidl: 'k1', bytes: Buffer.from('Message-ID: <k1@example.test>\r\nSubject: via kafka\r\n\r\nx\r\n') });
+      const storage = connect(StorageServiceClient, env['STORAGE_SERVICE_ADDR']!, AS_FETCHER);
+      const stored = await storeTestEmail(storage, { connectorId: id, uidl: 'k1', bytes: Buffer.from('Message-ID: <k1@example.test>\r\nSubject: via kafka\r\n\r\nx\r\n') });
       storage.close();
       await eventually(() => tail.out().includes(stored.eventId), 30_000, 'event on the tail');
       const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
@@ -254,6 +261,7 @@ describe('services run alone, configured by environment', () => {
 
   it('config service on MariaDB stores only ciphertext', async () => {
     const addr = `127.0.0.1:${await freePort()}`;
+    const dataDir = tempDir('pb-alone-config-');
     const keysFile = join(tempDir('pb-keys-'), 'keys');
     const key = Buffer.alloc(32, 7).toString('base64');
     writeFileSync(keysFile, `prod-1:${key}\n`);
@@ -261,10 +269,12 @@ describe('services run alone, configured by environment', () => {
       CONFIG_SERVICE_ADDR: addr,
       DATABASE_URL: db.config.kind === 'mysql' ? db.config.url : '',
       POSTBOTE_MASTER_KEYS_FILE: keysFile,
+      POSTBOTE_DATA_DIR: dataDir,
     });
     try {
       await eventually(() => proc.out().includes('gRPC server listening'), 20_000, 'config service start');
-      const r = cli({ CONFIG_SERVICE_ADDR: addr }, ['connector', 'create', '--name', 'm', '--protocol', 'pop3', '--host', '127.0.0.1', '--username', 'u', '--workflow', 'w', '--password-stdin'], PASSWORD);
+      assert.equal(statSync(join(dataDir, 'admin.token')).mode & 0o777, 0o600, 'the first admin token, 0600');
+      const r = cli({ CONFIG_SERVICE_ADDR: addr, POSTBOTE_DATA_DIR: dataDir }, ['connector', 'create', '--name', 'm', '--protocol', 'pop3', '--host', '127.0.0.1', '--username', 'u', '--workflow', 'w', '--password-stdin'], PASSWORD);
       assert.equal(r.code, 0, r.err);
       const conn = await createConnection(db.config.kind === 'mysql' ? db.config.url : '');
       const [rows] = (await conn.query('SELECT password_ciphertext, password_key_id, settings_json FROM connectors').finally(() => conn.end())) as unknown as [Array<Record<string, unknown>>];
@@ -297,7 +307,7 @@ describe('services run alone, configured by environment', () => {
     it(`${service} starts alone, serves health, stops on SIGINT`, async () => {
       const addr = `127.0.0.1:${await freePort()}`;
       const variable = `${service.split('-')[0]!.toUpperCase()}_SERVICE_ADDR`;
-      const proc = launch(join(root, `dist/apps/${service}/main.js`), [], { [variable]: addr, POSTBOTE_DATA_DIR: tempDir('pb-alone-') });
+      const proc = launch(join(root, `dist/apps/${service}/main.js`), [], { [variable]: addr, POSTBOTE_DATA_DIR: tempDir('pb-alone-'), POSTBOTE_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN.reveal() });
       try {
         await eventually(() => proc.out().includes('gRPC server listening'), 20_000, `${service} start`);
         assert.equal(await healthStatus(addr), 'SERVING');

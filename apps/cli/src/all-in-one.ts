@@ -15,8 +15,9 @@ import { loadTriggerServiceConfig, startTriggerService } from '@postbote/trigger
  */
 export function runAllInOne(): void {
   {
-    // Inside one process the internal token only guards the loopback port; mint one per
-    // run unless the operator set it (a separate fetcher then needs the same value).
+    // Inside one process the internal token only identifies the fetcher's calls on the
+    // loopback ports; mint one per run unless the operator set it (a separate fetcher then
+    // needs the same value).
     const environment = { ...process.env };
     if (!environment['POSTBOTE_INTERNAL_TOKEN'] && !environment['POSTBOTE_INTERNAL_TOKEN_FILE']) {
       environment['POSTBOTE_INTERNAL_TOKEN'] = randomBytes(24).toString('base64url');
@@ -29,9 +30,11 @@ export function runAllInOne(): void {
       const busConfig = loadBusConfig(env, 'postbote');
       const bus = createBus(busConfig, (fields, msg) => logger.warn(fields, msg));
       const config = await startConfigService(configCfg, { bus, logger: logger.child({ component: 'config-service' }) });
-      const storage = await startStorageService(storageCfg, { bus, logger: logger.child({ component: 'storage-service' }) });
-      const trigger = await startTriggerService(triggerCfg, { bus, busConfig, logger: logger.child({ component: 'trigger-service' }) });
-      const fetcher = await startFetcherService(fetcherCfg, { bus, logger: logger.child({ component: 'fetcher-service' }), storeEmails: storage.localStoreEmails });
+      // One token authority for all four: the config service's, asked directly.
+      const tokens = config.tokens;
+      const storage = await startStorageService(storageCfg, { bus, tokens, logger: logger.child({ component: 'storage-service' }) });
+      const trigger = await startTriggerService(triggerCfg, { bus, busConfig, tokens, logger: logger.child({ component: 'trigger-service' }) });
+      const fetcher = await startFetcherService(fetcherCfg, { bus, tokens, logger: logger.child({ component: 'fetcher-service' }), storeEmails: storage.localStoreEmails });
       logger.info(
         { bus: bus.kind, config: config.address, storage: storage.address, trigger: trigger.address, fetcher: fetcher.address },
         'postbote is running',

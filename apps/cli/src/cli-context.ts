@@ -1,19 +1,18 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { isUuid } from '@postbote/errors';
 import { call, fromGrpcError } from '@postbote/grpc-runtime';
-import { clients, type Addresses } from './clients';
+import { clients, type Target } from './clients';
 import { CliUsageError } from './cli-support';
 
-/** What every command gets from the program: where the services are, and the output mode. */
-export interface Ctx {
-  addresses: () => Addresses;
+/** What every command gets from the program: where the services are, how to prove who it is, and the output mode. */
+export interface Ctx extends Target {
   json: () => boolean;
 }
 
 /** Connector commands take an id or a name; storage keys on ids, so names are looked up. */
 export async function connectorId(ctx: Ctx, ref: string): Promise<string> {
   if (isUuid(ref)) return ref.toLowerCase();
-  const c = clients.config(ctx.addresses());
+  const c = clients.config(ctx);
   return (await call(c.getConnector, c, { ref })).id;
 }
 

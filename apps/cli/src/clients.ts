@@ -1,6 +1,9 @@
-import { credentials, type Client } from '@grpc/grpc-js';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Secret } from '@postbote/crypto';
 import { EnvReader, readVar } from '@postbote/env';
-import { ConnectorServiceClient, FetcherServiceClient, StorageServiceClient, TriggerServiceClient } from '@postbote/proto';
+import { connect, transportFromEnv, type ClientAuth } from '@postbote/grpc-runtime';
+import { AccessServiceClient, ConnectorServiceClient, FetcherServiceClient, StorageServiceClient, TriggerServiceClient } from '@postbote/proto';
 
 /** Where the CLI finds each service: the same *_SERVICE_ADDR variables the services bind to. */
 export interface Addresses {
@@ -8,6 +11,12 @@ export interface Addresses {
   readonly storage: string;
   readonly trigger: string;
   readonly fetcher: string;
+}
+
+/** What a command needs to reach the services. */
+export interface Target {
+  addresses(): Addresses;
+  auth(): ClientAuth;
 }
 
 export function addressesFrom(environment: NodeJS.ProcessEnv): Addresses {
@@ -20,12 +29,37 @@ export function addressesFrom(environment: NodeJS.ProcessEnv): Addresses {
   };
 }
 
-const open = <C extends Client>(Ctor: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => C, addr: string): C =>
-  new Ctor(addr, credentials.createInsecure());
+/**
+ * The CLI's credentials: POSTBOTE_TOKEN (or POSTBOTE_TOKEN_FILE); otherwise the admin
+ * token the config service wrote into the data folder on its first start, so the CLI run
+ * beside `npm start` needs no setup. TLS as POSTBOTE_TLS_* say.
+ */
+export function authFrom(environment: NodeJS.ProcessEnv, warn: (line: string) => void): ClientAuth {
+  const env = new EnvReader(environment);
+  const transport = transportFromEnv(env);
+  const given = readVar(env, 'POSTBOTE_TOKEN');
+  if (given) return { transport, identity: { token: new Secret(given) } };
+  const file = readVar(env, 'POSTBOTE_ADMIN_TOKEN_FILE') ?? join(readVar(env, 'POSTBOTE_DATA_DIR'), 'admin.token');
+  const token = readTokenFile(file, warn);
+  return { transport, identity: token ? { token } : { certificate: true } };
+}
+
+function readTokenFile(path: string, warn: (line: string) => void): Secret | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  // Like ssh with a private key: say so when others may read the token.
+  if ((statSync(path).mode & 0o077) !== 0) warn(`warning: ${path} is readable by other users; chmod 600 it`);
+  return text ? new Secret(text) : undefined;
+}
 
 export const clients = {
-  config: (a: Addresses) => open(ConnectorServiceClient, a.config),
-  storage: (a: Addresses) => open(StorageServiceClient, a.storage),
-  trigger: (a: Addresses) => open(TriggerServiceClient, a.trigger),
-  fetcher: (a: Addresses) => open(FetcherServiceClient, a.fetcher),
+  config: (t: Target) => connect(ConnectorServiceClient, t.addresses().config, t.auth()),
+  access: (t: Target) => connect(AccessServiceClient, t.addresses().config, t.auth()),
+  storage: (t: Target) => connect(StorageServiceClient, t.addresses().storage, t.auth()),
+  trigger: (t: Target) => connect(TriggerServiceClient, t.addresses().trigger, t.auth()),
+  fetcher: (t: Target) => connect(FetcherServiceClient, t.addresses().fetcher, t.auth()),
 };

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { call } from '@postbote/grpc-runtime';
-import { specToProto } from '@postbote/connector-contract';
+import { specToProto } from '@postbote/contract';
 import { Secret } from '@postbote/crypto';
 import { Connector, ConnectorSpec, Protocol, Security, enumKey } from '@postbote/proto';
-import { clients, type Addresses } from './clients';
+import { clients } from './clients';
+import type { Ctx } from './cli-context';
 import { connectorJson, connectorLines, print, table } from './output';
 import { CliUsageError, readStdin } from './cli-support';
 
@@ -98,9 +99,9 @@ function specOptions(cmd: Command, creating: boolean): Command {
     .option(creating ? '--disabled' : '--enable', creating ? 'create the connector disabled' : 'enable the connector');
 }
 
-export function connectorCommand(ctx: { addresses: () => Addresses; json: () => boolean; readFile: (p: string) => string }): Command {
+export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string }): Command {
   const cmd = new Command('connector').description('create and manage email connectors');
-  const client = () => clients.config(ctx.addresses());
+  const client = () => clients.config(ctx);
   const show = (c: Connector, warnings: readonly string[] = []) => {
     print(ctx.json(), { connector: connectorJson(c), warnings }, () => connectorLines(c));
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);

@@ -8,7 +8,7 @@ import { print, table } from './output';
 
 export function emailsCommand(ctx: Ctx): Command {
   const cmd = new Command('emails').description('stored emails: list, metadata, raw download');
-  const client = () => clients.storage(ctx.addresses());
+  const client = () => clients.storage(ctx);
   cmd
     .command('list <connector>')
     .description('list stored emails of a connector (id or name), newest first')

@@ -10,7 +10,7 @@ export function eventsCommand(ctx: Ctx): Command {
     .description('stream EmailReceived events as they are published (Ctrl-C to stop)')
     .option('--connector <id>', 'only this connector')
     .action(async (f: { connector?: string }) => {
-      const c = clients.trigger(ctx.addresses());
+      const c = clients.trigger(ctx);
       await consume(c.tailEvents({ connectorId: f.connector ?? '' }), (e) => {
         process.stdout.write(
           (ctx.json() ? JSON.stringify(EmailReceived.toJSON(e)) : `${e.storedAt?.toISOString() ?? ''} ${e.connectorName} ${e.emailId} ${e.subject}`) + '\n',

@@ -9,7 +9,7 @@ import { print, table } from './output';
 async function connectorNames(ctx: Ctx): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   try {
-    const c = clients.config(ctx.addresses());
+    const c = clients.config(ctx);
     let token = '';
     do {
       const page = await call(c.listConnectors, c, { pageSize: 1000, pageToken: token }, { deadlineMs: 5_000 });
@@ -24,7 +24,7 @@ async function connectorNames(ctx: Ctx): Promise<Map<string, string>> {
 
 export function fetchersCommand(ctx: Ctx): Command {
   return new Command('fetchers').description('fetcher instances, their partitions and connector states').action(async () => {
-    const c = clients.fetcher(ctx.addresses());
+    const c = clients.fetcher(ctx);
     const res = await call(c.listFetchers, c, {});
     const names = ctx.json() ? new Map<string, string>() : await connectorNames(ctx);
     print(ctx.json(), res, () =>

@@ -10,7 +10,7 @@ export function keysCommand(ctx: Ctx): Command {
     .command('rotate')
     .description('re-encrypt every stored password under the active key (embedded default: mint a new key first)')
     .action(async () => {
-      const c = clients.config(ctx.addresses());
+      const c = clients.config(ctx);
       const res = await call(c.rotateKeys, c, {}, { deadlineMs: 600_000 });
       print(ctx.json(), res, () => `active key ${res.activeKeyId}; re-encrypted ${res.reencrypted} secret(s)`);
     });

@@ -15,7 +15,7 @@ export function logCommand(ctx: Ctx): Command {
     .action(async (ref: string, f: { level: string; limit: string }) => {
       const level = LogLevel[f.level.toUpperCase() as keyof typeof LogLevel];
       if (!level || level === LogLevel.UNSPECIFIED) throw new CliUsageError('--level must be one of debug, info, warn, error');
-      const c = clients.storage(ctx.addresses());
+      const c = clients.storage(ctx);
       const res = await call(c.listConnectorLog, c, { connectorId: await connectorId(ctx, ref), minLevel: level, pageSize: Number(f.limit), pageToken: '' });
       print(ctx.json(), res, () =>
         res.entries.map((e) => `${e.time?.toISOString() ?? ''} ${enumKey(LogLevel, e.level).padEnd(5)} ${e.code} ${e.message}`).join('\n'),

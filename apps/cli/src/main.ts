@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { PostboteError } from '@postbote/errors';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressesFrom } from './clients';
+import { auditCommand, tokensCommand, whoamiCommand } from './access-commands';
+import { certsCommand } from './certs-command';
+import { addressesFrom, authFrom } from './clients';
 import { connectorCommand } from './connector-commands';
 import { CliUsageError } from './cli-support';
 import { emailsCommand } from './emails-commands';
@@ -35,8 +37,10 @@ const ctx = {
       fetcher: o.fetcherAddr ?? env.fetcher,
     };
   },
+  auth: () => (auth ??= authFrom(process.env, (line) => process.stderr.write(`${line}\n`))),
   readFile: (p: string) => readFileSync(p, 'utf8'),
 };
+let auth: ReturnType<typeof authFrom> | undefined;
 
 program.addCommand(
   new Command('start').description('run all services in one process (embedded default: SQLite + in-process bus)').action(() => {
@@ -52,6 +56,10 @@ program.addCommand(logCommand(ctx));
 program.addCommand(eventsCommand(ctx));
 program.addCommand(keysCommand(ctx));
 program.addCommand(fetchersCommand(ctx));
+program.addCommand(tokensCommand(ctx));
+program.addCommand(auditCommand(ctx));
+program.addCommand(whoamiCommand(ctx));
+program.addCommand(certsCommand());
 
 // Usage mistakes (unknown option, bad choice, missing argument) exit 2 like every other
 // bad input; commander has already printed what was wrong. Help and version exit 0.
@@ -70,7 +78,14 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(2);
   }
   if (err instanceof PostboteError) {
-    const hint = err.code === 'UNAVAILABLE' ? ' (is Postbote running? start it with `npm start`, or set the *_SERVICE_ADDR variables)' : '';
+    const hint =
+      err.code === 'UNAVAILABLE' && !err.reason
+        ? ' (is Postbote running? start it with `npm start`, or set the *_SERVICE_ADDR variables)'
+        : err.code === 'UNAUTHENTICATED'
+          ? ' (set POSTBOTE_TOKEN, or run where `npm start` keeps its data: it writes data/admin.token on first start)'
+          : err.reason === 'PASSWORD_REQUIRED'
+            ? ' (pass it with --password-stdin)'
+            : '';
     process.stderr.write(`error: ${err.code}: ${err.message}${hint}\n`);
     process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'ALREADY_EXISTS' ? 2 : 1);
   }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { connectorToProto } from '@postbote/connector-contract';
+import { connectorToProto } from '@postbote/contract';
 import { resolveCreate } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { connectorLines, table } from './output';

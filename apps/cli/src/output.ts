@@ -1,4 +1,4 @@
-import { connectorFromProto } from '@postbote/connector-contract';
+import { connectorFromProto } from '@postbote/contract';
 import { FIELDS, PASSWORD_FIELD, SETTING_KEYS, type FieldInfo } from '@postbote/connector-model';
 import { Connector } from '@postbote/proto';
 

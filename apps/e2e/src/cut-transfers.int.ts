@@ -7,7 +7,6 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentials } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
 import { imapPart, resolveCreate, type Security, type Strategy } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
@@ -18,8 +17,8 @@ import { MailboxError, type RunLog, type ServerAccess } from '@postbote/mailbox'
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { pollPop3 } from '@postbote/pop3';
 import { StorageServiceClient } from '@postbote/proto';
-import { call } from '@postbote/grpc-runtime';
-import { DOVECOT, cuttingProxy, dovecotUser, mailboxAs, seedInbox, tempDir, type MailUser, type ProxyPlan } from '@postbote/testing';
+import { call, connect } from '@postbote/grpc-runtime';
+import { AS_FETCHER, DOVECOT, TEST_SECURITY, TEST_TOKENS, asRole, cuttingProxy, dovecotUser, mailboxAs, seedInbox, tempDir, type MailUser, type ProxyPlan } from '@postbote/testing';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const quiet: RunLog = () => undefined;
@@ -63,17 +62,20 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
   const bus = new InProcessBus();
   let storage: RunningStorageService;
   let client: StorageServiceClient;
+  let reader: StorageServiceClient;
   const db = { kind: 'sqlite' as const, file: join(dir, 'postbote.sqlite') };
 
   before(async () => {
     storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
-      { bus, logger: createLogger({ service: 'storage', level: 'silent', destination: new CapturedLog() }) },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1, security: TEST_SECURITY, configAddress: '127.0.0.1:1' },
+      { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'storage', level: 'silent', destination: new CapturedLog() }) },
     );
-    client = new StorageServiceClient(storage.address, credentials.createInsecure());
+    client = connect(StorageServiceClient, storage.address, AS_FETCHER);
+    reader = connect(StorageServiceClient, storage.address, asRole('viewer'));
   });
   after(async () => {
     client.close();
+    reader.close();
     await storage.stop();
     await bus.close();
   });
@@ -93,12 +95,13 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
 
   /** The emails storage holds for a connector, as SHA-256s. */
   async function storedHashes(connectorId: string): Promise<string[]> {
-    const page = await call(client.listEmails, client, { connectorId, pageSize: 100, pageToken: '', since: undefined, until: undefined });
+    const page = await call(reader.listEmails, reader, { connectorId, pageSize: 100, pageToken: '', since: undefined, until: undefined });
     return page.emails.map((e) => e.sha256).sort();
   }
 
   async function runOnce(protocol: 'IMAP' | 'POP3', user: MailUser, conn: FetchConnector, port: number, security: Security, fetchTimeoutMs: number) {
     const access: ServerAccess = { host: '127.0.0.1', port, security, trustedCaPem: DOVECOT.caPem(), username: user.username, password: new Secret(user.password), connectTimeoutMs: 5_000 };
+    await storage.connectors.upserted(conn.id, { name: conn.settings.name, workflowId: conn.settings.workflowId, reprocess: false, retentionDays: 30 }, new Date());
     const sink = new StorageSink({ storage: client, now: () => new Date() }, conn, 60_000);
     const memory = { oversize: new Set<string>() };
     const signal = new AbortController().signal;

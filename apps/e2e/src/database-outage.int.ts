@@ -4,21 +4,17 @@
 // logs CREDENTIALS_UNAVAILABLE naming that cause, and both recover when the database returns.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { credentials } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
 import { resolveCreate } from '@postbote/connector-model';
 import { startConfigService, type RunningConfigService } from '@postbote/config';
 import { Secret } from '@postbote/crypto';
 import { UnavailableError } from '@postbote/errors';
 import { connectorPoll } from '@postbote/fetcher';
-import { call } from '@postbote/grpc-runtime';
+import { call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { MailboxError } from '@postbote/mailbox';
 import { ConnectorServiceClient, CredentialServiceClient, Protocol, StorageServiceClient } from '@postbote/proto';
-import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
-import { cuttingProxy, freePort, mariaDbTestDatabase, tempDir, type CuttingProxy, type TestDatabase } from '@postbote/testing';
-
-const TOKEN = 'internal-token-outage-0123456789';
+import { AS_FETCHER, TEST_SECURITY, adminAuthFrom, cuttingProxy, freePort, mariaDbTestDatabase, tempDir, type CuttingProxy, type TestDatabase } from '@postbote/testing';
 
 describe('a database outage is named as one, and recovered from', () => {
   let db: TestDatabase;
@@ -37,12 +33,13 @@ describe('a database outage is named as one, and recovered from', () => {
     proxy = await cuttingProxy(Number(real.port || 3306), {}, real.hostname, proxyPort);
     const viaProxy = new URL(db.config.url);
     viaProxy.port = String(proxyPort);
+    const dir = tempDir('pb-outage-');
     svc = await startConfigService(
-      { address: '127.0.0.1:0', database: { kind: 'mysql', url: viaProxy.toString() }, masterKeys: { kind: 'file', path: `${tempDir('pb-outage-')}/master.key` }, internalToken: new Secret(TOKEN) },
+      { address: '127.0.0.1:0', database: { kind: 'mysql', url: viaProxy.toString() }, masterKeys: { kind: 'file', path: `${dir}/master.key` }, security: TEST_SECURITY, adminTokenFile: `${dir}/admin.token` },
       { bus, logger: createLogger({ service: 'config', level: 'silent', destination: new CapturedLog() }) },
     );
-    config = new ConnectorServiceClient(svc.address, credentials.createInsecure());
-    creds = new CredentialServiceClient(svc.address, credentials.createInsecure());
+    config = connect(ConnectorServiceClient, svc.address, adminAuthFrom(dir));
+    creds = connect(CredentialServiceClient, svc.address, AS_FETCHER);
   });
   after(async () => {
     config.close();
@@ -56,14 +53,14 @@ describe('a database outage is named as one, and recovered from', () => {
   it('GetCredentials says UNAVAILABLE / DATABASE_UNAVAILABLE, a fetcher run says CREDENTIALS_UNAVAILABLE with that cause, and both recover', async () => {
     const created = await call(config.createConnector, config, { spec: { name: 'outage', protocol: Protocol.POP3, host: '127.0.0.1', username: 'u', password: 'p', workflowId: 'wf', enabled: false } });
     const id = created.connector!.id;
-    const lookup = () => call(creds.getCredentials, creds, { connectorId: id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN }, deadlineMs: 20_000 });
+    const lookup = () => call(creds.getCredentials, creds, { connectorId: id }, { deadlineMs: 20_000 });
     assert.equal((await lookup()).username, 'u');
 
     await proxy.close(); // the database goes away
     await assert.rejects(lookup(), (e: unknown) => e instanceof UnavailableError && e.reason === 'DATABASE_UNAVAILABLE');
 
-    const storage = new StorageServiceClient('127.0.0.1:1', credentials.createInsecure());
-    const run = connectorPoll({ credentials: creds, storage, internalToken: new Secret(TOKEN), logFor: () => () => undefined, maxMessageBytes: 1024 * 1024, now: () => new Date() });
+    const storage = connect(StorageServiceClient, '127.0.0.1:1', AS_FETCHER);
+    const run = connectorPoll({ credentials: creds, storage, logFor: () => () => undefined, maxMessageBytes: 1024 * 1024, now: () => new Date() });
     const { settings } = resolveCreate({ name: 'outage', protocol: 'POP3', host: '127.0.0.1', username: 'u', password: new Secret('p'), workflowId: 'wf' });
     await assert.rejects(run({ id, revision: 1, settings }, new AbortController().signal, { oversize: new Set() }), (e: unknown) => {
       assert.ok(e instanceof MailboxError && e.failure === 'CREDENTIALS_UNAVAILABLE', String(e));

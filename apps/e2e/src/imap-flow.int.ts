@@ -2,7 +2,6 @@
 // and fetcher services, a real Dovecot mailbox, events on the in-process bus. The
 // fetcher runs on a simulated clock so polls happen when the test says.
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InProcessBus, TOPICS } from '@postbote/bus';
@@ -12,15 +11,13 @@ import { SimulatedClock, startFetcherService, type RunningFetcherService } from 
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { ConnectorServiceClient, EmailReceived, Protocol, Security, Strategy } from '@postbote/proto';
-import { credentials } from '@grpc/grpc-js';
-import { call } from '@postbote/grpc-runtime';
-import { DOVECOT, dovecotUser, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
+import { call, connect } from '@postbote/grpc-runtime';
+import { DOVECOT, TEST_ACTOR, TEST_SECURITY, adminAuthFrom, dovecotUser, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
 import { startTriggerService, type RunningTriggerService } from '@postbote/trigger';
 
 describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
   const dir = tempDir('pb-e2e-imap-');
   const db = { kind: 'sqlite' as const, file: join(dir, 'postbote.sqlite') };
-  const token = randomBytes(24).toString('hex');
   const bus = new InProcessBus();
   const clock = new SimulatedClock(Date.now());
   const log = new CapturedLog();
@@ -32,14 +29,14 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
   let fetcher: RunningFetcherService;
 
   before(async () => {
-    config = await startConfigService({ address: '127.0.0.1:0', database: db, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(token) }, { bus, logger });
+    config = await startConfigService({ address: '127.0.0.1:0', database: db, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, security: TEST_SECURITY, adminTokenFile: join(dir, 'admin.token') }, { bus, logger });
     storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
-      { bus, logger },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1, security: TEST_SECURITY, configAddress: config.address },
+      { bus, logger, tokens: config.tokens },
     );
     trigger = await startTriggerService(
-      { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x' },
-      { bus, busConfig: { kind: 'in-process' }, logger },
+      { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
+      { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens },
     );
     await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'workflow-engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value!)));
     fetcher = await startFetcherService(
@@ -48,7 +45,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
         instanceId: 'e2e',
         configAddress: config.address,
         storageAddress: storage.address,
-        internalToken: new Secret(token),
+        security: TEST_SECURITY,
         maxMessageBytes: 50 * 1024 * 1024,
         maxAuthFailures: 3,
         authBackoffMs: 300_000,
@@ -57,7 +54,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
         sessionTimeoutMs: 10_000,
         reportEveryMs: 5_000,
       },
-      { bus, logger, clock },
+      { bus, logger, clock, tokens: config.tokens },
     );
   });
 
@@ -83,7 +80,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
       batchSize: 200,
       pollIntervalSeconds: 60,
       ...extra,
-    });
+    }, TEST_ACTOR);
     await eventually(() => fetcher.supervisor.actor(connector.id) !== undefined, 5_000, 'actor started');
     return connector;
   }
@@ -137,7 +134,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     assert.equal(fetcher.supervisor.actor(c.id)?.state, 'AUTH_FAILED');
     await eventually(async () => (await storage.log.list(c.id, 'ERROR', 10, '')).entries.some((e) => e.code === 'AUTH_FAILED_PARKED'), 10_000, 'log entry');
     // The fix: a new password (new revision) wakes it up and it succeeds.
-    await config.registry.update(c.id, { password: new Secret(user.password) });
+    await config.registry.update(c.id, { password: new Secret(user.password) }, TEST_ACTOR);
     await eventually(() => fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED', 5_000, 'config change applied');
     await fetcher.supervisor.actor(c.id)?.settled();
     clock.increment(0);
@@ -192,8 +189,8 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
       workflowId: 'wf',
       folder: 'Inbox/Incidents',
       enabled: false,
-    });
-    const rpc = new ConnectorServiceClient(config.address, credentials.createInsecure());
+    }, TEST_ACTOR);
+    const rpc = connect(ConnectorServiceClient, config.address, adminAuthFrom(dir));
     const res = await call(rpc.testConnection, rpc, { target: { $case: 'ref', value: connector.id }, overrides: undefined });
     assert.equal(res.ok, true, JSON.stringify(res.steps));
     assert.deepEqual(res.steps.map((s) => s.name), ['TCP', 'STARTTLS', 'GREETING', 'LOGIN', 'FOLDER']);

@@ -3,14 +3,19 @@
 // random field values built from the services' own descriptors — control and non-ASCII
 // characters everywhere, huge strings, numbers above 2^53 — and some raw garbage bytes.
 // Every call must come back with a status (or a response), and the process must stay up.
+// Calls carry the credentials their method needs (so they reach the handlers), except a
+// few with none or with garbage, which the gate must refuse just as calmly.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, type MessageTypeDefinition, type MethodDefinition } from '@grpc/proto-loader';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { ConnectorServiceClient, FILE_DESCRIPTOR_SET_BASE64, Protocol } from '@postbote/proto';
-import { call } from '@postbote/grpc-runtime';
-import { healthStatus, runCli, serviceAddresses, startAllInOne, tempDir, type Proc } from '@postbote/testing';
+import { grantsFor } from '@postbote/auth';
+import { call, connect } from '@postbote/grpc-runtime';
+import { TEST_INTERNAL_TOKEN, adminAuthFrom, healthStatus, runCli, serviceAddresses, startAllInOne, tempDir, type Proc } from '@postbote/testing';
 
 const SEED = Number(process.env['POSTBOTE_FUZZ_SEED'] ?? 20261128);
 const REQUESTS = Number(process.env['POSTBOTE_FUZZ_REQUESTS'] ?? 2400);
@@ -129,7 +134,7 @@ describe('every RPC answers fuzzed requests and the process stays up', () => {
   let proc: Proc;
 
   before(async () => {
-    env = { POSTBOTE_DATA_DIR: tempDir('pb-fuzz-'), ...(await serviceAddresses()), LOG_LEVEL: 'info' };
+    env = { POSTBOTE_DATA_DIR: tempDir('pb-fuzz-'), POSTBOTE_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN.reveal(), ...(await serviceAddresses()), LOG_LEVEL: 'info' };
     proc = await startAllInOne(env);
   });
   after(() => {
@@ -158,6 +163,8 @@ describe('every RPC answers fuzzed requests and the process stays up', () => {
     const addressOf: Record<string, string> = {
       'postbote.v1.ConnectorService': env['CONFIG_SERVICE_ADDR']!,
       'postbote.v1.CredentialService': env['CONFIG_SERVICE_ADDR']!,
+      'postbote.v1.AccessService': env['CONFIG_SERVICE_ADDR']!,
+      'postbote.v1.AuthService': env['CONFIG_SERVICE_ADDR']!,
       'postbote.v1.StorageService': env['STORAGE_SERVICE_ADDR']!,
       'postbote.v1.TriggerService': env['TRIGGER_SERVICE_ADDR']!,
       'postbote.v1.FetcherService': env['FETCHER_SERVICE_ADDR']!,
@@ -168,6 +175,18 @@ describe('every RPC answers fuzzed requests and the process stays up', () => {
     const same = (b: Buffer) => b;
     const tally = new Map<string, number>();
     const slow = new Set(['TestConnection', 'ListFolders']);
+    const adminToken = readFileSync(join(env['POSTBOTE_DATA_DIR']!, 'admin.token'), 'utf8').trim();
+    /** The credentials a method needs; now and then none or garbage. */
+    const credentialsFor = (path: string): Metadata => {
+      const md = new Metadata();
+      const roll = r.next();
+      if (roll < 0.03) return md;
+      if (roll < 0.06) return md.set('authorization', `Bearer pbt_${'0'.repeat(12)}_${'x'.repeat(43)}`), md;
+      const grants = grantsFor(path);
+      if (grants.includes('fetcher') || grants.includes('service')) md.set('x-postbote-internal-token', TEST_INTERNAL_TOKEN.reveal());
+      else md.set('authorization', `Bearer ${adminToken}`);
+      return md;
+    };
 
     const one = (i: number) =>
       new Promise<void>((resolve, reject) => {
@@ -188,19 +207,19 @@ describe('every RPC answers fuzzed requests and the process stays up', () => {
           resolve();
         };
         if (m.requestStream) {
-          const c = client.makeBidiStreamRequest(m.path, same, same, new Metadata(), { deadline });
+          const c = client.makeBidiStreamRequest(m.path, same, same, credentialsFor(m.path), { deadline });
           c.on('data', () => undefined);
           c.on('error', (e: ServiceError) => done(e));
           c.on('status', (s) => s.code === status.OK && done(null));
           for (let k = 0; k < 1 + r.int(5); k++) c.write(payload());
           c.end();
         } else if (m.responseStream) {
-          const c = client.makeServerStreamRequest(m.path, same, same, payload(), new Metadata(), { deadline: method === 'TailEvents' ? Date.now() + 300 : deadline });
+          const c = client.makeServerStreamRequest(m.path, same, same, payload(), credentialsFor(m.path), { deadline: method === 'TailEvents' ? Date.now() + 300 : deadline });
           c.on('data', () => undefined);
           c.on('error', (e: ServiceError) => done(e.code === status.DEADLINE_EXCEEDED && method === 'TailEvents' ? null : e));
           c.on('status', (s) => s.code === status.OK && done(null));
         } else {
-          client.makeUnaryRequest(m.path, same, same, payload(), new Metadata(), { deadline }, (err) => done(err));
+          client.makeUnaryRequest(m.path, same, same, payload(), credentialsFor(m.path), { deadline }, (err) => done(err));
         }
       });
 
@@ -218,7 +237,8 @@ describe('every RPC answers fuzzed requests and the process stays up', () => {
     // Still up and still right: every service healthy, and a valid request works.
     assert.equal(proc.child.exitCode, null, `the process exited: ${proc.err().slice(-2000)}`);
     for (const addr of Object.values(addressOf)) assert.equal(await healthStatus(addr, ''), 'SERVING');
-    const config = new ConnectorServiceClient(env['CONFIG_SERVICE_ADDR']!, credentials.createInsecure());
+    assert.ok((tally.get('UNAUTHENTICATED') ?? 0) > 0, 'calls without valid credentials were refused');
+    const config = connect(ConnectorServiceClient, env['CONFIG_SERVICE_ADDR']!, adminAuthFrom(env['POSTBOTE_DATA_DIR']!));
     const created = await call(config.createConnector, config, {
       spec: { name: 'after-fuzz', protocol: Protocol.POP3, host: '127.0.0.1', username: 'u', password: 'p', workflowId: 'wf', enabled: false },
     });

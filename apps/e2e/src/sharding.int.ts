@@ -5,15 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentials } from '@grpc/grpc-js';
 import { KafkaBus } from '@postbote/bus';
 import { startConfigService, type RunningConfigService } from '@postbote/config';
 import { Secret } from '@postbote/crypto';
-import { call } from '@postbote/grpc-runtime';
+import { PLAINTEXT_LOOPBACK, call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { FetcherServiceClient } from '@postbote/proto';
-import { DOVECOT, TEST_KAFKA_BROKERS, dovecotUser, eventually, freePort, mailboxAs, mariaDbTestDatabase, tempDir, testMail, type MailUser, type TestDatabase } from '@postbote/testing';
+import { DOVECOT, TEST_ACTOR, TEST_KAFKA_BROKERS, adminAuthFrom, dovecotUser, eventually, freePort, mailboxAs, mariaDbTestDatabase, tempDir, testMail, type MailUser, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 
 const root = join(__dirname, '..', '..', '..');
@@ -22,6 +21,8 @@ const CONNECTORS = 60;
 describe('fetchers sharded by a Kafka consumer group', () => {
   const namespace = `shard${randomBytes(4).toString('hex')}`;
   const token = randomBytes(24).toString('hex');
+  const security = { transport: PLAINTEXT_LOOPBACK, internalToken: new Secret(token) };
+  const dir = tempDir('pb-shard-');
   const logger = createLogger({ service: 'shard', level: 'warn', destination: new CapturedLog() });
   const bus = new KafkaBus({ brokers: TEST_KAFKA_BROKERS, clientId: 'shard-test', defaultPartitions: 12, replicationFactor: 1, namespace });
   let db: TestDatabase;
@@ -57,7 +58,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
   const owners = async (): Promise<Map<string, string[]>> => {
     const out = new Map<string, string[]>();
     for (const [name, f] of fetchers) {
-      const client = new FetcherServiceClient(f.address, credentials.createInsecure());
+      const client = connect(FetcherServiceClient, f.address, adminAuthFrom(dir));
       try {
         const res = await call(client.listFetchers, client, {}, { deadlineMs: 3_000 });
         const mine = res.instances.find((i) => i.instanceId === name);
@@ -92,11 +93,13 @@ describe('fetchers sharded by a Kafka consumer group', () => {
 
   before(async () => {
     db = await mariaDbTestDatabase();
-    const dir = tempDir('pb-shard-');
-    config = await startConfigService({ address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(token) }, { bus, logger });
-    storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(dir, 'spool'), maxMessageBytes: 10 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
+    config = await startConfigService(
+      { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, security, adminTokenFile: join(dir, 'admin.token') },
       { bus, logger },
+    );
+    storage = await startStorageService(
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir: join(dir, 'spool'), maxMessageBytes: 10 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1, security, configAddress: config.address },
+      { bus, logger, tokens: config.tokens },
     );
     raw = new DataSource({ type: 'mysql', url: db.config.kind === 'mysql' ? db.config.url : '' });
     await raw.initialize();
@@ -114,7 +117,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
         password: new Secret(user.password),
         workflowId: 'wf',
         pollIntervalSeconds: 10,
-      });
+      }, TEST_ACTOR);
       users.push({ user, id: connector.id });
     }
   });
@@ -161,7 +164,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
 
   it('any fetcher shows the whole fleet: instances, partitions, connectors', async () => {
     const f1 = fetchers.get('f1')!;
-    const client = new FetcherServiceClient(f1.address, credentials.createInsecure());
+    const client = connect(FetcherServiceClient, f1.address, adminAuthFrom(dir));
     try {
       await eventually(
         async () => {
@@ -181,11 +184,11 @@ describe('fetchers sharded by a Kafka consumer group', () => {
 
   it('a config change reaches the owning actor within seconds', async () => {
     const a = users[3]!;
-    const { connector } = await config.registry.update(a.id, { pollIntervalSeconds: 30, password: new Secret(a.user.password) });
+    const { connector } = await config.registry.update(a.id, { pollIntervalSeconds: 30, password: new Secret(a.user.password) }, TEST_ACTOR);
     await eventually(
       async () => {
         for (const f of fetchers.values()) {
-          const client = new FetcherServiceClient(f.address, credentials.createInsecure());
+          const client = connect(FetcherServiceClient, f.address, adminAuthFrom(dir));
           try {
             const res = await call(client.listFetchers, client, {});
             const status = res.instances.flatMap((i) => i.connectors).find((c) => c.connectorId === a.id);
@@ -203,8 +206,8 @@ describe('fetchers sharded by a Kafka consumer group', () => {
 
   it('disable and delete reach the owner and stop polling everywhere', async () => {
     const [, b, c] = users;
-    await config.registry.setEnabled(b!.id, false);
-    await config.registry.delete(c!.id, false);
+    await config.registry.setEnabled(b!.id, false, TEST_ACTOR);
+    await config.registry.delete(c!.id, false, TEST_ACTOR);
     await eventually(
       async () => {
         const o = await owners();

@@ -5,12 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentials } from '@grpc/grpc-js';
+import { connect } from '@postbote/grpc-runtime';
 import { InProcessBus, KafkaBus, type BusConfig } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
-import { EmailReceived, StorageServiceClient } from '@postbote/proto';
-import { TEST_KAFKA_BROKERS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
+import { EmailReceived, StorageServiceClient, type StoredEmail } from '@postbote/proto';
+import { AS_FETCHER, TEST_KAFKA_BROKERS, TEST_SECURITY, TEST_TOKENS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { fromRecord, startTriggerService } from '@postbote/trigger';
 
@@ -20,13 +20,15 @@ function mail(id: string, extra = ''): Buffer {
   return Buffer.from(`From: "Sender" <s@example.test>\r\nTo: r@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\n${extra}\r\nbody ${id}\r\n`, 'latin1');
 }
 
-const header = (connectorId: string, uidl: string) => ({ connectorId, connectorName: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, uidl });
+
 
 interface Env {
   db: TestDatabase;
   storage: RunningStorageService;
   client: InstanceType<typeof StorageServiceClient>;
   count(sql: string): Promise<number>;
+  /** Stores as the fetcher would, for a connector storage knows as `name-<id>` with workflow `wf-<id>`. */
+  store(connectorId: string, uidl: string, bytes: Buffer): Promise<StoredEmail>;
   close(): Promise<void>;
 }
 
@@ -45,10 +47,12 @@ async function storageEnv(): Promise<Env> {
       logRetentionDays: 30,
       dedupeExtraDays: 365,
       parseWorkers: 1,
+      security: TEST_SECURITY,
+      configAddress: '127.0.0.1:1',
     },
-    { bus, logger: createLogger({ service: 'storage', level: 'warn', destination: new CapturedLog() }) },
+    { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'storage', level: 'warn', destination: new CapturedLog() }) },
   );
-  const client = new StorageServiceClient(storage.address, credentials.createInsecure());
+  const client = connect(StorageServiceClient, storage.address, AS_FETCHER);
   const ds = new DataSource({ type: 'mysql', url: db.config.kind === 'mysql' ? db.config.url : '' });
   await ds.initialize();
   return {
@@ -56,6 +60,10 @@ async function storageEnv(): Promise<Env> {
     storage,
     client,
     count: async (sql) => Number(((await ds.query(sql)) as Array<{ n: string }>)[0]?.n ?? 0),
+    store: async (connectorId, uidl, bytes) => {
+      await storage.connectors.upserted(connectorId, { name: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, reprocess: false, retentionDays: 30 }, new Date());
+      return storeTestEmail(client, { connectorId, uidl, bytes });
+    },
     close: async () => {
       client.close();
       await ds.destroy();
@@ -83,8 +91,10 @@ async function startTrigger(env: Env, brokers: string[], topic: string, extra: {
       batchSize: extra.batchSize ?? 50,
       pollMs: 50,
       transactionalId: `tx-${topic}`,
+      security: TEST_SECURITY,
+      configAddress: '127.0.0.1:1',
     },
-    { bus, busConfig, logger: createLogger({ service: 'trigger', level: 'info', destination: log }) },
+    { bus, busConfig, tokens: TEST_TOKENS, logger: createLogger({ service: 'trigger', level: 'info', destination: log }) },
   );
   return { svc, log, stop: async () => (await svc.stop(), await bus.close()) };
 }
@@ -102,8 +112,8 @@ describe('trigger service on a real Kafka broker', () => {
     try {
       const c = randomUUID();
       const bytes = mail('one', 'Content-Type: text/plain\r\n');
-      const stored = await storeTestEmail(env.client, { ...header(c, 'u1'), bytes: bytes });
-      await storeTestEmail(env.client, { ...header(c, 'u1'), bytes: bytes }); // a retried store: no second event
+      const stored = await env.store(c, 'u1', bytes);
+      await env.store(c, 'u1', bytes); // a retried store: no second event
       const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
       assert.equal(records.length, 1);
       const r = records[0]!;
@@ -136,7 +146,7 @@ describe('trigger service on a real Kafka broker', () => {
     const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic, { encoding: 'json' });
     try {
       const c = randomUUID();
-      await storeTestEmail(env.client, { ...header(c, 'j1'), bytes: mail('json') });
+      await env.store(c, 'j1', mail('json'));
       const [r] = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
       assert.match(r!.headers['content-type']!, /^application\/json/);
       const json = JSON.parse(r!.value.toString('utf8')) as Record<string, unknown>;
@@ -156,7 +166,7 @@ describe('trigger service on a real Kafka broker', () => {
       await Promise.all(
         connectors.map(async (c) => {
           for (let i = 0; i < 100; i++) {
-            const s = await storeTestEmail(env.client, { ...header(c, `o-${i}`), bytes: mail(`${c}-${i}`) });
+            const s = await env.store(c, `o-${i}`, mail(`${c}-${i}`));
             storedOrder.get(c)!.push(s.eventId);
           }
         }),
@@ -182,7 +192,7 @@ describe('trigger service on a real Kafka broker', () => {
     // Database A publishes 5 events.
     const a = await startTrigger(env, TEST_KAFKA_BROKERS, topic);
     try {
-      for (let i = 0; i < 5; i++) await storeTestEmail(env.client, { ...header(c, `a-${i}`), bytes: mail(`ab-a-${i}`) });
+      for (let i = 0; i < 5; i++) await env.store(c, `a-${i}`, mail(`ab-a-${i}`));
       assert.equal((await consumeTopic(TEST_KAFKA_BROKERS, topic, 5)).length, 5);
     } finally {
       await a.stop();
@@ -192,7 +202,7 @@ describe('trigger service on a real Kafka broker', () => {
     const envB = await storageEnv();
     try {
       const stored: string[] = [];
-      for (let i = 0; i < 3; i++) stored.push((await storeTestEmail(envB.client, { ...header(c, `b-${i}`), bytes: mail(`ab-b-${i}`) })).eventId);
+      for (let i = 0; i < 3; i++) stored.push((await envB.store(c, `b-${i}`, mail(`ab-b-${i}`))).eventId);
       const b = await startTrigger(envB, TEST_KAFKA_BROKERS, topic);
       try {
         const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 8);
@@ -207,7 +217,7 @@ describe('trigger service on a real Kafka broker', () => {
       // Restarted, B trusts its own position: nothing is sent twice.
       const again = await startTrigger(envB, TEST_KAFKA_BROKERS, topic);
       try {
-        await storeTestEmail(envB.client, { ...header(c, 'b-3'), bytes: mail('ab-b-3') });
+        await envB.store(c, 'b-3', mail('ab-b-3'));
         const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 9);
         assert.equal(records.length, 9);
         assert.equal(new Set(records.map((r) => r.headers['event-id'])).size, 9, 'no duplicates');
@@ -235,7 +245,7 @@ describe('trigger service killed with SIGKILL at random points', () => {
     const storeMany = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
         const c = connectors[i % connectors.length]!;
-        eventIds.add((await storeTestEmail(env.client, { ...header(c, `k-${i}`), bytes: mail(`kill-${i}`) })).eventId);
+        eventIds.add((await env.store(c, `k-${i}`, mail(`kill-${i}`))).eventId);
       }
     };
     await storeMany(0, 500);
@@ -306,7 +316,7 @@ describe('trigger service while its broker stops and restarts', () => {
     const c = randomUUID();
     const stored: string[] = [];
     const store = async (n: number) => {
-      for (let i = 0; i < n; i++) stored.push((await storeTestEmail(env.client, { ...header(c, `out-${stored.length}`), bytes: mail(`outage-${stored.length}`) })).eventId);
+      for (let i = 0; i < n; i++) stored.push((await env.store(c, `out-${stored.length}`, mail(`outage-${stored.length}`))).eventId);
     };
     try {
       await store(50);

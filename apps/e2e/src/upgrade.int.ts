@@ -6,22 +6,19 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { credentials } from '@grpc/grpc-js';
 import { createConnection } from 'mysql2/promise';
 import { InProcessBus, TOPICS } from '@postbote/bus';
 import { startConfigService } from '@postbote/config';
-import { Secret } from '@postbote/crypto';
 import type { DatabaseConfig } from '@postbote/db';
-import { call } from '@postbote/grpc-runtime';
+import { call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService } from '@postbote/storage';
 import { ConnectorServiceClient, CredentialServiceClient, EmailReceived, StorageServiceClient } from '@postbote/proto';
-import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
-import { eventually, mariaDbTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
+import { storeOne } from '@postbote/service-clients';
+import { AS_FETCHER, TEST_SECURITY, adminAuthFrom, eventually, mariaDbTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
 import { startTriggerService } from '@postbote/trigger';
 
 const FIXTURE = join(__dirname, 'testdata', 'upgrade-195aba0');
-const TOKEN = 'upgrade-internal-token-0123456789';
 
 interface Expected {
   connectors: Record<'Support' | 'Billing', string>;
@@ -36,25 +33,26 @@ async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Pr
   const logger = createLogger({ service: 'upgrade', level: 'silent', destination: new CapturedLog() });
   const events: EmailReceived[] = [];
   await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value ?? new Uint8Array())));
-  const config = await startConfigService({ address: '127.0.0.1:0', database, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, internalToken: new Secret(TOKEN) }, { bus, logger });
+  const config = await startConfigService({ address: '127.0.0.1:0', database, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, security: TEST_SECURITY, adminTokenFile: join(dir, 'admin.token') }, { bus, logger });
   const storage = await startStorageService(
-    { address: '127.0.0.1:0', publicAddress: undefined, database, spoolDir: join(dir, 'spool'), maxMessageBytes: 1e8, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 90, dedupeExtraDays: 365, parseWorkers: 1 },
-    { bus, logger },
+    { address: '127.0.0.1:0', publicAddress: undefined, database, spoolDir: join(dir, 'spool'), maxMessageBytes: 1e8, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 90, dedupeExtraDays: 365, parseWorkers: 1, security: TEST_SECURITY, configAddress: config.address },
+    { bus, logger, tokens: config.tokens },
   );
   const trigger = await startTriggerService(
-    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x' },
-    { bus, busConfig: { kind: 'in-process' }, logger },
+    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
+    { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens },
   );
-  const cc = new ConnectorServiceClient(config.address, credentials.createInsecure());
-  const creds = new CredentialServiceClient(config.address, credentials.createInsecure());
-  const sc = new StorageServiceClient(storage.address, credentials.createInsecure());
+  const cc = connect(ConnectorServiceClient, config.address, adminAuthFrom(dir));
+  const creds = connect(CredentialServiceClient, config.address, AS_FETCHER);
+  const sc = connect(StorageServiceClient, storage.address, adminAuthFrom(dir));
+  const asFetcher = connect(StorageServiceClient, storage.address, AS_FETCHER);
   try {
     // Connectors, their settings and their sealed passwords.
     const support = await call(cc.getConnector, cc, { ref: 'Support' });
     assert.equal(support.id, expected.connectors.Support);
     assert.deepEqual([support.folder, support.moveTo, support.pollIntervalSeconds, support.batchSize, support.retentionDays], ['INBOX/Incidents', 'Done', 120, 20, 60]);
     for (const name of ['Support', 'Billing'] as const) {
-      const c = await call(creds.getCredentials, creds, { connectorId: expected.connectors[name] }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      const c = await call(creds.getCredentials, creds, { connectorId: expected.connectors[name] });
       assert.equal(c.password, expected.passwords[name], `${name}'s password still opens`);
     }
     // Stored emails, byte for byte.
@@ -75,10 +73,25 @@ async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Pr
     // A re-store of an old email is still a duplicate: the dedupe keys survived.
     const page = await call(sc.listEmails, sc, { connectorId: expected.connectors.Billing, pageSize: 10, pageToken: '', since: undefined, until: undefined });
     assert.equal(page.emails.length, 2);
+    // Storage learned each old connector's workflow from the republish at boot: new mail
+    // for it is stored and starts the configured workflow.
+    const fresh = Buffer.from('From: a@example.test\r\nMessage-ID: <after-upgrade@example.test>\r\nSubject: after\r\n\r\nhi\r\n');
+    let storedId = '';
+    await eventually(
+      async () => {
+        const ack = await storeOne(asFetcher, { connectorId: expected.connectors.Billing }, { source: { source: { $case: 'pop3', value: { uidl: 'after-upgrade' } } }, occurrence: '', receivedAt: new Date(), content: fresh }).catch(() => null);
+        if (ack && 'stored' in ack) storedId = ack.stored.emailId;
+        return storedId !== '';
+      },
+      10_000,
+      'storage knows the old connector',
+    );
+    await eventually(() => events.some((ev) => ev.emailId === storedId && ev.workflowId === 'wf-billing'), 10_000, 'its event names the workflow');
   } finally {
     cc.close();
     creds.close();
     sc.close();
+    asFetcher.close();
     await trigger.stop();
     await storage.stop();
     await config.stop();

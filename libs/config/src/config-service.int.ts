@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { status as GrpcStatus, credentials, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { InProcessBus, TOPICS, type DeliveredMessage } from '@postbote/bus';
 import { Secret } from '@postbote/crypto';
-import { ValidationError, AlreadyExistsError, PermissionDeniedError, NotFoundError, ConcurrencyError } from '@postbote/errors';
-import { call } from '@postbote/grpc-runtime';
+import { ValidationError, AlreadyExistsError, AuthenticationError, PermissionDeniedError, NotFoundError, ConcurrencyError } from '@postbote/errors';
+import { PLAINTEXT_LOOPBACK, call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import {
   ConnectorChanged,
@@ -17,14 +17,12 @@ import {
   Strategy,
   type ConnectorSpec,
 } from '@postbote/proto';
-import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
+import { AS_FETCHER, AS_STRANGER, TEST_DATABASES, TEST_SECURITY, adminAuthFrom, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { startConfigService, type RunningConfigService } from './config-service';
-import { INTERNAL_TOKEN_HEADER } from '@postbote/service-clients';
 import { DataSource } from 'typeorm';
 
 const PASSWORD = 'Pa55-w0rd-§-must-never-leak';
 const NEW_PASSWORD = 'second-Secret-7788-never-leak';
-const TOKEN = 'internal-token-0123456789';
 
 const imapSpec = (name: string, extra: Partial<ConnectorSpec> = {}): ConnectorSpec => ({
   name,
@@ -62,12 +60,12 @@ for (const [label, makeDb] of TEST_DATABASES) {
     before(async () => {
       db = await makeDb();
       svc = await startConfigService(
-        { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: `${dataDir}/master.key` }, internalToken: new Secret(TOKEN) },
+        { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: `${dataDir}/master.key` }, security: TEST_SECURITY, adminTokenFile: `${dataDir}/admin.token` },
         { bus, logger: createLogger({ service: 'config-service', level: 'debug', destination: log }) },
       );
       await bus.subscribe({ topic: TOPICS.connectors, groupId: 'test', fromBeginning: true }, async (m) => void events.push(m));
-      client = new ConnectorServiceClient(svc.address, credentials.createInsecure());
-      creds = new CredentialServiceClient(svc.address, credentials.createInsecure());
+      client = connect(ConnectorServiceClient, svc.address, adminAuthFrom(dataDir));
+      creds = connect(CredentialServiceClient, svc.address, AS_FETCHER);
     });
 
     after(async () => {
@@ -151,10 +149,10 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(upd.connector!.revision, before.revision + 1);
       assert.equal(upd.connector!.pollIntervalSeconds, 120);
       assert.equal(upd.connector!.moveTo, 'INBOX/Done');
-      const c1 = await call(creds.getCredentials, creds, { connectorId: before.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      const c1 = await call(creds.getCredentials, creds, { connectorId: before.id });
       assert.equal(c1.password, PASSWORD);
       await rpc(client.updateConnector, { ref: 'Support', spec: { password: NEW_PASSWORD } });
-      const c2 = await call(creds.getCredentials, creds, { connectorId: before.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      const c2 = await call(creds.getCredentials, creds, { connectorId: before.id });
       assert.equal(c2.password, NEW_PASSWORD);
     });
 
@@ -163,10 +161,18 @@ for (const [label, makeDb] of TEST_DATABASES) {
       await assert.rejects(rpc(client.updateConnector, { ref: 'Support', spec: { batchSize: 5 }, expectedRevision: c.revision - 1 }), ConcurrencyError);
     });
 
-    it('guards credentials with the internal token', async () => {
+    it('hands credentials only to the fetcher\'s identity: not to an admin, a stranger or a wrong internal token', async () => {
       const c = await rpc(client.getConnector, { ref: 'Support' });
-      await assert.rejects(call(creds.getCredentials, creds, { connectorId: c.id }), PermissionDeniedError);
-      await assert.rejects(call(creds.getCredentials, creds, { connectorId: c.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: 'wrong-token-0123456789' } }), PermissionDeniedError);
+      const asAdmin = connect(CredentialServiceClient, svc.address, adminAuthFrom(dataDir));
+      const stranger = connect(CredentialServiceClient, svc.address, AS_STRANGER);
+      const wrong = connect(CredentialServiceClient, svc.address, { transport: PLAINTEXT_LOOPBACK, identity: { internalToken: new Secret('wrong-token-0123456789') } });
+      try {
+        await assert.rejects(call(asAdmin.getCredentials, asAdmin, { connectorId: c.id }), PermissionDeniedError);
+        await assert.rejects(call(stranger.getCredentials, stranger, { connectorId: c.id }), AuthenticationError);
+        await assert.rejects(call(wrong.getCredentials, wrong, { connectorId: c.id }), AuthenticationError);
+      } finally {
+        for (const x of [asAdmin, stranger, wrong]) x.close();
+      }
     });
 
     it('enables, disables and deletes with an event', async () => {
@@ -190,7 +196,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const again = await rpc(client.rotateKeys, {});
       assert.notEqual(again.activeKeyId, res.activeKeyId);
       const c = await rpc(client.getConnector, { ref: 'Support' });
-      const got = await call(creds.getCredentials, creds, { connectorId: c.id }, { metadata: { [INTERNAL_TOKEN_HEADER]: TOKEN } });
+      const got = await call(creds.getCredentials, creds, { connectorId: c.id });
       assert.equal(got.password, NEW_PASSWORD);
     });
 
@@ -216,7 +222,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
     it('republishes every connector and recent deletions on boot', async () => {
       const fresh = new InProcessBus();
       const second = await startConfigService(
-        { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: `${dataDir}/master.key` }, internalToken: undefined },
+        { address: '127.0.0.1:0', database: db.config, masterKeys: { kind: 'file', path: `${dataDir}/master.key` }, security: { transport: PLAINTEXT_LOOPBACK, internalToken: undefined }, adminTokenFile: `${dataDir}/admin.token` },
         { bus: fresh, logger: createLogger({ service: 'config-service', level: 'info', destination: log }) },
       );
       try {

@@ -1,13 +1,18 @@
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
-import { Keyring, type Secret } from '@postbote/crypto';
+import { Keyring } from '@postbote/crypto';
 import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
-import { internalToken } from '@postbote/service-clients';
+import { serviceGate, serviceSecurityFromEnv, type ServiceSecurity } from '@postbote/service-clients';
+import { ApiTokenEntity, AuditEntity } from './access-entities';
+import { accessService, authService } from './access-grpc';
+import { ApiTokens } from './api-tokens';
+import { AuditLog } from './audit-log';
+import { ConnectionTests } from './connection-test';
 import { ConnectorEntity, TombstoneEntity } from './connector-entity';
 import { ConnectorEventPublisher } from './connector-events';
 import { ConnectorRegistry } from './connector-registry';
@@ -24,7 +29,9 @@ export interface ConfigServiceConfig {
   readonly address: string;
   readonly database: DatabaseConfig;
   readonly masterKeys: MasterKeyConfig;
-  readonly internalToken: Secret | undefined;
+  readonly security: ServiceSecurity;
+  /** Where the first admin API token is written on a start that finds no file there. */
+  readonly adminTokenFile: string;
 }
 
 /** Reads the config service's settings once, at boot; errors name the variable. */
@@ -46,13 +53,16 @@ export function loadConfigServiceConfig(env: EnvReader): ConfigServiceConfig {
     address: readVar(env, 'CONFIG_SERVICE_ADDR'),
     database,
     masterKeys,
-    internalToken: internalToken(env),
+    security: serviceSecurityFromEnv(env),
+    adminTokenFile: readVar(env, 'POSTBOTE_ADMIN_TOKEN_FILE') ?? join(dataDir, 'admin.token'),
   });
 }
 
 export interface RunningConfigService {
   readonly address: string;
   readonly registry: ConnectorRegistry;
+  /** The token authority: the all-in-one's other services ask it directly. */
+  readonly tokens: ApiTokens;
   stop(): Promise<void>;
 }
 
@@ -74,13 +84,17 @@ export async function startConfigService(
 
   const dataSource = await openDatabase({
     config: config.database,
-    entities: [ConnectorEntity, TombstoneEntity],
+    entities: [ConnectorEntity, TombstoneEntity, ApiTokenEntity, AuditEntity],
     migrations: CONFIG_MIGRATIONS,
     migrationsTableName: 'config_migrations',
   });
   await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
   const events = new ConnectorEventPublisher(deps.bus, logger, now);
-  const registry = new ConnectorRegistry({ dataSource, gate: gateFor(config.database), keys, events, logger, now });
+  const gate = gateFor(config.database);
+  const audit = new AuditLog(dataSource, gate, now);
+  const tokens = new ApiTokens({ dataSource, gate, audit, logger, now });
+  await tokens.ensureAdminTokenFile(config.adminTokenFile);
+  const registry = new ConnectorRegistry({ dataSource, gate, keys, events, audit, logger, now });
 
   // The compacted topic converges on the database: republish every connector on boot.
   let republished = 0;
@@ -96,13 +110,21 @@ export async function startConfigService(
 
   const server = await startGrpcServer({
     address: config.address,
-    services: [connectorService(registry, logger), credentialService(registry, logger, config.internalToken)],
+    services: [
+      connectorService(registry, new ConnectionTests(registry, audit, () => now().getTime()), logger),
+      credentialService(registry, logger),
+      accessService(tokens, audit, logger),
+      authService(tokens, logger),
+    ],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+    transport: config.security.transport,
+    gate: serviceGate(config.security, tokens, logger),
   });
   return {
     address: server.address,
     registry,
+    tokens,
     stop: async () => {
       await server.stop();
       await events.stop();

@@ -3,7 +3,7 @@ import { TOPICS, type Bus } from '@postbote/bus';
 import type { Logger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind } from '@postbote/proto';
 import type { ConnectorRecord } from '@postbote/connector-model';
-import { connectorToProto } from '@postbote/connector-contract';
+import { connectorToProto } from '@postbote/contract';
 
 export const CONNECTOR_EVENT_CONTENT_TYPE = 'application/x-protobuf; messageType=postbote.v1.ConnectorChanged';
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError, type DataSource, type Repository } from 'typeorm';
-import { LIMITS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSpecInput } from '@postbote/connector-model';
+import { LIMITS, SETTING_KEYS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
+import type { Actor, AuditLog } from './audit-log';
 import { ConnectorEntity, TombstoneEntity, type ConnectorRow } from './connector-entity';
 import type { ConnectorEventPublisher } from './connector-events';
 import { applySettings, recordFromRow } from './connector-record';
@@ -16,6 +17,8 @@ export interface RegistryDeps {
   readonly gate: Gate;
   readonly keys: KeySource;
   readonly events: ConnectorEventPublisher;
+  /** Every change is written here in its own transaction (who, what, when). */
+  readonly audit: AuditLog;
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -43,7 +46,7 @@ export class ConnectorRegistry {
     this.#box = new SecretBox(() => deps.keys.keyring());
   }
 
-  async create(input: ConnectorSpecInput): Promise<Saved> {
+  async create(input: ConnectorSpecInput, actor: Actor): Promise<Saved> {
     const { settings, password, warnings } = resolveCreate(input);
     if (!password) throw ValidationError.single('spec.password', 'required', 'is required when creating a connector');
     await this.#ensureNameFree(settings.name, undefined);
@@ -52,7 +55,14 @@ export class ConnectorRegistry {
     const row = { id, revision: 1, createdAt: now, updatedAt: now } as ConnectorRow;
     applySettings(row, settings);
     this.#seal(row, password);
-    await this.deps.gate(() => this.#repo.insert(row)).catch((err: unknown) => this.#translateUnique(err, settings.name));
+    await this.deps
+      .gate(() =>
+        this.deps.dataSource.transaction(async (tx) => {
+          await tx.getRepository(ConnectorEntity).insert(row);
+          await this.deps.audit.append(tx, actor, 'CONNECTOR_CREATED', target(id, settings.name), `${settings.protocol} ${settings.host}:${settings.port}, ${settings.security}`);
+        }),
+      )
+      .catch((err: unknown) => this.#translateUnique(err, settings.name));
     const connector = recordFromRow(row);
     this.#logSaved('connector created', connector, warnings);
     await this.deps.events.upserted(connector);
@@ -75,12 +85,13 @@ export class ConnectorRegistry {
     return { items: page.map(recordFromRow), nextPageToken: rows.length > size && last ? encodeToken(last.nameKey) : '' };
   }
 
-  async update(ref: string, patch: ConnectorSpecInput, expectedRevision?: number): Promise<Saved> {
+  async update(ref: string, patch: ConnectorSpecInput, actor: Actor, expectedRevision?: number): Promise<Saved> {
     const row = await this.#find(ref);
     if (expectedRevision !== undefined && row.revision !== expectedRevision) {
       throw new ConcurrencyError(`connector ${row.id} is at revision ${row.revision}, not ${expectedRevision}; re-read and retry`);
     }
-    const { settings, password, warnings } = resolveUpdate(recordFromRow(row), patch);
+    const before = recordFromRow(row);
+    const { settings, password, warnings } = resolveUpdate(before, patch);
     if (settings.name.toLowerCase() !== row.nameKey) await this.#ensureNameFree(settings.name, row.id);
     const previousRevision = row.revision;
     applySettings(row, settings);
@@ -88,33 +99,38 @@ export class ConnectorRegistry {
     row.revision = previousRevision + 1;
     row.updatedAt = this.deps.now();
     // Compare-and-set on the revision: two concurrent updates cannot both win.
-    const result = await this.deps
+    await this.deps
       .gate(() =>
-        this.#repo
-          .createQueryBuilder()
-          .update(ConnectorEntity)
-          .set(withoutId(row))
-          .where('id = :id AND revision = :rev', { id: row.id, rev: previousRevision })
-          .execute(),
+        this.deps.dataSource.transaction(async (tx) => {
+          const result = await tx
+            .createQueryBuilder()
+            .update(ConnectorEntity)
+            .set(withoutId(row))
+            .where('id = :id AND revision = :rev', { id: row.id, rev: previousRevision })
+            .execute();
+          if (!result.affected) throw new ConcurrencyError(`connector ${row.id} changed concurrently; re-read and retry`);
+          await this.deps.audit.append(tx, actor, 'CONNECTOR_UPDATED', target(row.id, settings.name), changed(before, settings, password !== undefined));
+        }),
       )
       .catch((err: unknown) => this.#translateUnique(err, settings.name));
-    if (!result.affected) throw new ConcurrencyError(`connector ${row.id} changed concurrently; re-read and retry`);
     const connector = recordFromRow(row);
     this.#logSaved('connector updated', connector, warnings, password !== undefined);
     await this.deps.events.upserted(connector);
     return { connector, warnings };
   }
 
-  async setEnabled(ref: string, enabled: boolean): Promise<ConnectorRecord> {
-    return (await this.update(ref, { enabled })).connector;
+  async setEnabled(ref: string, enabled: boolean, actor: Actor): Promise<ConnectorRecord> {
+    return (await this.update(ref, { enabled }, actor)).connector;
   }
 
-  async delete(ref: string, purgeEmailsNow: boolean): Promise<string> {
+  async delete(ref: string, purgeEmailsNow: boolean, actor: Actor): Promise<string> {
     const row = await this.#find(ref);
+    const name = recordFromRow(row).name;
     await this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
         await tx.getRepository(ConnectorEntity).delete({ id: row.id });
         await tx.getRepository(TombstoneEntity).save({ id: row.id, purgeEmailsNow, deletedAt: this.deps.now() });
+        await this.deps.audit.append(tx, actor, 'CONNECTOR_DELETED', target(row.id, name), purgeEmailsNow ? 'stored emails purged at the next purge' : 'stored emails kept for their retention');
       }),
     );
     this.deps.logger.info({ connectorId: row.id, purgeEmailsNow }, 'connector deleted');
@@ -134,7 +150,7 @@ export class ConnectorRegistry {
    * (embedded key file) a new key is minted first. Idempotent: a crash midway leaves
    * rows under either key, both still configured, and a rerun finishes the job.
    */
-  async rotateKeys(): Promise<{ activeKeyId: string; reencrypted: number }> {
+  async rotateKeys(actor: Actor): Promise<{ activeKeyId: string; reencrypted: number }> {
     if (this.deps.keys.canGenerate) this.deps.keys.generate();
     const active = this.deps.keys.keyring().activeKeyId;
     let reencrypted = 0;
@@ -150,6 +166,7 @@ export class ConnectorRegistry {
         reencrypted++;
       }
     }
+    await this.deps.audit.record(actor, 'KEYS_ROTATED', undefined, `active key ${active}, ${reencrypted} secrets re-encrypted`);
     this.deps.logger.info({ activeKeyId: active, reencrypted }, 'master key rotation finished');
     return { activeKeyId: active, reencrypted };
   }
@@ -209,6 +226,17 @@ export class ConnectorRegistry {
     if (warnings.length) this.deps.logger.warn({ ...fields, warnings }, msg);
     else this.deps.logger.info(fields, msg);
   }
+}
+
+function target(id: string, name: string) {
+  return { type: 'connector' as const, id, name };
+}
+
+/** The audit detail of an update: which settings changed (never their values where secret). */
+function changed(before: ConnectorSettings, after: ConnectorSettings, passwordChanged: boolean): string {
+  const keys: string[] = SETTING_KEYS.filter((k) => before[k] !== after[k]);
+  if (passwordChanged) keys.push('password');
+  return keys.length ? `changed: ${keys.join(', ')}` : 'no change';
 }
 
 function nameTaken(name: string): AlreadyExistsError {

@@ -7,3 +7,6 @@ export * from './grpc-handlers';
 export * from './key-source';
 
 export { CONFIG_MIGRATIONS } from './migrations';
+export * from './access-entities';
+export * from './api-tokens';
+export * from './audit-log';

@@ -18,6 +18,11 @@ export interface FieldInfo {
   readonly unit?: 'ms' | 's' | 'days';
   /** Only for these protocols (null on the others). */
   readonly protocols?: readonly Protocol[];
+  /**
+   * Decides where the stored password is sent: changing it requires the password again,
+   * so nobody who may edit a connector can redirect its secret to a server of their own.
+   */
+  readonly bindsSecret?: true;
 }
 
 /**
@@ -29,10 +34,10 @@ export interface FieldInfo {
 export const FIELDS = {
   name: { api: 'name', label: 'Name', german: 'Name', help: 'unique name, ignoring case', kind: 'text' },
   protocol: { api: 'protocol', label: 'Protocol', german: 'Protokoll', help: 'POP3 or IMAP; cannot change after creation', kind: 'enum', values: PROTOCOLS },
-  host: { api: 'host', label: 'Server', german: 'Server', help: 'DNS name or IP address of the mail server', kind: 'text' },
-  port: { api: 'port', label: 'Port', german: 'Port', help: 'default from protocol and security: POP3 110/995, IMAP 143/993', kind: 'int' },
+  host: { api: 'host', label: 'Server', german: 'Server', help: 'DNS name or IP address of the mail server', kind: 'text', bindsSecret: true },
+  port: { api: 'port', label: 'Port', german: 'Port', help: 'default from protocol and security: POP3 110/995, IMAP 143/993', kind: 'int', bindsSecret: true },
   username: { api: 'username', label: 'Username', german: 'Benutzername', help: 'login name at the mail server', kind: 'text' },
-  security: { api: 'security', label: 'Security', german: 'Sicherheit', help: 'SSL (implicit TLS), TLS (STARTTLS) or NONE (discouraged)', kind: 'enum', values: SECURITIES },
+  security: { api: 'security', label: 'Security', german: 'Sicherheit', help: 'SSL (implicit TLS), TLS (STARTTLS) or NONE (discouraged)', kind: 'enum', values: SECURITIES, bindsSecret: true },
   connectTimeoutMs: { api: 'connect_timeout_ms', label: 'Connection timeout', german: 'Verbindungs-Timeout', help: 'connect and log in within this time', kind: 'int', unit: 'ms' },
   fetchTimeoutMs: { api: 'fetch_timeout_ms', label: 'Fetch timeout', german: 'Abruf-Timeout', help: 'a whole run ends after this time', kind: 'int', unit: 'ms' },
   pollIntervalSeconds: { api: 'poll_interval_seconds', label: 'Interval', german: 'Abrufintervall', help: 'time between runs', kind: 'int', unit: 's' },
@@ -44,7 +49,7 @@ export const FIELDS = {
   folder: { api: 'folder', label: 'Folder', german: 'Ordner', help: 'folder to watch, subfolders with "/" (e.g. Inbox/Incidents)', kind: 'text', protocols: ['IMAP'] },
   strategy: { api: 'strategy', label: 'After storing', german: 'Verarbeitungsstrategie', help: 'mark read, delete or move the email on the server', kind: 'enum', values: STRATEGIES, protocols: ['IMAP'] },
   moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', protocols: ['IMAP'] },
-  trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem' },
+  trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem', bindsSecret: true },
 } as const satisfies { readonly [K in keyof ConnectorSettings]: FieldInfo };
 
 export type SettingKey = keyof ConnectorSettings;
@@ -58,4 +63,9 @@ export const PASSWORD_FIELD = { api: 'password', label: 'Password', german: 'Pas
 /** API field name for a spec property, e.g. `spec.poll_interval_seconds`. */
 export function specField(key: SettingKey | 'password'): string {
   return `spec.${key === 'password' ? PASSWORD_FIELD.api : FIELDS[key].api}`;
+}
+
+/** The settings that decide where the password goes and that differ between `before` and `after`. */
+export function secretDestinationChanges(before: ConnectorSettings, after: ConnectorSettings): SettingKey[] {
+  return SETTING_KEYS.filter((k) => (FIELDS[k] as FieldInfo).bindsSecret && before[k] !== after[k]);
 }

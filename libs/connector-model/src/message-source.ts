@@ -1,7 +1,7 @@
 /**
  * Where a message lives on its mail server: the coordinates storage dedupes by and the
  * event reports. One type for the protocol clients, the fetcher and storage; the API's
- * SourceCoordinates map to it in @postbote/connector-contract.
+ * SourceCoordinates map to it in @postbote/contract.
  */
 export type MessageSource =
   | { readonly kind: 'IMAP'; readonly folder: string; readonly uidValidity: number; readonly uid: number }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
-import { ValidationError } from '@postbote/errors';
+import { PermissionDeniedError, ValidationError } from '@postbote/errors';
 import { defaultPort } from './defaults';
 import { imapPart, type ConnectorSpecInput } from './settings';
 import { resolveCreate, resolveUpdate } from './validate';
@@ -181,8 +181,22 @@ describe('resolveUpdate', () => {
   it('refuses a protocol change', () => violation({ protocol: 'POP3' }, 'spec.protocol', 'immutable', base));
 
   it('moves to the usual port when security changes on a default port, keeps a custom one', () => {
-    assert.equal(resolveUpdate(base, { security: 'TLS' }).settings.port, 143);
+    const password = new Secret('again');
+    assert.equal(resolveUpdate(base, { security: 'TLS', password }).settings.port, 143);
     const custom = resolveCreate({ ...imap, port: 10993 }).settings;
-    assert.equal(resolveUpdate(custom, { security: 'TLS' }).settings.port, 10993);
+    assert.equal(resolveUpdate(custom, { security: 'TLS', password }).settings.port, 10993);
+  });
+
+  it('needs the password again to change where it is sent, and only then', () => {
+    const withCa = { ...base, trustedCaPem: 'x' };
+    for (const [from, patch] of [[base, { host: 'elsewhere.example' }], [base, { port: 1993 }], [base, { security: 'NONE' as const }], [withCa, { trustedCaPem: '' }]] as const) {
+      assert.throws(
+        () => resolveUpdate(from, patch),
+        (e: unknown) => e instanceof PermissionDeniedError && e.reason === 'PASSWORD_REQUIRED' && e.message.startsWith('spec.password: changing spec.'),
+        JSON.stringify(patch),
+      );
+    }
+    assert.equal(resolveUpdate(base, { host: 'elsewhere.example', password: new Secret('again') }).settings.host, 'elsewhere.example');
+    assert.equal(resolveUpdate(base, { host: base.host, pollIntervalSeconds: 300 }).settings.pollIntervalSeconds, 300);
   });
 });

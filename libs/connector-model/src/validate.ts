@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Secret } from '@postbote/crypto';
-import { ValidationError, type Violation } from '@postbote/errors';
+import { PermissionDeniedError, ValidationError, hasDeceptiveCharacters, type Violation } from '@postbote/errors';
 import { DEFAULTS, LIMITS, defaultPort } from './defaults';
-import { specField } from './fields';
+import { secretDestinationChanges, specField } from './fields';
 import { sameFolder } from './folder-path';
 import { PROTOCOLS, SECURITIES, STRATEGIES, type ConnectorSettings, type ConnectorSpecInput, type Protocol, type Security, type Strategy } from './settings';
 
@@ -32,8 +32,22 @@ export function resolveCreate(input: ConnectorSpecInput): Resolved {
  * Applies a partial update to stored settings. Unset fields keep their value; a
  * password is only replaced when given. The result is validated as a whole.
  */
+/**
+ * Validates a change to a stored connector. A change of where the password is sent
+ * (server, port, security, trusted CA) needs the password in the same request: whoever
+ * may edit a connector must not be able to send its stored secret to a server of their
+ * choosing (PERMISSION_DENIED, reason PASSWORD_REQUIRED).
+ */
 export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecInput): Resolved {
-  return resolve(patch, current);
+  const r = resolve(patch, current);
+  const moved = secretDestinationChanges(current, r.settings);
+  if (moved.length > 0 && !r.password) {
+    throw new PermissionDeniedError(
+      `${specField('password')}: changing ${moved.map((k) => specField(k)).join(', ')} decides where the stored password is sent; give the password again`,
+      { reason: 'PASSWORD_REQUIRED' },
+    );
+  }
+  return r;
 }
 
 function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefined): Resolved {
@@ -46,7 +60,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     v.add('protocol', 'immutable', 'cannot change after creation; create a new connector instead');
   }
 
-  const name = v.text('name', input.name, { max: LIMITS.nameMaxLength, control: true }) ?? current?.name;
+  const name = v.text('name', input.name, { max: LIMITS.nameMaxLength, control: true, visible: true }) ?? current?.name;
   if (name === undefined && v.clean('name')) v.add('name', 'required', 'is required');
 
   const host = checkHost(v, input.host) ?? current?.host;
@@ -75,7 +89,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   const reprocess = input.reprocess ?? current?.reprocess ?? DEFAULTS.reprocess;
   const enabled = input.enabled ?? current?.enabled ?? DEFAULTS.enabled;
 
-  const workflowId = v.text('workflowId', input.workflowId, { max: LIMITS.workflowIdMaxLength, control: true }) ?? current?.workflowId;
+  const workflowId = v.text('workflowId', input.workflowId, { max: LIMITS.workflowIdMaxLength, control: true, visible: true }) ?? current?.workflowId;
   if (workflowId === undefined && v.clean('workflowId')) v.add('workflowId', 'required', 'must name the workflow to start');
 
   const imap = protocol === 'IMAP' ? resolveImap(v, input, current) : checkNoImapFields(v, input);
@@ -226,12 +240,13 @@ class Violations {
     return this.list.length > 0;
   }
 
-  text(key: keyof ConnectorSettings, raw: string | undefined, opts: { max: number; wire?: boolean; control?: boolean }): string | undefined {
+  text(key: keyof ConnectorSettings, raw: string | undefined, opts: { max: number; wire?: boolean; control?: boolean; visible?: boolean }): string | undefined {
     if (raw === undefined) return undefined;
     const value = raw.trim();
     if (value === '') return void this.add(key, 'required', 'must not be empty');
     if (opts.wire && LINE_BREAKERS.test(value)) return void this.add(key, 'no-line-break', 'must not contain CR, LF or NUL');
     if (opts.control && CONTROL.test(value)) return void this.add(key, 'no-control', 'must not contain control characters');
+    if (opts.visible && hasDeceptiveCharacters(value)) return void this.add(key, 'visible', 'must not contain zero-width or bidirectional control characters');
     if (value.length > opts.max) return void this.add(key, 'max-length', `must be at most ${opts.max} characters`);
     return value;
   }

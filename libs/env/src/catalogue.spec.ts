@@ -16,7 +16,7 @@ function sources(dir: string): string[] {
 }
 
 describe('the configuration catalogue', () => {
-  it('is what the README shows (regenerate with `npx tsx tools/env-table.ts --write`)', () => {
+  it('is what the README shows (regenerate with `npx tsx tools/doc-tables.ts --write`)', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const table = /<!-- variables:start[^\n]*-->\n([\s\S]*?)\n<!-- variables:end -->/.exec(readme)?.[1];
     assert.equal(table, renderVariableTable());

@@ -25,15 +25,22 @@ const GiB = 1024 * 1024 * 1024;
 /**
  * Every environment variable Postbote reads, declared once: kind, default, bounds, who
  * reads it and what it means. Services read through `readVar`, the README's table is
- * rendered from here (`npx tsx tools/env-table.ts --write`; a test keeps them equal).
+ * rendered from here (`npx tsx tools/doc-tables.ts --write`; a test keeps them equal).
  */
 export const VARIABLES = {
-  POSTBOTE_DATA_DIR: { kind: 'string', default: 'data', readers: ['config', 'storage'], doc: 'folder of the SQLite file, the embedded key file and the storage scratch files' },
+  POSTBOTE_DATA_DIR: { kind: 'string', default: 'data', readers: ['config', 'storage', 'cli'], doc: 'folder of the SQLite file, the embedded key file and the storage scratch files' },
   DATABASE_URL: { kind: 'secret', readers: ['config', 'storage', 'trigger'], defaultText: 'SQLite in the data folder', doc: '`mysql://user:pass@host:3306/db` or `mariadb://…` selects MariaDB/MySQL; `sqlite:/path/file` a specific SQLite file (also `DATABASE_URL_FILE`)' },
   POSTBOTE_MASTER_KEYS: { kind: 'secret', readers: ['config'], defaultText: 'key file in the data folder', doc: '`id:base64key` entries (32-byte keys), comma or newline separated (also `POSTBOTE_MASTER_KEYS_FILE`)' },
   POSTBOTE_MASTER_KEY_ID: { kind: 'string', readers: ['config'], defaultText: 'last key', doc: 'which key seals new secrets' },
   POSTBOTE_MASTER_KEY_FILE: { kind: 'string', readers: ['config'], defaultText: '`$POSTBOTE_DATA_DIR/master.key`', doc: 'embedded key file location (when no keys are configured)' },
-  POSTBOTE_INTERNAL_TOKEN: { kind: 'secret', readers: ['config', 'fetcher'], defaultText: 'generated per run by `postbote start`', doc: 'shared secret for the internal credential service (≥ 16 chars; also `POSTBOTE_INTERNAL_TOKEN_FILE`); without it credential lookups are refused' },
+  POSTBOTE_INTERNAL_TOKEN: { kind: 'secret', readers: ['all'], defaultText: 'generated per run by `postbote start`', doc: 'shared secret that identifies Postbote\'s services to each other where TLS is not mutual (≥ 16 chars; also `POSTBOTE_INTERNAL_TOKEN_FILE`); it cannot tell the services apart, client certificates can' },
+  POSTBOTE_ADMIN_TOKEN_FILE: { kind: 'string', readers: ['config', 'cli'], defaultText: '`$POSTBOTE_DATA_DIR/admin.token`', doc: 'the first admin API token: the config service writes it (mode 0600) on a start that finds no file there; the CLI reads it when `POSTBOTE_TOKEN` is not set' },
+  POSTBOTE_TOKEN: { kind: 'secret', readers: ['cli'], defaultText: 'the admin token file, if readable', doc: 'API token the CLI sends (also `POSTBOTE_TOKEN_FILE`)' },
+  POSTBOTE_TLS_CERT_FILE: { kind: 'string', readers: ['all'], defaultText: 'none (plaintext)', doc: 'PEM certificate (chain) this process presents as a server and, for mutual TLS, as a client; with `POSTBOTE_TLS_KEY_FILE` it turns TLS on' },
+  POSTBOTE_TLS_KEY_FILE: { kind: 'string', readers: ['all'], defaultText: 'none', doc: 'PEM private key of `POSTBOTE_TLS_CERT_FILE`' },
+  POSTBOTE_TLS_CA_FILE: { kind: 'string', readers: ['all'], defaultText: 'system CAs', doc: 'PEM CA certificates: clients verify servers against them; servers require client certificates they signed (mutual TLS)' },
+  POSTBOTE_TLS_CLIENT_AUTH: { kind: 'oneOf', values: ['require', 'none'], default: 'require', readers: ['all'], doc: '`require`: a TLS server accepts only clients with a certificate from `POSTBOTE_TLS_CA_FILE`; `none`: server-side TLS only' },
+  POSTBOTE_ALLOW_PLAINTEXT: { kind: 'bool', default: false, readers: ['all'], doc: 'serve and call gRPC without TLS on addresses other than loopback (only inside a network that encrypts and authenticates by itself)' },
   STORAGE_SPOOL_DIR: { kind: 'string', readers: ['storage'], defaultText: '`$POSTBOTE_DATA_DIR/spool`', doc: 'scratch files of emails over 4 MiB while they arrive (leftovers removed at start-up)' },
   STORAGE_MAX_MESSAGE_BYTES: { kind: 'int', default: 100 * 1024 * 1024, min: 1024, max: 2 * GiB, readers: ['storage'], doc: 'largest message accepted (bytes)' },
   STORAGE_PARSE_WORKERS: { kind: 'int', min: 0, max: 64, readers: ['storage'], defaultText: 'cores − 1 (1 to 4)', doc: 'worker threads parsing metadata; 0 parses on the event loop' },

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'UNAUTHENTICATED'
   | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED'
   | 'DEADLINE_EXCEEDED'
   | 'UNIMPLEMENTED'
   | 'INTERNAL'
@@ -94,7 +95,10 @@ export class PermissionDeniedError extends PostboteError {
   readonly retryable = false;
 }
 
-/** Mail server rejected the credentials. Retrying quickly risks an account lockout. */
+/**
+ * Credentials were not accepted: a mail server's login refused (retrying quickly risks an
+ * account lockout), or a call to our API without a valid token or service identity.
+ */
 export class AuthenticationError extends PostboteError {
   readonly code = 'UNAUTHENTICATED' as const;
   readonly retryable = false;
@@ -103,6 +107,12 @@ export class AuthenticationError extends PostboteError {
 /** A dependency (DB, bus, mail server, another service) is unreachable right now. */
 export class UnavailableError extends PostboteError {
   readonly code = 'UNAVAILABLE' as const;
+  readonly retryable = true;
+}
+
+/** Too many attempts in a short time (a rate limit): wait and retry. */
+export class RateLimitedError extends PostboteError {
+  readonly code = 'RESOURCE_EXHAUSTED' as const;
   readonly retryable = true;
 }
 

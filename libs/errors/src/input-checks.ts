@@ -14,3 +14,14 @@ export function requireUuid(field: string, value: string): string {
   if (!UUID.test(value)) throw ValidationError.single(field, 'uuid', value === '' ? 'is required' : 'must be an id (a UUID)');
   return value.toLowerCase();
 }
+
+/**
+ * Zero-width and bidirectional-control characters. Invisible, they make two names look
+ * alike ("support" and "sup\u200Bport") or reorder what a person reads; a name is for
+ * people, so it may not carry them.
+ */
+const DECEPTIVE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+
+export function hasDeceptiveCharacters(value: string): boolean {
+  return DECEPTIVE.test(value);
+}

@@ -5,17 +5,16 @@ import { call } from '@postbote/grpc-runtime';
 import { pollImap } from '@postbote/imap';
 import { pollPop3 } from '@postbote/pop3';
 import { MailboxError, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { INTERNAL_TOKEN_HEADER, StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
+import { StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, ConnectorPoll, RunSummary } from './connector-actor';
-import { sourceToProto } from '@postbote/connector-contract';
+import { sourceToProto } from '@postbote/contract';
 
 export interface ConnectorPollDeps {
   readonly credentials: CredentialServiceClient;
   readonly storage: StorageServiceClient;
   /** StoreEmails in this process (the all-in-one); by default over gRPC on `storage`. */
   readonly storeEmails?: OpenStoreEmails;
-  readonly internalToken: Secret | undefined;
   readonly logFor: (connectorId: string) => RunLog;
   readonly maxMessageBytes: number;
   readonly now: () => Date;
@@ -35,7 +34,7 @@ export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
       deps.credentials.getCredentials,
       deps.credentials,
       { connectorId: connector.id },
-      { deadlineMs: 10_000, signal, metadata: deps.internalToken ? { [INTERNAL_TOKEN_HEADER]: deps.internalToken.reveal() } : {} },
+      { deadlineMs: 10_000, signal },
     ).catch((err: unknown) => {
       throw new MailboxError('CREDENTIALS_UNAVAILABLE', `the config service did not hand out the credentials: ${cause(err)}`, { cause: err });
     });
@@ -82,10 +81,9 @@ export class StorageSink implements MessageSink {
   ) {}
 
   async put(message: Parameters<MessageSink['put']>[0]): Promise<{ outcome: Promise<StoreOutcome> }> {
-    const s = this.connector.settings;
     this.#stream ??= StoreEmailsStream.open(
       this.deps.storeEmails ?? this.deps.storage,
-      { connectorId: this.connector.id, connectorName: s.name, workflowId: s.workflowId, reprocess: s.reprocess },
+      { connectorId: this.connector.id },
       { deadlineMs: this.deadlineMs },
     );
     try {

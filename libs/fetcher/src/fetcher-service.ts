@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
-import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import type { TokenAuthenticator } from '@postbote/auth';
 import { TOPICS, type Bus } from '@postbote/bus';
-import type { Secret } from '@postbote/crypto';
 import { readVar, type EnvReader } from '@postbote/env';
-import { startGrpcServer, unary } from '@postbote/grpc-runtime';
+import { connect, startGrpcServer, unary } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import {
   ConnectorChanged,
@@ -16,11 +15,11 @@ import {
   type FetcherInstance,
   type FetcherServiceServer,
 } from '@postbote/proto';
-import { internalToken, type OpenStoreEmails } from '@postbote/service-clients';
+import { internalClientAuth, remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenStoreEmails, type ServiceSecurity } from '@postbote/service-clients';
 import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
 import type { ActorState, FetchConnector } from './connector-actor';
-import { connectorFromProto } from '@postbote/connector-contract';
+import { connectorFromProto } from '@postbote/contract';
 import { ConnectorLogSink } from './connector-log-sink';
 import { connectorPoll } from './connector-poll';
 import { Supervisor } from './supervisor';
@@ -30,7 +29,7 @@ export interface FetcherServiceConfig {
   readonly instanceId: string;
   readonly configAddress: string;
   readonly storageAddress: string;
-  readonly internalToken: Secret | undefined;
+  readonly security: ServiceSecurity;
   readonly maxMessageBytes: number;
   readonly maxAuthFailures: number;
   readonly authBackoffMs: number;
@@ -48,7 +47,7 @@ export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
     instanceId: readVar(env, 'FETCHER_INSTANCE_ID') ?? `${hostname()}-${process.pid}`,
     configAddress: readVar(env, 'CONFIG_SERVICE_ADDR'),
     storageAddress: readVar(env, 'STORAGE_SERVICE_ADDR'),
-    internalToken: internalToken(env),
+    security: serviceSecurityFromEnv(env),
     maxMessageBytes: readVar(env, 'FETCHER_MAX_MESSAGE_BYTES'),
     maxAuthFailures: readVar(env, 'FETCHER_MAX_AUTH_FAILURES'),
     authBackoffMs: readVar(env, 'FETCHER_AUTH_BACKOFF_SECONDS') * 1000,
@@ -86,18 +85,21 @@ export async function startFetcherService(
     readonly clock?: Clock;
     /** A storage service in this same process (the all-in-one) takes the store streams directly. */
     readonly storeEmails?: OpenStoreEmails;
+    /** Who holds an API token; default: the config service, asked over gRPC and cached. */
+    readonly tokens?: TokenAuthenticator;
   },
 ): Promise<RunningFetcherService> {
   const { logger, bus } = deps;
   const clock = deps.clock ?? systemClock;
-  const credentials = new CredentialServiceClient(config.configAddress, grpcCredentials.createInsecure());
-  const storage = new StorageServiceClient(config.storageAddress, grpcCredentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
+  // Checked before anything starts: without an identity every run would fail later.
+  const asFetcher = internalClientAuth(config.security);
+  const credentials = connect(CredentialServiceClient, config.configAddress, asFetcher);
+  const storage = connect(StorageServiceClient, config.storageAddress, asFetcher, { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
   const logSink = new ConnectorLogSink(storage, logger);
   const run = connectorPoll({
     credentials,
     storage,
     storeEmails: deps.storeEmails,
-    internalToken: config.internalToken,
     logFor: (id) => logSink.for(id),
     maxMessageBytes: config.maxMessageBytes,
     now: () => new Date(clock.now()),
@@ -166,6 +168,8 @@ export async function startFetcherService(
     services: [{ name: 'postbote.v1.FetcherService', definition: FetcherServiceService, implementation }],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+    transport: config.security.transport,
+    gate: serviceGate(config.security, deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: () => clock.now() }), logger),
   });
   return {
     address: server.address,

@@ -11,16 +11,62 @@ import {
   type ServerReadableStream,
   type ServerUnaryCall,
   type ServerWritableStream,
+  type ServiceDefinition,
   type StatusObject,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { PostboteError, ValidationError } from '@postbote/errors';
+import type { Principal } from '@postbote/auth';
+import { InternalError, PostboteError, ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
+import type { Gate } from './gate';
 import { toGrpcStatus } from './status';
 
-/** What a handler sees of its call: the metadata and a signal that fires on cancel. */
+/** What a handler sees of its call: who calls, from where, the metadata and a signal that fires on cancel. */
 export interface CallContext {
+  readonly principal: Principal;
+  /** The caller's host:port. */
+  readonly peer: string;
   readonly metadata: Metadata;
   readonly signal: AbortSignal;
+}
+
+/** The gate's verdict per call, for the handler adapters below (no handler runs ungated). */
+const principals = new WeakMap<object, Principal>();
+
+interface AnyCall {
+  metadata: Metadata;
+  cancelled?: boolean;
+  getPeer(): string;
+  getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } | null;
+  on(event: 'cancelled', l: () => void): unknown;
+  emit(event: 'error', s: Partial<StatusObject>): boolean;
+}
+
+/**
+ * Wraps every method of a service so the gate decides before the implementation runs.
+ * A refused call ends with the gate's status; a streaming call's messages wait in its
+ * buffer meanwhile.
+ */
+export function gated(definition: ServiceDefinition, implementation: UntypedServiceImplementation, gate: Gate, logger: Logger): UntypedServiceImplementation {
+  const wrapped: Record<string, (call: AnyCall, callback?: (s: Partial<StatusObject> | null) => void) => void> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const original = (implementation as Record<string, unknown>)[name] as ((call: AnyCall, callback?: unknown) => void) | undefined;
+    if (typeof original !== 'function') continue;
+    wrapped[name] = (call, callback) => {
+      const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
+      run(() => gate({ method: method.path, metadata: call.metadata, peer: call.getPeer(), certificateName: Array.isArray(cn) ? undefined : cn })).then(
+        (principal) => {
+          principals.set(call, principal);
+          original.call(implementation, call, callback);
+        },
+        (err: unknown) => {
+          const s = report(logger, method.path, err);
+          deliver(logger, method.path, (st) => (callback ? callback(st) : call.emit('error', st)), s);
+        },
+      );
+    };
+  }
+  return wrapped as UntypedServiceImplementation;
 }
 
 /**
@@ -32,10 +78,15 @@ export class UndecodableRequest {
   constructor(readonly error: ValidationError) {}
 }
 
-function contextOf(call: { metadata: Metadata; on(event: 'cancelled', l: () => void): unknown }): CallContext {
+function contextOf(call: AnyCall): CallContext {
+  const principal = principals.get(call);
+  // Unreachable through startGrpcServer; refuse rather than run a handler for nobody.
+  if (!principal) throw new InternalError('call reached a handler without passing the gate');
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort());
-  return { metadata: call.metadata, signal: ac.signal };
+  // Cancelled while the gate was deciding: the event has already fired.
+  if (call.cancelled) ac.abort();
+  return { principal, peer: call.getPeer(), metadata: call.metadata, signal: ac.signal };
 }
 
 function report(logger: Logger, method: string, err: unknown): Partial<StatusObject> {
@@ -105,7 +156,8 @@ export function serverStream<Req, Res>(
   fn: (req: Req, send: (res: Res) => Promise<void>, ctx: CallContext) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
-    const ctx = contextOf(call);
+    const ctx = streamContext(logger, method, call);
+    if (!ctx) return;
     const fail = (err: unknown) => {
       if (ctx.signal.aborted) return;
       deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
@@ -140,7 +192,8 @@ export function bidiStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, send: (res: Res) => Promise<void>, ctx: CallContext) => Promise<void>,
 ): handleBidiStreamingCall<Req, Res> {
   return (call: ServerDuplexStream<Req, Res>) => {
-    const ctx = contextOf(call);
+    const ctx = streamContext(logger, method, call);
+    if (!ctx) return;
     run(() => fn(decoded<Req>(call), sender(call, ctx.signal), ctx)).then(
       () => call.end(),
       (err: unknown) => {
@@ -149,6 +202,16 @@ export function bidiStream<Req, Res>(
       },
     );
   };
+}
+
+/** A streaming call's context, or null after ending the call with the error that prevented one. */
+function streamContext(logger: Logger, method: string, call: AnyCall): CallContext | null {
+  try {
+    return contextOf(call);
+  } catch (err) {
+    deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
+    return null;
+  }
 }
 
 /** Writes with backpressure; rejects once the call is cancelled, so a handler never waits forever. */

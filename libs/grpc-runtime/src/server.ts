@@ -1,8 +1,11 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
+import { isOpen } from '@postbote/auth';
 import { ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
-import { UndecodableRequest } from './handlers';
+import type { Gate } from './gate';
+import { gated, UndecodableRequest } from './handlers';
+import { serverCredentials, type Transport } from './transport';
 
 export interface ServiceRegistration {
   /** Fully qualified name, e.g. "postbote.v1.ConnectorService" (health checks key on it). */
@@ -18,6 +21,10 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
   /** FileDescriptorSet (base64) describing the services, for server reflection. */
   readonly descriptorSetBase64: string;
+  /** TLS or plaintext (plaintext only on loopback unless explicitly allowed). */
+  readonly transport: Transport;
+  /** Authenticates and authorizes every call except health checks. */
+  readonly gate: Gate;
 }
 
 export interface RunningGrpcServer {
@@ -28,13 +35,18 @@ export interface RunningGrpcServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts a gRPC server with the standard health service and server reflection. */
+/**
+ * Starts a gRPC server with the standard health service and server reflection. Every
+ * service added — ours and reflection alike — answers only after the gate accepted the
+ * caller; only health is open.
+ */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const credentials = serverCredentials(options.transport, options.address);
   // Loaded here, not at the top: a client (the CLI) that imports this lib never pays for them.
   const { loadFileDescriptorSetFromBuffer, loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   const { ReflectionService } = require('@grpc/reflection') as typeof import('@grpc/reflection');
   const { HealthImplementation, protoPath: healthProtoPath } = require('grpc-health-check') as typeof import('grpc-health-check');
-  const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const server = new GatedServer(options.gate, options.logger, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   for (const s of options.services) server.addService(guardDecoding(s.definition), s.implementation);
 
   const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
@@ -46,11 +58,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   new ReflectionService(pkg).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(options.address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(options.address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = options.address.slice(0, options.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
-  options.logger.info({ address, services: options.services.map((s) => s.name) }, 'gRPC server listening');
+  options.logger.info({ address, tls: options.transport.tls ? (options.transport.tls.requireClientCerts ? 'mutual' : 'server') : 'none', services: options.services.map((s) => s.name) }, 'gRPC server listening');
 
   return {
     address,
@@ -69,6 +81,22 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       });
     },
   };
+}
+
+/** A server whose services (whoever adds them: reflection and health add themselves) pass the gate. */
+class GatedServer extends Server {
+  constructor(
+    private readonly gate: Gate,
+    private readonly logger: Logger,
+    options: ConstructorParameters<typeof Server>[0],
+  ) {
+    super(options);
+  }
+
+  override addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    const open = Object.values(service).every((m) => isOpen(m.path));
+    super.addService(service, open ? implementation : gated(service, implementation, this.gate, this.logger));
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   PermissionDeniedError,
   PostboteError,
   PreconditionError,
+  RateLimitedError,
   TimeoutError,
   UnavailableError,
   ValidationError,
@@ -28,6 +29,7 @@ const TO_STATUS: Record<ErrorCode, status> = {
   PERMISSION_DENIED: status.PERMISSION_DENIED,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
   UNAVAILABLE: status.UNAVAILABLE,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   UNIMPLEMENTED: status.UNIMPLEMENTED,
   INTERNAL: status.INTERNAL,
@@ -118,6 +120,8 @@ export function fromGrpcError(err: ServiceError): PostboteError {
       return new AuthenticationError(message, options);
     case status.UNAVAILABLE:
       return new UnavailableError(message, options);
+    case status.RESOURCE_EXHAUSTED:
+      return new RateLimitedError(message, options);
     case status.DEADLINE_EXCEEDED:
       return new TimeoutError(message, options);
     case status.UNIMPLEMENTED:

@@ -80,12 +80,15 @@ const run = (a: ServerAccess, s: ImapRunSettings, r: ReturnType<typeof recorder>
 
 describe('IMAP poll against Dovecot', () => {
   for (const security of ['SSL', 'TLS', 'NONE'] as const) {
-    it(`fetches byte-exact with security ${security}`, async () => {
+    it(`fetches byte-exact with security ${security}${security === 'NONE' ? ', advising STARTTLS at every run' : ''}`, async () => {
       const user = dovecotUser('sec');
       await seed(user, 'INBOX', ['m1']);
       const r = recorder();
       const res = await run(access(user, { security }), settings(), r);
       assert.equal(res.stored, 1);
+      const advice = r.logs.filter((l) => l.code === 'STARTTLS_AVAILABLE');
+      assert.equal(advice.length, security === 'NONE' ? 1 : 0);
+      if (security === 'NONE') assert.match(advice[0]!.message, /offers STARTTLS.*security NONE.*set security to TLS/);
       assert.ok(r.stored[0]!.bytes.equals(testMail('m1')), 'bytes as appended');
       assert.equal(r.stored[0]!.msg.source.kind, 'IMAP');
     });

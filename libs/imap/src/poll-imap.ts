@@ -1,7 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import type { Strategy } from '@postbote/connector-model';
-import { MailboxError, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { connectImap, toMailboxError } from './imap-connect';
+import { MailboxError, adviseStartTls, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
+import { connectImap, startTlsOffered, toMailboxError } from './imap-connect';
 import { resolveFolder, type ServerFolder } from './folder-resolver';
 import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
 
@@ -37,6 +37,7 @@ export async function pollImap(
   plan: FetchPlan = DEFAULT_FETCH_PLAN,
 ): Promise<ImapRunResult> {
   const client = await connectImap(access, settings.fetchTimeoutMs, signal);
+  if (startTlsOffered(client)) adviseStartTls(log, 'STARTTLS');
   try {
     return await withDeadline(
       settings.fetchTimeoutMs,

@@ -111,3 +111,11 @@ export interface TestStepResult {
   readonly detail: string;
   readonly durationMs: number;
 }
+
+/**
+ * Security NONE is the user's choice, but a server that offers STARTTLS makes it a needless
+ * one: say so at every run (WARN), with what to do.
+ */
+export function adviseStartTls(log: RunLog, command: 'STARTTLS' | 'STLS'): void {
+  log('WARN', 'STARTTLS_AVAILABLE', `the server offers ${command}, but this connector uses security NONE: the password and every email travel in clear; set security to TLS`);
+}

@@ -1,4 +1,4 @@
-import { MailboxError, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess } from '@postbote/mailbox';
+import { MailboxError, adviseStartTls, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess } from '@postbote/mailbox';
 import { Pop3ErrResponse, list, quit, retrieve, uidl, type RetrWindow } from './pop3-commands';
 import { openPop3 } from './pop3-session';
 
@@ -37,6 +37,7 @@ export async function pollPop3(
   const commandTimeout = Math.min(settings.fetchTimeoutMs, 120_000);
   const session = await openPop3(access, commandTimeout, undefined, signal);
   const { wire } = session;
+  if (access.security === 'NONE' && session.caps.has('STLS')) adviseStartTls(log, 'STLS');
   const window: RetrWindow = session.caps.has('PIPELINING') ? PIPELINE_WINDOW : { messages: 1, bytes: 0 };
   try {
     return await withDeadline(

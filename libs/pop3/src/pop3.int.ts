@@ -23,8 +23,10 @@ const settings = (over: Partial<Pop3RunSettings> = {}): Pop3RunSettings => ({ ba
 /** Storage stand-in: remembers UIDLs it "stored" (what the real storage's dedupe keys do). */
 function sink() {
   const stored = new Map<string, Buffer>();
+  const logs: string[] = [];
   return {
     stored,
+    logs,
     known: async (uidls: string[]) => new Set(uidls.filter((u) => stored.has(u))),
     put: async (m: IncomingMessage) => {
       const parts: Buffer[] = [];
@@ -34,7 +36,7 @@ function sink() {
       stored.set(m.source.uidl, Buffer.concat(parts));
       return { outcome: Promise.resolve<StoreOutcome>({ kind: 'stored' }) };
     },
-    log: () => undefined,
+    log: (_level: string, code: string) => void logs.push(code),
   };
 }
 
@@ -53,6 +55,7 @@ describe('POP3 poll against Dovecot', () => {
       assert.equal(res.stored, 2);
       assert.deepEqual([...k.stored.values()].map(sha), onServer.map(sha));
       assert.equal((await seed(user, [])).length, 2, 'the server mailbox is unchanged');
+      assert.equal(k.logs.filter((c) => c === 'STARTTLS_AVAILABLE').length, security === 'NONE' ? 1 : 0, 'NONE on a server offering STLS is advised against');
     });
   }
 

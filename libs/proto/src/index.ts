@@ -1,5 +1,6 @@
 // The one hand-written entry to the generated contracts. Everything under ./gen
 // is produced by `nx run proto:generate` from proto/ and must not be edited.
+export * from './gen/postbote/v1/access';
 export * from './gen/postbote/v1/connector';
 export * from './gen/postbote/v1/events';
 export * from './gen/postbote/v1/storage';

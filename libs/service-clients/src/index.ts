@@ -1,2 +1,3 @@
 export * from './store-emails';
 export * from './internal-token';
+export * from './service-security';

@@ -3,14 +3,9 @@ import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 
 /**
- * Metadata key carrying the internal token on calls between Postbote services (the
- * fetcher's credential lookups). Both the caller and the config service use this constant.
- */
-export const INTERNAL_TOKEN_HEADER = 'x-postbote-internal-token';
-
-/**
- * The internal token from POSTBOTE_INTERNAL_TOKEN (or its _FILE): the config service
- * checks it, the fetcher sends it. One rule for both: at least 16 characters.
+ * The internal token from POSTBOTE_INTERNAL_TOKEN (or its _FILE): every service's gate
+ * accepts it as a service identity, services send it where they have no client
+ * certificate. One rule for all: at least 16 characters.
  */
 export function internalToken(env: EnvReader): Secret | undefined {
   const token = readVar(env, 'POSTBOTE_INTERNAL_TOKEN');

@@ -1,4 +1,4 @@
-import { sourceToProto } from '@postbote/connector-contract';
+import { sourceToProto } from '@postbote/contract';
 import type { MessageSource } from '@postbote/connector-model';
 import { EmailReceived } from '@postbote/proto';
 import type { ParsedMetadata } from './parse-metadata';

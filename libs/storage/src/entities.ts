@@ -119,10 +119,13 @@ export const LogEntity = new EntitySchema<LogRow>({
   },
 });
 
-/** What storage knows of each connector, from the connectors topic: retention and deletion. */
+/** What storage knows of each connector, from the connectors topic: name, workflow, retention, deletion. */
 export interface StorageConnectorRow {
   connectorId: string;
   name: string;
+  /** '' until the connector's first event since the upgrade that added it. */
+  workflowId: string;
+  reprocess: boolean;
   retentionDays: number;
   deletedAt: Date | null;
   purgeNow: boolean;
@@ -135,6 +138,8 @@ export const StorageConnectorEntity = new EntitySchema<StorageConnectorRow>({
   columns: {
     connectorId: { name: 'connector_id', type: 'varchar', length: 36, primary: true },
     name: { type: 'varchar', length: 100 },
+    workflowId: { name: 'workflow_id', type: 'varchar', length: 200, default: '' },
+    reprocess: { type: 'boolean', default: false },
     retentionDays: { name: 'retention_days', type: 'int' },
     deletedAt: { name: 'deleted_at', type: 'datetime', precision: 3, nullable: true },
     purgeNow: { name: 'purge_now', type: 'boolean' },

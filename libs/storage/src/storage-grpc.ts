@@ -1,5 +1,5 @@
 import { bidiStream, serverStream, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
-import { sourceToProto } from '@postbote/connector-contract';
+import { sourceToProto } from '@postbote/contract';
 import type { MessageSource } from '@postbote/connector-model';
 import { ValidationError, requireUuid } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
@@ -13,13 +13,17 @@ import {
 import type { ConnectorLog, ConnectorLogLevel } from './connector-log';
 import type { EmailStore, StoredEmail } from './email-store';
 import type { MailAddress } from './parse-metadata';
+import type { StorageConnectors } from './storage-connectors';
 import { serveStoreStream, type StreamBudget } from './store-stream';
 
 const DOWNLOAD_CHUNK = 256 * 1024;
+/** How far a log entry's time may lie from the storage service's clock before the clock wins. */
+const LOG_TIME_AHEAD_MS = 5_000;
+const LOG_TIME_BEHIND_MS = 10 * 60_000;
 
-export function storageService(store: EmailStore, log: ConnectorLog, budget: StreamBudget, logger: Logger): ServiceRegistration {
+export function storageService(store: EmailStore, connectors: StorageConnectors, log: ConnectorLog, budget: StreamBudget, logger: Logger, now: () => Date): ServiceRegistration {
   const implementation: StorageServiceServer = {
-    storeEmails: bidiStream(logger, 'StoreEmails', (requests, send) => serveStoreStream(store, requests, send, budget, logger)),
+    storeEmails: bidiStream(logger, 'StoreEmails', (requests, send) => serveStoreStream(store, connectors, requests, send, budget, logger)),
     findStoredSources: unary(logger, 'FindStoredSources', async (req) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
       if (req.pop3Uidls.length > 100_000) throw ValidationError.single('pop3_uidls', 'max-items', 'at most 100000 per call');
@@ -44,7 +48,7 @@ export function storageService(store: EmailStore, log: ConnectorLog, budget: Str
       await log.append(
         req.entries.map((e, i) => ({
           connectorId: requireUuid(`entries[${i}].connector_id`, e.connectorId),
-          time: e.time ?? new Date(),
+          time: logTime(e.time, now()),
           level: levelFromProto(e.level, `entries[${i}].level`),
           code: e.code,
           message: e.message,
@@ -102,4 +106,15 @@ export function metadataToProto({ row, metadata: m }: StoredEmail): EmailMetadat
     receivedAt: new Date(row.receivedAt),
     eventId: row.eventId,
   };
+}
+
+/**
+ * Log times are the storage service's: a fetcher's own time is kept only when close to
+ * ours (entries reach us in batches, seconds after they happened), so no caller can write
+ * entries dated in the future (which retention would never remove) or far in the past.
+ */
+function logTime(claimed: Date | undefined, now: Date): Date {
+  if (!claimed) return now;
+  const delta = claimed.getTime() - now.getTime();
+  return delta > LOG_TIME_AHEAD_MS || delta < -LOG_TIME_BEHIND_MS ? now : claimed;
 }

@@ -5,6 +5,7 @@ import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openD
 import { OutboxEntity } from '@postbote/email-outbox';
 import { readVar, type EnvReader } from '@postbote/env';
 import { startGrpcServer } from '@postbote/grpc-runtime';
+import type { TokenAuthenticator } from '@postbote/auth';
 import type { Logger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
 import { ConnectorLog } from './connector-log';
@@ -17,7 +18,9 @@ import { RetentionJob } from './retention';
 import { storageService } from './storage-grpc';
 import { localStoreEmails } from './local-store-call';
 import { serveStoreStream } from './store-stream';
-import type { OpenStoreEmails } from '@postbote/service-clients';
+import { remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenStoreEmails, type ServiceSecurity } from '@postbote/service-clients';
+
+const STORAGE_GROUP_SESSION_MS = 7_500;
 
 export interface StorageServiceConfig {
   readonly address: string;
@@ -32,6 +35,9 @@ export interface StorageServiceConfig {
   readonly dedupeExtraDays: number;
   /** Worker threads parsing metadata (STORAGE_PARSE_WORKERS); 0 parses on the event loop. */
   readonly parseWorkers: number;
+  readonly security: ServiceSecurity;
+  /** The config service: the authority on API tokens. */
+  readonly configAddress: string;
 }
 
 export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
@@ -49,6 +55,8 @@ export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
     logRetentionDays: readVar(env, 'STORAGE_LOG_RETENTION_DAYS'),
     dedupeExtraDays: readVar(env, 'STORAGE_DEDUPE_EXTRA_DAYS'),
     parseWorkers: readVar(env, 'STORAGE_PARSE_WORKERS') ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
+    security: serviceSecurityFromEnv(env),
+    configAddress: readVar(env, 'CONFIG_SERVICE_ADDR'),
   });
 }
 
@@ -57,6 +65,8 @@ export interface RunningStorageService {
   /** StoreEmails for a fetcher in this same process (the all-in-one): no loopback gRPC. */
   readonly localStoreEmails: OpenStoreEmails;
   readonly store: EmailStore;
+  /** Storage's copy of the registry (from the connectors topic). */
+  readonly connectors: StorageConnectors;
   readonly log: ConnectorLog;
   readonly retention: RetentionJob;
   stop(): Promise<void>;
@@ -64,7 +74,13 @@ export interface RunningStorageService {
 
 export async function startStorageService(
   config: StorageServiceConfig,
-  deps: { readonly bus: Bus; readonly logger: Logger; readonly now?: () => Date },
+  deps: {
+    readonly bus: Bus;
+    readonly logger: Logger;
+    readonly now?: () => Date;
+    /** Who holds an API token; default: the config service, asked over gRPC and cached. */
+    readonly tokens?: TokenAuthenticator;
+  },
 ): Promise<RunningStorageService> {
   const { logger } = deps;
   const now = deps.now ?? (() => new Date());
@@ -109,11 +125,15 @@ export async function startStorageService(
   });
 
   await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
-  const subscription = await deps.bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-storage', fromBeginning: true }, async (m) => {
+  // The storage instances share one group (they write one shared table). A killed instance
+  // stays a member until its session expires, and a restarted one cannot finish joining —
+  // nor start serving — before that: kafkajs's 30 s default kept a crashed all-in-one from
+  // storing for 30 s. 7.5 s is just above the broker's usual minimum (6 s).
+  const subscription = await deps.bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-storage', fromBeginning: true, sessionTimeoutMs: STORAGE_GROUP_SESSION_MS }, async (m) => {
     if (!m.value) return;
     const e = ConnectorChanged.decode(m.value);
     const at = e.occurredAt ?? now();
-    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(e.connectorId, e.connector.name, e.connector.retentionDays, at);
+    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(e.connectorId, e.connector, at);
     else if (e.kind === ConnectorChanged_Kind.DELETED) await known.deleted(e.connectorId, e.purgeEmailsNow, at);
   });
 
@@ -125,12 +145,21 @@ export async function startStorageService(
   timer.unref();
 
   const budget = { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 };
-  const server = await startGrpcServer({ address: config.address, services: [storageService(store, log, budget, logger)], logger, descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64 });
+  const tokens = deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: () => now().getTime() });
+  const server = await startGrpcServer({
+    address: config.address,
+    services: [storageService(store, known, log, budget, logger, now)],
+    logger,
+    descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+    transport: config.security.transport,
+    gate: serviceGate(config.security, tokens, logger),
+  });
   boundAddress = server.address;
   return {
     address: server.address,
-    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, requests, send, budget, logger)),
+    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, budget, logger)),
     store,
+    connectors: known,
     log,
     retention,
     stop: async () => {

@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { credentials } from '@grpc/grpc-js';
 import { InProcessBus, TOPICS } from '@postbote/bus';
-import { NotFoundError, InternalError } from '@postbote/errors';
-import { call, fromGrpcError } from '@postbote/grpc-runtime';
+import { NotFoundError, InternalError, PreconditionError } from '@postbote/errors';
+import { call, connect, fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { ConnectorChanged, ConnectorChanged_Kind, LogLevel, StorageServiceClient, type SourceCoordinates, type StoredEmail, type StoreSession } from '@postbote/proto';
-import { TEST_DATABASES, eventually, tempDir, type TestDatabase } from '@postbote/testing';
+import { ConnectorChanged, ConnectorChanged_Kind, EmailReceived, LogLevel, StorageServiceClient, type SourceCoordinates, type StoredEmail } from '@postbote/proto';
+import { AS_FETCHER, TEST_DATABASES, TEST_SECURITY, TEST_TOKENS, asRole, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
 import { storeOne } from '@postbote/service-clients';
@@ -17,7 +16,9 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const DAY = 86_400_000;
 
 interface Target {
-  readonly session: StoreSession;
+  readonly connectorId: string;
+  /** What storage knows of the connector (from the connectors topic). */
+  readonly known: { readonly name: string; readonly workflowId: string; readonly reprocess: boolean };
   readonly source: SourceCoordinates | undefined;
   readonly occurrence: string;
   readonly announcedSize?: number;
@@ -30,12 +31,13 @@ interface Extra {
 }
 
 function pop3(connectorId: string, uidl: string, extra: Extra = {}): Target {
-  return { session: { connectorId, connectorName: 'pop', workflowId: 'wf-pop', reprocess: extra.reprocess ?? false }, source: { source: { $case: 'pop3', value: { uidl } } }, occurrence: extra.occurrence ?? '', announcedSize: extra.announcedSize };
+  return { connectorId, known: { name: 'pop', workflowId: 'wf-pop', reprocess: extra.reprocess ?? false }, source: { source: { $case: 'pop3', value: { uidl } } }, occurrence: extra.occurrence ?? '', announcedSize: extra.announcedSize };
 }
 
 function imap(connectorId: string, uid: number, extra: Extra = {}): Target {
   return {
-    session: { connectorId, connectorName: 'imap', workflowId: 'wf-imap', reprocess: extra.reprocess ?? false },
+    connectorId,
+    known: { name: 'imap', workflowId: 'wf-imap', reprocess: extra.reprocess ?? false },
     source: { source: { $case: 'imap', value: { folder: 'INBOX/Sub', uidValidity: 42, uid } } },
     occurrence: extra.occurrence ?? '',
   };
@@ -43,10 +45,14 @@ function imap(connectorId: string, uid: number, extra: Extra = {}): Target {
 
 /** Stores one complete email on a stream of its own; a refusal becomes an error naming its code. */
 async function store(client: StorageServiceClient, t: Target, bytes: Buffer): Promise<StoredEmail> {
-  const ack = await storeOne(client, t.session, { source: t.source!, occurrence: t.occurrence, receivedAt: new Date(), announcedSize: t.announcedSize, content: bytes });
+  await knowConnector(t);
+  const ack = await storeOne(client, { connectorId: t.connectorId }, { source: t.source!, occurrence: t.occurrence, receivedAt: new Date(), announcedSize: t.announcedSize, content: bytes });
   if ('refused' in ack) throw new Error(`refused ${ack.refused.code}: ${ack.refused.message}`);
   return ack.stored;
 }
+
+/** Storage learns connectors from the connectors topic; these tests tell it directly. */
+let knowConnector: (t: Target) => Promise<void> = async () => undefined;
 
 function mail(id: string, body = 'hello'): Buffer {
   return Buffer.from(`From: a@example.test\r\nTo: b@example.test\r\nMessage-ID: <${id}@example.test>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nSubject: ${id}\r\n\r\n${body}\r\n`, 'latin1');
@@ -56,7 +62,10 @@ for (const [label, makeDb] of TEST_DATABASES) {
   describe(`storage service on ${label}`, () => {
     let db: TestDatabase;
     let svc: RunningStorageService;
+    /** StoreEmails, FindStoredSources and AppendConnectorLog: the fetcher's calls. */
     let client: InstanceType<typeof StorageServiceClient>;
+    /** Reads: a person's calls. */
+    let reader: InstanceType<typeof StorageServiceClient>;
     let clock = Date.parse('2026-11-01T00:00:00Z');
     const bus = new InProcessBus();
     const log = new CapturedLog();
@@ -64,7 +73,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
     const download = (emailId: string) =>
       new Promise<Buffer>((resolve, reject) => {
         const parts: Buffer[] = [];
-        const stream = client.downloadRawEmail({ emailId });
+        const stream = reader.downloadRawEmail({ emailId });
         stream.on('data', (c: { data: Buffer }) => parts.push(c.data));
         stream.on('error', (e) => reject(fromGrpcError(e as never)));
         stream.on('end', () => resolve(Buffer.concat(parts)));
@@ -89,7 +98,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
           key: connectorId,
           headers: {},
           value: ConnectorChanged.encode(
-            ConnectorChanged.fromPartial({ eventId: randomUUID(), kind: ConnectorChanged_Kind.UPSERTED, connectorId, connector: { id: connectorId, name: `c-${connectorId.slice(0, 4)}`, retentionDays } }),
+            ConnectorChanged.fromPartial({ eventId: randomUUID(), kind: ConnectorChanged_Kind.UPSERTED, connectorId, connector: { id: connectorId, name: `c-${connectorId.slice(0, 4)}`, workflowId: 'wf-pop', retentionDays } }),
           ).finish(),
         },
       ]);
@@ -109,15 +118,25 @@ for (const [label, makeDb] of TEST_DATABASES) {
           purgeBatchSize: 7,
           logRetentionDays: 30,
           dedupeExtraDays: 365,
-      parseWorkers: 1,
+          parseWorkers: 1,
+          security: TEST_SECURITY,
+          configAddress: '127.0.0.1:1',
         },
-        { bus, logger: createLogger({ service: 'storage', level: 'info', destination: log }), now: () => new Date(clock) },
+        { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'storage', level: 'info', destination: log }), now: () => new Date(clock) },
       );
-      client = new StorageServiceClient(svc.address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+      client = connect(StorageServiceClient, svc.address, AS_FETCHER, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+      reader = connect(StorageServiceClient, svc.address, asRole('viewer'), { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+      const retention = new Map<string, number>();
+      knowConnector = async (t) => {
+        const existing = (await svc.connectors.all()).find((r) => r.connectorId === t.connectorId);
+        retention.set(t.connectorId, existing?.retentionDays ?? 30);
+        await svc.connectors.upserted(t.connectorId, { ...t.known, retentionDays: retention.get(t.connectorId) ?? 30 }, new Date(clock));
+      };
     });
 
     after(async () => {
       client.close();
+      reader.close();
       await svc.stop();
       await bus.close();
       await db.drop();
@@ -186,7 +205,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
         const res = await store(client, imap(c, uid++), bytes);
         assert.equal(res.duplicate, false, name);
         assert.ok((await download(res.emailId)).equals(bytes), `${name}: bytes differ`);
-        const meta = await call(client.getEmail, client, { emailId: res.emailId });
+        const meta = await call(reader.getEmail, reader, { emailId: res.emailId });
         assert.equal(meta.sha256, sha(bytes), name);
         if (['no Date', 'no Message-ID', 'garbage Date', 'no headers at all', 'empty message'].includes(name)) {
           assert.notEqual(meta.parseError, '', `${name} should note a parse problem`);
@@ -195,7 +214,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       // Parse problems never hold back the trigger: every message has its outbox event.
       assert.equal(await count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id = ?', [c]), Object.keys(CORPUS).length);
       const byName = async (uidOf: number) => {
-        const page = await call(client.listEmails, client, { connectorId: c, pageSize: 100, pageToken: '', since: undefined, until: undefined });
+        const page = await call(reader.listEmails, reader, { connectorId: c, pageSize: 100, pageToken: '', since: undefined, until: undefined });
         return page.emails.find((e) => e.source?.source?.$case === 'imap' && e.source.source.value.uid === uidOf)!;
       };
       const jp = await byName(100 + Object.keys(CORPUS).indexOf('ISO-2022-JP'));
@@ -238,7 +257,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
         'latin1',
       );
       const res = await store(client, imap(c, 1), bytes);
-      const m = await call(client.getEmail, client, { emailId: res.emailId });
+      const m = await call(reader.getEmail, reader, { emailId: res.emailId });
       assert.deepEqual(m.from, { name: 'Jürgen Müller', address: 'juergen@example.test' });
       assert.deepEqual(m.to.map((a) => a.address), ['a@example.test', 'b@example.test']);
       assert.deepEqual(m.cc.map((a) => a.address), ['c@example.test']);
@@ -272,12 +291,12 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const seen: string[] = [];
       let token = '';
       do {
-        const page = await call(client.listEmails, client, { connectorId: c, pageSize: 2, pageToken: token, since: undefined, until: undefined });
+        const page = await call(reader.listEmails, reader, { connectorId: c, pageSize: 2, pageToken: token, since: undefined, until: undefined });
         seen.push(...page.emails.map((e) => e.subject));
         token = page.nextPageToken;
       } while (token);
       assert.deepEqual(seen, ['list-4', 'list-3', 'list-2', 'list-1', 'list-0']);
-      const ranged = await call(client.listEmails, client, { connectorId: c, pageSize: 10, pageToken: '', since: new Date(start + 1000), until: new Date(start + 3000) });
+      const ranged = await call(reader.listEmails, reader, { connectorId: c, pageSize: 10, pageToken: '', since: new Date(start + 1000), until: new Date(start + 3000) });
       assert.deepEqual(ranged.emails.map((e) => e.subject), ['list-2', 'list-1']);
     });
 
@@ -313,7 +332,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       // The purged emails are still known: the server still has them, they must not trigger again.
       const again = await store(client, pop3(c, 'old-3'), mail('old-3'));
       assert.equal(again.duplicate, true);
-      const entries = await call(client.listConnectorLog, client, { connectorId: c, minLevel: LogLevel.INFO, pageSize: 10, pageToken: '' });
+      const entries = await call(reader.listConnectorLog, reader, { connectorId: c, minLevel: LogLevel.INFO, pageSize: 10, pageToken: '' });
       assert.match(entries.entries[0]!.message, /removed 23 email/);
       assert.equal(entries.entries[0]!.code, 'PURGED');
       clock = Date.parse('2026-11-01T00:00:00Z');
@@ -342,7 +361,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const all: string[] = [];
       let token = '';
       do {
-        const page = await call(client.listConnectorLog, client, { connectorId: c, minLevel: LogLevel.WARN, pageSize: 3, pageToken: token });
+        const page = await call(reader.listConnectorLog, reader, { connectorId: c, minLevel: LogLevel.WARN, pageSize: 3, pageToken: token });
         all.push(...page.entries.map((e) => e.message));
         assert.ok(page.entries.every((e) => e.level === LogLevel.WARN || e.level === LogLevel.ERROR));
         token = page.nextPageToken;
@@ -352,6 +371,49 @@ for (const [label, makeDb] of TEST_DATABASES) {
         call(client.appendConnectorLog, client, { entries: [{ id: '', connectorId: c, time: new Date(), level: LogLevel.INFO, code: 'bad code', message: '' }] }),
         /entries\[0\]\.code/,
       );
+    });
+
+    it('stores only for connectors the registry announced, with the registry\'s name and workflow', async () => {
+      const stranger = randomUUID();
+      const refused = await storeOne(client, { connectorId: stranger }, { source: { source: { $case: 'pop3', value: { uidl: 'x' } } }, occurrence: '', receivedAt: new Date(), content: mail('forged') }).catch((e: unknown) => e);
+      assert.ok(refused instanceof PreconditionError, String(refused));
+      assert.equal(refused.reason, 'CONNECTOR_UNKNOWN');
+      assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [stranger]), 0);
+
+      const c = randomUUID();
+      await svc.connectors.upserted(c, { name: 'Billing', workflowId: 'wf-from-registry', reprocess: false, retentionDays: 30 }, new Date(clock));
+      const stored = await storeOne(client, { connectorId: c }, { source: { source: { $case: 'pop3', value: { uidl: 'y' } } }, occurrence: '', receivedAt: new Date(), content: mail('registry') });
+      assert.ok('stored' in stored);
+      const ds = await rawDs();
+      try {
+        const [row] = (await ds.query('SELECT payload FROM trigger_outbox WHERE connector_id = ?', [c])) as Array<{ payload: Buffer }>;
+        const event = EmailReceived.decode(row!.payload);
+        assert.equal(event.workflowId, 'wf-from-registry');
+        assert.equal(event.connectorName, 'Billing');
+      } finally {
+        await ds.destroy();
+      }
+
+      await bus.publish(TOPICS.connectors, [
+        { key: c, headers: {}, value: ConnectorChanged.encode(ConnectorChanged.fromPartial({ eventId: randomUUID(), kind: ConnectorChanged_Kind.DELETED, connectorId: c })).finish() },
+      ]);
+      await eventually(async () => (await count('SELECT COUNT(*) AS n FROM storage_connectors WHERE connector_id = ? AND deleted_at IS NOT NULL', [c])) === 1, 5000, 'deletion seen');
+      const afterDelete = await storeOne(client, { connectorId: c }, { source: { source: { $case: 'pop3', value: { uidl: 'z' } } }, occurrence: '', receivedAt: new Date(), content: mail('late') }).catch((e: unknown) => e);
+      assert.ok(afterDelete instanceof PreconditionError && afterDelete.reason === 'CONNECTOR_DELETED');
+    });
+
+    it('dates connector log entries by its own clock when the caller\'s time is far off', async () => {
+      const c = randomUUID();
+      await call(client.appendConnectorLog, client, {
+        entries: [
+          { id: '', connectorId: c, time: new Date('2269-01-01T00:00:00Z'), level: LogLevel.INFO, code: 'FORGED', message: 'from the future' },
+          { id: '', connectorId: c, time: new Date(clock - 2000), level: LogLevel.INFO, code: 'RECENT', message: 'two seconds ago' },
+        ],
+      });
+      const page = await call(reader.listConnectorLog, reader, { connectorId: c, minLevel: LogLevel.DEBUG, pageSize: 10, pageToken: '' });
+      const time = (code: string) => page.entries.find((e) => e.code === code)!.time!.getTime();
+      assert.equal(time('FORGED'), clock);
+      assert.equal(time('RECENT'), clock - 2000);
     });
   });
 }

@@ -3,14 +3,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { InProcessBus } from '@postbote/bus';
 import { TimeoutError, ValidationError } from '@postbote/errors';
-import { fromGrpcError } from '@postbote/grpc-runtime';
+import { connect, fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { StorageServiceClient, type StoreEmailsRequest, type StoreEmailsResponse, type StoreSession } from '@postbote/proto';
 import { StoreEmailsStream } from '@postbote/service-clients';
-import { eventually, sqliteTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
+import { AS_FETCHER, TEST_SECURITY, TEST_TOKENS, eventually, sqliteTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
 
@@ -68,7 +68,13 @@ describe('StoreEmails protocol (SQLite)', () => {
     }
   };
   const emailsOf = async (connectorId: string) => (await rows('SELECT uidl, size FROM emails WHERE connector_id = ? ORDER BY uidl', [connectorId])).map((r) => `${r['uidl']}:${r['size']}`);
-  const session = (connectorId: string): StoreSession => ({ connectorId, connectorName: 'n', workflowId: 'wf', reprocess: false });
+  const session = (connectorId: string): StoreSession => ({ connectorId });
+  /** A connector storage knows (as if announced on the connectors topic). */
+  const newConnector = async () => {
+    const id = randomUUID();
+    await svc.connectors.upserted(id, { name: 'n', workflowId: 'wf', reprocess: false, retentionDays: 30 }, new Date());
+    return id;
+  };
 
   before(async () => {
     db = await sqliteTestDatabase();
@@ -78,10 +84,10 @@ describe('StoreEmails protocol (SQLite)', () => {
     writeFileSync(join(spoolDir, `${randomUUID()}.eml.part`), 'half an upload');
     writeFileSync(join(spoolDir, 'keep.txt'), 'not ours');
     svc = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir, maxMessageBytes: 12 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1 },
-      { bus, logger: createLogger({ service: 'storage', level: 'silent', destination: new CapturedLog() }) },
+      { address: '127.0.0.1:0', publicAddress: undefined, database: db.config, spoolDir, maxMessageBytes: 12 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1, security: TEST_SECURITY, configAddress: '127.0.0.1:1' },
+      { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'storage', level: 'silent', destination: new CapturedLog() }) },
     );
-    client = new StorageServiceClient(svc.address, credentials.createInsecure());
+    client = connect(StorageServiceClient, svc.address, AS_FETCHER);
   });
 
   after(async () => {
@@ -96,7 +102,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('carries many emails on one stream, each acknowledged in order after its commit', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const r = rawCall(client);
     r.session(session(c));
     for (let i = 1; i <= 60; i++) r.email(i, `m${String(i).padStart(2, '0')}`, mail(`many-${i}`, 'x'.repeat(i * 100)));
@@ -109,7 +115,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('stores nothing of an email whose stream is cancelled mid-way; the ones ended before stay', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const r = rawCall(client);
     r.session(session(c));
     r.email(1, 'whole', mail('whole'));
@@ -125,7 +131,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('stores nothing of an email the client half-closes the stream on without an end', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const r = rawCall(client);
     r.session(session(c));
     r.begin(1, 'no-end');
@@ -137,7 +143,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('refuses an end whose size or hash differs from what arrived, and goes on with the next email', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const bytes = mail('counted', 'z'.repeat(500));
     const r = rawCall(client);
     r.session(session(c));
@@ -158,7 +164,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('stores nothing of an aborted email and takes the next one', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const r = rawCall(client);
     r.session(session(c));
     r.begin(1, 'aborted');
@@ -172,7 +178,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('ends the stream with INVALID_ARGUMENT on a begin before the end; the unfinished email is not stored', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const r = rawCall(client);
     r.session(session(c));
     r.email(1, 'first', mail('first'));
@@ -188,7 +194,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('refuses an email over the size limit without holding its bytes', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const huge = Buffer.alloc(13 * 1024 * 1024, 0x61);
     const r = rawCall(client);
     r.session(session(c));
@@ -201,7 +207,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('a client whose content fails mid-email sends an abort: nothing of it is stored, the stream goes on', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const stream = StoreEmailsStream.open(client, session(c), { deadlineMs: 30_000 });
     const failing = (async function* () {
       yield mail('broken').subarray(0, 30);
@@ -215,7 +221,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   });
 
   it('keeps two deliveries with identical bytes and no Message-ID apart (see decision 0011)', async () => {
-    const c = randomUUID();
+    const c = await newConnector();
     const alert = Buffer.from('From: monitor@example.test\r\nSubject: disk full\r\n\r\n/var is full\r\n');
     const stream = StoreEmailsStream.open(client, session(c), { deadlineMs: 30_000 });
     const a = await stream.send({ source: pop3('alert-1'), occurrence: '', receivedAt: new Date(), content: alert });
@@ -232,7 +238,7 @@ describe('StoreEmails protocol (SQLite)', () => {
     const email = (uidl: string, content: Uint8Array | AsyncIterable<Uint8Array>) => ({ source: pop3(uidl), occurrence: '', receivedAt: new Date(), content });
 
     it('stores and acknowledges in order, like the gRPC stream', async () => {
-      const c = randomUUID();
+      const c = await newConnector();
       const stream = StoreEmailsStream.open(svc.localStoreEmails, session(c), { deadlineMs: 30_000 });
       const acks = [];
       for (let i = 0; i < 20; i++) acks.push((await stream.send(email(`l${String(i).padStart(2, '0')}`, mail(`local-${i}`)))).ack);
@@ -242,7 +248,7 @@ describe('StoreEmails protocol (SQLite)', () => {
     });
 
     it('stores nothing of an email whose content fails, nor of one cut off by cancel', async () => {
-      const c = randomUUID();
+      const c = await newConnector();
       const stream = StoreEmailsStream.open(svc.localStoreEmails, session(c), { deadlineMs: 30_000 });
       const failing = (async function* () {
         yield mail('broken').subarray(0, 20);
@@ -268,7 +274,7 @@ describe('StoreEmails protocol (SQLite)', () => {
     });
 
     it('ends a stream past its deadline with DEADLINE_EXCEEDED', async () => {
-      const stream = StoreEmailsStream.open(svc.localStoreEmails, session(randomUUID()), { deadlineMs: 100 });
+      const stream = StoreEmailsStream.open(svc.localStoreEmails, session(await newConnector()), { deadlineMs: 100 });
       const slow = (async function* () {
         yield Buffer.from('Subject: slow\r\n');
         await new Promise((r) => setTimeout(r, 500));

@@ -4,7 +4,8 @@ import type { EmailBegin, EmailEnd, StoreEmailsRequest, StoreEmailsResponse, Sto
 import type { MessageSource } from '@postbote/connector-model';
 import type { EmailStore, StoreSessionInfo } from './email-store';
 import { IncomingEmail } from './incoming-email';
-import { sourceFromProto } from '@postbote/connector-contract';
+import type { StorageConnectors } from './storage-connectors';
+import { sourceFromProto } from '@postbote/contract';
 
 export interface StreamBudget {
   /** Emails ended but not yet acknowledged before the stream stops reading. */
@@ -37,6 +38,7 @@ const refused = (code: string, message: string): Outcome => ({ $case: 'refused',
  */
 export async function serveStoreStream(
   store: EmailStore,
+  connectors: Pick<StorageConnectors, 'forStore'>,
   requests: AsyncIterable<StoreEmailsRequest>,
   send: (res: StoreEmailsResponse) => Promise<void>,
   budget: StreamBudget,
@@ -46,7 +48,9 @@ export async function serveStoreStream(
   const first = await it.next();
   if (first.done) return;
   if (first.value.part?.$case !== 'session') throw ValidationError.single('session', 'required', 'the first message of StoreEmails must be the session');
-  const session = checkSession(first.value.part.value);
+  const connectorId = checkSession(first.value.part.value);
+  const known = await connectors.forStore(connectorId);
+  const session: StoreSessionInfo = { connectorId, connectorName: known.name, workflowId: known.workflowId, reprocess: known.reprocess };
 
   let current: Current | undefined;
   let lastSeq = 0;
@@ -145,13 +149,9 @@ async function finish(store: EmailStore, session: StoreSessionInfo, email: Curre
   }
 }
 
-function checkSession(s: StoreSession): StoreSessionInfo {
-  const v: Violation[] = [];
-  if (!isUuid(s.connectorId)) v.push({ field: 'session.connector_id', rule: 'uuid', message: 'must be a connector id (a UUID)' });
-  if (s.connectorName.length > 200) v.push({ field: 'session.connector_name', rule: 'max-length', message: 'must be at most 200 characters' });
-  if (s.workflowId.length > 200) v.push({ field: 'session.workflow_id', rule: 'max-length', message: 'must be at most 200 characters' });
-  if (v.length) throw new ValidationError(v);
-  return { connectorId: s.connectorId.toLowerCase(), connectorName: s.connectorName, workflowId: s.workflowId, reprocess: s.reprocess };
+function checkSession(s: StoreSession): string {
+  if (!isUuid(s.connectorId)) throw ValidationError.single('session.connector_id', 'uuid', 'must be a connector id (a UUID)');
+  return s.connectorId.toLowerCase();
 }
 
 function checkBegin(b: EmailBegin): Violation[] {

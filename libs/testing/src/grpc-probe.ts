@@ -1,4 +1,4 @@
-import { credentials, loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { Metadata, credentials, loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
 // Plain gRPC clients for the standard health and reflection services, loaded from
@@ -27,14 +27,16 @@ export async function healthStatus(address: string, service = ''): Promise<strin
   }
 }
 
-/** The service names a server announces through reflection (grpc.reflection.v1). */
-export async function reflectedServices(address: string): Promise<string[]> {
+/** The service names a server announces through reflection (grpc.reflection.v1), asked with an API token (reflection answers no stranger). */
+export async function reflectedServices(address: string, token?: string): Promise<string[]> {
   const file = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
   const Reflection = ctor(file, ['grpc', 'reflection', 'v1', 'ServerReflection']);
   const client = new Reflection(address, credentials.createInsecure()) as unknown as Dynamic & { close(): void };
   try {
     return await new Promise<string[]>((resolve, reject) => {
-      const stream = client['ServerReflectionInfo']?.({ deadline: Date.now() + 5_000 });
+      const metadata = new Metadata();
+      if (token) metadata.set('authorization', `Bearer ${token}`);
+      const stream = client['ServerReflectionInfo']?.(metadata, { deadline: Date.now() + 5_000 });
       if (!stream) return reject(new Error('no ServerReflectionInfo method'));
       stream.on('data', (res: { list_services_response?: { service: Array<{ name: string }> } }) => {
         resolve((res.list_services_response?.service ?? []).map((s) => s.name).sort());

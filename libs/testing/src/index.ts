@@ -9,3 +9,4 @@ export * from './greenmail';
 export * from './cutting-proxy';
 export * from './store-test-email';
 export * from './processes';
+export * from './auth';

@@ -60,7 +60,13 @@ export async function serviceAddresses(): Promise<ServiceAddresses> {
 export async function startAllInOne(env: NodeJS.ProcessEnv, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<Proc> {
   ensureBuilt();
   const proc = launch(CLI, ['start'], env, nodeArgs);
-  await eventually(() => proc.out().includes('postbote is running') || proc.child.exitCode !== null, timeoutMs, 'all-in-one start');
+  try {
+    // "postbote is running" is an info line: LOG_LEVEL must let it through.
+    await eventually(() => proc.out().includes('postbote is running') || proc.child.exitCode !== null, timeoutMs, 'all-in-one start');
+  } catch (err) {
+    proc.child.kill('SIGKILL'); // never leave a half-started process behind a failed test
+    throw err;
+  }
   if (proc.child.exitCode !== null) throw new Error(`postbote start exited ${proc.child.exitCode}: ${proc.err()}${proc.out().slice(-2000)}`);
   return proc;
 }

@@ -2,9 +2,8 @@ import type { StorageServiceClient, StoredEmail } from '@postbote/proto';
 import { storeOne } from '@postbote/service-clients';
 
 export interface TestEmail {
+  /** Storage must know it (its connectors topic, or `connectors.upserted` in a test). */
   readonly connectorId: string;
-  readonly connectorName?: string;
-  readonly workflowId?: string;
   /** POP3 coordinates: the simplest source there is. */
   readonly uidl: string;
   readonly bytes: Buffer;
@@ -14,7 +13,7 @@ export interface TestEmail {
 export async function storeTestEmail(client: StorageServiceClient, e: TestEmail): Promise<StoredEmail> {
   const ack = await storeOne(
     client,
-    { connectorId: e.connectorId, connectorName: e.connectorName ?? 'test', workflowId: e.workflowId ?? 'wf-test', reprocess: false },
+    { connectorId: e.connectorId },
     { source: { source: { $case: 'pop3', value: { uidl: e.uidl } } }, occurrence: '', receivedAt: new Date(), content: e.bytes },
   );
   if ('refused' in ack) throw new Error(`storage refused the email: ${ack.refused.code}: ${ack.refused.message}`);

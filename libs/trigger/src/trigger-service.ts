@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { TokenAuthenticator } from '@postbote/auth';
 import { KafkaPositionedPublisher, namespaced, type Bus, type BusConfig } from '@postbote/bus';
 import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
@@ -7,6 +8,7 @@ import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
+import { remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type ServiceSecurity } from '@postbote/service-clients';
 import type { EventEncoding } from './event-encoding';
 import { busSink, kafkaSink, type EventSink } from './event-sink';
 import { OutboxRelay } from './outbox-relay';
@@ -25,6 +27,9 @@ export interface TriggerServiceConfig {
   readonly pollMs: number;
   /** Kafka transactional id; instances sharing it fence each other (one active relay). */
   readonly transactionalId: string;
+  readonly security: ServiceSecurity;
+  /** The config service: the authority on API tokens. */
+  readonly configAddress: string;
 }
 
 export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
@@ -39,6 +44,8 @@ export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
     batchSize: readVar(env, 'TRIGGER_BATCH'),
     pollMs: readVar(env, 'TRIGGER_POLL_MS'),
     transactionalId: readVar(env, 'TRIGGER_TRANSACTIONAL_ID'),
+    security: serviceSecurityFromEnv(env),
+    configAddress: readVar(env, 'CONFIG_SERVICE_ADDR'),
   });
 }
 
@@ -50,7 +57,13 @@ export interface RunningTriggerService {
 
 export async function startTriggerService(
   config: TriggerServiceConfig,
-  deps: { readonly bus: Bus; readonly busConfig: BusConfig; readonly logger: Logger },
+  deps: {
+    readonly bus: Bus;
+    readonly busConfig: BusConfig;
+    readonly logger: Logger;
+    /** Who holds an API token; default: the config service, asked over gRPC and cached. */
+    readonly tokens?: TokenAuthenticator;
+  },
 ): Promise<RunningTriggerService> {
   const { logger, bus } = deps;
   logger.info({ database: describeDatabase(config.database), topic: config.topic, encoding: config.encoding }, 'trigger service starting');
@@ -82,6 +95,8 @@ export async function startTriggerService(
     services: [triggerService(bus, config.topic, logger)],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+    transport: config.security.transport,
+    gate: serviceGate(config.security, deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: Date.now }), logger),
   });
   return {
     address: server.address,

@@ -97,19 +97,6 @@ export function logLevelToNumber(object: LogLevel): number {
 /** First message of a StoreEmails stream: whose emails follow. */
 export interface StoreSession {
   connectorId: string;
-  /**
-   * The connector's name and workflow as the fetcher ran it: the workflow-start event is
-   * built from them at store time, so it names the workflow that was configured then.
-   */
-  connectorName: string;
-  workflowId: string;
-  /**
-   * The connector's reprocess switch. Off: an email whose Message-ID and content hash
-   * were already stored for this connector is a duplicate even under new source
-   * coordinates (POP3 re-exposure, IMAP UIDVALIDITY change). On: only the source
-   * coordinates (and occurrence) decide.
-   */
-  reprocess: boolean;
 }
 
 /** Starts one email. Only data, end or abort of this email may follow. */
@@ -281,22 +268,13 @@ export interface FindStoredSourcesResponse {
 }
 
 function createBaseStoreSession(): StoreSession {
-  return { connectorId: "", connectorName: "", workflowId: "", reprocess: false };
+  return { connectorId: "" };
 }
 
 export const StoreSession: MessageFns<StoreSession> = {
   encode(message: StoreSession, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.connectorId !== "") {
       writer.uint32(10).string(message.connectorId);
-    }
-    if (message.connectorName !== "") {
-      writer.uint32(18).string(message.connectorName);
-    }
-    if (message.workflowId !== "") {
-      writer.uint32(26).string(message.workflowId);
-    }
-    if (message.reprocess !== false) {
-      writer.uint32(32).bool(message.reprocess);
     }
     return writer;
   },
@@ -322,30 +300,6 @@ export const StoreSession: MessageFns<StoreSession> = {
             message.connectorId = reader.string();
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.connectorName = reader.string();
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.workflowId = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.reprocess = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -365,17 +319,6 @@ export const StoreSession: MessageFns<StoreSession> = {
         : isSet(object.connector_id)
         ? globalThis.String(object.connector_id)
         : "",
-      connectorName: isSet(object.connectorName)
-        ? globalThis.String(object.connectorName)
-        : isSet(object.connector_name)
-        ? globalThis.String(object.connector_name)
-        : "",
-      workflowId: isSet(object.workflowId)
-        ? globalThis.String(object.workflowId)
-        : isSet(object.workflow_id)
-        ? globalThis.String(object.workflow_id)
-        : "",
-      reprocess: isSet(object.reprocess) ? globalThis.Boolean(object.reprocess) : false,
     };
   },
 
@@ -383,15 +326,6 @@ export const StoreSession: MessageFns<StoreSession> = {
     const obj: any = {};
     if (message.connectorId !== "") {
       obj.connectorId = message.connectorId;
-    }
-    if (message.connectorName !== "") {
-      obj.connectorName = message.connectorName;
-    }
-    if (message.workflowId !== "") {
-      obj.workflowId = message.workflowId;
-    }
-    if (message.reprocess !== false) {
-      obj.reprocess = message.reprocess;
     }
     return obj;
   },
@@ -402,9 +336,6 @@ export const StoreSession: MessageFns<StoreSession> = {
   fromPartial(object: DeepPartial<StoreSession>): StoreSession {
     const message = createBaseStoreSession();
     message.connectorId = object.connectorId ?? "";
-    message.connectorName = object.connectorName ?? "";
-    message.workflowId = object.workflowId ?? "";
-    message.reprocess = object.reprocess ?? false;
     return message;
   },
 };

@@ -1,2 +1,3 @@
+export * from './access-mapping';
 export * from './connector-mapping';
 export * from './source-mapping';

@@ -1,0 +1,5 @@
+export * from './api-token';
+export * from './permissions';
+export * from './principal';
+export * from './rate-limiter';
+export * from './token-cache';

@@ -1,0 +1,40 @@
+/**
+ * Who is calling. People and outside systems hold API tokens with one role each;
+ * Postbote's own services are identified by their mutual-TLS certificate (its common
+ * name is the service's name) or, where TLS is not mutual, by the shared internal token,
+ * which cannot tell the services apart (`internal`).
+ */
+export const ROLES = ['admin', 'operator', 'viewer', 'ingest'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SERVICE_IDENTITIES = ['config', 'storage', 'trigger', 'fetcher', 'console'] as const;
+export type ServiceIdentity = (typeof SERVICE_IDENTITIES)[number];
+
+export interface TokenPrincipal {
+  readonly kind: 'token';
+  readonly tokenId: string;
+  readonly name: string;
+  readonly role: Role;
+  /** When the token stops working (null: never). */
+  readonly expiresAt: Date | null;
+}
+
+export interface ServicePrincipal {
+  readonly kind: 'service';
+  readonly service: ServiceIdentity | 'internal';
+}
+
+export type Principal = TokenPrincipal | ServicePrincipal;
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function isServiceIdentity(value: string): value is ServiceIdentity {
+  return (SERVICE_IDENTITIES as readonly string[]).includes(value);
+}
+
+/** How the audit log and the service logs name a caller (never a secret). */
+export function describePrincipal(p: Principal): string {
+  return p.kind === 'token' ? `token ${p.tokenId} (${p.name}, ${p.role})` : `service ${p.service}`;
+}

@@ -1,0 +1,27 @@
+// Renders the generated tables of the docs from their one home in the code:
+//   README.md         the configuration table, from libs/env/src/catalogue.ts
+//   docs/security.md  the permission table, from libs/auth/src/permissions.ts
+// `npx tsx tools/doc-tables.ts --write` updates the files; without --write it prints what
+// differs. Tests keep the files equal to the code.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderPermissionTable } from '@postbote/auth';
+import { renderVariableTable } from '@postbote/env';
+
+const ROOT = join(__dirname, '..');
+const TABLES: Array<{ file: string; marker: string; render: () => string }> = [
+  { file: 'README.md', marker: 'variables', render: renderVariableTable },
+  { file: 'docs/security.md', marker: 'permissions', render: renderPermissionTable },
+];
+
+for (const { file, marker, render } of TABLES) {
+  const path = join(ROOT, file);
+  const text = readFileSync(path, 'utf8');
+  const start = new RegExp(`<!-- ${marker}:start[^\\n]*-->\\n`).exec(text);
+  const end = text.indexOf(`<!-- ${marker}:end -->`);
+  if (!start || end < start.index) throw new Error(`${file} has no ${marker} markers`);
+  const next = `${text.slice(0, start.index + start[0].length)}${render()}\n${text.slice(end)}`;
+  if (next === text) continue;
+  if (process.argv.includes('--write')) writeFileSync(path, next);
+  else process.stdout.write(`${file}: the ${marker} table differs from the code\n`);
+}
