@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { healthStatus } from './grpc-probe';
 import { freePort } from './ports';
 import { eventually } from './temp';
 
@@ -60,9 +61,15 @@ export async function serviceAddresses(): Promise<ServiceAddresses> {
 export async function startAllInOne(env: NodeJS.ProcessEnv, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<Proc> {
   ensureBuilt();
   const proc = launch(CLI, ['start'], env, nodeArgs);
+  // "postbote is running" is an info line; with a quieter LOG_LEVEL the fetcher's health
+  // (the service started last) says it instead.
+  const quiet = ['warn', 'error', 'fatal', 'silent'].includes(env['LOG_LEVEL'] ?? '');
+  const fetcher = env['FETCHER_SERVICE_ADDR'];
+  const ready = async () =>
+    proc.child.exitCode !== null ||
+    (quiet && fetcher ? await healthStatus(fetcher).then((s) => s === 'SERVING', () => false) : proc.out().includes('postbote is running'));
   try {
-    // "postbote is running" is an info line: LOG_LEVEL must let it through.
-    await eventually(() => proc.out().includes('postbote is running') || proc.child.exitCode !== null, timeoutMs, 'all-in-one start');
+    await eventually(ready, timeoutMs, 'all-in-one start');
   } catch (err) {
     proc.child.kill('SIGKILL'); // never leave a half-started process behind a failed test
     throw err;
