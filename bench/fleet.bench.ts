@@ -1,27 +1,29 @@
 // Fleet: N quiet connectors (N empty mailboxes, 60 s interval) on one all-in-one, for N of
 // 250, 500, 1,000, 2,000: CPU share of one core, RSS, and logins per second, measured over
 // a window after every connector has polled once. The cost per connector should stay flat.
-//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120]
+//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--profile DIR]
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, dovecotUser } from '@postbote/testing';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
+import { summarizeProfiles } from './profile';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
 const SIZES = (args.get('sizes') ?? '250,500,1000,2000').split(',').map(Number);
 const WINDOW = Number(args.get('window') ?? 120);
+const PROFILE = args.get('profile');
 const INTERVAL = 60;
 const DOVECOT_LOG = join(REPO_ROOT, '.cache', 'test-env', 'dovecot', 'dovecot.log');
 
 /** Logins of users with this prefix that Dovecot logged after byte `from` of its log. */
 function loginsSince(from: number, prefix: string): number {
   const text = readFileSync(DOVECOT_LOG).subarray(from).toString('latin1');
-  return text.split('\n').filter((l) => /-login: Login: user=</.test(l) && l.includes(`user=<${prefix}`)).length;
+  return text.split('\n').filter((l) => /-login: (?:Info: )?Login: user=</.test(l) && l.includes(`user=<${prefix}`)).length;
 }
 
 async function step(n: number): Promise<string[]> {
-  const pb = await startPostbote({ LOG_LEVEL: 'warn' });
+  const pb = await startPostbote({ LOG_LEVEL: 'warn' }, PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, String(n))}`] : []);
   try {
     const pid = pb.proc.child.pid ?? 0;
     const prefix = `fleet${n}x`;
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
       `${table(['connectors', 'created in', 'CPU (of one core)', 'CPU per 1,000', 'RSS', 'RSS per connector', 'logins/s', 'expected logins/s'], rows)}\n`,
   );
+  if (PROFILE) for (const n of SIZES) process.stdout.write(`\n${n} connectors:\n${summarizeProfiles(join(PROFILE, String(n)))}\n`);
 }
 
 main().then(

@@ -172,6 +172,8 @@ dovecot_up() {
   dovecot_certs
   chmod 0755 "$DOVECOT_MAIL"
   chown nobody:nogroup "$DOVECOT_MAIL"
+  # Tests and benchmarks that place Maildirs directly read where the homes are from here.
+  printf %s "$DOVECOT_MAIL" > "$DOVECOT_RUN/mail-dir"
   cat > "$DOVECOT_RUN/dovecot.conf" <<CONF
 protocols = imap pop3
 listen = 127.0.0.1

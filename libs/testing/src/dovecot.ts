@@ -14,8 +14,14 @@ export const DOVECOT = {
   pop3s: 21995,
   caPem: (): string => readFileSync(join(RUN, 'ca.crt'), 'utf8'),
   caFile: join(RUN, 'ca.crt'),
-  /** Users' homes (Maildir under each), owned by the mail uid (nobody). */
-  home: join(RUN, 'home'),
+  /**
+   * Users' homes (Maildir under each), owned by the mail uid (nobody). They live outside the
+   * checkout (a clone in a 0700 folder is out of the mail uid's reach); scripts/test-env.sh
+   * writes where.
+   */
+  get home(): string {
+    return readFileSync(join(RUN, 'mail-dir'), 'utf8').trim();
+  },
 };
 
 export interface MailUser {
