@@ -33,6 +33,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
       STORAGE_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
       TRIGGER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
       FETCHER_SERVICE_ADDR: `127.0.0.1:${await freePort()}`,
+      FETCHER_SOURCE_ADDRESS: '127.0.0.1',
       LOG_LEVEL: 'debug',
     };
     proc = launch(CLI, ['start'], env);
@@ -177,9 +178,10 @@ describe('postbote start (all-in-one, embedded default)', () => {
     }
   });
 
-  it('shows the fetcher actors by connector name, with plain state names', async () => {
+  it('shows the fetcher actors by connector name, with plain state names, and the source address', async () => {
     const r = cli(env, ['fetchers']);
     assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /partitions=\S* source=127\.0\.0\.1\n/);
     assert.match(r.out, /CONNECTOR\s+STATE\s+LAST SUCCESS\s+LAST ERROR/);
     assert.match(r.out, /\nSupport\s+(IDLE|POLLING|BACKOFF)\s/);
     assert.doesNotMatch(r.out, /CONNECTOR_STATE_/);
@@ -296,6 +298,7 @@ describe('services run alone, configured by environment', () => {
       ['CONFIG_SERVICE_ADDR', 'nonsense'],
       ['POSTBOTE_MASTER_KEYS', 'k:short'],
       ['LOG_LEVEL', 'loud'],
+      ['FETCHER_SOURCE_ADDRESS', 'egress.example.com'],
     ] as const) {
       const proc = launch(join(root, 'dist/apps/config-service/main.js'), [], { [variable]: value, POSTBOTE_DATA_DIR: tempDir('pb-bad-') });
       assert.equal(await proc.exited, 2, `${variable}: ${proc.err()}`);

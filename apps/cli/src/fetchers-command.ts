@@ -31,7 +31,7 @@ export function fetchersCommand(ctx: Ctx): Command {
       res.instances
         .map(
           (i) =>
-            `${i.instanceId} partitions=${i.partitions.join(',')}\n${table(
+            `${i.instanceId} partitions=${i.partitions.join(',')}${i.sourceAddress ? ` source=${i.sourceAddress}` : ''}\n${table(
               ['CONNECTOR', 'STATE', 'LAST SUCCESS', 'LAST ERROR'],
               i.connectors.map((s) => [names.get(s.connectorId) ?? s.connectorId, enumKey(ConnectorState, s.state), s.lastSuccessAt?.toISOString() ?? 'never', s.lastError]),
             )}`,

@@ -1,3 +1,4 @@
+import { sourceAddressFromEnv } from '@postbote/mailbox';
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { Keyring } from '@postbote/crypto';
@@ -32,6 +33,8 @@ export interface ConfigServiceConfig {
   readonly security: ServiceSecurity;
   /** Where the first admin API token is written on a start that finds no file there. */
   readonly adminTokenFile: string;
+  /** Connection tests leave from here (FETCHER_SOURCE_ADDRESS), like the fetcher's polls. */
+  readonly sourceAddress?: string | null;
 }
 
 /** Reads the config service's settings once, at boot; errors name the variable. */
@@ -55,6 +58,7 @@ export function loadConfigServiceConfig(env: EnvReader): ConfigServiceConfig {
     masterKeys,
     security: serviceSecurityFromEnv(env),
     adminTokenFile: readVar(env, 'POSTBOTE_ADMIN_TOKEN_FILE') ?? join(dataDir, 'admin.token'),
+    sourceAddress: sourceAddressFromEnv(env),
   });
 }
 
@@ -111,7 +115,7 @@ export async function startConfigService(
   const server = await startGrpcServer({
     address: config.address,
     services: [
-      connectorService(registry, new ConnectionTests(registry, audit, () => now().getTime()), logger),
+      connectorService(registry, new ConnectionTests(registry, audit, () => now().getTime(), config.sourceAddress ?? null), logger),
       credentialService(registry, logger),
       accessService(tokens, audit, logger),
       authService(tokens, logger),

@@ -25,6 +25,8 @@ export class ConnectionTests {
     private readonly registry: ConnectorRegistry,
     private readonly audit: AuditLog,
     now: () => number,
+    /** FETCHER_SOURCE_ADDRESS: a test goes out the way the fetcher's polls do. */
+    private readonly sourceAddress: string | null = null,
   ) {
     this.#unsaved = new RateLimiter({ burst: 5, everyMs: 6_000, now, what: 'connection tests of unsaved settings' });
     this.#stored = new RateLimiter({ burst: 5, everyMs: 6_000, now, what: 'connection tests of this connector' });
@@ -32,14 +34,14 @@ export class ConnectionTests {
 
   async test(target: TestTarget, actor: Actor): Promise<TestStepResult[]> {
     const { settings, password } = await this.#resolve(target, actor, 'CONNECTION_TESTED');
-    if (settings.protocol === 'IMAP') return testImap(access(settings, password), imapPart(settings).folder);
-    return testPop3(access(settings, password));
+    if (settings.protocol === 'IMAP') return testImap(access(settings, password, this.sourceAddress), imapPart(settings).folder);
+    return testPop3(access(settings, password, this.sourceAddress));
   }
 
   async folders(target: TestTarget, actor: Actor): Promise<string[]> {
     const { settings, password } = await this.#resolve(target, actor, 'FOLDERS_LISTED');
     if (settings.protocol !== 'IMAP') throw ValidationError.single('protocol', 'imap-only', 'POP3 mailboxes have no folders');
-    return listImapFolders(access(settings, password));
+    return listImapFolders(access(settings, password, this.sourceAddress));
   }
 
   /**
@@ -68,7 +70,7 @@ export class ConnectionTests {
   }
 }
 
-function access(settings: ConnectorSettings, password: Secret): ServerAccess {
+function access(settings: ConnectorSettings, password: Secret, sourceAddress: string | null): ServerAccess {
   return {
     host: settings.host,
     port: settings.port,
@@ -77,5 +79,6 @@ function access(settings: ConnectorSettings, password: Secret): ServerAccess {
     username: settings.username,
     password,
     connectTimeoutMs: settings.connectTimeoutMs,
+    sourceAddress,
   };
 }

@@ -59,6 +59,7 @@ export const VARIABLES = {
   FETCHER_AUTH_BACKOFF_SECONDS: { kind: 'int', default: 300, min: 1, max: 86_400, readers: ['fetcher'], doc: 'first wait after a refused login (doubles)' },
   FETCHER_MAX_BACKOFF_SECONDS: { kind: 'int', default: 900, min: 1, max: 86_400, readers: ['fetcher'], doc: 'longest wait between retries' },
   FETCHER_WATCHDOG_INTERVALS: { kind: 'int', default: 5, min: 2, max: 1000, readers: ['fetcher'], doc: 'intervals without a successful poll before the watchdog reports and rebuilds a connector' },
+  FETCHER_SOURCE_ADDRESS: { kind: 'string', readers: ['fetcher', 'config'], defaultText: 'chosen by the system', doc: 'local IP address every mail-server connection (polls and connection tests) is made from, for customers\' firewalls; must be an address of this host' },
   FETCHER_INSTANCE_ID: { kind: 'string', readers: ['fetcher'], defaultText: '`<hostname>-<pid>`', doc: 'name shown by `postbote fetchers`' },
   FETCHER_SESSION_TIMEOUT_MS: { kind: 'int', default: 10_000, min: 6_000, max: 300_000, readers: ['fetcher'], doc: 'Kafka session timeout: how long a dead fetcher keeps its connectors' },
   FETCHER_REPORT_SECONDS: { kind: 'int', default: 5, min: 1, max: 600, readers: ['fetcher'], doc: 'how often each fetcher reports to the fleet view' },

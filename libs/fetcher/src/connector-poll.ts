@@ -17,6 +17,7 @@ export interface ConnectorPollDeps {
   readonly storeEmails?: OpenStoreEmails;
   readonly logFor: (connectorId: string) => RunLog;
   readonly maxMessageBytes: number;
+  readonly sourceAddress?: string | null;
   readonly now: () => Date;
 }
 
@@ -46,6 +47,7 @@ export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
       username: creds.username,
       password: new Secret(creds.password),
       connectTimeoutMs: s.connectTimeoutMs,
+      sourceAddress: deps.sourceAddress ?? null,
     };
     const sink = new StorageSink(deps, connector, Math.max(60_000, s.fetchTimeoutMs + 30_000));
     const log = deps.logFor(connector.id);

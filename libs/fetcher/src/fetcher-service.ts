@@ -1,3 +1,4 @@
+import { sourceAddressFromEnv } from '@postbote/mailbox';
 import { hostname } from 'node:os';
 import type { TokenAuthenticator } from '@postbote/auth';
 import { TOPICS, type Bus } from '@postbote/bus';
@@ -39,6 +40,8 @@ export interface FetcherServiceConfig {
   readonly sessionTimeoutMs: number;
   /** How often this fetcher publishes its report for the fleet view. */
   readonly reportEveryMs: number;
+  /** The local address mail-server connections are made from (FETCHER_SOURCE_ADDRESS); unset: the system's choice. */
+  readonly sourceAddress?: string | null;
 }
 
 export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
@@ -55,6 +58,7 @@ export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
     watchdogIntervals: readVar(env, 'FETCHER_WATCHDOG_INTERVALS'),
     sessionTimeoutMs: readVar(env, 'FETCHER_SESSION_TIMEOUT_MS'),
     reportEveryMs: readVar(env, 'FETCHER_REPORT_SECONDS') * 1000,
+    sourceAddress: sourceAddressFromEnv(env),
   });
 }
 
@@ -102,6 +106,7 @@ export async function startFetcherService(
     storeEmails: deps.storeEmails,
     logFor: (id) => logSink.for(id),
     maxMessageBytes: config.maxMessageBytes,
+    sourceAddress: config.sourceAddress ?? null,
     now: () => new Date(clock.now()),
   });
   const supervisor = new Supervisor(run, (id) => logSink.for(id), clock, {
@@ -156,6 +161,7 @@ export async function startFetcherService(
       revision: s.revision,
     })),
     reportedAt: new Date(),
+    sourceAddress: config.sourceAddress ?? '',
   });
   const fleet = new FleetView(bus, config.instanceId, config.reportEveryMs, self, logger);
   await fleet.start();

@@ -19,6 +19,9 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
       ...(access.trustedCaPem ? { ca: [access.trustedCaPem] } : {}),
+      // imapflow hands these options to net.connect or tls.connect alike, so the source
+      // address holds for every security mode (a STARTTLS upgrade keeps the socket).
+      ...(access.sourceAddress ? { localAddress: access.sourceAddress } : {}),
     },
     logger: false,
     connectionTimeout: access.connectTimeoutMs,

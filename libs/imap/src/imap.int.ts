@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, dovecotUser, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, dovecotLoginAddresses, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
@@ -125,6 +125,18 @@ describe('IMAP poll against Dovecot', () => {
       await fake.close();
     }
   });
+
+  for (const security of ['SSL', 'TLS'] as const) {
+    it(`connects from the configured source address (FETCHER_SOURCE_ADDRESS), security ${security}`, async () => {
+      const user = dovecotUser('src');
+      await seed(user, 'INBOX', ['from-127-0-0-2']);
+      const r = recorder();
+      const res = await run(access(user, { security, sourceAddress: '127.0.0.2' }), settings(), r);
+      assert.equal(res.stored, 1);
+      await eventually(() => dovecotLoginAddresses(user.username).includes('127.0.0.2'), 5_000, 'the login from 127.0.0.2 in Dovecot\'s log');
+      assert.deepEqual(dovecotLoginAddresses(user.username).filter((a) => a !== '127.0.0.1'), ['127.0.0.2'], 'the poll, and only it, came from 127.0.0.2 (seeding is 127.0.0.1)');
+    });
+  }
 
   it('MARK_READ: stores unseen mail, then sets \\Seen; seen mail is not new', async () => {
     const user = dovecotUser('mr');

@@ -1,3 +1,4 @@
 export * from './mailbox-errors';
 export * from './mailbox-types';
 export * from './deadline';
+export * from './source-address';

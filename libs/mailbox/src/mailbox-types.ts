@@ -68,6 +68,11 @@ export interface ServerAccess {
   readonly username: string;
   readonly password: Secret;
   readonly connectTimeoutMs: number;
+  /**
+   * The local IP address outgoing connections are made from (FETCHER_SOURCE_ADDRESS), so a
+   * customer's mailbox firewall can allow exactly it; unset: the system chooses.
+   */
+  readonly sourceAddress?: string | null;
 }
 
 export interface RunCounts {

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { EnvReader } from '@postbote/env';
+import { ConfigError } from '@postbote/errors';
 import { withDeadline } from './deadline';
+import { sourceAddressFromEnv } from './source-address';
 import { MailboxError, classifySocketError } from './mailbox-errors';
 import { emptyCounts, keepOversize, tally, type RunLogLevel, type RunMemory } from './mailbox-types';
 
@@ -49,5 +52,16 @@ describe('mailbox failures', () => {
     const memory: RunMemory = { oversize: new Set(['7:1', '7:2', '7:3']) };
     keepOversize(memory, new Set(['7:2', '7:9']));
     assert.deepEqual([...memory.oversize], ['7:2']);
+  });
+});
+
+describe('FETCHER_SOURCE_ADDRESS', () => {
+  it('is an IP address or unset; anything else stops the start naming the variable', () => {
+    assert.equal(sourceAddressFromEnv(new EnvReader({})), null);
+    assert.equal(sourceAddressFromEnv(new EnvReader({ FETCHER_SOURCE_ADDRESS: ' 192.0.2.10 ' })), '192.0.2.10');
+    assert.equal(sourceAddressFromEnv(new EnvReader({ FETCHER_SOURCE_ADDRESS: '2001:db8::5' })), '2001:db8::5');
+    for (const bad of ['egress.example.com', '192.0.2.300', '10.0.0.1:25']) {
+      assert.throws(() => sourceAddressFromEnv(new EnvReader({ FETCHER_SOURCE_ADDRESS: bad })), (e: unknown) => e instanceof ConfigError && /FETCHER_SOURCE_ADDRESS/.test(String((e as Error).message) + JSON.stringify(e)));
+    }
   });
 });

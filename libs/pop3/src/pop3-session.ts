@@ -23,7 +23,7 @@ export async function openPop3(access: ServerAccess, commandTimeoutMs: number, s
   const t0 = Date.now();
   const step = (name: string, ok: boolean, detail: string) => steps?.push({ name, ok, detail, durationMs: Date.now() - t0 });
   const work = (async () => {
-    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs);
+    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs, access.sourceAddress);
     step('TCP', true, `connected to ${access.host}:${access.port}`);
     if (access.security === 'SSL') step('TLS', true, 'certificate verified');
     const banner = await greeting(wire, access.connectTimeoutMs);

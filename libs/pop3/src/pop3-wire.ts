@@ -33,8 +33,9 @@ export class Pop3Wire {
     this.#attach(socket);
   }
 
-  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number): Promise<Pop3Wire> {
-    const socket = tls ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ...tls }) : netConnect({ host, port });
+  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number, localAddress?: string | null): Promise<Pop3Wire> {
+    const from = localAddress ? { localAddress } : {};
+    const socket = tls ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ...from, ...tls }) : netConnect({ host, port, ...from });
     await waitConnected(socket, tls ? 'secureConnect' : 'connect', timeoutMs);
     return new Pop3Wire(socket);
   }

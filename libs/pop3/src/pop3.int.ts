@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, GREENMAIL, dovecotUser, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, GREENMAIL, dovecotLoginAddresses, dovecotUser, eventually, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
 import { pollPop3, type Pop3RunSettings } from './poll-pop3';
 import { testPop3 } from './pop3-probe';
 import { openPop3 } from './pop3-session';
@@ -58,6 +58,14 @@ describe('POP3 poll against Dovecot', () => {
       assert.equal(k.logs.filter((c) => c === 'STARTTLS_AVAILABLE').length, security === 'NONE' ? 1 : 0, 'NONE on a server offering STLS is advised against');
     });
   }
+
+  it('connects from the configured source address (FETCHER_SOURCE_ADDRESS)', async () => {
+    const user = dovecotUser('p3src');
+    await seed(user, [testMail('from-127-0-0-3')]);
+    const k = sink();
+    assert.equal((await run(access(user, { sourceAddress: '127.0.0.3' }), settings(), k)).stored, 1);
+    await eventually(() => dovecotLoginAddresses(user.username).includes('127.0.0.3'), 5_000, 'the login from 127.0.0.3 in Dovecot\'s log');
+  });
 
   it('keeps 8-bit bodies, binary-ish bytes and lines starting with "." byte-exact', async () => {
     const user = dovecotUser('p3bytes');

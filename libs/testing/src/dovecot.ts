@@ -52,6 +52,17 @@ export async function mailboxAs(user: MailUser): Promise<ImapFlow> {
   return client;
 }
 
+/** The client addresses (`rip=`) Dovecot logged logins of `username` from, oldest first. */
+export function dovecotLoginAddresses(username: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync(join(RUN, 'dovecot.log'), 'latin1').split('\n')) {
+    if (!line.includes(`Login: user=<${username}>`)) continue;
+    const rip = / rip=([^,\s]+)/.exec(line)?.[1];
+    if (rip) out.push(rip);
+  }
+  return out;
+}
+
 export function testMail(id: string, body = `body of ${id}`): Buffer {
   return Buffer.from(`From: sender@example.test\r\nTo: rcpt@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\n${body}\r\n`, 'latin1');
 }

@@ -116,7 +116,14 @@ export interface FetcherInstance {
   instanceId: string;
   partitions: number[];
   connectors: ConnectorStatus[];
-  reportedAt?: Date | undefined;
+  reportedAt?:
+    | Date
+    | undefined;
+  /**
+   * The local address its mail-server connections leave from (FETCHER_SOURCE_ADDRESS);
+   * empty when the system chooses.
+   */
+  sourceAddress: string;
 }
 
 export interface ListFetchersRequest {
@@ -299,7 +306,7 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
 };
 
 function createBaseFetcherInstance(): FetcherInstance {
-  return { instanceId: "", partitions: [], connectors: [], reportedAt: undefined };
+  return { instanceId: "", partitions: [], connectors: [], reportedAt: undefined, sourceAddress: "" };
 }
 
 export const FetcherInstance: MessageFns<FetcherInstance> = {
@@ -319,6 +326,9 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
     }
     if (message.reportedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.reportedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.sourceAddress !== "") {
+      writer.uint32(42).string(message.sourceAddress);
     }
     return writer;
   },
@@ -378,6 +388,14 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
             message.reportedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sourceAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -408,6 +426,11 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
         : isSet(object.reported_at)
         ? fromJsonTimestamp(object.reported_at)
         : undefined,
+      sourceAddress: isSet(object.sourceAddress)
+        ? globalThis.String(object.sourceAddress)
+        : isSet(object.source_address)
+        ? globalThis.String(object.source_address)
+        : "",
     };
   },
 
@@ -425,6 +448,9 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
     if (message.reportedAt !== undefined) {
       obj.reportedAt = message.reportedAt.toISOString();
     }
+    if (message.sourceAddress !== "") {
+      obj.sourceAddress = message.sourceAddress;
+    }
     return obj;
   },
 
@@ -437,6 +463,7 @@ export const FetcherInstance: MessageFns<FetcherInstance> = {
     message.partitions = object.partitions?.map((e) => e) || [];
     message.connectors = object.connectors?.map((e) => ConnectorStatus.fromPartial(e)) || [];
     message.reportedAt = object.reportedAt ?? undefined;
+    message.sourceAddress = object.sourceAddress ?? "";
     return message;
   },
 };
