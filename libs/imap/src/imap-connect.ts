@@ -1,11 +1,11 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { MailboxError, classifySocketError, withDeadline, type ServerAccess } from '@postbote/mailbox';
+import { MailboxError, classifySocketError, tlsContextFor, withDeadline, type ServerAccess } from '@postbote/mailbox';
 
 /**
  * imapflow options from connector settings. SSL = TLS from the first byte; TLS = STARTTLS,
  * required (`doSTARTTLS: true` makes imapflow fail rather than continue in clear when the
  * server does not offer it); NONE = never upgrade. The trusted CA adds to the system CAs
- * only for this connector.
+ * only for this connector (`tlsContextFor`).
  */
 export function imapOptions(access: ServerAccess, socketTimeoutMs: number): ImapFlowOptions {
   return {
@@ -17,8 +17,7 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
     auth: { user: access.username, pass: access.password.reveal() },
     tls: {
       rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-      ...(access.trustedCaPem ? { ca: [access.trustedCaPem] } : {}),
+      secureContext: tlsContextFor(access.trustedCaPem),
       // imapflow hands these options to net.connect or tls.connect alike, so the source
       // address holds for every security mode (a STARTTLS upgrade keeps the socket).
       ...(access.sourceAddress ? { localAddress: access.sourceAddress } : {}),

@@ -2,3 +2,4 @@ export * from './mailbox-errors';
 export * from './mailbox-types';
 export * from './deadline';
 export * from './source-address';
+export * from './tls-trust';

@@ -4,6 +4,8 @@ import { EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { withDeadline } from './deadline';
 import { sourceAddressFromEnv } from './source-address';
+import { tlsContextFor } from './tls-trust';
+import { createCertificateAuthority } from '@postbote/crypto';
 import { MailboxError, classifySocketError } from './mailbox-errors';
 import { emptyCounts, keepOversize, tally, type RunLogLevel, type RunMemory } from './mailbox-types';
 
@@ -63,5 +65,14 @@ describe('FETCHER_SOURCE_ADDRESS', () => {
     for (const bad of ['egress.example.com', '192.0.2.300', '10.0.0.1:25']) {
       assert.throws(() => sourceAddressFromEnv(new EnvReader({ FETCHER_SOURCE_ADDRESS: bad })), (e: unknown) => e instanceof ConfigError && /FETCHER_SOURCE_ADDRESS/.test(String((e as Error).message) + JSON.stringify(e)));
     }
+  });
+});
+
+describe('tlsContextFor', () => {
+  it('builds one context per CA set and reuses it', () => {
+    const pem = createCertificateAuthority({ commonName: 'Test CA', days: 1 }).certPem;
+    assert.equal(tlsContextFor(pem), tlsContextFor(pem));
+    assert.equal(tlsContextFor(null), tlsContextFor(null));
+    assert.notEqual(tlsContextFor(pem), tlsContextFor(null));
   });
 });

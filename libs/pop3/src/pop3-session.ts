@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { MailboxError, withDeadline, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
+import { MailboxError, tlsContextFor, withDeadline, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
 import { Pop3ErrResponse, capa, greeting, login, stls, utf8 } from './pop3-commands';
 import { Pop3Wire } from './pop3-wire';
 
@@ -10,7 +10,7 @@ export interface Pop3Session {
 }
 
 function tlsOptions(access: ServerAccess): ConnectionOptions {
-  return { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(access.trustedCaPem ? { ca: [access.trustedCaPem] } : {}) };
+  return { rejectUnauthorized: true, secureContext: tlsContextFor(access.trustedCaPem) };
 }
 
 /**
