@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type HeaderValue } from 'mailparser';
+import { PART_HEADER, skeletonOf } from './mime-skeleton';
 
 export interface MailAddress {
   readonly name: string;
@@ -39,11 +40,50 @@ export interface ParseOptions {
 }
 
 /**
+ * Metadata of an email held whole in memory. Large base64 attachments are decoded and
+ * hashed natively and mailparser parses the rest (see `skeletonOf`); when mailparser's view
+ * of the skeleton does not confirm every cut, the original is parsed as a whole instead, so
+ * the result is always what `parseMetadata` gives for the same bytes.
+ */
+export async function parseMetadataOf(raw: Buffer, options: ParseOptions): Promise<ParsedMetadata> {
+  return (await parseSkeleton(raw, options)) ?? parseMetadata(Readable.from([raw]), options);
+}
+
+/** The metadata from the skeleton when mailparser confirms every cut; undefined otherwise. */
+export async function parseSkeleton(raw: Buffer, options: ParseOptions): Promise<ParsedMetadata | undefined> {
+  const skeleton = skeletonOf(raw);
+  if (!skeleton) return undefined;
+  const marks = new Map<string, AttachmentMark | 'twice'>();
+  const meta = await parseMetadata(Readable.from([skeleton.bytes]), options, (mark) => marks.set(mark.part, marks.has(mark.part) ? 'twice' : mark));
+  if (marks.size !== skeleton.parts.length || meta.problems.some((p) => INTERRUPTED.test(p))) return undefined;
+  const attachments = [...meta.attachments];
+  for (const [i, cut] of skeleton.parts.entries()) {
+    const mark = marks.get(`${skeleton.marker}-${i}`);
+    if (mark === undefined || mark === 'twice' || mark.size !== 0 || !mark.base64) return undefined;
+    const att = attachments[mark.index];
+    if (!att) return undefined;
+    attachments[mark.index] = { ...att, size: cut.size, sha256: cut.sha256 };
+  }
+  return { ...meta, attachments };
+}
+
+/** Problems that end parsing early: the skeleton's answer is then not the original's. */
+const INTERRUPTED = /^(MIME parse error|parsing stopped|read error)/;
+
+/** An attachment that carried `PART_HEADER`, as mailparser reported it. */
+interface AttachmentMark {
+  readonly part: string;
+  readonly index: number;
+  readonly size: number;
+  readonly base64: boolean;
+}
+
+/**
  * Parses with mailparser's streaming interface: attachments are hashed as they stream
  * past and never held whole. A parser error or timeout ends parsing with what was found
  * so far plus a problem entry: the raw bytes are stored regardless.
  */
-export function parseMetadata(input: Readable, options: ParseOptions): Promise<ParsedMetadata> {
+export function parseMetadata(input: Readable, options: ParseOptions, onMarked?: (mark: AttachmentMark) => void): Promise<ParsedMetadata> {
   const meta: ParsedMetadata = {
     from: null,
     to: [],
@@ -95,7 +135,7 @@ export function parseMetadata(input: Readable, options: ParseOptions): Promise<P
     });
     parser.on('data', (data: { type: string; [k: string]: unknown }) => {
       if (data.type === 'attachment') {
-        const att = data as unknown as { content: Readable; filename?: string; contentType: string; release(): void };
+        const att = data as unknown as { content: Readable; filename?: string; contentType: string; headers: Map<string, HeaderValue>; release(): void };
         const hash = createHash('sha256');
         let size = 0;
         att.content.on('data', (b: Buffer) => {
@@ -103,6 +143,8 @@ export function parseMetadata(input: Readable, options: ParseOptions): Promise<P
           hash.update(b);
         });
         att.content.on('end', () => {
+          const part = onMarked ? att.headers.get(PART_HEADER.toLowerCase()) : undefined;
+          if (typeof part === 'string') onMarked?.({ part, index: meta.attachments.length, size, base64: att.headers.get('content-transfer-encoding') === 'base64' });
           meta.attachments.push({ fileName: att.filename ?? '', contentType: att.contentType, size, sha256: hash.digest('hex') });
           att.release();
         });
