@@ -1,6 +1,7 @@
 #!/bin/sh
 # Creates, once, what compose.yml mounts as secrets (never committed):
 #   docker/secrets/master_keys   the key that seals stored passwords (back it up)
+#   docker/secrets/metrics_token the bearer token Prometheus sends for /metrics
 #   docker/secrets/tls/          a private CA and a certificate + key per service and for
 #                                the CLI (mutual TLS; the certificate's name is the identity)
 # The certificates come from `postbote certs create`: from a local build when there is one
@@ -14,6 +15,7 @@ dir="$here/secrets"
 mkdir -p "$dir/tls"
 umask 077
 [ -f "$dir/master_keys" ] || printf 'k1:%s\n' "$(head -c 32 /dev/urandom | base64)" > "$dir/master_keys"
+[ -f "$dir/metrics_token" ] || head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$dir/metrics_token"
 names=config,storage,trigger,fetcher,cli
 if [ -f "$here/../dist/apps/cli/main.js" ] && command -v node >/dev/null 2>&1; then
   node "$here/../dist/apps/cli/main.js" certs create --out "$dir/tls" --for "$names"

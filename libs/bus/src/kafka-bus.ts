@@ -1,6 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type IHeaders } from 'kafkajs';
 import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
 import { whileTransient, type WaitLog } from './kafka-retry';
+import { addReadinessCheck } from '@postbote/metrics';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -27,8 +28,22 @@ export class KafkaBus implements Bus {
   #producer: Promise<Producer> | undefined;
   readonly #consumers = new Set<Consumer>();
 
+  readonly #stopReadiness: () => void;
+
   constructor(private readonly options: KafkaBusOptions) {
     this.#kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.WARN });
+    this.#stopReadiness = addReadinessCheck('kafka', () => this.#reachable());
+  }
+
+  /** For `/readyz`: a broker answers a metadata request (one try, no retries). */
+  async #reachable(): Promise<void> {
+    const admin = this.#kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** The cluster-side name of a topic or group. */
@@ -132,6 +147,7 @@ export class KafkaBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.#stopReadiness();
     await Promise.all([...this.#consumers].map((c) => c.disconnect()));
     this.#consumers.clear();
     const producer = this.#producer;

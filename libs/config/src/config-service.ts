@@ -20,6 +20,7 @@ import { ConnectorRegistry } from './connector-registry';
 import { connectorService, credentialService } from './grpc-handlers';
 import { fileKeySource, staticKeySource, type KeySource } from './key-source';
 import { CONFIG_MIGRATIONS } from './migrations';
+import { addReadinessCheck } from '@postbote/metrics';
 
 /** How long deletions are republished on boot. */
 const TOMBSTONE_DAYS = 30;
@@ -125,11 +126,13 @@ export async function startConfigService(
     transport: config.security.transport,
     gate: serviceGate(config.security, tokens, logger),
   });
+  const stopReadiness = addReadinessCheck('config: database', () => dataSource.query('SELECT 1').then(() => undefined));
   return {
     address: server.address,
     registry,
     tokens,
     stop: async () => {
+      stopReadiness();
       await server.stop();
       await events.stop();
       await dataSource.destroy();

@@ -14,7 +14,7 @@ interface Common {
 export type Variable =
   | (Common & { readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max: number })
   | (Common & { readonly kind: 'string'; readonly default?: string })
-  | (Common & { readonly kind: 'address'; readonly default: string })
+  | (Common & { readonly kind: 'address'; readonly default?: string })
   | (Common & { readonly kind: 'secret' })
   | (Common & { readonly kind: 'oneOf'; readonly values: readonly string[]; readonly default: string })
   | (Common & { readonly kind: 'list' })
@@ -72,6 +72,9 @@ export const VARIABLES = {
   KAFKA_CLIENT_ID: { kind: 'string', readers: ['all'], defaultText: 'per service', doc: 'kafkajs client id' },
   KAFKA_PARTITIONS: { kind: 'int', default: 64, min: 1, max: 10_000, readers: ['all'], doc: 'partitions of topics Postbote creates' },
   KAFKA_REPLICATION_FACTOR: { kind: 'int', default: 1, min: 1, max: 16, readers: ['all'], doc: 'replication of topics Postbote creates' },
+  METRICS_ADDR: { kind: 'address', readers: ['config', 'storage', 'trigger', 'fetcher'], defaultText: 'off', doc: '`host:port` of the HTTP endpoint with `/metrics` (Prometheus), `/healthz` and `/readyz`; port 0 picks a free one (the log says which); beyond loopback it needs `METRICS_TOKEN`' },
+  METRICS_TOKEN: { kind: 'secret', readers: ['config', 'storage', 'trigger', 'fetcher'], defaultText: 'none', doc: 'bearer token Prometheus must send for `/metrics` (at least 16 characters; also `METRICS_TOKEN_FILE`); `/healthz` and `/readyz` stay open' },
+  METRICS_CONNECTOR_LABELS: { kind: 'bool', default: true, readers: ['fetcher'], doc: 'export series per connector (last success, backlog); `false` for large fleets' },
   LOG_LEVEL: { kind: 'oneOf', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', readers: ['all'], doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' },
 } as const satisfies Record<string, Variable>;
 
@@ -81,8 +84,10 @@ type ValueOf<V> = V extends { kind: 'int'; default: number }
   ? number
   : V extends { kind: 'int' }
     ? number | undefined
-    : V extends { kind: 'address' }
+    : V extends { kind: 'address'; default: string }
       ? string
+      : V extends { kind: 'address' }
+        ? string | undefined
       : V extends { kind: 'oneOf'; values: readonly (infer T)[] }
         ? T
         : V extends { kind: 'list' }
@@ -104,7 +109,8 @@ export function readVar<N extends VariableName>(env: EnvReader, name: N): ValueO
     case 'string':
       return (v.default === undefined ? env.string(name) : env.string(name, v.default)) as ValueOf<(typeof VARIABLES)[N]>;
     case 'address':
-      return env.address(name, v.default) as ValueOf<(typeof VARIABLES)[N]>;
+      // Without a default the variable is optional: unset means off.
+      return (v.default === undefined && env.string(name) === undefined ? undefined : env.address(name, v.default ?? '')) as ValueOf<(typeof VARIABLES)[N]>;
     case 'secret':
       return env.secret(name) as ValueOf<(typeof VARIABLES)[N]>;
     case 'oneOf':

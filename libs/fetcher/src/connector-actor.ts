@@ -1,6 +1,7 @@
 import { backoffDelay } from '@postbote/backoff';
 import type { ConnectorSettings } from '@postbote/connector-model';
 import { MailboxError, type RunCounts, type RunLog, type RunMemory } from '@postbote/mailbox';
+import { fetcherMetrics } from '@postbote/metrics';
 import type { Clock } from './clock';
 
 /** A connector as its actor runs it (from the connectors topic; never credentials). */
@@ -55,6 +56,8 @@ export interface ActorStatus {
   readonly lastError: string;
   readonly consecutiveFailures: number;
   readonly runStartedAt: number | null;
+  /** Emails the last successful run found but left for the next one (batch limit). */
+  readonly backlog: number;
 }
 
 /**
@@ -73,6 +76,7 @@ export class ConnectorActor {
   #runStartedAt: number | null = null;
   #lastSuccessAt: number | null = null;
   #lastError = '';
+  #backlog = 0;
   #failures = 0;
   #authFailures = 0;
   #idle: Promise<void> = Promise.resolve();
@@ -106,6 +110,7 @@ export class ConnectorActor {
       lastError: this.#lastError,
       consecutiveFailures: this.#failures,
       runStartedAt: this.#runStartedAt,
+      backlog: this.#backlog,
     };
   }
 
@@ -166,13 +171,15 @@ export class ConnectorActor {
   async #poll(): Promise<void> {
     this.#clearTimer();
     this.#state = 'POLLING';
-    this.#runStartedAt = this.clock.now();
+    const startedAt = this.clock.now();
+    this.#runStartedAt = startedAt;
     const controller = new AbortController();
     this.#run = controller;
     const interval = this.#connector.settings.pollIntervalSeconds * 1000;
     try {
       const r = await this.run(this.#connector, controller.signal, this.#memory);
       this.#lastSuccessAt = this.clock.now();
+      this.#observe('ok', startedAt, r);
       if (this.#failures > 0) this.log('INFO', 'RECOVERED', `the run succeeded again after ${this.#failures} failed run(s)`);
       this.#failures = 0;
       this.#authFailures = 0;
@@ -193,11 +200,24 @@ export class ConnectorActor {
         this.#state = 'IDLE';
         return;
       }
+      this.#observe(err instanceof MailboxError ? err.failure : 'PROTOCOL_ERROR', startedAt);
       this.#failed(err, interval);
     } finally {
       this.#run = undefined;
       this.#runStartedAt = null;
     }
+  }
+
+  /** Counts a finished run (aborted runs are not finished: the next command decides). */
+  #observe(outcome: string, startedAt: number, r?: RunSummary): void {
+    const protocol = this.#connector.settings.protocol;
+    fetcherMetrics.runs.inc({ protocol, outcome });
+    fetcherMetrics.runSeconds.observe({ protocol }, Math.max(0, this.clock.now() - startedAt) / 1000);
+    if (!r) return;
+    for (const [result, n] of [['stored', r.stored], ['duplicate', r.duplicates], ['refused', r.refused], ['oversize', r.skippedOversize]] as const) {
+      if (n > 0) fetcherMetrics.emails.inc({ protocol, result }, n);
+    }
+    this.#backlog = r.more ? Math.max(0, r.candidates - r.stored - r.duplicates - r.refused - r.skippedOversize) : 0;
   }
 
   #failed(err: unknown, interval: number): void {

@@ -19,7 +19,8 @@ import {
 import { internalClientAuth, remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenStoreEmails, type ServiceSecurity } from '@postbote/service-clients';
 import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
-import type { ActorState, FetchConnector } from './connector-actor';
+import type { ActorState, ActorStatus, FetchConnector } from './connector-actor';
+import { connectorLabelsOn, fetcherMetrics, onScrape } from '@postbote/metrics';
 import { connectorFromProto } from '@postbote/contract';
 import { ConnectorLogSink } from './connector-log-sink';
 import { connectorPoll } from './connector-poll';
@@ -117,6 +118,7 @@ export async function startFetcherService(
     watchdogEveryMs: 30_000,
   }, logger);
   supervisor.start();
+  const stopScrape = onScrape('fetcher-connectors', () => scrapeConnectors(supervisor.statuses()));
 
   await bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
   // Ownership comes from the consumer group: the partitions this instance is assigned are
@@ -181,6 +183,7 @@ export async function startFetcherService(
     address: server.address,
     supervisor,
     stop: async () => {
+      stopScrape();
       await server.stop();
       await fleet.stop();
       await subscription.close();
@@ -195,4 +198,17 @@ export async function startFetcherService(
 function fetchConnector(c: Parameters<typeof connectorFromProto>[0]): FetchConnector {
   const record = connectorFromProto(c);
   return { id: record.id, revision: record.revision, settings: record };
+}
+
+/** Connector gauges from the actors' own state at scrape time: a connector this fetcher no longer runs leaves no series. */
+function scrapeConnectors(statuses: readonly ActorStatus[]): void {
+  fetcherMetrics.connectors.reset();
+  for (const state of Object.keys(STATE) as ActorState[]) fetcherMetrics.connectors.set({ state }, statuses.filter((s) => s.state === state).length);
+  if (!connectorLabelsOn()) return;
+  fetcherMetrics.lastSuccess.reset();
+  fetcherMetrics.backlog.reset();
+  for (const s of statuses) {
+    if (s.lastSuccessAt !== null) fetcherMetrics.lastSuccess.set({ connector: s.connectorId }, Math.floor(s.lastSuccessAt / 1000));
+    fetcherMetrics.backlog.set({ connector: s.connectorId }, s.backlog);
+  }
 }

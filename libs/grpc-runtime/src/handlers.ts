@@ -20,6 +20,7 @@ import { InternalError, PostboteError, ValidationError } from '@postbote/errors'
 import type { Logger } from '@postbote/logging';
 import type { Gate } from './gate';
 import { toGrpcStatus } from './status';
+import { grpcMetrics } from '@postbote/metrics';
 
 /** What a handler sees of its call: who calls, from where, the metadata and a signal that fires on cancel. */
 export interface CallContext {
@@ -53,6 +54,7 @@ export function gated(definition: ServiceDefinition, implementation: UntypedServ
     const original = (implementation as Record<string, unknown>)[name] as ((call: AnyCall, callback?: unknown) => void) | undefined;
     if (typeof original !== 'function') continue;
     wrapped[name] = (call, callback) => {
+      started.set(call, { method: method.path, t0: performance.now() });
       const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
       run(() => gate({ method: method.path, metadata: call.metadata, peer: call.getPeer(), certificateName: Array.isArray(cn) ? undefined : cn })).then(
         (principal) => {
@@ -61,7 +63,7 @@ export function gated(definition: ServiceDefinition, implementation: UntypedServ
         },
         (err: unknown) => {
           const s = report(logger, method.path, err);
-          deliver(logger, method.path, (st) => (callback ? callback(st) : call.emit('error', st)), s);
+          deliver(logger, method.path, call, (st) => (callback ? callback(st) : call.emit('error', st)), s);
         },
       );
     };
@@ -108,7 +110,8 @@ function report(logger: Logger, method: string, err: unknown): Partial<StatusObj
  * Delivers a status; if grpc-js refuses it (it throws on metadata it cannot send), a
  * plain INTERNAL goes instead. Nothing a handler does may take the process down.
  */
-function deliver(logger: Logger, method: string, send: (s: Partial<StatusObject>) => void, s: Partial<StatusObject>): void {
+function deliver(logger: Logger, method: string, call: object, send: (s: Partial<StatusObject>) => void, s: Partial<StatusObject>): void {
+  observe(call, s.code ?? status.OK);
   try {
     send(s);
   } catch (err) {
@@ -119,6 +122,21 @@ function deliver(logger: Logger, method: string, send: (s: Partial<StatusObject>
       // The call is beyond reach (already closed); nothing left to tell the client.
     }
   }
+}
+
+/** Each call's full method path and when it entered the gate. */
+const started = new WeakMap<object, { readonly method: string; readonly t0: number }>();
+
+/**
+ * Counts one answered call — the one place for gRPC request metrics, labelled with the
+ * full method path the gate saw (handlers name methods more briefly); a call counts once.
+ */
+function observe(call: object, code: status): void {
+  const entry = started.get(call);
+  if (entry === undefined) return;
+  started.delete(call);
+  grpcMetrics.requests.inc({ method: entry.method, code: status[code] ?? String(code) });
+  grpcMetrics.seconds.observe({ method: entry.method }, (performance.now() - entry.t0) / 1000);
 }
 
 const run = <T>(fn: () => Promise<T>): Promise<T> => Promise.resolve().then(fn);
@@ -139,11 +157,11 @@ async function* decoded<Req>(call: Readable): AsyncGenerator<Req> {
 /** Adapts an async function to a unary handler, mapping errors in one place. */
 export function unary<Req, Res>(logger: Logger, method: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
-    const fail = (err: unknown) => deliver(logger, method, (s) => callback(s), report(logger, method, err));
+    const fail = (err: unknown) => deliver(logger, method, call, (s) => callback(s), report(logger, method, err));
     const req = call.request as Req | UndecodableRequest;
     if (req instanceof UndecodableRequest) return fail(req.error);
     run(() => fn(req, contextOf(call))).then(
-      (res) => deliver(logger, method, () => callback(null, res), {}),
+      (res) => deliver(logger, method, call, () => callback(null, res), {}),
       fail,
     );
   };
@@ -159,12 +177,15 @@ export function serverStream<Req, Res>(
     const ctx = streamContext(logger, method, call);
     if (!ctx) return;
     const fail = (err: unknown) => {
-      if (ctx.signal.aborted) return;
-      deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
+      if (ctx.signal.aborted) return observe(call, status.CANCELLED);
+      deliver(logger, method, call, (s) => call.emit('error', s), report(logger, method, err));
     };
     const req = call.request as Req | UndecodableRequest;
     if (req instanceof UndecodableRequest) return fail(req.error);
-    run(() => fn(req, sender(call, ctx.signal), ctx)).then(() => call.end(), fail);
+    run(() => fn(req, sender(call, ctx.signal), ctx)).then(() => {
+      observe(call, status.OK);
+      call.end();
+    }, fail);
   };
 }
 
@@ -176,8 +197,8 @@ export function clientStream<Req, Res>(
 ): handleClientStreamingCall<Req, Res> {
   return (call: ServerReadableStream<Req, Res>, callback) => {
     run(() => fn(decoded<Req>(call), contextOf(call))).then(
-      (res) => deliver(logger, method, () => callback(null, res), {}),
-      (err: unknown) => deliver(logger, method, (s) => callback(s), report(logger, method, err)),
+      (res) => deliver(logger, method, call, () => callback(null, res), {}),
+      (err: unknown) => deliver(logger, method, call, (s) => callback(s), report(logger, method, err)),
     );
   };
 }
@@ -195,10 +216,13 @@ export function bidiStream<Req, Res>(
     const ctx = streamContext(logger, method, call);
     if (!ctx) return;
     run(() => fn(decoded<Req>(call), sender(call, ctx.signal), ctx)).then(
-      () => call.end(),
+      () => {
+        observe(call, status.OK);
+        call.end();
+      },
       (err: unknown) => {
-        if (ctx.signal.aborted) return;
-        deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
+        if (ctx.signal.aborted) return observe(call, status.CANCELLED);
+        deliver(logger, method, call, (s) => call.emit('error', s), report(logger, method, err));
       },
     );
   };
@@ -209,7 +233,7 @@ function streamContext(logger: Logger, method: string, call: AnyCall): CallConte
   try {
     return contextOf(call);
   } catch (err) {
-    deliver(logger, method, (s) => call.emit('error', s), report(logger, method, err));
+    deliver(logger, method, call, (s) => call.emit('error', s), report(logger, method, err));
     return null;
   }
 }

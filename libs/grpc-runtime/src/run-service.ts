@@ -1,7 +1,9 @@
 import { EnvReader, readVar, type Environment } from '@postbote/env';
-import { PostboteError } from '@postbote/errors';
+import { ConfigError, PostboteError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
+import { setConnectorLabels, startEndpoint, type EndpointOptions } from '@postbote/metrics';
 import { stopOnSignals } from './lifecycle';
+import { hostOf, isLoopback } from './transport';
 
 /**
  * The whole life of a service process: read configuration once, start, stop cleanly
@@ -29,6 +31,13 @@ export function runService(
     process.stderr.write(`${service}: configuration error: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  let metrics: EndpointOptions | undefined;
+  try {
+    metrics = metricsEndpointFrom(env);
+  } catch (err) {
+    process.stderr.write(`${service}: configuration error: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   let running: { stop(): Promise<void> } | undefined;
   process.on('unhandledRejection', (reason: unknown) => {
     logger.error({ err: reason }, 'unhandled promise rejection (a bug; the service keeps running)');
@@ -43,19 +52,48 @@ export function runService(
     setTimeout(exit, 10_000).unref();
     (running ? running.stop() : Promise.resolve()).then(exit, exit);
   });
-  start(env, logger).then(
-    (r) => {
-      running = r;
-      stopOnSignals(logger, () => r.stop());
+  start(env, logger)
+    .then((r) => (metrics ? withEndpoint(r, metrics, logger) : r))
+    .then(
+      (r) => {
+        running = r;
+        stopOnSignals(logger, () => r.stop());
+      },
+      (err: unknown) => {
+        if (err instanceof PostboteError && err.code === 'CONFIG') {
+          process.stderr.write(`${service}: configuration error: ${err.message}\n`);
+          process.exit(2);
+        }
+        logger.fatal({ err }, 'failed to start');
+        logger.flush();
+        setTimeout(() => process.exit(1), 100).unref();
+      },
+    );
+}
+
+/** `METRICS_ADDR` and its token, checked before anything starts; undefined when metrics are off. */
+function metricsEndpointFrom(env: EnvReader): EndpointOptions | undefined {
+  setConnectorLabels(readVar(env, 'METRICS_CONNECTOR_LABELS'));
+  const address = readVar(env, 'METRICS_ADDR');
+  if (address === undefined) return undefined;
+  const host = hostOf(address);
+  const token = readVar(env, 'METRICS_TOKEN');
+  if (token !== undefined && token.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  if (!isLoopback(host) && token === undefined) throw new ConfigError('METRICS_ADDR', `${address} is reachable beyond this host: set METRICS_TOKEN so that only Prometheus reads the metrics`);
+  return { host, port: Number(address.slice(address.lastIndexOf(':') + 1)), token };
+}
+
+/** Serves the HTTP endpoint beside a started service; it closes first when the service stops. */
+async function withEndpoint(service: { stop(): Promise<void> }, options: EndpointOptions, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const endpoint = await startEndpoint(options).catch(async (err: unknown) => {
+    await service.stop();
+    throw err;
+  });
+  logger.info({ metrics: `${endpoint.url}/metrics` }, 'metrics, health and readiness over HTTP');
+  return {
+    stop: async () => {
+      await endpoint.close();
+      await service.stop();
     },
-    (err: unknown) => {
-      if (err instanceof PostboteError && err.code === 'CONFIG') {
-        process.stderr.write(`${service}: configuration error: ${err.message}\n`);
-        process.exit(2);
-      }
-      logger.fatal({ err }, 'failed to start');
-      logger.flush();
-      setTimeout(() => process.exit(1), 100).unref();
-    },
-  );
+  };
 }

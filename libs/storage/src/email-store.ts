@@ -9,6 +9,7 @@ import { GroupCommitter } from './group-commit';
 import type { IncomingEmail, IncomingLimits } from './incoming-email';
 import type { ParsedMetadata } from './parse-metadata';
 import { ParsePool } from './parse-pool';
+import { storageMetrics } from '@postbote/metrics';
 
 export { CHUNK_BYTES, type EmailToCommit, type StoreResult, type StoreSessionInfo } from './email-writer';
 
@@ -59,7 +60,7 @@ export class EmailStore {
   ) {
     const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now });
     this.#parser = new ParsePool(options.parseWorkers, { previewChars: options.previewChars, timeoutMs: options.parseTimeoutMs });
-    this.#committer = new GroupCommitter((items) => writer.writeGroup(items), (e) => e.size, { maxItems: options.groupMaxEmails, maxWeight: options.groupMaxBytes, lingerMs: options.groupLingerMs ?? 0 });
+    this.#committer = new GroupCommitter((items) => timedGroup(items, () => writer.writeGroup(items)), (e) => e.size, { maxItems: options.groupMaxEmails, maxWeight: options.groupMaxBytes, lingerMs: options.groupLingerMs ?? 0 });
   }
 
   get incomingLimits(): IncomingLimits {
@@ -153,4 +154,15 @@ function decodeCursor(token: string): { at: Date; id: string } {
   const [ms, id] = Buffer.from(token, 'base64url').toString('utf8').split('|');
   if (!ms || !id || !/^\d+$/.test(ms)) throw ValidationError.single('page_token', 'invalid', 'is not a token from a previous page');
   return { at: new Date(Number(ms)), id };
+}
+
+/** A group commit, measured (duration and size) whatever its outcome. */
+async function timedGroup<T>(items: readonly unknown[], write: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await write();
+  } finally {
+    storageMetrics.commitSeconds.observe((performance.now() - t0) / 1000);
+    storageMetrics.commitEmails.observe(items.length);
+  }
 }

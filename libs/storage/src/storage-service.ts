@@ -19,6 +19,7 @@ import { storageService } from './storage-grpc';
 import { localStoreEmails } from './local-store-call';
 import { serveStoreStream } from './store-stream';
 import { remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenStoreEmails, type ServiceSecurity } from '@postbote/service-clients';
+import { addReadinessCheck } from '@postbote/metrics';
 
 const STORAGE_GROUP_SESSION_MS = 7_500;
 
@@ -155,6 +156,7 @@ export async function startStorageService(
     gate: serviceGate(config.security, tokens, logger),
   });
   boundAddress = server.address;
+  const stopReadiness = addReadinessCheck('storage: database', () => ds.query('SELECT 1').then(() => undefined));
   return {
     address: server.address,
     localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, budget, logger)),
@@ -163,6 +165,7 @@ export async function startStorageService(
     log,
     retention,
     stop: async () => {
+      stopReadiness();
       clearInterval(timer);
       await server.stop();
       await subscription.close();

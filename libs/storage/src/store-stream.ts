@@ -6,6 +6,7 @@ import type { EmailStore, StoreSessionInfo } from './email-store';
 import { IncomingEmail } from './incoming-email';
 import type { StorageConnectors } from './storage-connectors';
 import { sourceFromProto } from '@postbote/contract';
+import { storageMetrics } from '@postbote/metrics';
 
 export interface StreamBudget {
   /** Emails ended but not yet acknowledged before the stream stops reading. */
@@ -129,6 +130,17 @@ function begin(b: EmailBegin, store: EmailStore): Current {
 }
 
 async function finish(store: EmailStore, session: StoreSessionInfo, email: Current, end: EmailEnd, logger: Logger): Promise<Outcome> {
+  const outcome = await decide(store, session, email, end, logger);
+  if (outcome?.$case === 'refused') storageMetrics.emails.inc({ result: outcome.value.code });
+  else if (outcome?.$case === 'stored' && outcome.value.duplicate) storageMetrics.emails.inc({ result: 'duplicate' });
+  else if (outcome?.$case === 'stored') {
+    storageMetrics.emails.inc({ result: 'stored' });
+    storageMetrics.bytes.inc(outcome.value.size);
+  }
+  return outcome;
+}
+
+async function decide(store: EmailStore, session: StoreSessionInfo, email: Current, end: EmailEnd, logger: Logger): Promise<Outcome> {
   const { body, begin: b } = email;
   try {
     if (email.invalid || !email.source) return refused('INVALID_SOURCE', email.invalid ?? 'source coordinates missing');

@@ -5,6 +5,7 @@ import { toRecord } from './event-encoding';
 import type { EventSink } from './event-sink';
 import type { OutboxStore } from './outbox-store';
 import { judgePosition, positionTag } from './position-check';
+import { triggerMetrics } from '@postbote/metrics';
 
 export interface RelayOptions {
   readonly batchSize: number;
@@ -113,11 +114,14 @@ export class OutboxRelay {
       }
       const last = rows.at(-1);
       if (!last) continue;
+      const t0 = performance.now();
       await this.sink.publish(
         rows.map((r) => toRecord(r, this.options.encoding)),
         last.id,
         positionTag(databaseId, last.eventId),
       );
+      triggerMetrics.publishSeconds.observe((performance.now() - t0) / 1000);
+      triggerMetrics.events.inc(rows.length);
       await this.outbox.markPublished(last.id, this.now());
       after = last.id;
     }

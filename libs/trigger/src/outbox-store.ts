@@ -25,6 +25,16 @@ export class OutboxStore {
     return res.affected ?? 0;
   }
 
+  /** How far publishing is behind: unpublished rows and when the oldest was written. */
+  lag(): Promise<{ pending: number; oldest: Date | undefined }> {
+    return this.gate(async () => {
+      const repo = this.ds.getRepository(OutboxEntity);
+      const pending = await repo.count({ where: { publishedAt: IsNull() } });
+      const first = pending > 0 ? await repo.findOne({ select: { id: true, createdAt: true }, where: { publishedAt: IsNull() }, order: { id: 'ASC' } }) : null;
+      return { pending, oldest: first?.createdAt };
+    });
+  }
+
   /** The database's identity (made with its schema by the storage service's migrations). */
   async identity(): Promise<string> {
     const rows = (await this.gate(() => this.ds.query('SELECT id FROM database_identity'))) as Array<{ id: string }>;

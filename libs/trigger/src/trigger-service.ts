@@ -14,6 +14,7 @@ import { busSink, kafkaSink, type EventSink } from './event-sink';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxStore } from './outbox-store';
 import { triggerService } from './tail-events';
+import { addReadinessCheck, onScrape, triggerMetrics } from '@postbote/metrics';
 
 /** Where the relay commits its position (see KafkaPositionedPublisher); the group is per transactional id. */
 export const POSITION_TOPIC = 'postbote.trigger-position.v1';
@@ -89,6 +90,12 @@ export async function startTriggerService(
   }
   const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding });
   relay.start();
+  const stopScrape = onScrape('outbox', async () => {
+    const lag = await outbox.lag();
+    triggerMetrics.outboxPending.set(lag.pending);
+    triggerMetrics.outboxAge.set(lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0);
+  });
+  const stopReadiness = addReadinessCheck('trigger: database', () => ds.query('SELECT 1').then(() => undefined));
 
   const server = await startGrpcServer({
     address: config.address,
@@ -102,6 +109,8 @@ export async function startTriggerService(
     address: server.address,
     relay,
     stop: async () => {
+      stopScrape();
+      stopReadiness();
       await server.stop();
       await relay.stop();
       await ds.destroy();
