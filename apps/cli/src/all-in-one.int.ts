@@ -182,8 +182,9 @@ describe('postbote start (all-in-one, embedded default)', () => {
     const r = cli(env, ['fetchers']);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /partitions=\S* source=127\.0\.0\.1\n/);
-    assert.match(r.out, /CONNECTOR\s+STATE\s+LAST SUCCESS\s+LAST ERROR/);
-    assert.match(r.out, /\nSupport\s+(IDLE|POLLING|BACKOFF)\s/);
+    assert.match(r.out, /CONNECTOR\s+STATE\s+MODE\s+LAST SUCCESS\s+LAST ERROR/);
+    // Its server does not exist: no connection to keep, so it polls.
+    assert.match(r.out, /\nSupport\s+(IDLE|POLLING|BACKOFF)\s+poll\s/);
     assert.doesNotMatch(r.out, /CONNECTOR_STATE_/);
   });
 

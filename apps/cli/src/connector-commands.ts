@@ -25,6 +25,7 @@ interface SpecFlags {
   connectTimeout?: string;
   fetchTimeout?: string;
   reprocess?: boolean;
+  push?: boolean;
   workflow?: string;
   enabled?: boolean;
   trustedCa?: string;
@@ -69,6 +70,7 @@ async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<
     connectTimeoutMs: intFlag('connect-timeout', f.connectTimeout),
     fetchTimeoutMs: intFlag('fetch-timeout', f.fetchTimeout),
     reprocess: f.reprocess,
+    push: f.push,
     workflowId: f.workflow,
     enabled: f.enabled,
     trustedCaPem: f.trustedCa === undefined ? undefined : f.trustedCa === '' ? '' : fileFlag('trusted-ca', f.trustedCa, readFile),
@@ -94,6 +96,8 @@ function specOptions(cmd: Command, creating: boolean): Command {
     .option('--fetch-timeout <ms>', 'fetch timeout in ms (default 300000)')
     .option('--reprocess', 'process an email again when the mailbox presents it as new again')
     .option('--no-reprocess', 'never process an already stored email again')
+    .option('--push', 'IMAP: fetch as soon as the server announces new mail (IDLE; the default)')
+    .option('--no-push', 'IMAP: only poll at the interval')
     .option('--workflow <id>', 'workflow to start for each email')
     .option('--trusted-ca <file>', 'PEM file of CAs to trust for this server ("" to clear)')
     .option(creating ? '--disabled' : '--enable', creating ? 'create the connector disabled' : 'enable the connector');

@@ -32,8 +32,8 @@ export function fetchersCommand(ctx: Ctx): Command {
         .map(
           (i) =>
             `${i.instanceId} partitions=${i.partitions.join(',')}${i.sourceAddress ? ` source=${i.sourceAddress}` : ''}\n${table(
-              ['CONNECTOR', 'STATE', 'LAST SUCCESS', 'LAST ERROR'],
-              i.connectors.map((s) => [names.get(s.connectorId) ?? s.connectorId, enumKey(ConnectorState, s.state), s.lastSuccessAt?.toISOString() ?? 'never', s.lastError]),
+              ['CONNECTOR', 'STATE', 'MODE', 'LAST SUCCESS', 'LAST ERROR'],
+              i.connectors.map((s) => [names.get(s.connectorId) ?? s.connectorId, enumKey(ConnectorState, s.state), s.push ? 'push' : 'poll', s.lastSuccessAt?.toISOString() ?? 'never', s.lastError]),
             )}`,
         )
         .join('\n\n'),

@@ -12,7 +12,7 @@ import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { ConnectorServiceClient, EmailReceived, Protocol, Security, Strategy } from '@postbote/proto';
 import { call, connect } from '@postbote/grpc-runtime';
-import { DOVECOT, TEST_ACTOR, TEST_SECURITY, adminAuthFrom, dovecotUser, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
+import { DOVECOT, TEST_ACTOR, TEST_SECURITY, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
 import { startTriggerService, type RunningTriggerService } from '@postbote/trigger';
 
 describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
@@ -124,6 +124,31 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     const stored = await storage.store.list({ connectorId: c.id, pageSize: 500, pageToken: '' });
     assert.equal(stored.items.length, 500);
     assert.ok(stored.nextPageToken);
+  });
+
+  it('push: an email appended between polls is stored and triggered within seconds, on the kept connection; deleting the connector closes it', async () => {
+    const user = dovecotUser('e2e-push');
+    const c = await connectorFor(user, { pollIntervalSeconds: 3600 });
+    await eventually(() => fetcher.supervisor.actor(c.id)?.status().push === true, 5_000, 'the connection kept in IDLE');
+    const logins = dovecotLoginAddresses(user.username).length;
+    const box = await mailboxAs(user);
+    const latencies: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const appended = Date.now();
+        await box.append('INBOX', testMail(`push-${i}-${user.username}`));
+        await eventually(() => events.filter((e) => e.connectorId === c.id).length === i + 1, 10_000, `event ${i + 1}`);
+        latencies.push(Date.now() - appended);
+      }
+    } finally {
+      await box.logout();
+    }
+    // The simulated clock never moved: every run was started by the server's announcement.
+    assert.ok(Math.max(...latencies) < 2_000, `append → event ${latencies.join(', ')} ms`);
+    assert.equal(dovecotLoginAddresses(user.username).length, logins + 1, 'the test\'s own login only: the runs used the kept connection');
+    await config.registry.delete(c.id, false, TEST_ACTOR);
+    await eventually(() => fetcher.supervisor.actor(c.id) === undefined, 5_000, 'actor stopped');
+    await eventually(() => !dovecotWho().includes(user.username), 5_000, 'no connection left at the server');
   });
 
   it('parks a connector with a wrong password in AUTH_FAILED, visible through the API and its log', async () => {

@@ -29,6 +29,7 @@ export const DEFAULTS = Object.freeze({
   enabled: true,
   folder: 'INBOX',
   strategy: 'MARK_READ' as const,
+  push: true,
 });
 
 const PORTS: Record<Protocol, Record<Security, number>> = {

@@ -49,6 +49,7 @@ export const FIELDS = {
   folder: { api: 'folder', label: 'Folder', german: 'Ordner', help: 'folder to watch, subfolders with "/" (e.g. Inbox/Incidents)', kind: 'text', protocols: ['IMAP'] },
   strategy: { api: 'strategy', label: 'After storing', german: 'Verarbeitungsstrategie', help: 'mark read, delete or move the email on the server', kind: 'enum', values: STRATEGIES, protocols: ['IMAP'] },
   moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', protocols: ['IMAP'] },
+  push: { api: 'push', label: 'Push (IDLE)', german: 'Sofortabruf (IDLE)', help: 'keep a connection open and fetch as soon as the server announces new mail; the interval stays as a safety net', kind: 'bool', protocols: ['IMAP'] },
   trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem', bindsSecret: true },
 } as const satisfies { readonly [K in keyof ConnectorSettings]: FieldInfo };
 

@@ -36,6 +36,8 @@ export interface ConnectorSettings {
   readonly strategy: Strategy | null;
   /** IMAP MOVE: target folder in "/" notation; null otherwise. */
   readonly moveTo: string | null;
+  /** IMAP: keep a connection in IDLE and run as soon as the server announces mail; null for POP3. */
+  readonly push: boolean | null;
   /** PEM bundle trusted in addition to the system CAs; null for none. */
   readonly trustedCaPem: string | null;
 }
@@ -59,7 +61,7 @@ export interface ConnectorRecord extends ConnectorSettings {
 }
 
 /** An IMAP connector's folder settings (never null once validated); throws for POP3. */
-export function imapPart(s: ConnectorSettings): { readonly folder: string; readonly strategy: Strategy; readonly moveTo: string | null } {
+export function imapPart(s: ConnectorSettings): { readonly folder: string; readonly strategy: Strategy; readonly moveTo: string | null; readonly push: boolean } {
   if (s.protocol !== 'IMAP' || s.folder === null || s.strategy === null) throw new Error(`connector "${s.name}" has no IMAP folder settings`);
-  return { folder: s.folder, strategy: s.strategy, moveTo: s.moveTo };
+  return { folder: s.folder, strategy: s.strategy, moveTo: s.moveTo, push: s.push ?? false };
 }

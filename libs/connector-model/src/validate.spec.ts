@@ -37,11 +37,11 @@ function violation(input: ConnectorSpecInput, field: string, rule: string, base?
 }
 
 describe('resolveCreate defaults', () => {
-  it('fills IMAP defaults: SSL, port 993, INBOX, MARK_READ', () => {
+  it('fills IMAP defaults: SSL, port 993, INBOX, MARK_READ, push', () => {
     const { settings, warnings } = resolveCreate(imap);
     assert.equal(settings.security, 'SSL');
     assert.equal(settings.port, 993);
-    assert.deepEqual(imapPart(settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null });
+    assert.deepEqual(imapPart(settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null, push: true });
     assert.equal(settings.pollIntervalSeconds, 60);
     assert.equal(settings.batchSize, 50);
     assert.equal(settings.retentionDays, 30);
@@ -74,7 +74,7 @@ describe('resolveCreate defaults', () => {
 
   it('accepts subfolders in / notation and a MOVE target', () => {
     const { settings } = resolveCreate({ ...imap, folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Archive/2026' });
-    assert.deepEqual(imapPart(settings), { folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Archive/2026' });
+    assert.deepEqual(imapPart(settings), { folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Archive/2026', push: true });
   });
 });
 
@@ -124,6 +124,7 @@ describe('resolveCreate rejects, naming field and rule', () => {
     ['POP3 with folder', { ...pop3, folder: 'INBOX' }, 'spec.folder', 'imap-only'],
     ['POP3 with strategy', { ...pop3, strategy: 'DELETE' }, 'spec.strategy', 'imap-only'],
     ['POP3 with move_to', { ...pop3, moveTo: 'Archive' }, 'spec.move_to', 'imap-only'],
+    ['POP3 with push', { ...pop3, push: true }, 'spec.push', 'imap-only'],
     ['CA that is not PEM', { ...imap, trustedCaPem: 'hello' }, 'spec.trusted_ca_pem', 'pem'],
     [
       'CA that does not parse',
@@ -171,7 +172,7 @@ describe('resolveUpdate', () => {
   });
 
   it('drops a stale MOVE target when the strategy changes', () => {
-    assert.deepEqual(imapPart(resolveUpdate(base, { strategy: 'MARK_READ' }).settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null });
+    assert.deepEqual(imapPart(resolveUpdate(base, { strategy: 'MARK_READ' }).settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null, push: true });
   });
 
   it('checks the merged result (new folder equal to the old target)', () => {

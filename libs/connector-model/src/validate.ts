@@ -21,7 +21,7 @@ const LINE_BREAKERS = /[\r\n\0]/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
-const IMAP_ONLY = ['folder', 'strategy', 'moveTo'] as const;
+const IMAP_ONLY = ['folder', 'strategy', 'moveTo', 'push'] as const;
 
 /** Validates a new connector, filling defaults. Throws ValidationError listing every problem. */
 export function resolveCreate(input: ConnectorSpecInput): Resolved {
@@ -164,13 +164,13 @@ function checkPassword(v: Violations, password: Secret | undefined): Secret | un
   return password;
 }
 
-type ImapPart = Pick<ConnectorSettings, 'folder' | 'strategy' | 'moveTo'>;
+type ImapPart = Pick<ConnectorSettings, 'folder' | 'strategy' | 'moveTo' | 'push'>;
 
 function checkNoImapFields(v: Violations, input: ConnectorSpecInput): ImapPart {
   for (const key of IMAP_ONLY) {
     if (input[key] !== undefined && input[key] !== '') v.add(key, 'imap-only', 'applies to IMAP connectors only (POP3 never changes the server mailbox)');
   }
-  return { folder: null, strategy: null, moveTo: null };
+  return { folder: null, strategy: null, moveTo: null, push: null };
 }
 
 function resolveImap(v: Violations, input: ConnectorSpecInput, current: ConnectorSettings | undefined): ImapPart {
@@ -186,7 +186,7 @@ function resolveImap(v: Violations, input: ConnectorSpecInput, current: Connecto
     // A stale target from an earlier MOVE is dropped silently; one given now is a mistake.
     v.add('moveTo', 'move-only', 'only applies when strategy is MOVE');
   }
-  return { folder, strategy, moveTo };
+  return { folder, strategy, moveTo, push: input.push ?? current?.push ?? DEFAULTS.push };
 }
 
 function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | undefined): string | undefined {

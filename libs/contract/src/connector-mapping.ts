@@ -29,7 +29,8 @@ function toProtoValue(key: SettingKey, value: unknown): unknown {
     const e: Record<string, string> = PROTO_ENUMS[key];
     return value === null || value === undefined ? e['UNSPECIFIED'] : e[String(value)];
   }
-  return value === null ? '' : value;
+  if (value !== null) return value;
+  return FIELDS[key].kind === 'bool' ? false : '';
 }
 
 /** Settings as the API's Connector fields. */
@@ -75,9 +76,12 @@ export function connectorToProto(r: ConnectorRecord): Connector {
 export function connectorFromProto(c: Connector): ConnectorRecord {
   const p = c as unknown as Record<string, unknown>;
   const settings: Record<string, unknown> = {};
+  const protocol = enumName('protocol', p['protocol'] as string);
   for (const key of SETTING_KEYS) {
     const v = p[key];
-    if (isEnum(key)) settings[key] = enumName(key, v as string) ?? null;
+    const only = FIELDS[key] as { protocols?: readonly string[] };
+    if (only.protocols && !only.protocols.includes(protocol ?? '')) settings[key] = null;
+    else if (isEnum(key)) settings[key] = enumName(key, v as string) ?? null;
     else if (FIELDS[key].kind === 'text' || FIELDS[key].kind === 'pem') settings[key] = v === '' && nullable(key) ? null : v;
     else settings[key] = v;
   }

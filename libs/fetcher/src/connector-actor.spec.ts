@@ -148,6 +148,37 @@ describe('ConnectorActor', () => {
     assert.equal(runs, 1);
   });
 
+  it('runs at once when the kept connection announces mail (push), and closes it on reconfigure and stop', async () => {
+    let closed = 0;
+    let memory: Parameters<ConnectorPoll>[2] | undefined;
+    const at: number[] = [];
+    const { clock, actor } = harness(async (_c, _s, m) => {
+      memory = m;
+      at.push(clock.now());
+      m.session ??= { key: 'k', close: () => void closed++ };
+      return ok;
+    });
+    actor.start();
+    await flush();
+    clock.increment(5_000);
+    memory?.wake?.();
+    await flush();
+    assert.deepEqual(at, [0, 5_000], 'the wake ran without waiting for the interval');
+    clock.increment(60_000);
+    await flush();
+    assert.deepEqual(at, [0, 5_000, 65_000], 'the interval counts from the pushed run');
+    actor.send({ type: 'CONFIGURE', connector: connector(2) });
+    await flush();
+    assert.equal(closed, 1, 'reconfigure closes the kept connection');
+    clock.increment(1);
+    await flush();
+    assert.equal(at.length, 4, 'the reconfigured connector ran (and kept a new connection)');
+    actor.send({ type: 'STOP' });
+    await flush();
+    assert.equal(closed, 2, 'stop closes the one the reconfigured run kept');
+    assert.equal(memory?.session, undefined);
+  });
+
   it('handles commands one at a time, in order (FIFO), never overlapping runs', async () => {
     let inFlight = 0;
     let max = 0;

@@ -58,6 +58,8 @@ export interface ActorStatus {
   readonly runStartedAt: number | null;
   /** Emails the last successful run found but left for the next one (batch limit). */
   readonly backlog: number;
+  /** A connection is kept waiting for the server to announce mail (IMAP IDLE). */
+  readonly push: boolean;
 }
 
 /**
@@ -80,7 +82,9 @@ export class ConnectorActor {
   #failures = 0;
   #authFailures = 0;
   #idle: Promise<void> = Promise.resolve();
-  readonly #memory: RunMemory = { oversize: new Set() };
+  // `wake`: a kept IMAP connection announced mail (push); runs never overlap, so a wake
+  // during a run is dropped — the session remembers it and wakes again when released.
+  readonly #memory: RunMemory = { oversize: new Set(), wake: () => this.send({ type: 'POLL' }) };
 
   constructor(
     connector: FetchConnector,
@@ -111,6 +115,7 @@ export class ConnectorActor {
       consecutiveFailures: this.#failures,
       runStartedAt: this.#runStartedAt,
       backlog: this.#backlog,
+      push: this.#memory.session !== undefined,
     };
   }
 
@@ -149,6 +154,7 @@ export class ConnectorActor {
   async #handle(cmd: ActorCommand): Promise<void> {
     switch (cmd.type) {
       case 'STOP':
+        this.#dropSession();
         this.#clearTimer();
         this.#state = 'STOPPED';
         this.#queue.length = 0;
@@ -156,6 +162,8 @@ export class ConnectorActor {
       case 'CONFIGURE': {
         const credentialsMayHaveChanged = cmd.connector.revision !== this.#connector.revision;
         this.#connector = cmd.connector;
+        // Settings or credentials may differ: the next run opens a fresh connection.
+        this.#dropSession();
         if (this.#state === 'AUTH_FAILED' && !credentialsMayHaveChanged) return;
         this.#authFailures = 0;
         this.#schedule(0, 'IDLE');
@@ -252,6 +260,11 @@ export class ConnectorActor {
       this.#timer = undefined;
       this.send({ type: 'POLL' });
     });
+  }
+
+  #dropSession(): void {
+    this.#memory.session?.close();
+    this.#memory.session = undefined;
   }
 
   #clearTimer(): void {

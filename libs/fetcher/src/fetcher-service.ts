@@ -161,6 +161,7 @@ export async function startFetcherService(
       lastError: s.lastError,
       consecutiveFailures: s.consecutiveFailures,
       revision: s.revision,
+      push: s.push,
     })),
     reportedAt: new Date(),
     sourceAddress: config.sourceAddress ?? '',
@@ -204,6 +205,7 @@ function fetchConnector(c: Parameters<typeof connectorFromProto>[0]): FetchConne
 function scrapeConnectors(statuses: readonly ActorStatus[]): void {
   fetcherMetrics.connectors.reset();
   for (const state of Object.keys(STATE) as ActorState[]) fetcherMetrics.connectors.set({ state }, statuses.filter((s) => s.state === state).length);
+  fetcherMetrics.pushConnections.set(statuses.filter((s) => s.push).length);
   if (!connectorLabelsOn()) return;
   fetcherMetrics.lastSuccess.reset();
   fetcherMetrics.backlog.reset();

@@ -1,5 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { MailboxError, classifySocketError, tlsContextFor, withDeadline, type ServerAccess } from '@postbote/mailbox';
+import { IDLE_RESTART_MS } from './imap-idle';
 
 /**
  * imapflow options from connector settings. SSL = TLS from the first byte; TLS = STARTTLS,
@@ -27,6 +28,8 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
     greetingTimeout: access.connectTimeoutMs,
     socketTimeout: socketTimeoutMs,
     disableAutoIdle: true,
+    // A push connector's kept connection re-issues IDLE within RFC 2177's 29 minutes.
+    maxIdleTime: IDLE_RESTART_MS,
     emitLogs: false,
   } as ImapFlowOptions;
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
-import { MailboxError, type IncomingMessage, type RunLogLevel, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
+import { MailboxError, type IncomingMessage, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { scriptedServer } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 
@@ -18,7 +18,7 @@ const access = (port: number, over: Partial<ServerAccess> = {}): ServerAccess =>
   connectTimeoutMs: 5_000,
   ...over,
 });
-const settings = (over: Partial<ImapRunSettings> = {}): ImapRunSettings => ({ folder: 'INBOX', strategy: 'MARK_READ', moveTo: null, batchSize: 50, reprocess: false, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, ...over });
+const settings = (over: Partial<ImapRunSettings> = {}): ImapRunSettings => ({ folder: 'INBOX', strategy: 'MARK_READ', moveTo: null, batchSize: 50, reprocess: false, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, push: false, ...over });
 const sink = {
   put: async (m: IncomingMessage) => {
     if (!(m.content instanceof Uint8Array)) for await (const _ of m.content) void _;
@@ -66,4 +66,32 @@ describe('IMAP poll against servers that stall', () => {
       (e: unknown) => e instanceof MailboxError && e.failure === 'FETCH_TIMEOUT' && /1500 ms/.test(e.message),
     );
   });
+
+  it('polls instead of pushing when the server offers no IDLE, saying so once', async () => {
+    let logouts = 0;
+    const noIdle = await scriptedServer(async (socket, lines) => {
+      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n');
+      for await (const line of lines) {
+        const [tag, cmd] = line.split(' ');
+        const c = (cmd ?? '').toUpperCase();
+        if (c === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK\r\n`);
+        else if (c === 'LOGIN' || c === 'AUTHENTICATE') socket.write(`${tag} OK logged in\r\n`);
+        else if (c === 'NAMESPACE') socket.write(`* NAMESPACE (("" "/")) NIL NIL\r\n${tag} OK\r\n`);
+        else if (c === 'LIST') socket.write(`* LIST () "/" INBOX\r\n${tag} OK\r\n`);
+        else if (c === 'SELECT' || c === 'EXAMINE') socket.write(`* 0 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 1] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
+        else if (c === 'LOGOUT') {
+          logouts++;
+          socket.end(`* BYE\r\n${tag} OK\r\n`);
+        } else socket.write(`${tag} OK\r\n`);
+      }
+    });
+    servers.push(noIdle);
+    const logs: string[] = [];
+    const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
+    for (let i = 0; i < 2; i++) await pollImap(access(noIdle.port), settings({ push: true }), memory, sink, (_l: RunLogLevel, code: string) => void logs.push(code), new AbortController().signal);
+    assert.equal(memory.session, undefined, 'nothing kept');
+    assert.deepEqual(logs.filter((c) => c === 'PUSH_UNAVAILABLE'), ['PUSH_UNAVAILABLE'], 'said once');
+    assert.equal(logouts, 2, 'each run logged out');
+  });
 });
+

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, dovecotLoginAddresses, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, dovecotKick, dovecotLoginAddresses, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
@@ -27,7 +27,7 @@ function access(user: MailUser, over: Partial<ServerAccess> = {}): ServerAccess 
 }
 
 function settings(over: Partial<ImapRunSettings> = {}): ImapRunSettings {
-  return { folder: 'INBOX', strategy: 'MARK_READ' as Strategy, moveTo: null, batchSize: 50, reprocess: false, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, ...over };
+  return { folder: 'INBOX', strategy: 'MARK_READ' as Strategy, moveTo: null, batchSize: 50, reprocess: false, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, push: false, ...over };
 }
 
 interface Recorder {
@@ -289,5 +289,100 @@ describe('IMAP poll against Dovecot', () => {
     assert.equal(bad.at(-1)!.ok, false);
     assert.doesNotMatch(JSON.stringify(bad), new RegExp(user.password));
     assert.deepEqual(await listImapFolders(access(user)), ['INBOX', 'INBOX/A']);
+  });
+});
+
+describe('IMAP push (IDLE) against Dovecot', () => {
+  const logins = (user: MailUser) => dovecotLoginAddresses(user.username).length;
+
+  it('keeps the connection in IDLE after a run, wakes within a second of new mail, and runs on the same connection', async () => {
+    const user = dovecotUser('idle');
+    await seed(user, 'INBOX', ['first']);
+    let wakes = 0;
+    const memory: RunMemory = { oversize: new Set(), wake: () => void wakes++ };
+    const r = recorder();
+    try {
+      assert.equal((await run(access(user), settings({ push: true }), r, memory)).stored, 1);
+      assert.ok(memory.session, 'the connection is kept');
+      await eventually(() => logins(user) === 2, 5_000, 'the seeding login and the run\'s');
+      await new Promise((res) => setTimeout(res, 300)); // the session is in IDLE by now
+      const appended = Date.now();
+      await seed(user, 'INBOX', ['pushed']);
+      await eventually(() => wakes === 1, 5_000, 'woken by the new message');
+      const latency = Date.now() - appended;
+      assert.ok(latency < 1_000, `woken ${latency} ms after the append`);
+      const before = logins(user);
+      const second = await run(access(user), settings({ push: true }), r, memory);
+      assert.equal(second.stored, 1);
+      assert.equal(r.stored.at(-1)!.msg.source.kind === 'IMAP' && r.stored.at(-1)!.bytes.equals(testMail('pushed')), true);
+      await new Promise((res) => setTimeout(res, 200));
+      assert.equal(logins(user), before, 'no new login: the run used the kept connection');
+      assert.deepEqual((await inspect(user, 'INBOX')).map((m) => m.seen), [true, true]);
+    } finally {
+      memory.session?.close();
+    }
+  });
+
+  it('starts the next run at once for mail that arrived while a run held the connection', async () => {
+    const user = dovecotUser('idle-busy');
+    await seed(user, 'INBOX', ['a']);
+    let wakes = 0;
+    const memory: RunMemory = { oversize: new Set(), wake: () => void wakes++ };
+    const r = recorder();
+    const slow = Object.assign(Object.create(r) as typeof r, {
+      put: async (msg: IncomingMessage) => {
+        await seed(user, 'INBOX', ['during']); // delivered while this run holds the connection
+        await new Promise((res) => setTimeout(res, 300));
+        return r.put(msg);
+      },
+    });
+    try {
+      await run(access(user), settings({ push: true }), slow, memory);
+      await eventually(() => wakes === 1, 5_000, 'woken right after the run');
+    } finally {
+      memory.session?.close();
+    }
+  });
+
+  it('closes the kept connection when the session is dropped, and a push run after that logs in again', async () => {
+    const user = dovecotUser('idle-close');
+    await seed(user, 'INBOX', ['x']);
+    const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
+    const r = recorder();
+    await run(access(user), settings({ push: true }), r, memory);
+    const session = memory.session;
+    assert.ok(session);
+    session.close();
+    memory.session = undefined;
+    const before = logins(user);
+    await run(access(user), settings({ push: true }), r, memory);
+    await eventually(() => logins(user) === before + 1, 5_000, 'a new login');
+    (memory.session as RunMemory['session'])?.close();
+  });
+
+  it('notices a kept connection the server ends, and the next run logs in again', async () => {
+    const user = dovecotUser('idle-kick');
+    await seed(user, 'INBOX', ['k1']);
+    const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
+    const r = recorder();
+    await run(access(user), settings({ push: true }), r, memory);
+    assert.ok(memory.session);
+    await new Promise((res) => setTimeout(res, 200));
+    dovecotKick(user.username);
+    await eventually(() => memory.session === undefined, 5_000, 'the session dropped');
+    const before = logins(user);
+    await seed(user, 'INBOX', ['k2']);
+    const next = await run(access(user), settings({ push: true }), r, memory);
+    assert.equal(next.stored, 1);
+    await eventually(() => logins(user) === before + 2, 5_000, 'the seeding login and a new run login');
+    (memory.session as RunMemory['session'])?.close();
+  });
+
+  it('without push, logs out after every run as before', async () => {
+    const user = dovecotUser('no-push');
+    await seed(user, 'INBOX', ['y']);
+    const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
+    await run(access(user), settings({ push: false }), recorder(), memory);
+    assert.equal(memory.session, undefined);
   });
 });

@@ -2,6 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Strategy } from '@postbote/connector-model';
 import { MailboxError, adviseStartTls, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { connectImap, startTlsOffered, toMailboxError } from './imap-connect';
+import { IdleSession, sessionKey } from './imap-idle';
 import { resolveFolder, type ServerFolder } from './folder-resolver';
 import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
 
@@ -13,6 +14,8 @@ export interface ImapRunSettings {
   readonly reprocess: boolean;
   readonly fetchTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** Keep the connection in IDLE after the run (where the server offers IDLE). */
+  readonly push: boolean;
 }
 
 export interface ImapRunResult extends RunCounts {
@@ -36,22 +39,63 @@ export async function pollImap(
   signal: AbortSignal,
   plan: FetchPlan = DEFAULT_FETCH_PLAN,
 ): Promise<ImapRunResult> {
-  const client = await connectImap(access, settings.fetchTimeoutMs, signal);
-  if (startTlsOffered(client)) adviseStartTls(log, 'STARTTLS');
+  const key = sessionKey(access, settings.folder);
+  const kept = settings.push && memory.session instanceof IdleSession && memory.session.key === key ? memory.session.take() : undefined;
+  if (!kept) dropSession(memory);
+  const client = kept ?? (await connectImap(access, settings.fetchTimeoutMs, signal));
+  if (!kept && startTlsOffered(client)) adviseStartTls(log, 'STARTTLS');
+  let keep = false;
+  const selected = { exists: 0 };
   try {
-    return await withDeadline(
+    const result = await withDeadline(
       settings.fetchTimeoutMs,
-      run(client, settings, memory, sink, log, plan),
+      run(client, settings, memory, sink, log, plan, selected),
       () => new MailboxError('FETCH_TIMEOUT', `the run exceeded the fetch timeout (${settings.fetchTimeoutMs} ms); it continues next poll`),
       () => client.close(),
       signal,
     );
+    keep = settings.push && client.usable && !signal.aborted && canIdle(client, memory, log);
+    return result;
   } catch (err) {
     throw toMailboxError(err, access);
   } finally {
-    if (client.usable) await client.logout().catch(() => client.close());
+    if (keep) keepSession(client, kept, key, memory, selected.exists);
+    else if (kept) dropSession(memory);
+    else if (client.usable) await client.logout().catch(() => client.close());
     else client.close();
   }
+}
+
+/** Whether the server offers IDLE; says once per actor that it does not (the connector then polls). */
+function canIdle(client: ImapFlow, memory: RunMemory, log: RunLog): boolean {
+  if (client.capabilities.has('IDLE')) return true;
+  if (!memory.pushUnavailableSaid) {
+    memory.pushUnavailableSaid = true;
+    log('INFO', 'PUSH_UNAVAILABLE', 'the server does not offer IMAP IDLE; the connector polls at its interval instead');
+  }
+  return false;
+}
+
+/** After a successful run of a push connector: the connection waits in IDLE for the next one. */
+function keepSession(client: ImapFlow, kept: ImapFlow | undefined, key: string, memory: RunMemory, existsAtSelect: number): void {
+  if (kept && memory.session instanceof IdleSession) return memory.session.release();
+  // A new session's listener missed what the server announced during this run.
+  const session: IdleSession = new IdleSession(
+    client,
+    key,
+    () => memory.wake?.(),
+    () => {
+      if (memory.session === session) memory.session = undefined;
+    },
+  );
+  memory.session = session;
+  if ((client.mailbox ? client.mailbox.exists : 0) > existsAtSelect) session.announced();
+  session.release();
+}
+
+function dropSession(memory: RunMemory): void {
+  memory.session?.close();
+  memory.session = undefined;
 }
 
 async function folders(client: ImapFlow): Promise<{ list: ServerFolder[]; prefix: string }> {
@@ -60,11 +104,12 @@ async function folders(client: ImapFlow): Promise<{ list: ServerFolder[]; prefix
   return { list, prefix: ns?.personal?.[0]?.prefix ?? '' };
 }
 
-async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan): Promise<ImapRunResult> {
+async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan, selected: { exists: number }): Promise<ImapRunResult> {
   const { list, prefix } = await folders(client);
   const folder = resolveFolder(s.folder, list, prefix);
   const target = s.strategy === 'MOVE' && s.moveTo ? resolveFolder(s.moveTo, list, prefix) : null;
   const box = await client.mailboxOpen(folder.path);
+  selected.exists = box.exists;
   const uidValidity = Number(box.uidValidity);
   if (memory.uidValidity !== undefined && memory.uidValidity !== uidValidity) {
     // New UIDs for everything: source keys change, the content key (Message-ID + hash)

@@ -44,6 +44,19 @@ export interface RunMemory {
   readonly oversize: Set<string>;
   /** IMAP: the folder's UIDVALIDITY at the last run. */
   uidValidity?: number;
+  /** A connection kept open between runs (IMAP IDLE); the actor closes it when it stops or is reconfigured. */
+  session?: KeptSession;
+  /** Starts a run now: what a kept session calls when the server announces mail (set by the actor). */
+  wake?: () => void;
+  /** The log already said that this server cannot push (said once per actor). */
+  pushUnavailableSaid?: boolean;
+}
+
+/** A mail-server connection that outlives a run. */
+export interface KeptSession {
+  /** What the connection was opened for (server, login, folder); a run for anything else opens its own. */
+  readonly key: string;
+  close(): void;
 }
 
 /**

@@ -26,6 +26,7 @@ export const fetcherMetrics = {
   runs: new Counter({ name: 'postbote_fetcher_runs_total', help: 'Mailbox runs finished, by protocol and outcome (ok, or the failure code)', labelNames: ['protocol', 'outcome'], registers: [registry] }),
   runSeconds: new Histogram({ name: 'postbote_fetcher_run_duration_seconds', help: 'Duration of mailbox runs (connect to logout)', labelNames: ['protocol'], buckets: RUN_SECONDS, registers: [registry] }),
   emails: new Counter({ name: 'postbote_fetcher_emails_total', help: 'Emails handed to storage, by protocol and result (stored, duplicate, refused, oversize)', labelNames: ['protocol', 'result'], registers: [registry] }),
+  pushConnections: new Gauge({ name: 'postbote_fetcher_push_connections', help: 'IMAP connections waiting in IDLE for the server to announce mail', registers: [registry] }),
   connectors: new Gauge({ name: 'postbote_fetcher_connectors', help: 'Connectors this fetcher runs, by state', labelNames: ['state'], registers: [registry] }),
   lastSuccess: new Gauge({ name: 'postbote_connector_last_success_timestamp_seconds', help: 'When a connector last finished a run without error (only with METRICS_CONNECTOR_LABELS)', labelNames: ['connector'], registers: [registry] }),
   backlog: new Gauge({ name: 'postbote_connector_backlog', help: 'Emails a connector found but left for its next run (batch limit; only with METRICS_CONNECTOR_LABELS)', labelNames: ['connector'], registers: [registry] }),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +62,16 @@ export function dovecotLoginAddresses(username: string): string[] {
     if (rip) out.push(rip);
   }
   return out;
+}
+
+/** Ends every connection of `username` server-side (`doveadm kick`), as a server restart or an admin would. */
+export function dovecotKick(username: string): void {
+  execFileSync('doveadm', ['-c', join(RUN, 'dovecot.conf'), 'kick', username], { stdio: 'ignore' });
+}
+
+/** Who is connected now (`doveadm who`), as text. */
+export function dovecotWho(): string {
+  return execFileSync('doveadm', ['-c', join(RUN, 'dovecot.conf'), 'who'], { encoding: 'utf8' });
 }
 
 export function testMail(id: string, body = `body of ${id}`): Buffer {

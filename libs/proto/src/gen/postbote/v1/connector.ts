@@ -230,7 +230,11 @@ export interface Connector {
   trustedCaPem: string;
   revision: number;
   createdAt?: Date | undefined;
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** IMAP only: a connection waits in IDLE and a run starts when the server announces mail. */
+  push: boolean;
 }
 
 /**
@@ -260,6 +264,7 @@ export interface ConnectorSpec {
   strategy?: Strategy | undefined;
   moveTo?: string | undefined;
   trustedCaPem?: string | undefined;
+  push?: boolean | undefined;
 }
 
 export interface ConnectorResult {
@@ -396,6 +401,7 @@ function createBaseConnector(): Connector {
     revision: 0,
     createdAt: undefined,
     updatedAt: undefined,
+    push: false,
   };
 }
 
@@ -469,6 +475,9 @@ export const Connector: MessageFns<Connector> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(186).fork()).join();
+    }
+    if (message.push !== false) {
+      writer.uint32(192).bool(message.push);
     }
     return writer;
   },
@@ -670,6 +679,14 @@ export const Connector: MessageFns<Connector> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.push = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -751,6 +768,7 @@ export const Connector: MessageFns<Connector> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      push: isSet(object.push) ? globalThis.Boolean(object.push) : false,
     };
   },
 
@@ -825,6 +843,9 @@ export const Connector: MessageFns<Connector> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.push !== false) {
+      obj.push = message.push;
+    }
     return obj;
   },
 
@@ -856,6 +877,7 @@ export const Connector: MessageFns<Connector> = {
     message.revision = object.revision ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.push = object.push ?? false;
     return message;
   },
 };
@@ -881,6 +903,7 @@ function createBaseConnectorSpec(): ConnectorSpec {
     strategy: undefined,
     moveTo: undefined,
     trustedCaPem: undefined,
+    push: undefined,
   };
 }
 
@@ -942,6 +965,9 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     }
     if (message.trustedCaPem !== undefined) {
       writer.uint32(154).string(message.trustedCaPem);
+    }
+    if (message.push !== undefined) {
+      writer.uint32(160).bool(message.push);
     }
     return writer;
   },
@@ -1111,6 +1137,14 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
             message.trustedCaPem = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.push = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1176,6 +1210,7 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
         : isSet(object.trusted_ca_pem)
         ? globalThis.String(object.trusted_ca_pem)
         : undefined,
+      push: isSet(object.push) ? globalThis.Boolean(object.push) : undefined,
     };
   },
 
@@ -1238,6 +1273,9 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     if (message.trustedCaPem !== undefined) {
       obj.trustedCaPem = message.trustedCaPem;
     }
+    if (message.push !== undefined) {
+      obj.push = message.push;
+    }
     return obj;
   },
 
@@ -1265,6 +1303,7 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     message.strategy = object.strategy ?? undefined;
     message.moveTo = object.moveTo ?? undefined;
     message.trustedCaPem = object.trustedCaPem ?? undefined;
+    message.push = object.push ?? undefined;
     return message;
   },
 };

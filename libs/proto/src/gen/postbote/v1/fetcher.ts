@@ -106,6 +106,8 @@ export interface ConnectorStatus {
   consecutiveFailures: number;
   /** Config revision the actor runs: a change has reached it when this matches the connector. */
   revision: number;
+  /** An IMAP connection waits in IDLE for the server to announce mail (push); false: polling only. */
+  push: boolean;
 }
 
 /**
@@ -141,6 +143,7 @@ function createBaseConnectorStatus(): ConnectorStatus {
     lastError: "",
     consecutiveFailures: 0,
     revision: 0,
+    push: false,
   };
 }
 
@@ -163,6 +166,9 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     }
     if (message.revision !== 0) {
       writer.uint32(48).uint32(message.revision);
+    }
+    if (message.push !== false) {
+      writer.uint32(56).bool(message.push);
     }
     return writer;
   },
@@ -228,6 +234,14 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
             message.revision = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.push = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -264,6 +278,7 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
         ? globalThis.Number(object.consecutive_failures)
         : 0,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      push: isSet(object.push) ? globalThis.Boolean(object.push) : false,
     };
   },
 
@@ -287,6 +302,9 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.push !== false) {
+      obj.push = message.push;
+    }
     return obj;
   },
 
@@ -301,6 +319,7 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     message.lastError = object.lastError ?? "";
     message.consecutiveFailures = object.consecutiveFailures ?? 0;
     message.revision = object.revision ?? 0;
+    message.push = object.push ?? false;
     return message;
   },
 };

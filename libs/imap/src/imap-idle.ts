@@ -1,0 +1,109 @@
+import type { ImapFlow } from 'imapflow';
+import type { KeptSession, ServerAccess } from '@postbote/mailbox';
+
+/** RFC 2177: a client re-issues IDLE at least every 29 minutes; servers may drop a quieter one at 30. */
+export const IDLE_RESTART_MS = 25 * 60_000;
+
+/**
+ * A kept connection that closes sooner than this after it began waiting is not reopened at
+ * once: a server that drops every IDLE would otherwise cost a login a second. The interval
+ * poll takes over, and its run opens a new session.
+ */
+const MIN_LIFE_FOR_RECONNECT_MS = 60_000;
+
+/** What a kept connection was opened for; a run for anything else opens its own. */
+export function sessionKey(access: ServerAccess, folder: string): string {
+  return JSON.stringify([access.host, access.port, access.security, access.username, access.sourceAddress ?? null, folder]);
+}
+
+/**
+ * An IMAP connection kept between runs of a push connector, waiting in IDLE on the
+ * connector's folder (the last run selected it). An announced message (EXISTS with a higher
+ * count) wakes the actor, whose next run takes this same connection: its first command ends
+ * the IDLE, so no login is spent. Mail announced while a run holds the connection starts the
+ * next run as soon as this one releases it. imapflow restarts IDLE every `IDLE_RESTART_MS`
+ * and, when the socket is quiet for the socket timeout, probes with NOOP and closes a dead
+ * connection; a connection that goes away drops the session (`onGone`), and one that had
+ * been waiting a while wakes the actor to reconnect.
+ */
+export class IdleSession implements KeptSession {
+  #busy = true;
+  #pending = false;
+  #closed = false;
+  #looping = false;
+  #since = 0;
+
+  constructor(
+    readonly client: ImapFlow,
+    readonly key: string,
+    private readonly wake: () => void,
+    private readonly onGone: () => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    client.on('exists', (e: { count: number; prevCount: number }) => {
+      if (e.count > e.prevCount) this.announced();
+    });
+    client.on('close', () => this.#gone());
+  }
+
+  /** The server announced new mail: a run now, or as soon as the current one releases the connection. */
+  announced(): void {
+    if (this.#busy) this.#pending = true;
+    else this.wake();
+  }
+
+  get usable(): boolean {
+    return !this.#closed && this.client.usable;
+  }
+
+  /** A run takes the connection (its first command ends the IDLE); undefined when it is gone. */
+  take(): ImapFlow | undefined {
+    if (!this.usable) return undefined;
+    this.#busy = true;
+    return this.client;
+  }
+
+  /** The run is done with it: wait in IDLE again; mail announced meanwhile starts the next run now. */
+  release(): void {
+    this.#busy = false;
+    this.#since = this.now();
+    if (this.#pending) {
+      this.#pending = false;
+      this.wake();
+    }
+    void this.#loop();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // LOGOUT ends the IDLE first (imapflow sends DONE); a dead connection is just closed.
+    if (this.client.usable) this.client.logout().catch(() => this.client.close());
+    else this.client.close();
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#looping) return;
+    this.#looping = true;
+    try {
+      while (!this.#busy && this.usable) {
+        // false: the server refused IDLE (it advertised it); poll instead of spinning.
+        if ((await this.client.idle()) === false) {
+          this.close();
+          return;
+        }
+      }
+    } catch {
+      // The connection failed; its 'close' event drops the session.
+    } finally {
+      this.#looping = false;
+    }
+  }
+
+  #gone(): void {
+    const expected = this.#closed;
+    this.#closed = true;
+    this.onGone();
+    if (!expected && !this.#busy && this.now() - this.#since >= MIN_LIFE_FOR_RECONNECT_MS) this.wake();
+  }
+}
