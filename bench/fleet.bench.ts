@@ -1,7 +1,9 @@
 // Fleet: N quiet connectors (N empty mailboxes, 60 s interval) on one all-in-one, for N of
 // 250, 500, 1,000, 2,000: CPU share of one core, RSS, and logins per second, measured over
 // a window after every connector has polled once. The cost per connector should stay flat.
-//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--profile DIR]
+// `--push false` (the default before IMAP IDLE) polls with a login per run; `--push true`
+// keeps one connection per connector waiting in IDLE.
+//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--push false] [--profile DIR]
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, dovecotUser } from '@postbote/testing';
@@ -13,6 +15,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.repla
 const SIZES = (args.get('sizes') ?? '250,500,1000,2000').split(',').map(Number);
 const WINDOW = Number(args.get('window') ?? 120);
 const PROFILE = args.get('profile');
+const PUSH = (args.get('push') ?? 'false') === 'true';
 const INTERVAL = 60;
 const DOVECOT_LOG = join(REPO_ROOT, '.cache', 'test-env', 'dovecot', 'dovecot.log');
 
@@ -29,7 +32,7 @@ async function step(n: number): Promise<string[]> {
     const prefix = `fleet${n}x`;
     const t0 = Date.now();
     for (let i = 0; i < n; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => createConnector(pb, dovecotSpec(`f-${i + k}`, 'IMAP', dovecotUser(prefix).username, { pollIntervalSeconds: INTERVAL }))));
+      await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => createConnector(pb, dovecotSpec(`f-${i + k}`, 'IMAP', dovecotUser(prefix).username, { pollIntervalSeconds: INTERVAL, push: PUSH }))));
     }
     const created = (Date.now() - t0) / 1000;
     // Let every connector poll once (mailbox homes created, TLS sessions warm), then measure.
@@ -43,7 +46,7 @@ async function step(n: number): Promise<string[]> {
     const mem = memoryMiB(pid);
     const logins = loginsSince(logFrom, prefix);
     process.stderr.write(`${n} connectors: ${fmt((cpu / wall) * 100, 1)} % of a core, ${fmt(mem.rss)} MiB, ${fmt(logins / wall, 1)} logins/s\n`);
-    return [fmt(n), `${fmt(created, 1)} s`, `${fmt((cpu / wall) * 100, 1)} %`, `${fmt(((cpu / wall) * 100 * 1000) / n, 2)} %`, `${fmt(mem.rss)} MiB`, `${fmt((mem.rss * 1024) / n)} KiB`, fmt(logins / wall, 1), fmt(n / INTERVAL, 1)];
+    return [fmt(n), `${fmt(created, 1)} s`, `${fmt((cpu / wall) * 100, 1)} %`, `${fmt(((cpu / wall) * 100 * 1000) / n, 2)} %`, `${fmt(mem.rss)} MiB`, `${fmt((mem.rss * 1024) / n)} KiB`, fmt(logins / wall, 1), PUSH ? '0 (kept)' : fmt(n / INTERVAL, 1)];
   } finally {
     await pb.stop();
   }
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const n of SIZES) rows.push(await step(n));
   process.stdout.write(
-    `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
+    `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval, ${PUSH ? 'push: one connection per connector in IDLE' : 'polling: a login per run'}), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
       `${table(['connectors', 'created in', 'CPU (of one core)', 'CPU per 1,000', 'RSS', 'RSS per connector', 'logins/s', 'expected logins/s'], rows)}\n`,
   );
   if (PROFILE) for (const n of SIZES) process.stdout.write(`\n${n} connectors:\n${summarizeProfiles(join(PROFILE, String(n)))}\n`);

@@ -190,6 +190,11 @@ auth_mechanisms = plain login
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
+# Room for a fleet of pushed connectors, each holding one connection in IDLE (the fleet
+# benchmark runs 2,000): one imap process per connection, TLS in a few shared login
+# processes instead of one per connection.
+default_process_limit = 3000
+default_client_limit = 6000
 pop3_uidl_format = %08Xu%08Xv
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -212,7 +217,13 @@ namespace inbox {
     special_use = \\Trash
   }
 }
+service imap {
+  process_limit = 3000
+}
 service imap-login {
+  service_count = 0
+  process_min_avail = 2
+  client_limit = 6000
   inet_listener imap {
     address = 127.0.0.1
     port = 21143

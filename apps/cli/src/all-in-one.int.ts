@@ -188,6 +188,27 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.doesNotMatch(r.out, /CONNECTOR_STATE_/);
   });
 
+  it('shows how a connector is doing: state, mode, last error with its time, emails today and in 7 days', async () => {
+    // Support's server does not exist: its runs fail; the tests above stored emails for it.
+    await eventually(() => /CONNECTION_FAILED|CONNECT_TIMEOUT|TLS/.test(cli(env, ['connector', 'status', 'Support']).out), 20_000, 'a failed run reported');
+    const one = cli(env, ['connector', 'status', 'Support']);
+    assert.equal(one.code, 0, one.err);
+    assert.match(one.out, /^Name\s+Support$/m);
+    assert.match(one.out, /^State\s+(BACKOFF|IDLE|POLLING)$/m);
+    assert.match(one.out, /^Mode\s+poll$/m);
+    assert.match(one.out, /^Last error\s+\d{4}-\d\d-\d\dT\S+\s+\S+: /m);
+    const stored = (JSON.parse(cli(env, ['--json', 'emails', 'list', 'Support', '--limit', '500']).out) as { emails: unknown[] }).emails.length;
+    assert.ok(stored > 0);
+    assert.match(one.out, new RegExp(`^Emails today\\s+${stored}$`, 'm'));
+    assert.match(one.out, new RegExp(`^Emails 7 days\\s+${stored}$`, 'm'));
+    const all = cli(env, ['--json', 'connector', 'status']);
+    assert.equal(all.code, 0, all.err);
+    const views = (JSON.parse(all.out) as { connectors: Array<{ name: string; emailsToday: number; mode: string }> }).connectors;
+    assert.deepEqual(views.map((v) => [v.name, v.emailsToday, v.mode]), [['Support', stored, 'poll']]);
+    const table = cli(env, ['connector', 'status']);
+    assert.match(table.out, /NAME\s+STATE\s+MODE\s+LAST SUCCESS\s+TODAY\s+7 DAYS\s+BACKLOG\s+LAST ERROR/);
+  });
+
   it('keeps the password encrypted on disk, out of every output and log, and the key file 0600', () => {
     assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
     for (const f of readdirSync(dataDir).filter((n) => statSync(join(dataDir, n)).isFile())) {

@@ -7,6 +7,7 @@ import { clients } from './clients';
 import type { Ctx } from './cli-context';
 import { connectorJson, connectorLines, print, table } from './output';
 import { CliUsageError, readStdin } from './cli-support';
+import { connectorStatusCommand } from './status-command';
 
 interface SpecFlags {
   name?: string;
@@ -189,6 +190,8 @@ export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string })
       print(ctx.json(), res, () => res.steps.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.name.padEnd(9)} ${s.durationMs}ms  ${s.detail}`).join('\n'));
       if (!res.ok) process.exitCode = 1;
     });
+
+  cmd.addCommand(connectorStatusCommand(ctx));
 
   cmd
     .command('folders <connector>')

@@ -46,6 +46,7 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     GetEmail: [...READ, 'ingest'],
     DownloadRawEmail: [...READ, 'ingest'],
     ListEmails: READ,
+    CountEmails: READ,
     ListConnectorLog: READ,
   },
   'postbote.v1.TriggerService': { TailEvents: [...READ, 'ingest'] },

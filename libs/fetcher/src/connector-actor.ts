@@ -54,6 +54,7 @@ export interface ActorStatus {
   readonly state: ActorState;
   readonly lastSuccessAt: number | null;
   readonly lastError: string;
+  readonly lastErrorAt: number | null;
   readonly consecutiveFailures: number;
   readonly runStartedAt: number | null;
   /** Emails the last successful run found but left for the next one (batch limit). */
@@ -78,6 +79,7 @@ export class ConnectorActor {
   #runStartedAt: number | null = null;
   #lastSuccessAt: number | null = null;
   #lastError = '';
+  #lastErrorAt: number | null = null;
   #backlog = 0;
   #failures = 0;
   #authFailures = 0;
@@ -112,6 +114,7 @@ export class ConnectorActor {
       state: this.#state,
       lastSuccessAt: this.#lastSuccessAt,
       lastError: this.#lastError,
+      lastErrorAt: this.#lastErrorAt,
       consecutiveFailures: this.#failures,
       runStartedAt: this.#runStartedAt,
       backlog: this.#backlog,
@@ -232,6 +235,7 @@ export class ConnectorActor {
     this.#failures++;
     const failure = err instanceof MailboxError ? err.failure : 'PROTOCOL_ERROR';
     this.#lastError = `${failure}: ${(err as Error).message}`;
+    this.#lastErrorAt = this.clock.now();
     if (failure === 'AUTH_FAILED') {
       this.#authFailures++;
       if (this.#authFailures >= this.options.maxAuthFailures) {

@@ -162,6 +162,8 @@ export async function startFetcherService(
       consecutiveFailures: s.consecutiveFailures,
       revision: s.revision,
       push: s.push,
+      backlog: s.backlog,
+      lastErrorAt: s.lastErrorAt === null ? undefined : new Date(s.lastErrorAt),
     })),
     reportedAt: new Date(),
     sourceAddress: config.sourceAddress ?? '',

@@ -60,12 +60,16 @@ export class IdleSession implements KeptSession {
   take(): ImapFlow | undefined {
     if (!this.usable) return undefined;
     this.#busy = true;
+    this.#socket()?.ref();
     return this.client;
   }
 
   /** The run is done with it: wait in IDLE again; mail announced meanwhile starts the next run now. */
   release(): void {
     this.#busy = false;
+    // A waiting connection never keeps a process alive (imapflow's own timers are unref'd
+    // too); a service stays up by its servers, and stopping closes the session anyway.
+    this.#socket()?.unref();
     this.#since = this.now();
     if (this.#pending) {
       this.#pending = false;
@@ -80,6 +84,11 @@ export class IdleSession implements KeptSession {
     // LOGOUT ends the IDLE first (imapflow sends DONE); a dead connection is just closed.
     if (this.client.usable) this.client.logout().catch(() => this.client.close());
     else this.client.close();
+  }
+
+  /** imapflow's socket (a runtime property its types do not declare). */
+  #socket(): { ref(): unknown; unref(): unknown } | undefined {
+    return (this.client as unknown as { socket?: { ref(): unknown; unref(): unknown } }).socket;
   }
 
   async #loop(): Promise<void> {

@@ -126,6 +126,17 @@ export class EmailStore {
     };
   }
 
+  /** Emails of a connector stored since each time, and when the newest was stored. */
+  async count(connectorId: string, since: readonly Date[]): Promise<{ counts: number[]; lastStoredAt: Date | undefined }> {
+    return this.gate(async () => {
+      const repo = this.ds.getRepository(EmailEntity);
+      const counts: number[] = [];
+      for (const at of since) counts.push(await repo.createQueryBuilder('e').where('e.connector_id = :c', { c: connectorId }).andWhere('e.stored_at >= :at', { at }).getCount());
+      const newest = await repo.findOne({ select: { id: true, storedAt: true }, where: { connectorId }, order: { storedAt: 'DESC' } });
+      return { counts, lastStoredAt: newest?.storedAt };
+    });
+  }
+
   /**
    * The raw bytes, chunk by chunk (one chunk in memory at a time). The SHA-256 is checked
    * as the bytes go out; on a mismatch the stream ends with an error instead of

@@ -35,6 +35,11 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
       const page = await store.list({ connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
       return { emails: page.items.map(metadataToProto), nextPageToken: page.nextPageToken };
     }),
+    countEmails: unary(logger, 'CountEmails', async (req) => {
+      const connectorId = requireUuid('connector_id', req.connectorId);
+      if (req.since.length > 16) throw ValidationError.single('since', 'max-items', 'at most 16 times per call');
+      return store.count(connectorId, req.since);
+    }),
     downloadRawEmail: serverStream(logger, 'DownloadRawEmail', async (req, send, ctx) => {
       for await (const chunk of store.readRaw(requireUuid('email_id', req.emailId))) {
         // gRPC messages stay well under the default 4 MiB limit of any client.

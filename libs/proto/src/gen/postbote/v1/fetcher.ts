@@ -108,6 +108,10 @@ export interface ConnectorStatus {
   revision: number;
   /** An IMAP connection waits in IDLE for the server to announce mail (push); false: polling only. */
   push: boolean;
+  /** Emails the last run found but left for the next one (batch limit). */
+  backlog: number;
+  /** When last_error happened. */
+  lastErrorAt?: Date | undefined;
 }
 
 /**
@@ -144,6 +148,8 @@ function createBaseConnectorStatus(): ConnectorStatus {
     consecutiveFailures: 0,
     revision: 0,
     push: false,
+    backlog: 0,
+    lastErrorAt: undefined,
   };
 }
 
@@ -169,6 +175,12 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     }
     if (message.push !== false) {
       writer.uint32(56).bool(message.push);
+    }
+    if (message.backlog !== 0) {
+      writer.uint32(64).uint32(message.backlog);
+    }
+    if (message.lastErrorAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastErrorAt), writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -242,6 +254,22 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
             message.push = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.backlog = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastErrorAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -279,6 +307,12 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
         : 0,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
       push: isSet(object.push) ? globalThis.Boolean(object.push) : false,
+      backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0,
+      lastErrorAt: isSet(object.lastErrorAt)
+        ? fromJsonTimestamp(object.lastErrorAt)
+        : isSet(object.last_error_at)
+        ? fromJsonTimestamp(object.last_error_at)
+        : undefined,
     };
   },
 
@@ -305,6 +339,12 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     if (message.push !== false) {
       obj.push = message.push;
     }
+    if (message.backlog !== 0) {
+      obj.backlog = Math.round(message.backlog);
+    }
+    if (message.lastErrorAt !== undefined) {
+      obj.lastErrorAt = message.lastErrorAt.toISOString();
+    }
     return obj;
   },
 
@@ -320,6 +360,8 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     message.consecutiveFailures = object.consecutiveFailures ?? 0;
     message.revision = object.revision ?? 0;
     message.push = object.push ?? false;
+    message.backlog = object.backlog ?? 0;
+    message.lastErrorAt = object.lastErrorAt ?? undefined;
     return message;
   },
 };

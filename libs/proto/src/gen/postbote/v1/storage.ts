@@ -218,6 +218,18 @@ export interface ListEmailsResponse {
   nextPageToken: string;
 }
 
+/** How many emails of a connector were stored since each given time (one count per time). */
+export interface CountEmailsRequest {
+  connectorId: string;
+  since: Date[];
+}
+
+export interface CountEmailsResponse {
+  counts: number[];
+  /** When the newest stored email was stored; unset when none is stored. */
+  lastStoredAt?: Date | undefined;
+}
+
 export interface DownloadRawEmailRequest {
   emailId: string;
 }
@@ -1940,6 +1952,198 @@ export const ListEmailsResponse: MessageFns<ListEmailsResponse> = {
   },
 };
 
+function createBaseCountEmailsRequest(): CountEmailsRequest {
+  return { connectorId: "", since: [] };
+}
+
+export const CountEmailsRequest: MessageFns<CountEmailsRequest> = {
+  encode(message: CountEmailsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.connectorId !== "") {
+      writer.uint32(10).string(message.connectorId);
+    }
+    for (const v of message.since) {
+      Timestamp.encode(toTimestamp(v!), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountEmailsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountEmailsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.connectorId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.since.push(fromTimestamp(Timestamp.decode(reader, reader.uint32())));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountEmailsRequest {
+    return {
+      connectorId: isSet(object.connectorId)
+        ? globalThis.String(object.connectorId)
+        : isSet(object.connector_id)
+        ? globalThis.String(object.connector_id)
+        : "",
+      since: globalThis.Array.isArray(object?.since) ? object.since.map((e: any) => fromJsonTimestamp(e)) : [],
+    };
+  },
+
+  toJSON(message: CountEmailsRequest): unknown {
+    const obj: any = {};
+    if (message.connectorId !== "") {
+      obj.connectorId = message.connectorId;
+    }
+    if (message.since?.length) {
+      obj.since = message.since.map((e) => e.toISOString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CountEmailsRequest>): CountEmailsRequest {
+    return CountEmailsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CountEmailsRequest>): CountEmailsRequest {
+    const message = createBaseCountEmailsRequest();
+    message.connectorId = object.connectorId ?? "";
+    message.since = object.since?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCountEmailsResponse(): CountEmailsResponse {
+  return { counts: [], lastStoredAt: undefined };
+}
+
+export const CountEmailsResponse: MessageFns<CountEmailsResponse> = {
+  encode(message: CountEmailsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.counts.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.counts) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.lastStoredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastStoredAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountEmailsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountEmailsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.counts.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.counts.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastStoredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountEmailsResponse {
+    return {
+      counts: globalThis.Array.isArray(object?.counts) ? object.counts.map((e: any) => globalThis.Number(e)) : [],
+      lastStoredAt: isSet(object.lastStoredAt)
+        ? fromJsonTimestamp(object.lastStoredAt)
+        : isSet(object.last_stored_at)
+        ? fromJsonTimestamp(object.last_stored_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CountEmailsResponse): unknown {
+    const obj: any = {};
+    if (message.counts?.length) {
+      obj.counts = message.counts.map((e) => Math.round(e));
+    }
+    if (message.lastStoredAt !== undefined) {
+      obj.lastStoredAt = message.lastStoredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CountEmailsResponse>): CountEmailsResponse {
+    return CountEmailsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CountEmailsResponse>): CountEmailsResponse {
+    const message = createBaseCountEmailsResponse();
+    message.counts = object.counts?.map((e) => e) || [];
+    message.lastStoredAt = object.lastStoredAt ?? undefined;
+    return message;
+  },
+};
+
 function createBaseDownloadRawEmailRequest(): DownloadRawEmailRequest {
   return { emailId: "" };
 }
@@ -2791,6 +2995,15 @@ export const StorageServiceService = {
     responseSerialize: (value: ListEmailsResponse): Buffer => Buffer.from(ListEmailsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListEmailsResponse => ListEmailsResponse.decode(value),
   },
+  countEmails: {
+    path: "/postbote.v1.StorageService/CountEmails" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CountEmailsRequest): Buffer => Buffer.from(CountEmailsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CountEmailsRequest => CountEmailsRequest.decode(value),
+    responseSerialize: (value: CountEmailsResponse): Buffer => Buffer.from(CountEmailsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CountEmailsResponse => CountEmailsResponse.decode(value),
+  },
   downloadRawEmail: {
     path: "/postbote.v1.StorageService/DownloadRawEmail" as const,
     requestStream: false as const,
@@ -2835,6 +3048,7 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   storeEmails: handleBidiStreamingCall<StoreEmailsRequest, StoreEmailsResponse>;
   getEmail: handleUnaryCall<GetEmailRequest, EmailMetadata>;
   listEmails: handleUnaryCall<ListEmailsRequest, ListEmailsResponse>;
+  countEmails: handleUnaryCall<CountEmailsRequest, CountEmailsResponse>;
   downloadRawEmail: handleServerStreamingCall<DownloadRawEmailRequest, RawEmailChunk>;
   appendConnectorLog: handleUnaryCall<AppendConnectorLogRequest, AppendConnectorLogResponse>;
   listConnectorLog: handleUnaryCall<ListConnectorLogRequest, ListConnectorLogResponse>;
@@ -2896,6 +3110,21 @@ export interface StorageServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListEmailsResponse) => void,
+  ): ClientUnaryCall;
+  countEmails(
+    request: CountEmailsRequest,
+    callback: (error: ServiceError | null, response: CountEmailsResponse) => void,
+  ): ClientUnaryCall;
+  countEmails(
+    request: CountEmailsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CountEmailsResponse) => void,
+  ): ClientUnaryCall;
+  countEmails(
+    request: CountEmailsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CountEmailsResponse) => void,
   ): ClientUnaryCall;
   downloadRawEmail(
     request: DownloadRawEmailRequest,
