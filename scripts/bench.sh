@@ -22,11 +22,12 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 which=${1:-all}
 run() {
   local name=$1; shift
-  echo "== $name"
-  npx tsx "bench/$name.bench.ts" "$@" | tee "bench/results/$stamp-$name.md"
+  local out="$name${TAG:+-$TAG}"
+  echo "== $out"
+  npx tsx "bench/$name.bench.ts" "$@" | tee "bench/results/$stamp-$out.md"
 }
 [ "$which" = all ] || [ "$which" = drain ] && run drain --messages "${BENCH_MESSAGES:-10000}" --runs "${BENCH_RUNS:-3}"
-[ "$which" = all ] || [ "$which" = fleet ] && run fleet
+[ "$which" = all ] || [ "$which" = fleet ] && run fleet && TAG=push run fleet --sizes 2000 --push true
 [ "$which" = all ] || [ "$which" = memory ] && run memory
 [ "$which" = all ] || [ "$which" = latency ] && run latency
 echo "tables written to bench/results/$stamp-*.md"
