@@ -14,7 +14,7 @@ import { call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { MailboxError } from '@postbote/mailbox';
 import { ConnectorServiceClient, CredentialServiceClient, Protocol, StorageServiceClient } from '@postbote/proto';
-import { AS_FETCHER, TEST_SECURITY, adminAuthFrom, cuttingProxy, freePort, mariaDbTestDatabase, tempDir, type CuttingProxy, type TestDatabase } from '@postbote/testing';
+import { AS_FETCHER, TEST_SECURITY, adminAuthFrom, cuttingProxy, eventually, freePort, healthStatus, mariaDbTestDatabase, tempDir, type CuttingProxy, type TestDatabase } from '@postbote/testing';
 
 describe('a database outage is named as one, and recovered from', () => {
   let db: TestDatabase;
@@ -58,6 +58,8 @@ describe('a database outage is named as one, and recovered from', () => {
 
     await proxy.close(); // the database goes away
     await assert.rejects(lookup(), (e: unknown) => e instanceof UnavailableError && e.reason === 'DATABASE_UNAVAILABLE');
+    // Health follows within a readiness period (5 s), for orchestrators and load balancers.
+    await eventually(async () => (await healthStatus(svc.address, 'postbote.v1.ConnectorService')) === 'NOT_SERVING', 15_000, 'health NOT_SERVING');
 
     const storage = connect(StorageServiceClient, '127.0.0.1:1', AS_FETCHER);
     const run = connectorPoll({ credentials: creds, storage, logFor: () => () => undefined, maxMessageBytes: 1024 * 1024, now: () => new Date() });
@@ -79,5 +81,6 @@ describe('a database outage is named as one, and recovered from', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+    await eventually(async () => (await healthStatus(svc.address, 'postbote.v1.ConnectorService')) === 'SERVING', 15_000, 'health SERVING again');
   });
 });

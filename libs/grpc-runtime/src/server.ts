@@ -6,6 +6,7 @@ import type { Logger } from '@postbote/logging';
 import type { Gate } from './gate';
 import { gated, UndecodableRequest } from './handlers';
 import { serverCredentials, type Transport } from './transport';
+import { onReadinessChange } from '@postbote/metrics';
 
 export interface ServiceRegistration {
   /** Fully qualified name, e.g. "postbote.v1.ConnectorService" (health checks key on it). */
@@ -64,10 +65,21 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const address = `${host}:${port}`;
   options.logger.info({ address, tls: options.transport.tls ? (options.transport.tls.requireClientCerts ? 'mutual' : 'server') : 'none', services: options.services.map((s) => s.name) }, 'gRPC server listening');
 
+  // A dependency that stops answering (database, Kafka) turns every service of this server
+  // NOT_SERVING for load balancers and orchestrators; the log and /readyz say which one.
+  const stopWatching = onReadinessChange((r, before) => {
+    for (const name of Object.keys(statuses)) health.setStatus(name, r.ready ? 'SERVING' : 'NOT_SERVING');
+    const failing = Object.entries(r.checks).filter(([, v]) => v !== 'ok');
+    if (r.ready && before === false) options.logger.info({ address }, 'dependencies answer again: SERVING');
+    else if (r.ready) return;
+    else options.logger.warn({ address, failing: Object.fromEntries(failing) }, `NOT_SERVING: ${failing.map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+  });
+
   return {
     address,
     health,
     stop: async (graceMs = 5_000) => {
+      stopWatching();
       for (const name of Object.keys(statuses)) health.setStatus(name, 'NOT_SERVING');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

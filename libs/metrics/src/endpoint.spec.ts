@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addReadinessCheck, readiness, startEndpoint, type Endpoint } from './endpoint';
+import { addReadinessCheck, evaluateReadiness, onReadinessChange, readiness, startEndpoint, type Endpoint, type Every } from './endpoint';
 import { storageMetrics } from './metrics';
 
 describe('metrics endpoint', () => {
@@ -58,5 +58,36 @@ describe('metrics endpoint', () => {
   it('refuses other methods and paths', async () => {
     assert.equal((await fetch(`${open.url}/metrics`, { method: 'POST' })).status, 405);
     assert.equal((await fetch(`${open.url}/admin`)).status, 404);
+  });
+
+  it('tells listeners when readiness changes, from one loop on the injected timer', async () => {
+    let ticks = 0;
+    const every: Every = () => {
+      ticks++;
+      return () => undefined;
+    };
+    const seen: Array<[boolean, boolean | undefined]> = [];
+    const stopA = onReadinessChange((r, before) => void seen.push([r.ready, before]), 5_000, every);
+    const stopB = onReadinessChange(() => undefined, 5_000, every);
+    assert.equal(ticks, 1, 'one loop for the process');
+    let up = true;
+    const remove = addReadinessCheck('db', async () => {
+      if (!up) throw new Error('connection refused');
+    });
+    await evaluateReadiness();
+    await evaluateReadiness();
+    up = false;
+    await evaluateReadiness();
+    await evaluateReadiness();
+    up = true;
+    await evaluateReadiness();
+    assert.deepEqual(seen, [
+      [true, undefined],
+      [false, true],
+      [true, false],
+    ]);
+    remove();
+    stopA();
+    stopB();
   });
 });

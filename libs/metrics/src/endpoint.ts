@@ -43,6 +43,59 @@ export async function readiness(timeoutMs = 3_000): Promise<Readiness> {
   return { ready: entries.every(([, v]) => v === 'ok'), checks: Object.fromEntries(entries) };
 }
 
+/** Repeats `fn` every `ms` until the returned function is called (the injectable timer). */
+export type Every = (ms: number, fn: () => void) => () => void;
+
+const systemEvery: Every = (ms, fn) => {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+};
+
+type ReadinessListener = (r: Readiness, before: boolean | undefined) => void;
+const watchers = new Set<ReadinessListener>();
+let stopWatching: (() => void) | undefined;
+let lastReady: boolean | undefined;
+let lastReport: Readiness | undefined;
+
+/**
+ * Calls `listener` whenever readiness changes (and once at the first evaluation), from one
+ * evaluation loop shared by every listener of the process: the gRPC servers set their health
+ * status from it, so a dependency that goes away turns them NOT_SERVING.
+ */
+export function onReadinessChange(listener: ReadinessListener, everyMs = 5_000, every: Every = systemEvery): () => void {
+  watchers.add(listener);
+  if (!stopWatching) {
+    lastReady = undefined;
+    stopWatching = every(everyMs, () => void evaluateReadiness());
+  } else if (lastReady === false && lastReport) listener(lastReport, undefined);
+  return () => {
+    watchers.delete(listener);
+    if (watchers.size === 0) {
+      stopWatching?.();
+      stopWatching = undefined;
+    }
+  };
+}
+
+let evaluating: Promise<void> | undefined;
+
+/** One evaluation for the listeners (what the loop runs; tests call it to skip the wait). */
+export function evaluateReadiness(): Promise<void> {
+  evaluating ??= readiness()
+    .then((r) => {
+      lastReport = r;
+      if (r.ready === lastReady) return;
+      const before = lastReady;
+      lastReady = r.ready;
+      for (const w of watchers) w(r, before);
+    })
+    .finally(() => {
+      evaluating = undefined;
+    });
+  return evaluating;
+}
+
 export interface EndpointOptions {
   readonly host: string;
   readonly port: number;
