@@ -14,6 +14,7 @@ import { ConnectorServiceClient, EmailReceived, Protocol, Security, Strategy } f
 import { call, connect } from '@postbote/grpc-runtime';
 import { DOVECOT, TEST_ACTOR, TEST_SECURITY, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
 import { startTriggerService, type RunningTriggerService } from '@postbote/trigger';
+import { grpcMetrics } from '@postbote/metrics';
 
 describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
   const dir = tempDir('pb-e2e-imap-');
@@ -85,6 +86,10 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     return connector;
   }
 
+  /** GetCredentials calls the config service answered so far (this process's metrics). */
+  const credentialLookups = async () =>
+    (await grpcMetrics.requests.get()).values.filter((v) => v.labels['method'] === '/postbote.v1.CredentialService/GetCredentials').reduce((n, v) => n + v.value, 0);
+
   const poll = async (id: string) => {
     clock.increment(60_000);
     await fetcher.supervisor.actor(id)?.settled();
@@ -131,6 +136,8 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     const c = await connectorFor(user, { pollIntervalSeconds: 3600 });
     await eventually(() => fetcher.supervisor.actor(c.id)?.status().push === true, 5_000, 'the connection kept in IDLE');
     const logins = dovecotLoginAddresses(user.username).length;
+    const lookups = await credentialLookups();
+    assert.ok(lookups > 0, 'the first run looked the credentials up');
     const box = await mailboxAs(user);
     const latencies: number[] = [];
     try {
@@ -146,6 +153,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     // The simulated clock never moved: every run was started by the server's announcement.
     assert.ok(Math.max(...latencies) < 2_000, `append → event ${latencies.join(', ')} ms`);
     assert.equal(dovecotLoginAddresses(user.username).length, logins + 1, 'the test\'s own login only: the runs used the kept connection');
+    assert.equal(await credentialLookups(), lookups, 'and its credentials: no look-up at the config service');
     await config.registry.delete(c.id, false, TEST_ACTOR);
     await eventually(() => fetcher.supervisor.actor(c.id) === undefined, 5_000, 'actor stopped');
     await eventually(() => !dovecotWho().includes(user.username), 5_000, 'no connection left at the server');

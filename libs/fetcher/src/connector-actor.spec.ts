@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { resolveCreate } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
-import { MailboxError, type RunLog, type RunLogLevel } from '@postbote/mailbox';
+import { MailboxError, type KeptSession, type RunLog, type RunLogLevel } from '@postbote/mailbox';
 import { SimulatedClock } from './clock';
 import { ConnectorActor, type FetchConnector, type ConnectorPoll, type RunSummary } from './connector-actor';
 import { Supervisor } from './supervisor';
@@ -155,7 +155,7 @@ describe('ConnectorActor', () => {
     const { clock, actor } = harness(async (_c, _s, m) => {
       memory = m;
       at.push(clock.now());
-      m.session ??= { key: 'k', close: () => void closed++ };
+      m.session ??= { key: 'k', usable: true, access: {} as KeptSession['access'], close: () => void closed++ };
       return ok;
     });
     actor.start();

@@ -26,29 +26,15 @@ const cause = (err: unknown) => (err instanceof PostboteError ? `${err.code}${er
 
 /**
  * The run an actor performs: fetch credentials from the config service (never from the
- * bus), then poll the mailbox with one StoreEmails stream as the durable sink.
+ * bus) — or take those of the connection a push connector kept — then poll the mailbox with
+ * one StoreEmails stream as the durable sink.
  */
 export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
   return async (connector: FetchConnector, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> => {
     const s = connector.settings;
-    const creds = await call(
-      deps.credentials.getCredentials,
-      deps.credentials,
-      { connectorId: connector.id },
-      { deadlineMs: 10_000, signal },
-    ).catch((err: unknown) => {
-      throw new MailboxError('CREDENTIALS_UNAVAILABLE', `the config service did not hand out the credentials: ${cause(err)}`, { cause: err });
-    });
-    const access: ServerAccess = {
-      host: s.host,
-      port: s.port,
-      security: s.security,
-      trustedCaPem: s.trustedCaPem,
-      username: creds.username,
-      password: new Secret(creds.password),
-      connectTimeoutMs: s.connectTimeoutMs,
-      sourceAddress: deps.sourceAddress ?? null,
-    };
+    // A kept IMAP connection (push) was opened with this revision's credentials: no look-up.
+    const kept = memory.session?.usable ? memory.session.access : undefined;
+    const access = kept ?? (await fetchAccess(deps, connector, signal));
     const sink = new StorageSink(deps, connector, Math.max(60_000, s.fetchTimeoutMs + 30_000));
     const log = deps.logFor(connector.id);
     try {
@@ -62,6 +48,24 @@ export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
       sink.cancel();
       throw err;
     }
+  };
+}
+
+/** Credentials from the config service (never from the bus) and the connector's server settings. */
+async function fetchAccess(deps: ConnectorPollDeps, connector: FetchConnector, signal: AbortSignal): Promise<ServerAccess> {
+  const s = connector.settings;
+  const creds = await call(deps.credentials.getCredentials, deps.credentials, { connectorId: connector.id }, { deadlineMs: 10_000, signal }).catch((err: unknown) => {
+    throw new MailboxError('CREDENTIALS_UNAVAILABLE', `the config service did not hand out the credentials: ${cause(err)}`, { cause: err });
+  });
+  return {
+    host: s.host,
+    port: s.port,
+    security: s.security,
+    trustedCaPem: s.trustedCaPem,
+    username: creds.username,
+    password: new Secret(creds.password),
+    connectTimeoutMs: s.connectTimeoutMs,
+    sourceAddress: deps.sourceAddress ?? null,
   };
 }
 

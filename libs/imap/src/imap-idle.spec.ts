@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { ImapFlow } from 'imapflow';
+import type { ServerAccess } from '@postbote/mailbox';
 import { IdleSession } from './imap-idle';
 
 /** What IdleSession uses of imapflow: events, `usable`, `idle()` (ended by the test), logout/close. */
@@ -37,6 +38,7 @@ function session(now: { t: number }) {
   const calls = { wakes: 0, gone: 0 };
   const s = new IdleSession(
     client as unknown as ImapFlow,
+    {} as ServerAccess,
     'k',
     () => void calls.wakes++,
     () => void calls.gone++,

@@ -35,6 +35,7 @@ export class IdleSession implements KeptSession {
 
   constructor(
     readonly client: ImapFlow,
+    readonly access: ServerAccess,
     readonly key: string,
     private readonly wake: () => void,
     private readonly onGone: () => void,

@@ -59,7 +59,7 @@ export async function pollImap(
   } catch (err) {
     throw toMailboxError(err, access);
   } finally {
-    if (keep) keepSession(client, kept, key, memory, selected.exists);
+    if (keep) keepSession(client, access, kept, key, memory, selected.exists);
     else if (kept) dropSession(memory);
     else if (client.usable) await client.logout().catch(() => client.close());
     else client.close();
@@ -77,11 +77,12 @@ function canIdle(client: ImapFlow, memory: RunMemory, log: RunLog): boolean {
 }
 
 /** After a successful run of a push connector: the connection waits in IDLE for the next one. */
-function keepSession(client: ImapFlow, kept: ImapFlow | undefined, key: string, memory: RunMemory, existsAtSelect: number): void {
+function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | undefined, key: string, memory: RunMemory, existsAtSelect: number): void {
   if (kept && memory.session instanceof IdleSession) return memory.session.release();
   // A new session's listener missed what the server announced during this run.
   const session: IdleSession = new IdleSession(
     client,
+    access,
     key,
     () => memory.wake?.(),
     () => {

@@ -56,6 +56,13 @@ export interface RunMemory {
 export interface KeptSession {
   /** What the connection was opened for (server, login, folder); a run for anything else opens its own. */
   readonly key: string;
+  /**
+   * How it was opened, credentials included: a run on the kept connection needs no new
+   * look-up (the client library holds the same password for the connection's life anyway).
+   * A changed connector closes the session, so these are never stale.
+   */
+  readonly access: ServerAccess;
+  readonly usable: boolean;
   close(): void;
 }
 
