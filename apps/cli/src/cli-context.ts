@@ -1,6 +1,7 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { isUuid } from '@postbote/errors';
 import { call, fromGrpcError } from '@postbote/grpc-runtime';
+import type { Connector } from '@postbote/proto';
 import { clients, type Target } from './clients';
 import { CliUsageError } from './cli-support';
 
@@ -14,6 +15,19 @@ export async function connectorId(ctx: Ctx, ref: string): Promise<string> {
   if (isUuid(ref)) return ref.toLowerCase();
   const c = clients.config(ctx);
   return (await call(c.getConnector, c, { ref })).id;
+}
+
+/** Every connector, page by page. */
+export async function allConnectors(ctx: Ctx): Promise<Connector[]> {
+  const c = clients.config(ctx);
+  const all: Connector[] = [];
+  let token = '';
+  do {
+    const page = await call(c.listConnectors, c, { pageSize: 500, pageToken: token }, { deadlineMs: 10_000 });
+    all.push(...page.connectors);
+    token = page.nextPageToken;
+  } while (token);
+  return all;
 }
 
 export function dateFlag(flag: string, raw: string | undefined): Date | undefined {

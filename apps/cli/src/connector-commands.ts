@@ -4,7 +4,7 @@ import { specToProto } from '@postbote/contract';
 import { Secret } from '@postbote/crypto';
 import { Connector, ConnectorSpec, Protocol, Security, enumKey } from '@postbote/proto';
 import { clients } from './clients';
-import type { Ctx } from './cli-context';
+import { allConnectors, type Ctx } from './cli-context';
 import { connectorJson, connectorLines, print, table } from './output';
 import { CliUsageError, readStdin } from './cli-support';
 import { connectorStatusCommand } from './status-command';
@@ -124,14 +124,7 @@ export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string })
     .command('list')
     .description('list connectors')
     .action(async () => {
-      const c = client();
-      const all: Connector[] = [];
-      let token = '';
-      do {
-        const page = await call(c.listConnectors, c, { pageSize: 500, pageToken: token });
-        all.push(...page.connectors);
-        token = page.nextPageToken;
-      } while (token);
+      const all = await allConnectors(ctx);
       print(ctx.json(), { connectors: all.map(connectorJson) }, () =>
         table(
           ['ID', 'NAME', 'PROTOCOL', 'SERVER', 'SECURITY', 'ENABLED', 'WORKFLOW'],

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { call } from '@postbote/grpc-runtime';
 import { ConnectorState, enumKey } from '@postbote/proto';
-import type { Ctx } from './cli-context';
+import { allConnectors, type Ctx } from './cli-context';
 import { clients } from './clients';
 import { print, table } from './output';
 
@@ -9,13 +9,7 @@ import { print, table } from './output';
 async function connectorNames(ctx: Ctx): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   try {
-    const c = clients.config(ctx);
-    let token = '';
-    do {
-      const page = await call(c.listConnectors, c, { pageSize: 1000, pageToken: token }, { deadlineMs: 5_000 });
-      for (const x of page.connectors) names.set(x.id, x.name);
-      token = page.nextPageToken;
-    } while (token);
+    for (const x of await allConnectors(ctx)) names.set(x.id, x.name);
   } catch {
     // The fleet view is still worth showing with ids.
   }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { call } from '@postbote/grpc-runtime';
 import { ConnectorState, enumKey, type Connector, type ConnectorStatus } from '@postbote/proto';
-import type { Ctx } from './cli-context';
+import { allConnectors, type Ctx } from './cli-context';
 import { clients } from './clients';
 import { print, table } from './output';
 
@@ -22,18 +22,6 @@ export interface StatusView {
   readonly lastStoredAt: string | null;
   readonly backlog: number | null;
   readonly fetcher: string;
-}
-
-async function allConnectors(ctx: Ctx): Promise<Connector[]> {
-  const c = clients.config(ctx);
-  const all: Connector[] = [];
-  let token = '';
-  do {
-    const page = await call(c.listConnectors, c, { pageSize: 500, pageToken: token });
-    all.push(...page.connectors);
-    token = page.nextPageToken;
-  } while (token);
-  return all;
 }
 
 /** Every fetcher's report of the connectors it runs; empty when no fetcher answers (the view says so). */

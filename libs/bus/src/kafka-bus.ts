@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type IHeaders } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type IHeaders } from 'kafkajs';
 import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
 import { whileTransient, type WaitLog } from './kafka-retry';
 import { addReadinessCheck } from '@postbote/metrics';
@@ -35,14 +35,22 @@ export class KafkaBus implements Bus {
     this.#stopReadiness = addReadinessCheck('kafka', () => this.#reachable());
   }
 
-  /** For `/readyz`: a broker answers a metadata request (one try, no retries). */
+  #probe: Admin | undefined;
+
+  /**
+   * For readiness: a broker answers a metadata request (one try, no retries). The probe's
+   * connection is kept between checks — a new one every few seconds would cost the broker
+   * more than the answer — and rebuilt after a failure.
+   */
   async #reachable(): Promise<void> {
-    const admin = this.#kafka.admin({ retry: { retries: 0 } });
+    const admin = (this.#probe ??= this.#kafka.admin({ retry: { retries: 0 } }));
     try {
       await admin.connect();
       await admin.describeCluster();
-    } finally {
+    } catch (err) {
+      this.#probe = undefined;
       await admin.disconnect().catch(() => undefined);
+      throw err;
     }
   }
 
@@ -148,6 +156,8 @@ export class KafkaBus implements Bus {
 
   async close(): Promise<void> {
     this.#stopReadiness();
+    await this.#probe?.disconnect().catch(() => undefined);
+    this.#probe = undefined;
     await Promise.all([...this.#consumers].map((c) => c.disconnect()));
     this.#consumers.clear();
     const producer = this.#producer;

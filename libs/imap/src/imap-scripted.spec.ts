@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import { MailboxError, type IncomingMessage, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
@@ -27,6 +28,30 @@ const sink = {
 };
 const run = (a: ServerAccess, s: ImapRunSettings) => pollImap(a, s, { oversize: new Set() }, sink, (_l: RunLogLevel) => undefined, new AbortController().signal);
 
+/**
+ * A minimal IMAP server for one mailbox of `exists` messages: enough for a poll to log in,
+ * find INBOX and select it. `extra` answers what it chooses to (returns true), e.g. to stall.
+ */
+function minimalImap(exists: number, extra: (tag: string, c: string, line: string, socket: Socket) => boolean = () => false, onLogout: () => void = () => undefined) {
+  return scriptedServer(async (socket, lines) => {
+    socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n');
+    for await (const line of lines) {
+      const [tag = '', cmd] = line.split(' ');
+      const c = (cmd ?? '').toUpperCase();
+      if (extra(tag, c, line, socket)) continue;
+      if (c === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK\r\n`);
+      else if (c === 'LOGIN' || c === 'AUTHENTICATE') socket.write(`${tag} OK logged in\r\n`);
+      else if (c === 'NAMESPACE') socket.write(`* NAMESPACE (("" "/")) NIL NIL\r\n${tag} OK\r\n`);
+      else if (c === 'LIST') socket.write(`* LIST () "/" INBOX\r\n${tag} OK\r\n`);
+      else if (c === 'SELECT' || c === 'EXAMINE') socket.write(`* ${exists} EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT ${exists + 1}] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
+      else if (c === 'LOGOUT') {
+        onLogout();
+        socket.end(`* BYE\r\n${tag} OK\r\n`);
+      } else socket.write(`${tag} OK\r\n`);
+    }
+  });
+}
+
 describe('IMAP poll against servers that stall', () => {
   const servers: Array<{ close(): Promise<void> }> = [];
   after(async () => Promise.all(servers.map((s) => s.close())));
@@ -43,22 +68,10 @@ describe('IMAP poll against servers that stall', () => {
   });
 
   it('times out a server that stalls mid-FETCH (fetch timeout)', async () => {
-    const staller = await scriptedServer(async (socket, lines) => {
-      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED-NOT] ready\r\n');
-      for await (const line of lines) {
-        const [tag, cmd] = line.split(' ');
-        const c = (cmd ?? '').toUpperCase();
-        if (c === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK\r\n`);
-        else if (c === 'LOGIN' || c === 'AUTHENTICATE') socket.write(`${tag} OK logged in\r\n`);
-        else if (c === 'NAMESPACE') socket.write(`* NAMESPACE (("" "/")) NIL NIL\r\n${tag} OK\r\n`);
-        else if (c === 'LIST') socket.write(`* LIST () "/" INBOX\r\n${tag} OK\r\n`);
-        else if (c === 'SELECT' || c === 'EXAMINE') socket.write(`* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 2] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
-        else if (c === 'UID' && /SEARCH/i.test(line)) socket.write(`* SEARCH 1\r\n${tag} OK\r\n`);
-        else if (c === 'UID' && /FETCH/i.test(line)) {
-          /* stall: never answer */
-        } else if (c === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK\r\n`);
-        else socket.write(`${tag} OK\r\n`);
-      }
+    const staller = await minimalImap(1, (tag, c, line, socket) => {
+      if (c === 'UID' && /SEARCH/i.test(line)) socket.write(`* SEARCH 1\r\n${tag} OK\r\n`);
+      // UID FETCH: stall, never answer
+      return c === 'UID';
     });
     servers.push(staller);
     await assert.rejects(
@@ -69,22 +82,7 @@ describe('IMAP poll against servers that stall', () => {
 
   it('polls instead of pushing when the server offers no IDLE, saying so once', async () => {
     let logouts = 0;
-    const noIdle = await scriptedServer(async (socket, lines) => {
-      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n');
-      for await (const line of lines) {
-        const [tag, cmd] = line.split(' ');
-        const c = (cmd ?? '').toUpperCase();
-        if (c === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK\r\n`);
-        else if (c === 'LOGIN' || c === 'AUTHENTICATE') socket.write(`${tag} OK logged in\r\n`);
-        else if (c === 'NAMESPACE') socket.write(`* NAMESPACE (("" "/")) NIL NIL\r\n${tag} OK\r\n`);
-        else if (c === 'LIST') socket.write(`* LIST () "/" INBOX\r\n${tag} OK\r\n`);
-        else if (c === 'SELECT' || c === 'EXAMINE') socket.write(`* 0 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 1] x\r\n${tag} OK [READ-WRITE] selected\r\n`);
-        else if (c === 'LOGOUT') {
-          logouts++;
-          socket.end(`* BYE\r\n${tag} OK\r\n`);
-        } else socket.write(`${tag} OK\r\n`);
-      }
-    });
+    const noIdle = await minimalImap(0, undefined, () => void logouts++);
     servers.push(noIdle);
     const logs: string[] = [];
     const memory: RunMemory = { oversize: new Set(), wake: () => undefined };

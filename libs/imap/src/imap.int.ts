@@ -344,12 +344,18 @@ describe('IMAP push (IDLE) against Dovecot', () => {
     }
   });
 
-  it('closes the kept connection when the session is dropped, and a push run after that logs in again', async () => {
-    const user = dovecotUser('idle-close');
-    await seed(user, 'INBOX', ['x']);
+  /** A user with one message, polled once; the memory holds what the run kept. */
+  async function firstRun(prefix: string, push: boolean) {
+    const user = dovecotUser(prefix);
+    await seed(user, 'INBOX', [`${prefix}-1`]);
     const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
     const r = recorder();
-    await run(access(user), settings({ push: true }), r, memory);
+    await run(access(user), settings({ push }), r, memory);
+    return { user, memory, r };
+  }
+
+  it('closes the kept connection when the session is dropped, and a push run after that logs in again', async () => {
+    const { user, memory, r } = await firstRun('idle-close', true);
     const session = memory.session;
     assert.ok(session);
     session.close();
@@ -361,11 +367,7 @@ describe('IMAP push (IDLE) against Dovecot', () => {
   });
 
   it('notices a kept connection the server ends, and the next run logs in again', async () => {
-    const user = dovecotUser('idle-kick');
-    await seed(user, 'INBOX', ['k1']);
-    const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
-    const r = recorder();
-    await run(access(user), settings({ push: true }), r, memory);
+    const { user, memory, r } = await firstRun('idle-kick', true);
     assert.ok(memory.session);
     await new Promise((res) => setTimeout(res, 200));
     dovecotKick(user.username);
@@ -379,10 +381,7 @@ describe('IMAP push (IDLE) against Dovecot', () => {
   });
 
   it('without push, logs out after every run as before', async () => {
-    const user = dovecotUser('no-push');
-    await seed(user, 'INBOX', ['y']);
-    const memory: RunMemory = { oversize: new Set(), wake: () => undefined };
-    await run(access(user), settings({ push: false }), recorder(), memory);
+    const { memory } = await firstRun('no-push', false);
     assert.equal(memory.session, undefined);
   });
 });

@@ -57,6 +57,13 @@ const watchers = new Set<ReadinessListener>();
 let stopWatching: (() => void) | undefined;
 let lastReady: boolean | undefined;
 let lastReport: Readiness | undefined;
+let failedInARow = 0;
+
+/**
+ * Evaluations that must fail in a row before listeners hear "not ready": one slow answer
+ * on a busy host (a check times out at 3 s) must not flap a service out of its load balancer.
+ */
+const FAILURES_TO_NOT_READY = 2;
 
 /**
  * Calls `listener` whenever readiness changes (and once at the first evaluation), from one
@@ -67,6 +74,7 @@ export function onReadinessChange(listener: ReadinessListener, everyMs = 5_000, 
   watchers.add(listener);
   if (!stopWatching) {
     lastReady = undefined;
+    failedInARow = 0;
     stopWatching = every(everyMs, () => void evaluateReadiness());
   } else if (lastReady === false && lastReport) listener(lastReport, undefined);
   return () => {
@@ -85,6 +93,8 @@ export function evaluateReadiness(): Promise<void> {
   evaluating ??= readiness()
     .then((r) => {
       lastReport = r;
+      failedInARow = r.ready ? 0 : failedInARow + 1;
+      if (!r.ready && failedInARow < FAILURES_TO_NOT_READY) return;
       if (r.ready === lastReady) return;
       const before = lastReady;
       lastReady = r.ready;
