@@ -73,8 +73,14 @@ describe('metrics, health and readiness over HTTP (all-in-one)', () => {
     let text = '';
     await eventually(async () => {
       text = await scrape();
-      return value(text, 'postbote_trigger_events_published_total') === 3 && value(text, 'postbote_outbox_pending') === 0;
-    }, 30_000, 'three events published');
+      // The fetcher counts a run when it ends (after post-processing), which may be after the
+      // events were published: wait for both.
+      return (
+        value(text, 'postbote_trigger_events_published_total') === 3 &&
+        value(text, 'postbote_outbox_pending') === 0 &&
+        value(text, 'postbote_fetcher_emails_total{protocol="IMAP",result="stored"}') === 3
+      );
+    }, 30_000, 'three events published and the run counted');
 
     assert.equal(value(text, 'postbote_fetcher_emails_total{protocol="IMAP",result="stored"}'), 3);
     assert.equal(value(text, 'postbote_storage_emails_total{result="stored"}'), 3);
