@@ -174,6 +174,14 @@ dovecot_up() {
   chown nobody:nogroup "$DOVECOT_MAIL"
   # Tests and benchmarks that place Maildirs directly read where the homes are from here.
   printf %s "$DOVECOT_MAIL" > "$DOVECOT_RUN/mail-dir"
+  cat > "$DOVECOT_RUN/dovecot-oauth2.conf.ext" <<CONF
+introspection_mode = post
+introspection_url = http://127.0.0.1:21180/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+CONF
   cat > "$DOVECOT_RUN/dovecot.conf" <<CONF
 protocols = imap pop3
 listen = 127.0.0.1
@@ -186,7 +194,7 @@ ssl_cert = <$DOVECOT_RUN/server.crt
 ssl_key = <$DOVECOT_RUN/server.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
@@ -204,6 +212,14 @@ default_internal_user = dovecot
 passdb {
   driver = static
   args = password=$DOVECOT_PASSWORD
+}
+# OAuth2 logins (SASL XOAUTH2 / OAUTHBEARER) are checked against a loopback introspection
+# endpoint that the OAuth2 tests run themselves on port 21180 (libs/testing oauth-server.ts):
+# the token on the wire is the real SASL exchange; without that endpoint such logins fail.
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DOVECOT_RUN/dovecot-oauth2.conf.ext
 }
 userdb {
   driver = static

@@ -14,6 +14,8 @@ import { AS_FETCHER, CLI, REPO_ROOT, TEST_INTERNAL_TOKEN, TEST_KAFKA_BROKERS, co
 
 const root = REPO_ROOT;
 const PASSWORD = 'cli-Secret-4711-never-in-output';
+const OAUTH_CLIENT_SECRET = 'cli-client-secret-0815-never-shown';
+const OAUTH_REFRESH_TOKEN = 'cli-refresh-token-4242-never-shown';
 const cli = runCli;
 
 before(() => ensureBuilt());
@@ -125,6 +127,32 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.match(r.out, /Password\s+\(set, write-only\)/);
   });
 
+  it('creates an OAuth2 connector from the CLI: provider preset, secrets from stdin lines or a file, shown only as set', () => {
+    // Created disabled: the preset names Microsoft's server, and tests reach loopback only.
+    const base = ['connector', 'create', '--protocol', 'imap', '--username', 'alice@example.test', '--workflow', 'wf-1', '--disabled', '--auth', 'oauth2', '--client-id', 'app-1'];
+    const r = cli(env, [...base, '--name', 'M365', '--oauth-provider', 'microsoft', '--client-secret-stdin', '--refresh-token-stdin'], `${OAUTH_CLIENT_SECRET}\n${OAUTH_REFRESH_TOKEN}\n`);
+    outputs.push(r.out, r.err);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Server\s+outlook\.office365\.com\n/);
+    assert.match(r.out, /Login\s+OAUTH2\n/);
+    assert.match(r.out, /OAuth2 client secret\s+\(set, write-only\)/);
+    assert.match(r.out, /OAuth2 refresh token\s+\(set, write-only\)/);
+    assert.doesNotMatch(r.out, /^Password/m);
+    const file = join(tempDir('pb-cli-rt-'), 'refresh-token');
+    writeFileSync(file, `${OAUTH_REFRESH_TOKEN}\n`, { mode: 0o600 });
+    const g = cli(env, [...base, '--name', 'Gmail', '--oauth-provider', 'google', '--refresh-token-file', file]);
+    outputs.push(g.out, g.err);
+    assert.equal(g.code, 0, g.err);
+    assert.match(g.out, /Server\s+imap\.gmail\.com\n/);
+    assert.match(g.out, /OAuth2 client secret\s+\(not set\)/);
+    const missing = cli(env, [...base, '--name', 'x', '--oauth-provider', 'google']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--refresh-token-stdin \(or --refresh-token-file\) is required with --auth oauth2/);
+    const moved = cli(env, ['connector', 'update', 'Gmail', '--host', 'imap.elsewhere.example']);
+    assert.match(moved.err, /PERMISSION_DENIED: spec\.oauth_refresh_token: changing spec\.host .* \(pass it with --refresh-token-stdin\)/);
+    for (const name of ['M365', 'Gmail']) assert.equal(cli(env, ['connector', 'delete', name]).code, 0);
+  });
+
   it('rotates keys from the CLI', () => {
     const r = cli(env, ['keys', 'rotate']);
     outputs.push(r.out);
@@ -212,9 +240,9 @@ describe('postbote start (all-in-one, embedded default)', () => {
   it('keeps the password encrypted on disk, out of every output and log, and the key file 0600', () => {
     assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
     for (const f of readdirSync(dataDir).filter((n) => statSync(join(dataDir, n)).isFile())) {
-      assert.doesNotMatch(readFileSync(join(dataDir, f)).toString('latin1'), new RegExp(PASSWORD), `${f} holds the password`);
+      for (const secret of [PASSWORD, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN]) assert.doesNotMatch(readFileSync(join(dataDir, f)).toString('latin1'), new RegExp(secret), `${f} holds a secret in clear`);
     }
-    assert.doesNotMatch(outputs.join('\n') + proc.out() + proc.err(), new RegExp(PASSWORD));
+    for (const secret of [PASSWORD, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN]) assert.doesNotMatch(outputs.join('\n') + proc.out() + proc.err(), new RegExp(secret));
   });
 
   it('stops cleanly on SIGTERM', async () => {

@@ -16,6 +16,15 @@ interface SpecFlags {
   port?: string;
   username?: string;
   passwordStdin?: boolean;
+  auth?: string;
+  oauthProvider?: string;
+  clientId?: string;
+  clientSecretStdin?: boolean;
+  clientSecretFile?: string;
+  refreshTokenStdin?: boolean;
+  refreshTokenFile?: string;
+  tokenUrl?: string;
+  scope?: string;
   security?: string;
   folder?: string;
   strategy?: string;
@@ -52,6 +61,29 @@ function fileFlag(flag: string, path: string, readFile: (p: string) => string): 
   }
 }
 
+/** The flag that reads each secret from standard input, by the secret's API name (also for error hints). */
+export const SECRET_STDIN_FLAGS = { password: '--password-stdin', oauth_client_secret: '--client-secret-stdin', oauth_refresh_token: '--refresh-token-stdin' } as const;
+
+/**
+ * Secrets never travel on the command line, where ps and shell history would keep them:
+ * they come from standard input or from a file (`/dev/fd/3` for a descriptor). Several
+ * from standard input come one per line, in the order password, client secret, refresh token.
+ */
+async function secretsFrom(f: SpecFlags, readFile: (p: string) => string): Promise<{ password?: Secret; oauthClientSecret?: Secret; oauthRefreshToken?: Secret }> {
+  const fromStdin = [f.passwordStdin, f.clientSecretStdin, f.refreshTokenStdin].filter(Boolean).length;
+  if (f.clientSecretStdin && f.clientSecretFile) throw new CliUsageError('give the client secret with --client-secret-stdin or --client-secret-file, not both');
+  if (f.refreshTokenStdin && f.refreshTokenFile) throw new CliUsageError('give the refresh token with --refresh-token-stdin or --refresh-token-file, not both');
+  const lines = fromStdin === 0 ? [] : fromStdin === 1 ? [await readStdin()] : (await readStdin()).split(/\r?\n/);
+  if (fromStdin > 1 && lines.length < fromStdin) throw new CliUsageError(`${fromStdin} secrets from standard input need ${fromStdin} lines (password, client secret, refresh token, in this order)`);
+  const next = () => new Secret(lines.shift() ?? '');
+  const file = (flag: string, path: string) => new Secret(fileFlag(flag, path, readFile).replace(/\r?\n$/, ''));
+  return {
+    password: f.passwordStdin ? next() : undefined,
+    oauthClientSecret: f.clientSecretStdin ? next() : f.clientSecretFile ? file('client-secret-file', f.clientSecretFile) : undefined,
+    oauthRefreshToken: f.refreshTokenStdin ? next() : f.refreshTokenFile ? file('refresh-token-file', f.refreshTokenFile) : undefined,
+  };
+}
+
 async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<ConnectorSpec> {
   return specToProto({
     name: f.name,
@@ -59,8 +91,12 @@ async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<
     host: f.host,
     port: intFlag('port', f.port),
     username: f.username,
-    // The password never travels on the command line, where ps and shell history would keep it.
-    password: f.passwordStdin ? new Secret(await readStdin()) : undefined,
+    ...(await secretsFrom(f, readFile)),
+    authType: enumFlag(f.auth),
+    oauthProvider: enumFlag(f.oauthProvider),
+    oauthClientId: f.clientId,
+    oauthTokenUrl: f.tokenUrl,
+    oauthScope: f.scope,
     security: enumFlag(f.security),
     folder: f.folder,
     strategy: enumFlag(f.strategy),
@@ -86,6 +122,15 @@ function specOptions(cmd: Command, creating: boolean): Command {
     .option('--port <port>', 'port (default from protocol+security: POP3 110/995, IMAP 143/993)')
     .option('--username <user>', 'login name')
     .option('--password-stdin', 'read the password from standard input (it is never accepted as an argument)')
+    .addOption(new Option('--auth <type>', 'login: PASSWORD (default) or OAUTH2 (Microsoft 365, Gmail)').choices(['PASSWORD', 'OAUTH2', 'password', 'oauth2']))
+    .addOption(new Option('--oauth-provider <provider>', 'OAuth2: MICROSOFT or GOOGLE fill in token URL, scope and server; CUSTOM needs --token-url').choices(['MICROSOFT', 'GOOGLE', 'CUSTOM', 'microsoft', 'google', 'custom']))
+    .option('--client-id <id>', 'OAuth2: the application (client) ID')
+    .option('--client-secret-stdin', 'OAuth2: read the client secret from standard input')
+    .option('--client-secret-file <path>', 'OAuth2: read the client secret from a file (or /dev/fd/N)')
+    .option('--refresh-token-stdin', 'OAuth2: read the refresh token from standard input')
+    .option('--refresh-token-file <path>', 'OAuth2: read the refresh token from a file (or /dev/fd/N)')
+    .option('--token-url <url>', 'OAuth2: token endpoint (https), when not the provider\'s')
+    .option('--scope <scopes>', 'OAuth2: scopes asked for on refresh, space-separated ("" for the grant\'s own)')
     .addOption(new Option('--security <mode>', 'NONE (discouraged), SSL (implicit TLS) or TLS (STARTTLS)').choices(['NONE', 'SSL', 'TLS', 'none', 'ssl', 'tls']))
     .option('--folder <path>', 'IMAP folder to watch, subfolders with "/" (default INBOX)')
     .addOption(new Option('--strategy <strategy>', 'IMAP: after storing, MARK_READ, DELETE or MOVE').choices(['MARK_READ', 'DELETE', 'MOVE', 'mark_read', 'delete', 'move', 'mark-read']))
@@ -112,8 +157,12 @@ export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string })
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   };
 
-  specOptions(cmd.command('create').description('create a connector (password from --password-stdin)'), true).action(async (f: SpecFlags & { disabled?: boolean }) => {
-    if (!f.passwordStdin) throw new CliUsageError('--password-stdin is required: pipe the password in, e.g. `printf %s "$PW" | postbote connector create … --password-stdin`');
+  specOptions(cmd.command('create').description('create a connector (password from --password-stdin; OAuth2: refresh token from --refresh-token-stdin)'), true).action(async (f: SpecFlags & { disabled?: boolean }) => {
+    if (enumFlag(f.auth) === 'OAUTH2') {
+      if (!f.refreshTokenStdin && !f.refreshTokenFile) throw new CliUsageError('--refresh-token-stdin (or --refresh-token-file) is required with --auth oauth2');
+    } else if (!f.passwordStdin) {
+      throw new CliUsageError('--password-stdin is required: pipe the password in, e.g. `printf %s "$PW" | postbote connector create … --password-stdin`');
+    }
     const spec = await specFrom({ ...f, enabled: f.disabled ? false : undefined }, ctx.readFile);
     const c = client();
     const res = await call(c.createConnector, c, { spec });
@@ -141,7 +190,7 @@ export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string })
       show(await call(c.getConnector, c, { ref }));
     });
 
-  specOptions(cmd.command('update <connector>').description('change settings; unset flags keep their value, the password only with --password-stdin'), false)
+  specOptions(cmd.command('update <connector>').description('change settings; unset flags keep their value, secrets only with --password-stdin, --client-secret-stdin or --refresh-token-stdin'), false)
     .option('--disable', 'disable the connector')
     .action(async (ref: string, f: SpecFlags & { enable?: boolean; disable?: boolean }) => {
       if (f.enable && f.disable) throw new CliUsageError('--enable and --disable exclude each other');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { auditCommand, tokensCommand, whoamiCommand } from './access-commands';
 import { certsCommand } from './certs-command';
 import { addressesFrom, authFrom } from './clients';
-import { connectorCommand } from './connector-commands';
+import { SECRET_STDIN_FLAGS, connectorCommand } from './connector-commands';
 import { CliUsageError } from './cli-support';
 import { emailsCommand } from './emails-commands';
 import { eventsCommand } from './events-command';
@@ -84,7 +84,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
         : err.code === 'UNAUTHENTICATED'
           ? ' (set POSTBOTE_TOKEN, or run where `npm start` keeps its data: it writes data/admin.token on first start)'
           : err.reason === 'PASSWORD_REQUIRED'
-            ? ' (pass it with --password-stdin)'
+            ? ` (pass ${secretFlagsNamed(err.message)})`
             : '';
     process.stderr.write(`error: ${err.code}: ${err.message}${hint}\n`);
     process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'ALREADY_EXISTS' ? 2 : 1);
@@ -92,3 +92,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${(err as Error).message}\n`);
   process.exit(1);
 });
+
+/** The flags that carry the secrets an error names: "spec.password, spec.oauth_client_secret: …" → "--password-stdin, --client-secret-stdin". */
+function secretFlagsNamed(message: string): string {
+  const fields = message.split(':')[0] ?? '';
+  const flags = Object.entries(SECRET_STDIN_FLAGS).filter(([api]) => fields.includes(`spec.${api}`)).map(([, flag]) => flag);
+  return flags.length > 1 ? `them with ${flags.join(' and ')}` : `it with ${flags[0] ?? '--password-stdin'}`;
+}

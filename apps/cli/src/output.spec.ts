@@ -8,7 +8,7 @@ import { connectorLines, table } from './output';
 const created = (over: Record<string, unknown>) => ({
   ...resolveCreate({ name: 'Support', host: 'imap.example.test', username: 'u', password: new Secret('p'), workflowId: 'wf', ...over }).settings,
   id: '0b1c7f0e-8d1b-4a2e-9f3c-1d2e3f4a5b6c',
-  hasPassword: true,
+  secretsSet: over['authType'] === 'OAUTH2' ? (['oauthRefreshToken'] as const) : (['password'] as const),
   revision: 2,
   createdAt: new Date('2026-11-01T00:00:00Z'),
   updatedAt: new Date('2026-11-02T00:00:00Z'),
@@ -25,6 +25,19 @@ describe('connector output', () => {
     assert.match(text, /^Move to\s+Done$/m);
     assert.match(text, /^Password\s+\(set, write-only\)$/m);
     assert.doesNotMatch(text, /Trusted CA/, 'a setting the connector does not have is left out');
+  });
+
+  it('shows an OAuth2 connector\'s provider settings and which of its secrets are stored, no password line', () => {
+    const text = connectorLines(
+      connectorToProto(created({ protocol: 'IMAP', host: undefined, password: undefined, authType: 'OAUTH2', oauthProvider: 'MICROSOFT', oauthClientId: 'app-1', oauthRefreshToken: new Secret('rt') })),
+    );
+    assert.match(text, /^Server\s+outlook\.office365\.com$/m);
+    assert.match(text, /^Login\s+OAUTH2$/m);
+    assert.match(text, /^Token endpoint\s+https:\/\/login\.microsoftonline\.com\/common\/oauth2\/v2\.0\/token$/m);
+    assert.match(text, /^OAuth2 refresh token\s+\(set, write-only\)$/m);
+    assert.match(text, /^OAuth2 client secret\s+\(not set\)$/m);
+    assert.doesNotMatch(text, /^Password/m);
+    assert.doesNotMatch(text, /\brt\b/);
   });
 
   it('leaves out IMAP-only settings for POP3', () => {

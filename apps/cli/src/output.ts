@@ -1,5 +1,5 @@
 import { connectorFromProto } from '@postbote/contract';
-import { FIELDS, PASSWORD_FIELD, SETTING_KEYS, type FieldInfo } from '@postbote/connector-model';
+import { FIELDS, SECRET_FIELDS, SECRET_KEYS, SETTING_KEYS, applies, type FieldInfo } from '@postbote/connector-model';
 import { Connector } from '@postbote/proto';
 
 /** A setting's value as a person reads it (driven by its kind and unit in FIELDS). */
@@ -13,9 +13,10 @@ function shown(info: FieldInfo, value: unknown): string {
 export function connectorLines(proto: Connector): string {
   const c = connectorFromProto(proto);
   const rows: Array<[string, string]> = [['Id', c.id]];
-  for (const key of SETTING_KEYS) {
-    if (c[key] !== null) rows.push([FIELDS[key].label, shown(FIELDS[key], c[key])]);
-    if (key === 'username') rows.push([PASSWORD_FIELD.label, c.hasPassword ? '(set, write-only)' : '(not set)']);
+  for (const key of SETTING_KEYS) if (c[key] !== null) rows.push([FIELDS[key].label, shown(FIELDS[key], c[key])]);
+  // Secrets show only whether they are stored.
+  for (const key of SECRET_KEYS) {
+    if (applies(key, c.protocol, c.authType)) rows.push([SECRET_FIELDS[key].label, c.secretsSet.includes(key) ? '(set, write-only)' : '(not set)']);
   }
   rows.push(['Revision', String(c.revision)], ['Updated', c.updatedAt.toISOString()]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -100,7 +100,7 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
   }
 
   async function runOnce(protocol: 'IMAP' | 'POP3', user: MailUser, conn: FetchConnector, port: number, security: Security, fetchTimeoutMs: number) {
-    const access: ServerAccess = { host: '127.0.0.1', port, security, trustedCaPem: DOVECOT.caPem(), username: user.username, password: new Secret(user.password), connectTimeoutMs: 5_000 };
+    const access: ServerAccess = { host: '127.0.0.1', port, security, trustedCaPem: DOVECOT.caPem(), username: user.username, login: { kind: 'PASSWORD', password: new Secret(user.password) }, connectTimeoutMs: 5_000 };
     await storage.connectors.upserted(conn.id, { name: conn.settings.name, workflowId: conn.settings.workflowId, reprocess: false, retentionDays: 30 }, new Date());
     const sink = new StorageSink({ storage: client, now: () => new Date() }, conn, 60_000);
     const memory = { oversize: new Set<string>() };

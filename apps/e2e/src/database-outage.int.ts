@@ -53,7 +53,7 @@ describe('a database outage is named as one, and recovered from', () => {
   it('GetCredentials says UNAVAILABLE / DATABASE_UNAVAILABLE, a fetcher run says CREDENTIALS_UNAVAILABLE with that cause, and both recover', async () => {
     const created = await call(config.createConnector, config, { spec: { name: 'outage', protocol: Protocol.POP3, host: '127.0.0.1', username: 'u', password: 'p', workflowId: 'wf', enabled: false } });
     const id = created.connector!.id;
-    const lookup = () => call(creds.getCredentials, creds, { connectorId: id }, { deadlineMs: 20_000 });
+    const lookup = () => call(creds.getCredentials, creds, { connectorId: id, rejectedAccessToken: '' }, { deadlineMs: 20_000 });
     assert.equal((await lookup()).username, 'u');
 
     await proxy.close(); // the database goes away

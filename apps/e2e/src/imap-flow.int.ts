@@ -2,70 +2,29 @@
 // and fetcher services, a real Dovecot mailbox, events on the in-process bus. The
 // fetcher runs on a simulated clock so polls happen when the test says.
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InProcessBus, TOPICS } from '@postbote/bus';
 import { Secret } from '@postbote/crypto';
-import { startConfigService, type RunningConfigService } from '@postbote/config';
-import { SimulatedClock, startFetcherService, type RunningFetcherService } from '@postbote/fetcher';
-import { CapturedLog, createLogger } from '@postbote/logging';
-import { startStorageService, type RunningStorageService } from '@postbote/storage';
-import { ConnectorServiceClient, EmailReceived, Protocol, Security, Strategy } from '@postbote/proto';
+import { ConnectorServiceClient, Protocol, Security, Strategy } from '@postbote/proto';
 import { call, connect } from '@postbote/grpc-runtime';
-import { DOVECOT, TEST_ACTOR, TEST_SECURITY, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, tempDir, testMail } from '@postbote/testing';
-import { startTriggerService, type RunningTriggerService } from '@postbote/trigger';
+import { DOVECOT, TEST_ACTOR, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, testMail } from '@postbote/testing';
 import { grpcMetrics } from '@postbote/metrics';
+import { startEmbeddedServices, type EmbeddedServices } from './embedded-services.fixture';
 
 describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
-  const dir = tempDir('pb-e2e-imap-');
-  const db = { kind: 'sqlite' as const, file: join(dir, 'postbote.sqlite') };
-  const bus = new InProcessBus();
-  const clock = new SimulatedClock(Date.now());
-  const log = new CapturedLog();
-  const logger = createLogger({ service: 'e2e', level: 'info', destination: log });
-  const events: EmailReceived[] = [];
-  let config: RunningConfigService;
-  let storage: RunningStorageService;
-  let trigger: RunningTriggerService;
-  let fetcher: RunningFetcherService;
+  let env: EmbeddedServices;
+  let config: EmbeddedServices['config'];
+  let storage: EmbeddedServices['storage'];
+  let fetcher: EmbeddedServices['fetcher'];
+  let events: EmbeddedServices['events'];
+  let log: EmbeddedServices['log'];
+  let dir = '';
 
   before(async () => {
-    config = await startConfigService({ address: '127.0.0.1:0', database: db, masterKeys: { kind: 'file', path: join(dir, 'master.key') }, security: TEST_SECURITY, adminTokenFile: join(dir, 'admin.token') }, { bus, logger });
-    storage = await startStorageService(
-      { address: '127.0.0.1:0', publicAddress: undefined, database: db, spoolDir: join(dir, 'spool'), maxMessageBytes: 100 * 1024 * 1024, purgeIntervalSeconds: 3600, purgeBatchSize: 100, logRetentionDays: 30, dedupeExtraDays: 365, parseWorkers: 1, security: TEST_SECURITY, configAddress: config.address },
-      { bus, logger, tokens: config.tokens },
-    );
-    trigger = await startTriggerService(
-      { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
-      { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens },
-    );
-    await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'workflow-engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value!)));
-    fetcher = await startFetcherService(
-      {
-        address: '127.0.0.1:0',
-        instanceId: 'e2e',
-        configAddress: config.address,
-        storageAddress: storage.address,
-        security: TEST_SECURITY,
-        maxMessageBytes: 50 * 1024 * 1024,
-        maxAuthFailures: 3,
-        authBackoffMs: 300_000,
-        maxBackoffMs: 900_000,
-        watchdogIntervals: 5,
-        sessionTimeoutMs: 10_000,
-        reportEveryMs: 5_000,
-      },
-      { bus, logger, clock, tokens: config.tokens },
-    );
+    env = await startEmbeddedServices('pb-e2e-imap-');
+    ({ config, storage, fetcher, events, log, dir } = env);
   });
 
-  after(async () => {
-    await fetcher.stop();
-    await trigger.stop();
-    await storage.stop();
-    await config.stop();
-    await bus.close();
-  });
+  after(() => env.stop());
 
   async function connectorFor(user: { username: string; password: string }, extra: Record<string, unknown> = {}) {
     const { connector } = await config.registry.create({
@@ -90,10 +49,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
   const credentialLookups = async () =>
     (await grpcMetrics.requests.get()).values.filter((v) => v.labels['method'] === '/postbote.v1.CredentialService/GetCredentials').reduce((n, v) => n + v.value, 0);
 
-  const poll = async (id: string) => {
-    clock.increment(60_000);
-    await fetcher.supervisor.actor(id)?.settled();
-  };
+  const poll = (id: string) => env.poll(id);
 
   it('stores, triggers and marks read every one of 1,000 messages delivered while polling, exactly once', async () => {
     const user = dovecotUser('e2e');
@@ -170,7 +126,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     await config.registry.update(c.id, { password: new Secret(user.password) }, TEST_ACTOR);
     await eventually(() => fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED', 5_000, 'config change applied');
     await fetcher.supervisor.actor(c.id)?.settled();
-    clock.increment(0);
+    env.clock.increment(0);
     await fetcher.supervisor.actor(c.id)?.settled();
     await eventually(() => fetcher.supervisor.actor(c.id)?.status().lastSuccessAt !== null, 10_000, 'a successful poll');
   });

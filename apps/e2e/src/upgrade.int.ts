@@ -52,7 +52,7 @@ async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Pr
     assert.equal(support.id, expected.connectors.Support);
     assert.deepEqual([support.folder, support.moveTo, support.pollIntervalSeconds, support.batchSize, support.retentionDays], ['INBOX/Incidents', 'Done', 120, 20, 60]);
     for (const name of ['Support', 'Billing'] as const) {
-      const c = await call(creds.getCredentials, creds, { connectorId: expected.connectors[name] });
+      const c = await call(creds.getCredentials, creds, { connectorId: expected.connectors[name], rejectedAccessToken: '' });
       assert.equal(c.password, expected.passwords[name], `${name}'s password still opens`);
     }
     // Stored emails, byte for byte.

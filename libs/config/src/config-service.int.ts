@@ -149,10 +149,10 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(upd.connector!.revision, before.revision + 1);
       assert.equal(upd.connector!.pollIntervalSeconds, 120);
       assert.equal(upd.connector!.moveTo, 'INBOX/Done');
-      const c1 = await call(creds.getCredentials, creds, { connectorId: before.id });
+      const c1 = await call(creds.getCredentials, creds, { connectorId: before.id, rejectedAccessToken: '' });
       assert.equal(c1.password, PASSWORD);
       await rpc(client.updateConnector, { ref: 'Support', spec: { password: NEW_PASSWORD } });
-      const c2 = await call(creds.getCredentials, creds, { connectorId: before.id });
+      const c2 = await call(creds.getCredentials, creds, { connectorId: before.id, rejectedAccessToken: '' });
       assert.equal(c2.password, NEW_PASSWORD);
     });
 
@@ -167,9 +167,9 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const stranger = connect(CredentialServiceClient, svc.address, AS_STRANGER);
       const wrong = connect(CredentialServiceClient, svc.address, { transport: PLAINTEXT_LOOPBACK, identity: { internalToken: new Secret('wrong-token-0123456789') } });
       try {
-        await assert.rejects(call(asAdmin.getCredentials, asAdmin, { connectorId: c.id }), PermissionDeniedError);
-        await assert.rejects(call(stranger.getCredentials, stranger, { connectorId: c.id }), AuthenticationError);
-        await assert.rejects(call(wrong.getCredentials, wrong, { connectorId: c.id }), AuthenticationError);
+        await assert.rejects(call(asAdmin.getCredentials, asAdmin, { connectorId: c.id, rejectedAccessToken: '' }), PermissionDeniedError);
+        await assert.rejects(call(stranger.getCredentials, stranger, { connectorId: c.id, rejectedAccessToken: '' }), AuthenticationError);
+        await assert.rejects(call(wrong.getCredentials, wrong, { connectorId: c.id, rejectedAccessToken: '' }), AuthenticationError);
       } finally {
         for (const x of [asAdmin, stranger, wrong]) x.close();
       }
@@ -196,7 +196,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const again = await rpc(client.rotateKeys, {});
       assert.notEqual(again.activeKeyId, res.activeKeyId);
       const c = await rpc(client.getConnector, { ref: 'Support' });
-      const got = await call(creds.getCredentials, creds, { connectorId: c.id });
+      const got = await call(creds.getCredentials, creds, { connectorId: c.id, rejectedAccessToken: '' });
       assert.equal(got.password, NEW_PASSWORD);
     });
 

@@ -20,6 +20,8 @@ import { ConnectorRegistry } from './connector-registry';
 import { connectorService, credentialService } from './grpc-handlers';
 import { fileKeySource, staticKeySource, type KeySource } from './key-source';
 import { CONFIG_MIGRATIONS } from './migrations';
+import { refreshAccessToken } from './oauth-token-endpoint';
+import { OAuthTokens } from './oauth-tokens';
 import { addReadinessCheck } from '@postbote/metrics';
 
 /** How long deletions are republished on boot. */
@@ -100,6 +102,8 @@ export async function startConfigService(
   const tokens = new ApiTokens({ dataSource, gate, audit, logger, now });
   await tokens.ensureAdminTokenFile(config.adminTokenFile);
   const registry = new ConnectorRegistry({ dataSource, gate, keys, events, audit, logger, now });
+  const endpoint = refreshAccessToken;
+  const oauth = new OAuthTokens({ endpoint, storeRotated: (id, previous, next) => registry.storeRotatedRefreshToken(id, previous, next), logger, now });
 
   // The compacted topic converges on the database: republish every connector on boot.
   let republished = 0;
@@ -116,8 +120,8 @@ export async function startConfigService(
   const server = await startGrpcServer({
     address: config.address,
     services: [
-      connectorService(registry, new ConnectionTests(registry, audit, () => now().getTime(), config.sourceAddress ?? null), logger),
-      credentialService(registry, logger),
+      connectorService(registry, new ConnectionTests(registry, audit, oauth, endpoint, () => now().getTime(), config.sourceAddress ?? null), logger),
+      credentialService(registry, oauth, logger),
       accessService(tokens, audit, logger),
       authService(tokens, logger),
     ],

@@ -1,19 +1,21 @@
 import { RateLimiter } from '@postbote/auth';
-import { imapPart, resolveCreate, resolveUpdate, type ConnectorSettings, type ConnectorSpecInput } from '@postbote/connector-model';
-import type { Secret } from '@postbote/crypto';
+import { imapPart, resolveCreate, resolveUpdate, type ConnectorSettings, type ConnectorSpecInput, type Secrets } from '@postbote/connector-model';
+import { Secret } from '@postbote/crypto';
 import { ValidationError } from '@postbote/errors';
 import { listImapFolders, testImap } from '@postbote/imap';
 import { testPop3 } from '@postbote/pop3';
-import type { ServerAccess, TestStepResult } from '@postbote/mailbox';
+import type { Login, ServerAccess, TestStepResult } from '@postbote/mailbox';
 import type { Actor, AuditLog } from './audit-log';
 import type { ConnectorRegistry } from './connector-registry';
+import type { TokenEndpoint } from './oauth-token-endpoint';
+import type { OAuthTokens } from './oauth-tokens';
 
 export type TestTarget = { readonly ref: string; readonly overrides?: ConnectorSpecInput } | { readonly spec: ConnectorSpecInput };
 
 /**
  * Connection tests and folder listings log in to a mail server. They are limited, so
  * nobody can use Postbote to hammer a server (or lock a mailbox's account with repeated
- * logins), and audited, since a stored password is used.
+ * logins), and audited, since stored secrets are used.
  */
 export class ConnectionTests {
   /** Unsaved settings, per caller: a probe of arbitrary servers. */
@@ -24,7 +26,9 @@ export class ConnectionTests {
   constructor(
     private readonly registry: ConnectorRegistry,
     private readonly audit: AuditLog,
-    now: () => number,
+    private readonly oauth: OAuthTokens,
+    private readonly endpoint: TokenEndpoint,
+    private readonly now: () => number,
     /** FETCHER_SOURCE_ADDRESS: a test goes out the way the fetcher's polls do. */
     private readonly sourceAddress: string | null = null,
   ) {
@@ -33,51 +37,88 @@ export class ConnectionTests {
   }
 
   async test(target: TestTarget, actor: Actor): Promise<TestStepResult[]> {
-    const { settings, password } = await this.#resolve(target, actor, 'CONNECTION_TESTED');
-    if (settings.protocol === 'IMAP') return testImap(access(settings, password, this.sourceAddress), imapPart(settings).folder);
-    return testPop3(access(settings, password, this.sourceAddress));
+    const resolved = await this.#resolve(target, actor, 'CONNECTION_TESTED');
+    const { settings } = resolved;
+    // OAUTH2: the token exchange is the first step a person sees, with its time.
+    const steps: TestStepResult[] = [];
+    let login: Login;
+    const t0 = this.now();
+    try {
+      login = await this.#login(resolved);
+      if (settings.authType === 'OAUTH2') steps.push({ name: 'OAUTH2', ok: true, detail: `access token from ${new URL(settings.oauthTokenUrl ?? '').host}`, durationMs: this.now() - t0 });
+    } catch (err) {
+      return [{ name: 'OAUTH2', ok: false, detail: (err as Error).message, durationMs: this.now() - t0 }];
+    }
+    const server = access(settings, login, this.sourceAddress);
+    return [...steps, ...(settings.protocol === 'IMAP' ? await testImap(server, imapPart(settings).folder) : await testPop3(server))];
   }
 
   async folders(target: TestTarget, actor: Actor): Promise<string[]> {
-    const { settings, password } = await this.#resolve(target, actor, 'FOLDERS_LISTED');
-    if (settings.protocol !== 'IMAP') throw ValidationError.single('protocol', 'imap-only', 'POP3 mailboxes have no folders');
-    return listImapFolders(access(settings, password, this.sourceAddress));
+    const resolved = await this.#resolve(target, actor, 'FOLDERS_LISTED');
+    if (resolved.settings.protocol !== 'IMAP') throw ValidationError.single('protocol', 'imap-only', 'POP3 mailboxes have no folders');
+    return listImapFolders(access(resolved.settings, await this.#login(resolved), this.sourceAddress));
   }
 
   /**
-   * Settings and password: a stored connector (its stored password unless the overrides
-   * carry one; overrides that change where the password goes need it again, as an update
-   * does) or unsaved settings, validated like a create (name and workflow may be left out).
+   * Settings and secrets: a stored connector (its stored secrets unless the overrides carry
+   * new ones; overrides that change where a secret goes need it again, as an update does) or
+   * unsaved settings, validated like a create (name and workflow may be left out).
    */
-  async #resolve(target: TestTarget, actor: Actor, action: 'CONNECTION_TESTED' | 'FOLDERS_LISTED'): Promise<{ settings: ConnectorSettings; password: Secret }> {
+  async #resolve(target: TestTarget, actor: Actor, action: 'CONNECTION_TESTED' | 'FOLDERS_LISTED'): Promise<Resolved> {
     if ('ref' in target) {
-      const record = await this.registry.get(target.ref);
-      const { settings, password } = target.overrides ? resolveUpdate(record, target.overrides) : { settings: record, password: undefined };
-      this.#stored.take(record.id);
+      const { connector, secrets: stored } = await this.registry.credentials(target.ref);
+      const { settings, secrets: given } = target.overrides ? resolveUpdate(connector, target.overrides, connector.secretsSet) : { settings: connector, secrets: {} };
+      this.#stored.take(connector.id);
       const overridden = target.overrides ? Object.keys(target.overrides).filter((k) => target.overrides?.[k as keyof ConnectorSpecInput] !== undefined) : [];
-      await this.audit.record(actor, action, { type: 'connector', id: record.id, name: record.name }, overridden.length ? `with changed ${overridden.join(', ')}` : '');
-      return { settings, password: password ?? (await this.registry.credentials(record.id)).password };
+      await this.audit.record(actor, action, { type: 'connector', id: connector.id, name: connector.name }, overridden.length ? `with changed ${overridden.join(', ')}` : '');
+      // Only the stored secrets as they are may use (and refresh) the connector's cached token.
+      const asStored = Object.values(given).every((v) => v === undefined) && settings.authType === connector.authType;
+      return { settings, secrets: { ...stored, ...given }, stored: asStored ? { id: connector.id, revision: connector.revision } : undefined };
     }
-    const { settings, password } = resolveCreate({
+    const { settings, secrets } = resolveCreate({
       ...target.spec,
       name: target.spec.name ?? 'connection-test',
       workflowId: target.spec.workflowId ?? 'connection-test',
     });
-    if (!password) throw ValidationError.single('spec.password', 'required', 'is required to test unsaved settings');
     this.#unsaved.take(actor.who);
     await this.audit.record(actor, action, undefined, `unsaved ${settings.protocol} settings for ${settings.host}:${settings.port}`);
-    return { settings, password };
+    return { settings, secrets, stored: undefined };
+  }
+
+  /**
+   * The login a test sends. OAUTH2 asks the token endpoint first: for a stored connector
+   * tested as stored, through its cached token; otherwise a refresh with the given secrets
+   * (a refresh token rotated by such a test is not kept).
+   */
+  async #login(r: Resolved): Promise<Login> {
+    const { settings, secrets } = r;
+    if (settings.authType !== 'OAUTH2') return { kind: 'PASSWORD', password: secrets.password ?? new Secret('') };
+    const token = r.stored ? (await this.oauth.accessToken(r.stored.id, settings, secrets, r.stored.revision)).token : await this.#refreshUnsaved(settings, secrets);
+    return { kind: 'OAUTH2', accessToken: token };
+  }
+
+  async #refreshUnsaved(settings: ConnectorSettings, secrets: Secrets): Promise<Secret> {
+    if (!settings.oauthTokenUrl || !settings.oauthClientId || !secrets.oauthRefreshToken) throw ValidationError.single('spec.oauth_refresh_token', 'required', 'is required to test OAuth2 settings');
+    const got = await this.endpoint({ tokenUrl: settings.oauthTokenUrl, clientId: settings.oauthClientId, clientSecret: secrets.oauthClientSecret, refreshToken: secrets.oauthRefreshToken, scope: settings.oauthScope });
+    return new Secret(got.accessToken);
   }
 }
 
-function access(settings: ConnectorSettings, password: Secret, sourceAddress: string | null): ServerAccess {
+interface Resolved {
+  readonly settings: ConnectorSettings;
+  readonly secrets: Secrets;
+  /** Set when the connector is tested with its stored secrets and auth type: its cached token may serve. */
+  readonly stored: { readonly id: string; readonly revision: number } | undefined;
+}
+
+function access(settings: ConnectorSettings, login: Login, sourceAddress: string | null): ServerAccess {
   return {
     host: settings.host,
     port: settings.port,
     security: settings.security,
     trustedCaPem: settings.trustedCaPem,
     username: settings.username,
-    password,
+    login,
     connectTimeoutMs: settings.connectTimeoutMs,
     sourceAddress,
   };

@@ -2,7 +2,7 @@ import { EntitySchema } from 'typeorm';
 
 /**
  * One row of `connectors`, owned by the config service: identity, uniqueness, the sealed
- * password and bookkeeping as columns; the settings as one JSON document
+ * secrets and bookkeeping as columns; the settings as one JSON document
  * (connector-model's settingsToDocument).
  */
 export interface ConnectorRow {
@@ -10,8 +10,14 @@ export interface ConnectorRow {
   /** lower(name): uniqueness that behaves the same on SQLite and MariaDB collations. */
   nameKey: string;
   settingsJson: string;
+  /** '' when the connector has no password (OAUTH2). */
   passwordCiphertext: string;
   passwordKeyId: string;
+  /** The other secrets (connector-secrets.ts), sealed as one JSON value; null when none. */
+  secretsCiphertext: string | null;
+  secretsKeyId: string | null;
+  /** Comma-separated names of the secrets in secretsCiphertext (not secret themselves). */
+  secretKeys: string | null;
   revision: number;
   createdAt: Date;
   updatedAt: Date;
@@ -26,6 +32,9 @@ export const ConnectorEntity = new EntitySchema<ConnectorRow>({
     settingsJson: { name: 'settings_json', type: 'text' },
     passwordCiphertext: { name: 'password_ciphertext', type: 'text' },
     passwordKeyId: { name: 'password_key_id', type: 'varchar', length: 64 },
+    secretsCiphertext: { name: 'secrets_ciphertext', type: 'text', nullable: true },
+    secretsKeyId: { name: 'secrets_key_id', type: 'varchar', length: 64, nullable: true },
+    secretKeys: { name: 'secret_keys', type: 'varchar', length: 200, nullable: true },
     revision: { type: 'int' },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },

@@ -1,11 +1,12 @@
 import { settingsFromDocument, settingsToDocument, type ConnectorRecord, type ConnectorSettings } from '@postbote/connector-model';
 import type { ConnectorRow } from './connector-entity';
+import { ConnectorSecrets } from './connector-secrets';
 
 export function recordFromRow(row: ConnectorRow): ConnectorRecord {
   return Object.freeze({
     ...settingsFromDocument(row.settingsJson),
     id: row.id,
-    hasPassword: row.passwordCiphertext !== '',
+    secretsSet: ConnectorSecrets.stored(row),
     revision: row.revision,
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),

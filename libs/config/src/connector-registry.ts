@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { QueryFailedError, type DataSource, type Repository } from 'typeorm';
-import { LIMITS, SETTING_KEYS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput } from '@postbote/connector-model';
+import { IsNull, QueryFailedError, type DataSource, type Repository } from 'typeorm';
+import { LIMITS, SECRET_KEYS, SETTING_KEYS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput, type Secrets } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
@@ -9,6 +9,7 @@ import type { Actor, AuditLog } from './audit-log';
 import { ConnectorEntity, TombstoneEntity, type ConnectorRow } from './connector-entity';
 import type { ConnectorEventPublisher } from './connector-events';
 import { applySettings, recordFromRow } from './connector-record';
+import { ConnectorSecrets } from './connector-secrets';
 import type { KeySource } from './key-source';
 
 export interface RegistryDeps {
@@ -39,22 +40,21 @@ const ROTATION_BATCH = 100;
 /** The config service's behaviour: connector CRUD, sealed credentials, change events. */
 export class ConnectorRegistry {
   readonly #repo: Repository<ConnectorRow>;
-  readonly #box: SecretBox;
+  readonly #secrets: ConnectorSecrets;
 
   constructor(private readonly deps: RegistryDeps) {
     this.#repo = deps.dataSource.getRepository(ConnectorEntity);
-    this.#box = new SecretBox(() => deps.keys.keyring());
+    this.#secrets = new ConnectorSecrets(new SecretBox(() => deps.keys.keyring()));
   }
 
   async create(input: ConnectorSpecInput, actor: Actor): Promise<Saved> {
-    const { settings, password, warnings } = resolveCreate(input);
-    if (!password) throw ValidationError.single('spec.password', 'required', 'is required when creating a connector');
+    const { settings, secrets, warnings } = resolveCreate(input);
     await this.#ensureNameFree(settings.name, undefined);
     const id = randomUUID();
     const now = this.deps.now();
-    const row = { id, revision: 1, createdAt: now, updatedAt: now } as ConnectorRow;
+    const row = { id, revision: 1, createdAt: now, updatedAt: now, passwordCiphertext: '', passwordKeyId: '', secretsCiphertext: null, secretsKeyId: null, secretKeys: null } as ConnectorRow;
     applySettings(row, settings);
-    this.#seal(row, password);
+    this.#secrets.apply(row, secrets, settings);
     await this.deps
       .gate(() =>
         this.deps.dataSource.transaction(async (tx) => {
@@ -91,11 +91,12 @@ export class ConnectorRegistry {
       throw new ConcurrencyError(`connector ${row.id} is at revision ${row.revision}, not ${expectedRevision}; re-read and retry`);
     }
     const before = recordFromRow(row);
-    const { settings, password, warnings } = resolveUpdate(before, patch);
+    const { settings, secrets, warnings } = resolveUpdate(before, patch, before.secretsSet);
     if (settings.name.toLowerCase() !== row.nameKey) await this.#ensureNameFree(settings.name, row.id);
     const previousRevision = row.revision;
     applySettings(row, settings);
-    if (password) this.#seal(row, password);
+    this.#secrets.apply(row, secrets, settings);
+    const secretsChanged = SECRET_KEYS.filter((k) => secrets[k] !== undefined);
     row.revision = previousRevision + 1;
     row.updatedAt = this.deps.now();
     // Compare-and-set on the revision: two concurrent updates cannot both win.
@@ -109,12 +110,12 @@ export class ConnectorRegistry {
             .where('id = :id AND revision = :rev', { id: row.id, rev: previousRevision })
             .execute();
           if (!result.affected) throw new ConcurrencyError(`connector ${row.id} changed concurrently; re-read and retry`);
-          await this.deps.audit.append(tx, actor, 'CONNECTOR_UPDATED', target(row.id, settings.name), changed(before, settings, password !== undefined));
+          await this.deps.audit.append(tx, actor, 'CONNECTOR_UPDATED', target(row.id, settings.name), changed(before, settings, secretsChanged));
         }),
       )
       .catch((err: unknown) => this.#translateUnique(err, settings.name));
     const connector = recordFromRow(row);
-    this.#logSaved('connector updated', connector, warnings, password !== undefined);
+    this.#logSaved('connector updated', connector, warnings, secretsChanged);
     await this.deps.events.upserted(connector);
     return { connector, warnings };
   }
@@ -138,11 +139,30 @@ export class ConnectorRegistry {
     return row.id;
   }
 
-  /** The plaintext credentials, for a fetcher's actor only (internal RPC). */
-  async credentials(id: string): Promise<{ username: string; password: Secret; revision: number }> {
+  /** A connector with its plaintext secrets, for a login only (a fetcher's run, a connection test). */
+  async credentials(id: string): Promise<{ connector: ConnectorRecord; secrets: Secrets }> {
     const row = await this.#find(id);
-    const password = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
-    return { username: recordFromRow(row).username, password, revision: row.revision };
+    return { connector: recordFromRow(row), secrets: this.#secrets.open(row) };
+  }
+
+  /**
+   * Stores a refresh token the provider rotated, unless the connector's refresh token is no
+   * longer `previous` (a person stored another meanwhile: theirs wins). Not a change of the
+   * connector: no new revision, no event, no restart of its actor.
+   */
+  async storeRotatedRefreshToken(id: string, previous: Secret, next: Secret): Promise<void> {
+    await this.deps.gate(async () => {
+      const row = await this.#repo.findOneBy({ id });
+      if (!row || this.#secrets.open(row).oauthRefreshToken?.reveal() !== previous.reveal()) return;
+      const before = row.secretsCiphertext;
+      this.#secrets.replace(row, 'oauthRefreshToken', next);
+      await this.#repo
+        .createQueryBuilder()
+        .update(ConnectorEntity)
+        .set({ secretsCiphertext: row.secretsCiphertext, secretsKeyId: row.secretsKeyId, secretKeys: row.secretKeys })
+        .where('id = :id AND secrets_ciphertext = :before', { id, before })
+        .execute();
+    });
   }
 
   /**
@@ -155,14 +175,20 @@ export class ConnectorRegistry {
     const active = this.deps.keys.keyring().activeKeyId;
     let reencrypted = 0;
     for (;;) {
-      const rows = await this.deps.gate(() => this.#repo.createQueryBuilder('c').where('c.password_key_id <> :active', { active }).take(ROTATION_BATCH).getMany());
+      const rows = await this.deps.gate(() =>
+        this.#repo
+          .createQueryBuilder('c')
+          .where("(c.password_key_id <> :active AND c.password_ciphertext <> '') OR (c.secrets_key_id IS NOT NULL AND c.secrets_key_id <> :active)", { active })
+          .take(ROTATION_BATCH)
+          .getMany(),
+      );
       if (rows.length === 0) break;
       for (const row of rows) {
-        const plain = this.#box.open({ keyId: row.passwordKeyId, ciphertext: row.passwordCiphertext }, row.id);
-        const sealed = this.#box.seal(plain, row.id);
-        await this.deps.gate(() =>
-          this.#repo.update({ id: row.id, passwordKeyId: row.passwordKeyId }, { passwordCiphertext: sealed.ciphertext, passwordKeyId: sealed.keyId }),
-        );
+        const was = { passwordKeyId: row.passwordKeyId, secretsKeyId: row.secretsKeyId };
+        if (!this.#secrets.reseal(row)) continue;
+        const set = { passwordCiphertext: row.passwordCiphertext, passwordKeyId: row.passwordKeyId, secretsCiphertext: row.secretsCiphertext, secretsKeyId: row.secretsKeyId };
+        // Only if nothing re-sealed the row meanwhile (a concurrent update or rotation).
+        await this.deps.gate(() => this.#repo.update({ id: row.id, ...was, secretsKeyId: was.secretsKeyId ?? IsNull() }, set));
         reencrypted++;
       }
     }
@@ -208,12 +234,6 @@ export class ConnectorRegistry {
     if (other && other.id !== selfId) throw nameTaken(name);
   }
 
-  #seal(row: ConnectorRow, password: Secret): void {
-    const sealed = this.#box.seal(password, row.id);
-    row.passwordCiphertext = sealed.ciphertext;
-    row.passwordKeyId = sealed.keyId;
-  }
-
   // The pre-check above gives the common case a clean error; this catches the race
   // where two creates with the same name pass it at once.
   #translateUnique(err: unknown, name: string): never {
@@ -221,8 +241,8 @@ export class ConnectorRegistry {
     throw err;
   }
 
-  #logSaved(msg: string, c: ConnectorRecord, warnings: readonly string[], passwordChanged = false): void {
-    const fields = { connectorId: c.id, name: c.name, protocol: c.protocol, security: c.security, revision: c.revision, passwordChanged };
+  #logSaved(msg: string, c: ConnectorRecord, warnings: readonly string[], secretsChanged: readonly string[] = []): void {
+    const fields = { connectorId: c.id, name: c.name, protocol: c.protocol, security: c.security, authType: c.authType, revision: c.revision, secretsChanged };
     if (warnings.length) this.deps.logger.warn({ ...fields, warnings }, msg);
     else this.deps.logger.info(fields, msg);
   }
@@ -233,9 +253,8 @@ function target(id: string, name: string) {
 }
 
 /** The audit detail of an update: which settings changed (never their values where secret). */
-function changed(before: ConnectorSettings, after: ConnectorSettings, passwordChanged: boolean): string {
-  const keys: string[] = SETTING_KEYS.filter((k) => before[k] !== after[k]);
-  if (passwordChanged) keys.push('password');
+function changed(before: ConnectorSettings, after: ConnectorSettings, secretsChanged: readonly string[]): string {
+  const keys: string[] = [...SETTING_KEYS.filter((k) => before[k] !== after[k]), ...secretsChanged];
   return keys.length ? `changed: ${keys.join(', ')}` : 'no change';
 }
 

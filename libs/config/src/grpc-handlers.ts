@@ -12,6 +12,7 @@ import { connectorToProto, specFromProto } from '@postbote/contract';
 import { actorOf } from './access-grpc';
 import type { ConnectionTests, TestTarget } from './connection-test';
 import type { ConnectorRegistry } from './connector-registry';
+import type { OAuthTokens } from './oauth-tokens';
 
 export function connectorService(registry: ConnectorRegistry, tests: ConnectionTests, logger: Logger): ServiceRegistration {
   const implementation: ConnectorServiceServer = {
@@ -41,12 +42,15 @@ export function connectorService(registry: ConnectorRegistry, tests: ConnectionT
 }
 
 /** Credential lookup for the fetcher's actors; the gate admits only the fetcher's identity. */
-export function credentialService(registry: ConnectorRegistry, logger: Logger): ServiceRegistration {
+export function credentialService(registry: ConnectorRegistry, oauth: OAuthTokens, logger: Logger): ServiceRegistration {
   const implementation: CredentialServiceServer = {
     getCredentials: unary(logger, 'GetCredentials', async (req) => {
       if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');
-      const c = await registry.credentials(req.connectorId);
-      return { connectorId: req.connectorId, username: c.username, password: c.password.reveal(), revision: c.revision };
+      const { connector: c, secrets } = await registry.credentials(req.connectorId);
+      const base = { connectorId: req.connectorId, username: c.username, revision: c.revision, password: '', accessToken: '', accessTokenExpiresAt: undefined };
+      if (c.authType !== 'OAUTH2') return { ...base, password: secrets.password?.reveal() ?? '' };
+      const t = await oauth.accessToken(c.id, c, secrets, c.revision, req.rejectedAccessToken || undefined);
+      return { ...base, accessToken: t.token.reveal(), accessTokenExpiresAt: t.expiresAt };
     }),
   };
   return { name: 'postbote.v1.CredentialService', definition: CredentialServiceService, implementation };

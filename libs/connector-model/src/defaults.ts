@@ -6,6 +6,11 @@ export const LIMITS = Object.freeze({
   hostMaxLength: 253,
   usernameMaxLength: 320,
   passwordMaxLength: 1024,
+  /** Refresh tokens and client secrets: Microsoft's refresh tokens run to a few KB. */
+  oauthSecretMaxLength: 16 * 1024,
+  oauthClientIdMaxLength: 256,
+  oauthTokenUrlMaxLength: 2048,
+  oauthScopeMaxLength: 1024,
   workflowIdMaxLength: 200,
   folderMaxLength: 512,
   trustedCaMaxBytes: 64 * 1024,
@@ -30,6 +35,7 @@ export const DEFAULTS = Object.freeze({
   folder: 'INBOX',
   strategy: 'MARK_READ' as const,
   push: true,
+  authType: 'PASSWORD' as const,
 });
 
 const PORTS: Record<Protocol, Record<Security, number>> = {

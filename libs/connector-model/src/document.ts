@@ -1,5 +1,5 @@
 import { DEFAULTS, defaultPort } from './defaults';
-import { FIELDS, SETTING_KEYS, type SettingKey } from './fields';
+import { SETTING_KEYS, applies, type SettingKey } from './fields';
 import type { ConnectorSettings } from './settings';
 
 /**
@@ -23,8 +23,7 @@ export function settingsFromDocument(json: string): ConnectorSettings {
 
 /** A setting's default for a stored connector that predates it. */
 function defaultOf(key: SettingKey, doc: Partial<Record<SettingKey, unknown>>): unknown {
-  const protocols = 'protocols' in FIELDS[key] ? (FIELDS[key] as { protocols: readonly string[] }).protocols : undefined;
-  if (protocols && !protocols.includes(String(doc.protocol))) return null;
+  if (!applies(key, String(doc.protocol), String(doc.authType ?? DEFAULTS.authType))) return null;
   if (key === 'port') return defaultPort(doc.protocol === 'IMAP' ? 'IMAP' : 'POP3', (doc.security ?? DEFAULTS.security) as typeof DEFAULTS.security);
   if (key in DEFAULTS) return DEFAULTS[key as keyof typeof DEFAULTS];
   if (key === 'moveTo' || key === 'trustedCaPem') return null;

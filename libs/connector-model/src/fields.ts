@@ -1,4 +1,4 @@
-import { PROTOCOLS, SECURITIES, STRATEGIES, type ConnectorSettings, type Protocol } from './settings';
+import { AUTH_TYPES, OAUTH_PROVIDERS, PROTOCOLS, SECURITIES, STRATEGIES, type AuthType, type ConnectorSettings, type Protocol, type SecretKey } from './settings';
 
 /** How a setting's value looks on the API, in the stored document and to a person. */
 export type FieldKind = 'text' | 'int' | 'bool' | 'enum' | 'pem';
@@ -18,9 +18,12 @@ export interface FieldInfo {
   readonly unit?: 'ms' | 's' | 'days';
   /** Only for these protocols (null on the others). */
   readonly protocols?: readonly Protocol[];
+  /** Only for these auth types (null on the others). */
+  readonly auth?: readonly AuthType[];
   /**
-   * Decides where the stored password is sent: changing it requires the password again,
-   * so nobody who may edit a connector can redirect its secret to a server of their own.
+   * Decides where a stored secret is sent: changing it requires the connector's login
+   * secret again (the password, or the refresh token with OAUTH2), so nobody who may edit
+   * a connector can redirect its secret to a server of their own.
    */
   readonly bindsSecret?: true;
 }
@@ -51,6 +54,11 @@ export const FIELDS = {
   moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', protocols: ['IMAP'] },
   push: { api: 'push', label: 'Push (IDLE)', german: 'Sofortabruf (IDLE)', help: 'keep a connection open and fetch as soon as the server announces new mail; the interval stays as a safety net', kind: 'bool', protocols: ['IMAP'] },
   trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem', bindsSecret: true },
+  authType: { api: 'auth_type', label: 'Login', german: 'Anmeldeverfahren', help: 'PASSWORD, or OAUTH2 (Microsoft 365, Gmail: an access token from a refresh token)', kind: 'enum', values: AUTH_TYPES },
+  oauthProvider: { api: 'oauth_provider', label: 'OAuth2 provider', german: 'OAuth2-Anbieter', help: 'MICROSOFT or GOOGLE fill in token endpoint, scope and server; CUSTOM names its own token endpoint', kind: 'enum', values: OAUTH_PROVIDERS, auth: ['OAUTH2'] },
+  oauthClientId: { api: 'oauth_client_id', label: 'OAuth2 client ID', german: 'Client-ID', help: 'the application (client) ID registered with the provider', kind: 'text', auth: ['OAUTH2'] },
+  oauthTokenUrl: { api: 'oauth_token_url', label: 'Token endpoint', german: 'Token-Endpunkt', help: 'https URL the refresh token is exchanged at (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'], bindsSecret: true },
+  oauthScope: { api: 'oauth_scope', label: 'Scope', german: 'Berechtigungen (Scope)', help: 'scopes asked for on refresh, separated by spaces (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'] },
 } as const satisfies { readonly [K in keyof ConnectorSettings]: FieldInfo };
 
 export type SettingKey = keyof ConnectorSettings;
@@ -58,15 +66,34 @@ export type SettingKey = keyof ConnectorSettings;
 /** The settings' keys in the catalogue's order. */
 export const SETTING_KEYS = Object.keys(FIELDS) as SettingKey[];
 
-/** The write-only secret beside the settings (never in a settings document or response). */
-export const PASSWORD_FIELD = { api: 'password', label: 'Password', german: 'Passwort', help: 'write-only; never shown', kind: 'text' } as const satisfies FieldInfo;
+/**
+ * The write-only secrets beside the settings (never in a settings document or response):
+ * each travels as `<api>` in a spec and shows as `has_<api>` on a connector.
+ */
+export const SECRET_FIELDS = {
+  password: { api: 'password', label: 'Password', german: 'Passwort', help: 'write-only; never shown', kind: 'text', auth: ['PASSWORD'] },
+  oauthClientSecret: { api: 'oauth_client_secret', label: 'OAuth2 client secret', german: 'Client-Geheimnis', help: 'write-only; confidential clients only (Microsoft public clients have none)', kind: 'text', auth: ['OAUTH2'] },
+  oauthRefreshToken: { api: 'oauth_refresh_token', label: 'OAuth2 refresh token', german: 'Refresh-Token', help: 'write-only; a rotated token is stored when the provider returns one', kind: 'text', auth: ['OAUTH2'] },
+} as const satisfies { readonly [K in SecretKey]: FieldInfo };
 
-/** API field name for a spec property, e.g. `spec.poll_interval_seconds`. */
-export function specField(key: SettingKey | 'password'): string {
-  return `spec.${key === 'password' ? PASSWORD_FIELD.api : FIELDS[key].api}`;
+/** The secret a connector logs in with: what an update moving it elsewhere must carry again. */
+export function loginSecret(authType: AuthType): SecretKey {
+  return authType === 'OAUTH2' ? 'oauthRefreshToken' : 'password';
 }
 
-/** The settings that decide where the password goes and that differ between `before` and `after`. */
+/** API field name for a spec property, e.g. `spec.poll_interval_seconds`. */
+export function specField(key: SettingKey | SecretKey): string {
+  return `spec.${key in SECRET_FIELDS ? SECRET_FIELDS[key as SecretKey].api : FIELDS[key as SettingKey].api}`;
+}
+
+/** The settings that decide where a secret goes and that differ between `before` and `after`. */
 export function secretDestinationChanges(before: ConnectorSettings, after: ConnectorSettings): SettingKey[] {
   return SETTING_KEYS.filter((k) => (FIELDS[k] as FieldInfo).bindsSecret && before[k] !== after[k]);
+}
+
+/** Whether a setting applies to a connector of this protocol and auth type (else it is null). */
+export function applies(key: SettingKey | SecretKey, protocol: string | null | undefined, authType: string | null | undefined): boolean {
+  const f: FieldInfo = key in SECRET_FIELDS ? SECRET_FIELDS[key as SecretKey] : FIELDS[key as SettingKey];
+  if (f.protocols && !f.protocols.includes(protocol as Protocol)) return false;
+  return !f.auth || f.auth.includes((authType ?? 'PASSWORD') as AuthType);
 }

@@ -5,3 +5,4 @@ export * from './validate';
 export * from './folder-path';
 export * from './message-source';
 export * from './document';
+export * from './oauth-presets';

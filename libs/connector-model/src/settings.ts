@@ -3,11 +3,17 @@ import type { Secret } from '@postbote/crypto';
 export const PROTOCOLS = ['POP3', 'IMAP'] as const;
 export const SECURITIES = ['NONE', 'SSL', 'TLS'] as const;
 export const STRATEGIES = ['MARK_READ', 'DELETE', 'MOVE'] as const;
+export const AUTH_TYPES = ['PASSWORD', 'OAUTH2'] as const;
+export const OAUTH_PROVIDERS = ['MICROSOFT', 'GOOGLE', 'CUSTOM'] as const;
 
 export type Protocol = (typeof PROTOCOLS)[number];
 /** NONE = plaintext; SSL = implicit TLS; TLS = STARTTLS (IMAP) / STLS (POP3). */
 export type Security = (typeof SECURITIES)[number];
 export type Strategy = (typeof STRATEGIES)[number];
+/** PASSWORD = the server's login; OAUTH2 = SASL XOAUTH2/OAUTHBEARER with an access token from a refresh token. */
+export type AuthType = (typeof AUTH_TYPES)[number];
+/** Presets of the token endpoint, scope and server; CUSTOM names its own token endpoint. */
+export type OAuthProvider = (typeof OAUTH_PROVIDERS)[number];
 
 /**
  * A connector's validated settings, without credentials' plaintext — the one shape every
@@ -40,21 +46,35 @@ export interface ConnectorSettings {
   readonly push: boolean | null;
   /** PEM bundle trusted in addition to the system CAs; null for none. */
   readonly trustedCaPem: string | null;
+  readonly authType: AuthType;
+  /** OAUTH2: where the token endpoint and scope came from; null with PASSWORD (as are the other oauth* settings). */
+  readonly oauthProvider: OAuthProvider | null;
+  readonly oauthClientId: string | null;
+  /** OAUTH2: the token endpoint the refresh token (and client secret) is sent to. */
+  readonly oauthTokenUrl: string | null;
+  /** OAUTH2: the scope asked for on refresh; null asks for the grant's scope. */
+  readonly oauthScope: string | null;
 }
+
+/** The write-only secrets beside the settings: sealed at rest, never in a response, never logged. */
+export const SECRET_KEYS = ['password', 'oauthClientSecret', 'oauthRefreshToken'] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+export type Secrets = { readonly [K in SecretKey]?: Secret };
 
 /**
  * Settings as a client sends them: everything optional and unchecked. Enumerations arrive
- * as strings so the validator can name a bad value's field. The password travels apart,
- * wrapped as a Secret from where it enters.
+ * as strings so the validator can name a bad value's field. Secrets travel apart,
+ * wrapped as Secrets from where they enter.
  */
 export type ConnectorSpecInput = {
   -readonly [K in keyof ConnectorSettings]?: NonNullable<ConnectorSettings[K]> extends number ? number : NonNullable<ConnectorSettings[K]> extends boolean ? boolean : string;
-} & { password?: Secret | undefined };
+} & { [K in SecretKey]?: Secret | undefined };
 
-/** A stored connector as services hand it out: settings and bookkeeping, never the password. */
+/** A stored connector as services hand it out: settings and bookkeeping, never a secret. */
 export interface ConnectorRecord extends ConnectorSettings {
   readonly id: string;
-  readonly hasPassword: boolean;
+  /** Which secrets are stored (shown as "set"; their values never leave the config service's store). */
+  readonly secretsSet: readonly SecretKey[];
   readonly revision: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;

@@ -22,7 +22,7 @@ const pop3: ConnectorSpecInput = { ...imap, name: 'pop', protocol: 'POP3' };
 
 function violation(input: ConnectorSpecInput, field: string, rule: string, base?: Parameters<typeof resolveUpdate>[0]): void {
   try {
-    if (base) resolveUpdate(base, input);
+    if (base) resolveUpdate(base, input, ['password']);
     else resolveCreate(input);
   } catch (err) {
     assert.ok(err instanceof ValidationError, `expected ValidationError, got ${String(err)}`);
@@ -160,19 +160,22 @@ describe('trusted CA', () => {
   });
 });
 
+/** An update of a connector that has a stored password. */
+const update = (b: Parameters<typeof resolveUpdate>[0], patch: ConnectorSpecInput) => resolveUpdate(b, patch, ['password']);
+
 describe('resolveUpdate', () => {
   const base = resolveCreate({ ...imap, strategy: 'MOVE', moveTo: 'Done' }).settings;
 
   it('keeps unset fields and the password', () => {
-    const r = resolveUpdate(base, { pollIntervalSeconds: 300 });
+    const r = update(base, { pollIntervalSeconds: 300 });
     assert.equal(r.settings.pollIntervalSeconds, 300);
     assert.equal(r.settings.host, base.host);
-    assert.equal(r.password, undefined);
+    assert.equal(r.secrets.password, undefined);
     assert.deepEqual(imapPart(r.settings), imapPart(base));
   });
 
   it('drops a stale MOVE target when the strategy changes', () => {
-    assert.deepEqual(imapPart(resolveUpdate(base, { strategy: 'MARK_READ' }).settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null, push: true });
+    assert.deepEqual(imapPart(update(base, { strategy: 'MARK_READ' }).settings), { folder: 'INBOX', strategy: 'MARK_READ', moveTo: null, push: true });
   });
 
   it('checks the merged result (new folder equal to the old target)', () => {
@@ -183,21 +186,93 @@ describe('resolveUpdate', () => {
 
   it('moves to the usual port when security changes on a default port, keeps a custom one', () => {
     const password = new Secret('again');
-    assert.equal(resolveUpdate(base, { security: 'TLS', password }).settings.port, 143);
+    assert.equal(update(base, { security: 'TLS', password }).settings.port, 143);
     const custom = resolveCreate({ ...imap, port: 10993 }).settings;
-    assert.equal(resolveUpdate(custom, { security: 'TLS', password }).settings.port, 10993);
+    assert.equal(update(custom, { security: 'TLS', password }).settings.port, 10993);
   });
 
   it('needs the password again to change where it is sent, and only then', () => {
     const withCa = { ...base, trustedCaPem: 'x' };
     for (const [from, patch] of [[base, { host: 'elsewhere.example' }], [base, { port: 1993 }], [base, { security: 'NONE' as const }], [withCa, { trustedCaPem: '' }]] as const) {
       assert.throws(
-        () => resolveUpdate(from, patch),
+        () => update(from, patch),
         (e: unknown) => e instanceof PermissionDeniedError && e.reason === 'PASSWORD_REQUIRED' && e.message.startsWith('spec.password: changing spec.'),
         JSON.stringify(patch),
       );
     }
-    assert.equal(resolveUpdate(base, { host: 'elsewhere.example', password: new Secret('again') }).settings.host, 'elsewhere.example');
-    assert.equal(resolveUpdate(base, { host: base.host, pollIntervalSeconds: 300 }).settings.pollIntervalSeconds, 300);
+    assert.equal(update(base, { host: 'elsewhere.example', password: new Secret('again') }).settings.host, 'elsewhere.example');
+    assert.equal(update(base, { host: base.host, pollIntervalSeconds: 300 }).settings.pollIntervalSeconds, 300);
+  });
+});
+
+describe('OAuth2 settings', () => {
+  const oauth: ConnectorSpecInput = { ...imap, host: undefined, password: undefined, authType: 'OAUTH2', oauthProvider: 'MICROSOFT', oauthClientId: 'app-1', oauthRefreshToken: new Secret('rt-1') };
+
+  it('fills server, token endpoint and scope from the provider preset, per protocol', () => {
+    const m = resolveCreate(oauth);
+    assert.equal(m.settings.host, 'outlook.office365.com');
+    assert.equal(m.settings.oauthTokenUrl, 'https://login.microsoftonline.com/common/oauth2/v2.0/token');
+    assert.match(m.settings.oauthScope ?? '', /IMAP\.AccessAsUser\.All offline_access/);
+    assert.equal(m.secrets.oauthRefreshToken?.reveal(), 'rt-1');
+    assert.match(resolveCreate({ ...oauth, protocol: 'POP3' }).settings.oauthScope ?? '', /POP\.AccessAsUser\.All/);
+    const g = resolveCreate({ ...oauth, oauthProvider: 'GOOGLE', protocol: 'POP3' }).settings;
+    assert.equal(g.host, 'pop.gmail.com');
+    assert.equal(g.oauthTokenUrl, 'https://oauth2.googleapis.com/token');
+    // Given values win over the preset; an empty scope asks for the grant's own.
+    const own = resolveCreate({ ...oauth, host: 'mail.example.com', oauthTokenUrl: 'https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token', oauthScope: '' }).settings;
+    assert.equal(own.host, 'mail.example.com');
+    assert.match(own.oauthTokenUrl ?? '', /tenant-1/);
+    assert.equal(own.oauthScope, null);
+  });
+
+  it('leaves OAuth2 settings null on a password connector and refuses them there', () => {
+    const p = resolveCreate(imap).settings;
+    assert.equal(p.authType, 'PASSWORD');
+    assert.deepEqual([p.oauthProvider, p.oauthClientId, p.oauthTokenUrl, p.oauthScope], [null, null, null, null]);
+    violation({ ...imap, oauthClientId: 'x' }, 'spec.oauth_client_id', 'oauth2-only');
+    violation({ ...imap, oauthRefreshToken: new Secret('rt') }, 'spec.oauth_refresh_token', 'auth-type');
+    violation({ ...oauth, password: new Secret('s3cret!') }, 'spec.password', 'auth-type');
+  });
+
+  it('requires the refresh token, the client ID, and a token endpoint for CUSTOM', () => {
+    violation({ ...oauth, oauthRefreshToken: undefined }, 'spec.oauth_refresh_token', 'required');
+    violation({ ...oauth, oauthClientId: undefined }, 'spec.oauth_client_id', 'required');
+    violation({ ...oauth, host: 'mail.example.com', oauthProvider: 'CUSTOM' }, 'spec.oauth_token_url', 'required');
+    violation({ ...oauth, oauthRefreshToken: new Secret('a\nb') }, 'spec.oauth_refresh_token', 'no-line-break');
+  });
+
+  it('sends the refresh token only over https (plain http to loopback only), to a URL without credentials', () => {
+    const custom = { ...oauth, host: 'mail.example.com', oauthProvider: 'CUSTOM' } as const;
+    violation({ ...custom, oauthTokenUrl: 'http://idp.example.com/token' }, 'spec.oauth_token_url', 'https');
+    violation({ ...custom, oauthTokenUrl: 'ftp://idp.example.com/token' }, 'spec.oauth_token_url', 'https');
+    violation({ ...custom, oauthTokenUrl: 'not a url' }, 'spec.oauth_token_url', 'url');
+    violation({ ...custom, oauthTokenUrl: 'https://id:secret@idp.example.com/token' }, 'spec.oauth_token_url', 'no-credentials');
+    assert.equal(resolveCreate({ ...custom, oauthTokenUrl: 'http://127.0.0.1:21180/token' }).settings.oauthTokenUrl, 'http://127.0.0.1:21180/token');
+  });
+
+  it('needs the refresh token again to send the access token elsewhere, and the client secret too when the token endpoint moves', () => {
+    const base = resolveCreate({ ...oauth, oauthClientSecret: new Secret('cs') }).settings;
+    const stored = ['oauthClientSecret', 'oauthRefreshToken'] as const;
+    assert.throws(
+      () => resolveUpdate(base, { host: 'imap.evil.example' }, stored),
+      (e: unknown) => e instanceof PermissionDeniedError && e.reason === 'PASSWORD_REQUIRED' && e.message.startsWith('spec.oauth_refresh_token: changing spec.host'),
+    );
+    assert.throws(
+      () => resolveUpdate(base, { oauthTokenUrl: 'https://idp.evil.example/token', oauthRefreshToken: new Secret('rt-2') }, stored),
+      (e: unknown) => e instanceof PermissionDeniedError && e.message.startsWith('spec.oauth_client_secret: changing spec.oauth_token_url') && e.message.includes('client secret'),
+    );
+    const moved = resolveUpdate(base, { oauthTokenUrl: 'https://idp.example/token', oauthRefreshToken: new Secret('rt-2'), oauthClientSecret: new Secret('cs-2') }, stored);
+    assert.equal(moved.settings.oauthTokenUrl, 'https://idp.example/token');
+    assert.equal(resolveUpdate(base, { oauthScope: 'a b' }, stored).settings.oauthScope, 'a b');
+  });
+
+  it('switches a password connector to OAuth2 only with a refresh token, and back only with a password', () => {
+    const p = resolveCreate(imap).settings;
+    violation({ authType: 'OAUTH2', oauthProvider: 'GOOGLE', oauthClientId: 'c' }, 'spec.oauth_refresh_token', 'required', p);
+    const o = resolveUpdate(p, { authType: 'OAUTH2', oauthProvider: 'GOOGLE', oauthClientId: 'c', oauthRefreshToken: new Secret('rt') }, ['password']).settings;
+    assert.equal(o.oauthTokenUrl, 'https://oauth2.googleapis.com/token');
+    assert.equal(o.host, p.host, 'the server stays what it was');
+    assert.throws(() => resolveUpdate(o, { authType: 'PASSWORD' }, ['oauthRefreshToken']), (e: unknown) => e instanceof ValidationError && e.violations[0]?.field === 'spec.password');
+    assert.equal(resolveUpdate(o, { authType: 'PASSWORD', password: new Secret('pw') }, ['oauthRefreshToken']).settings.oauthTokenUrl, null);
   });
 });

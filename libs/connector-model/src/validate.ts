@@ -3,14 +3,31 @@ import { isIP } from 'node:net';
 import type { Secret } from '@postbote/crypto';
 import { PermissionDeniedError, ValidationError, hasDeceptiveCharacters, type Violation } from '@postbote/errors';
 import { DEFAULTS, LIMITS, defaultPort } from './defaults';
-import { secretDestinationChanges, specField } from './fields';
+import { SECRET_FIELDS, applies, loginSecret, secretDestinationChanges, specField } from './fields';
 import { sameFolder } from './folder-path';
-import { PROTOCOLS, SECURITIES, STRATEGIES, type ConnectorSettings, type ConnectorSpecInput, type Protocol, type Security, type Strategy } from './settings';
+import { presetOf } from './oauth-presets';
+import {
+  AUTH_TYPES,
+  OAUTH_PROVIDERS,
+  PROTOCOLS,
+  SECRET_KEYS,
+  SECURITIES,
+  STRATEGIES,
+  type AuthType,
+  type ConnectorSettings,
+  type OAuthProvider,
+  type ConnectorSpecInput,
+  type Protocol,
+  type SecretKey,
+  type Secrets,
+  type Security,
+  type Strategy,
+} from './settings';
 
 export interface Resolved {
   readonly settings: ConnectorSettings;
-  /** The new password, when the input carried one. */
-  readonly password: Secret | undefined;
+  /** The secrets the input carried (only those that apply to the connector's auth type). */
+  readonly secrets: Secrets;
   /** Accepted but discouraged choices, for the response and the log. */
   readonly warnings: readonly string[];
 }
@@ -22,6 +39,8 @@ const LINE_BREAKERS = /[\r\n\0]/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IMAP_ONLY = ['folder', 'strategy', 'moveTo', 'push'] as const;
+const OAUTH_ONLY = ['oauthProvider', 'oauthClientId', 'oauthTokenUrl', 'oauthScope'] as const;
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 /** Validates a new connector, filling defaults. Throws ValidationError listing every problem. */
 export function resolveCreate(input: ConnectorSpecInput): Resolved {
@@ -29,24 +48,30 @@ export function resolveCreate(input: ConnectorSpecInput): Resolved {
 }
 
 /**
- * Applies a partial update to stored settings. Unset fields keep their value; a
- * password is only replaced when given. The result is validated as a whole.
+ * Validates a change to a stored connector (`stored`: the secrets it has). Unset fields
+ * keep their value; a secret is only replaced when given. A change of where a secret is
+ * sent (server, port, security, trusted CA, token endpoint) needs the login secret — the
+ * password, or the refresh token with OAUTH2 — in the same request, and a stored client
+ * secret too when the token endpoint moves: whoever may edit a connector must not be able
+ * to send its stored secrets to a server of their choosing (PERMISSION_DENIED, reason
+ * PASSWORD_REQUIRED).
  */
-/**
- * Validates a change to a stored connector. A change of where the password is sent
- * (server, port, security, trusted CA) needs the password in the same request: whoever
- * may edit a connector must not be able to send its stored secret to a server of their
- * choosing (PERMISSION_DENIED, reason PASSWORD_REQUIRED).
- */
-export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecInput): Resolved {
+export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecInput, stored: readonly SecretKey[]): Resolved {
   const r = resolve(patch, current);
+  const login = loginSecret(r.settings.authType);
   const moved = secretDestinationChanges(current, r.settings);
-  if (moved.length > 0 && !r.password) {
+  const needed: SecretKey[] = moved.length > 0 && stored.includes(login) ? [login] : [];
+  if (moved.includes('oauthTokenUrl') && r.settings.oauthTokenUrl !== null && stored.includes('oauthClientSecret')) needed.push('oauthClientSecret');
+  const missing = needed.filter((k) => !r.secrets[k]);
+  if (missing.length > 0) {
+    const names = missing.map((k) => SECRET_FIELDS[k].label.replace('OAuth2 ', '').toLowerCase()).join(' and ');
     throw new PermissionDeniedError(
-      `${specField('password')}: changing ${moved.map((k) => specField(k)).join(', ')} decides where the stored password is sent; give the password again`,
+      `${missing.map((k) => specField(k)).join(', ')}: changing ${moved.map((k) => specField(k)).join(', ')} decides where the stored ${names} ${missing.length > 1 ? 'are' : 'is'} sent; give the ${names} again`,
       { reason: 'PASSWORD_REQUIRED' },
     );
   }
+  // A connector switching its auth type logs in with a secret it may not have yet.
+  if (!r.secrets[login] && !stored.includes(login)) throw ValidationError.single(specField(login), 'required', `is required with auth_type ${r.settings.authType}`);
   return r;
 }
 
@@ -63,14 +88,19 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   const name = v.text('name', input.name, { max: LIMITS.nameMaxLength, control: true, visible: true }) ?? current?.name;
   if (name === undefined && v.clean('name')) v.add('name', 'required', 'is required');
 
-  const host = checkHost(v, input.host) ?? current?.host;
+  const authType: AuthType = v.enumOf('authType', input.authType, AUTH_TYPES) ?? current?.authType ?? DEFAULTS.authType;
+  const givenProvider = authType === 'OAUTH2' ? v.enumOf('oauthProvider', input.oauthProvider, OAUTH_PROVIDERS) : undefined;
+  // A provider preset names the server when the connector does not (Microsoft 365, Gmail).
+  const presetHost = authType === 'OAUTH2' && protocol ? presetOf(givenProvider ?? current?.oauthProvider)?.host[protocol] : undefined;
+  const host = checkHost(v, input.host) ?? current?.host ?? presetHost;
   if (host === undefined && v.clean('host')) v.add('host', 'required', 'must not be empty');
 
   const username = v.text('username', input.username, { max: LIMITS.usernameMaxLength, wire: true }) ?? current?.username;
   if (username === undefined && v.clean('username')) v.add('username', 'required', 'must not be empty');
 
-  const password = checkPassword(v, input.password);
-  if (!current && password === undefined && v.clean('password')) v.add('password', 'required', 'is required when creating a connector');
+  const secrets = checkSecrets(v, input, protocol, authType);
+  const login = loginSecret(authType);
+  if (!current && !secrets[login] && v.clean(login)) v.add(login, 'required', 'is required when creating a connector');
 
   const security = v.enumOf('security', input.security, SECURITIES) ?? current?.security ?? DEFAULTS.security;
 
@@ -93,6 +123,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   if (workflowId === undefined && v.clean('workflowId')) v.add('workflowId', 'required', 'must name the workflow to start');
 
   const imap = protocol === 'IMAP' ? resolveImap(v, input, current) : checkNoImapFields(v, input);
+  const oauth = authType === 'OAUTH2' ? resolveOAuth(v, input, givenProvider, current, protocol) : checkNoOAuthFields(v, input);
 
   const trustedCaPem = checkTrustedCa(v, input.trustedCaPem, current?.trustedCaPem ?? null);
   if (trustedCaPem && security === 'NONE' && v.clean('trustedCaPem')) {
@@ -131,8 +162,10 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     enabled,
     ...imap,
     trustedCaPem,
+    authType,
+    ...oauth,
   });
-  return { settings, password, warnings };
+  return { settings, secrets, warnings };
 }
 
 // Every required value was either resolved or reported above; reaching here without
@@ -155,13 +188,71 @@ function checkHost(v: Violations, host: string | undefined): string | undefined 
   return bare;
 }
 
-function checkPassword(v: Violations, password: Secret | undefined): Secret | undefined {
-  if (password === undefined) return undefined;
-  const value = password.reveal();
-  if (value === '') return void v.add('password', 'required', 'must not be empty');
-  if (LINE_BREAKERS.test(value)) return void v.add('password', 'no-line-break', 'must not contain CR, LF or NUL');
-  if (value.length > LIMITS.passwordMaxLength) return void v.add('password', 'max-length', `must be at most ${LIMITS.passwordMaxLength} characters`);
-  return password;
+/** The secrets given, each checked; one that does not apply to the auth type is an error (it would be stored unused). */
+function checkSecrets(v: Violations, input: ConnectorSpecInput, protocol: Protocol | undefined, authType: AuthType): Secrets {
+  const out: Partial<Record<SecretKey, Secret>> = {};
+  for (const key of SECRET_KEYS) {
+    const secret = input[key];
+    if (secret === undefined) continue;
+    if (!applies(key, protocol, authType)) {
+      v.add(key, 'auth-type', `does not apply with auth_type ${authType}`);
+      continue;
+    }
+    const value = secret.reveal();
+    const max = key === 'password' ? LIMITS.passwordMaxLength : LIMITS.oauthSecretMaxLength;
+    if (value === '') v.add(key, 'required', 'must not be empty');
+    else if (LINE_BREAKERS.test(value)) v.add(key, 'no-line-break', 'must not contain CR, LF or NUL');
+    else if (value.length > max) v.add(key, 'max-length', `must be at most ${max} characters`);
+    else out[key] = secret;
+  }
+  return out;
+}
+
+type OAuthPart = Pick<ConnectorSettings, 'oauthProvider' | 'oauthClientId' | 'oauthTokenUrl' | 'oauthScope'>;
+
+function checkNoOAuthFields(v: Violations, input: ConnectorSpecInput): OAuthPart {
+  for (const key of OAUTH_ONLY) {
+    if (input[key] !== undefined && input[key] !== '') v.add(key, 'oauth2-only', 'applies with auth_type OAUTH2 only');
+  }
+  return { oauthProvider: null, oauthClientId: null, oauthTokenUrl: null, oauthScope: null };
+}
+
+/**
+ * OAUTH2 settings. A provider preset fills the token endpoint and scope unless given;
+ * choosing another provider on update takes its preset again. The token endpoint receives
+ * the refresh token and client secret, so it must be https (http only on loopback).
+ */
+function resolveOAuth(v: Violations, input: ConnectorSpecInput, given: OAuthProvider | undefined, current: ConnectorSettings | undefined, protocol: Protocol | undefined): OAuthPart {
+  const provider = given ?? current?.oauthProvider ?? 'CUSTOM';
+  const fresh = current?.authType !== 'OAUTH2' || (given !== undefined && given !== current.oauthProvider);
+  const preset = presetOf(provider);
+  const oauthClientId = v.text('oauthClientId', input.oauthClientId, { max: LIMITS.oauthClientIdMaxLength, control: true }) ?? current?.oauthClientId ?? null;
+  if (oauthClientId === null && v.clean('oauthClientId')) v.add('oauthClientId', 'required', 'is required with auth_type OAUTH2');
+  const oauthTokenUrl = checkTokenUrl(v, input.oauthTokenUrl) ?? (fresh ? preset?.tokenUrl : (current?.oauthTokenUrl ?? undefined)) ?? null;
+  if (oauthTokenUrl === null && v.clean('oauthTokenUrl')) v.add('oauthTokenUrl', 'required', 'is required with oauth_provider CUSTOM (or choose MICROSOFT or GOOGLE)');
+  let oauthScope: string | null;
+  if (input.oauthScope !== undefined && input.oauthScope.trim() === '') oauthScope = null;
+  else oauthScope = v.text('oauthScope', input.oauthScope, { max: LIMITS.oauthScopeMaxLength, control: true }) ?? (fresh ? (protocol ? preset?.scope[protocol] : undefined) : current?.oauthScope) ?? null;
+  return { oauthProvider: provider, oauthClientId, oauthTokenUrl, oauthScope };
+}
+
+function checkTokenUrl(v: Violations, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.trim();
+  if (value === '') return void v.add('oauthTokenUrl', 'required', 'must not be empty');
+  if (value.length > LIMITS.oauthTokenUrlMaxLength) return void v.add('oauthTokenUrl', 'max-length', `must be at most ${LIMITS.oauthTokenUrlMaxLength} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return void v.add('oauthTokenUrl', 'url', 'must be an absolute https URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname))) {
+    return void v.add('oauthTokenUrl', 'https', 'must be an https URL (plain http only to a loopback address): the refresh token travels in it');
+  }
+  if (url.username || url.password) return void v.add('oauthTokenUrl', 'no-credentials', 'must not carry credentials (give the client secret as oauth_client_secret)');
+  if (url.hash) return void v.add('oauthTokenUrl', 'no-fragment', 'must not have a #fragment');
+  return url.href;
 }
 
 type ImapPart = Pick<ConnectorSettings, 'folder' | 'strategy' | 'moveTo' | 'push'>;
@@ -228,11 +319,11 @@ function checkTrustedCa(v: Violations, raw: string | undefined, current: string 
 class Violations {
   readonly list: Violation[] = [];
 
-  add(key: keyof ConnectorSettings | 'password', rule: string, message: string): void {
+  add(key: keyof ConnectorSettings | SecretKey, rule: string, message: string): void {
     this.list.push({ field: specField(key), rule, message });
   }
 
-  clean(key: keyof ConnectorSettings | 'password'): boolean {
+  clean(key: keyof ConnectorSettings | SecretKey): boolean {
     return !this.list.some((x) => x.field === specField(key));
   }
 

@@ -1,18 +1,29 @@
-import { FIELDS, SETTING_KEYS, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput, type SettingKey } from '@postbote/connector-model';
+import {
+  FIELDS,
+  SECRET_KEYS,
+  SETTING_KEYS,
+  applies,
+  type ConnectorRecord,
+  type ConnectorSettings,
+  type ConnectorSpecInput,
+  type SecretKey,
+  type SettingKey,
+} from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
-import { Connector, ConnectorSpec, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
+import { AuthType, Connector, ConnectorSpec, OauthProvider, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
 
 // The one place where connectors cross between the API (ts-proto messages) and the
 // domain (connector-model). Every setting is mapped by the same rules, driven by FIELDS:
 // enums travel as prefixed proto values (PROTOCOL_POP3) and are bare names (POP3) in the
 // domain; a setting the domain holds as null (IMAP-only settings of a POP3 connector, no
-// trusted CA) is the proto default ('' or UNSPECIFIED). A new setting needs no code here
-// unless it is an enum, which names its proto enum in PROTO_ENUMS.
+// trusted CA) is the proto default ('' or UNSPECIFIED). Secrets (SECRET_FIELDS) enter as
+// `<api>` on a spec and leave only as `has_<api>` on a connector. A new setting needs no
+// code here unless it is an enum, which names its proto enum in PROTO_ENUMS.
 
 type EnumKey = { [K in SettingKey]: (typeof FIELDS)[K]['kind'] extends 'enum' ? K : never }[SettingKey];
 
 /** The proto enum of each enum setting. */
-const PROTO_ENUMS = { protocol: Protocol, security: Security, strategy: Strategy } as const satisfies { readonly [K in EnumKey]: Record<string, string> };
+const PROTO_ENUMS = { protocol: Protocol, security: Security, strategy: Strategy, authType: AuthType, oauthProvider: OauthProvider } as const satisfies { readonly [K in EnumKey]: Record<string, string> };
 
 const isEnum = (key: SettingKey): key is EnumKey => key in PROTO_ENUMS;
 
@@ -49,7 +60,7 @@ export function specFromProto(spec: ConnectorSpec | undefined): ConnectorSpecInp
     input[key] = isEnum(key) ? enumName(key, v as string | undefined) : v;
   }
   // Marked secret where it enters: from here on it prints as [REDACTED].
-  input['password'] = typeof s['password'] === 'string' ? new Secret(s['password']) : undefined;
+  for (const key of SECRET_KEYS) input[key] = typeof s[key] === 'string' ? new Secret(s[key]) : undefined;
   return input as ConnectorSpecInput;
 }
 
@@ -61,12 +72,16 @@ export function specToProto(input: ConnectorSpecInput): ConnectorSpec {
     if (v === undefined) continue;
     out[key] = isEnum(key) ? (PROTO_ENUMS[key] as Record<string, string>)[String(v)] ?? String(v) : v;
   }
-  if (input.password !== undefined) out['password'] = input.password.reveal();
+  for (const key of SECRET_KEYS) if (input[key] !== undefined) out[key] = input[key].reveal();
   return ConnectorSpec.fromPartial(out);
 }
 
+/** `hasPassword`, `hasOauthClientSecret`, …: the proto's flag for a stored secret. */
+const hasFlag = (key: SecretKey) => `has${key[0]?.toUpperCase()}${key.slice(1)}`;
+
 export function connectorToProto(r: ConnectorRecord): Connector {
-  return Connector.fromPartial({ ...settingsToProto(r), id: r.id, hasPassword: r.hasPassword, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt });
+  const flags = Object.fromEntries(SECRET_KEYS.map((k) => [hasFlag(k), r.secretsSet.includes(k)]));
+  return Connector.fromPartial({ ...settingsToProto(r), ...flags, id: r.id, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt });
 }
 
 /**
@@ -77,18 +92,20 @@ export function connectorFromProto(c: Connector): ConnectorRecord {
   const p = c as unknown as Record<string, unknown>;
   const settings: Record<string, unknown> = {};
   const protocol = enumName('protocol', p['protocol'] as string);
+  const authType = enumName('authType', p['authType'] as string) ?? 'PASSWORD';
   for (const key of SETTING_KEYS) {
     const v = p[key];
-    const only = FIELDS[key] as { protocols?: readonly string[] };
-    if (only.protocols && !only.protocols.includes(protocol ?? '')) settings[key] = null;
+    if (key === 'authType') settings[key] = authType;
+    else if (!applies(key, protocol, authType)) settings[key] = null;
     else if (isEnum(key)) settings[key] = enumName(key, v as string) ?? null;
     else if (FIELDS[key].kind === 'text' || FIELDS[key].kind === 'pem') settings[key] = v === '' && nullable(key) ? null : v;
     else settings[key] = v;
   }
-  return { ...(settings as unknown as ConnectorSettings), id: c.id, hasPassword: c.hasPassword, revision: c.revision, createdAt: c.createdAt ?? new Date(0), updatedAt: c.updatedAt ?? new Date(0) };
+  const secretsSet = SECRET_KEYS.filter((k) => p[hasFlag(k)] === true);
+  return { ...(settings as unknown as ConnectorSettings), id: c.id, secretsSet, revision: c.revision, createdAt: c.createdAt ?? new Date(0), updatedAt: c.updatedAt ?? new Date(0) };
 }
 
-/** Settings a connector may lack (IMAP-only ones of a POP3 connector, no trusted CA). */
+/** Settings a connector may lack (IMAP-only ones of a POP3 connector, OAuth2 ones of a password connector, no trusted CA). */
 function nullable(key: SettingKey): boolean {
-  return 'protocols' in FIELDS[key] || FIELDS[key].kind === 'pem';
+  return 'protocols' in FIELDS[key] || 'auth' in FIELDS[key] || FIELDS[key].kind === 'pem';
 }

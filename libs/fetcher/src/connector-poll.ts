@@ -4,7 +4,7 @@ import { PostboteError } from '@postbote/errors';
 import { call } from '@postbote/grpc-runtime';
 import { pollImap } from '@postbote/imap';
 import { pollPop3 } from '@postbote/pop3';
-import { MailboxError, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
+import { MailboxError, type Login, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, ConnectorPoll, RunSummary } from './connector-actor';
@@ -31,39 +31,62 @@ const cause = (err: unknown) => (err instanceof PostboteError ? `${err.code}${er
  */
 export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
   return async (connector: FetchConnector, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> => {
-    const s = connector.settings;
     // A kept IMAP connection (push) was opened with this revision's credentials: no look-up.
     const kept = memory.session?.usable ? memory.session.access : undefined;
     const access = kept ?? (await fetchAccess(deps, connector, signal));
-    const sink = new StorageSink(deps, connector, Math.max(60_000, s.fetchTimeoutMs + 30_000));
-    const log = deps.logFor(connector.id);
     try {
-      const result =
-        s.protocol === 'IMAP'
-          ? await pollImap(access, { ...imapPart(s), batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, sink, log, signal)
-          : await pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, (uidls) => knownUidls(deps, connector.id, uidls, signal), sink, log, signal);
-      await sink.close();
-      return result;
+      return await pollWith(deps, connector, access, signal, memory);
     } catch (err) {
-      sink.cancel();
-      throw err;
+      // An access token can stop working before its stated expiry (a revoked session, a
+      // clock apart): the server's refusal gets one fresh token and one more login. Nothing
+      // was fetched before the login, so the retry repeats no work.
+      if (!(err instanceof MailboxError && err.failure === 'AUTH_FAILED' && access.login.kind === 'OAUTH2' && !kept)) throw err;
+      deps.logFor(connector.id)('INFO', 'OAUTH2_TOKEN_REFUSED', 'the mail server refused the access token; logging in once more with a fresh one');
+      return pollWith(deps, connector, await fetchAccess(deps, connector, signal, access.login), signal, memory);
     }
   };
 }
 
-/** Credentials from the config service (never from the bus) and the connector's server settings. */
-async function fetchAccess(deps: ConnectorPollDeps, connector: FetchConnector, signal: AbortSignal): Promise<ServerAccess> {
+async function pollWith(deps: ConnectorPollDeps, connector: FetchConnector, access: ServerAccess, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> {
   const s = connector.settings;
-  const creds = await call(deps.credentials.getCredentials, deps.credentials, { connectorId: connector.id }, { deadlineMs: 10_000, signal }).catch((err: unknown) => {
+  const sink = new StorageSink(deps, connector, Math.max(60_000, s.fetchTimeoutMs + 30_000));
+  const log = deps.logFor(connector.id);
+  try {
+    const result =
+      s.protocol === 'IMAP'
+        ? await pollImap(access, { ...imapPart(s), batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, sink, log, signal)
+        : await pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, (uidls) => knownUidls(deps, connector.id, uidls, signal), sink, log, signal);
+    await sink.close();
+    return result;
+  } catch (err) {
+    sink.cancel();
+    throw err;
+  }
+}
+
+/**
+ * Credentials from the config service (never from the bus) and the connector's server
+ * settings. OAUTH2: the config service hands out an access token (`rejected`: the one the
+ * server refused, so it refreshes); a grant the token endpoint refuses parks the connector
+ * (AUTH_FAILED) until a person stores a new refresh token.
+ */
+async function fetchAccess(deps: ConnectorPollDeps, connector: FetchConnector, signal: AbortSignal, rejected?: Login): Promise<ServerAccess> {
+  const s = connector.settings;
+  const request = { connectorId: connector.id, rejectedAccessToken: rejected?.kind === 'OAUTH2' ? rejected.accessToken.reveal() : '' };
+  const creds = await call(deps.credentials.getCredentials, deps.credentials, request, { deadlineMs: 30_000, signal }).catch((err: unknown) => {
+    if (err instanceof PostboteError && err.code === 'FAILED_PRECONDITION' && err.reason?.startsWith('OAUTH_')) {
+      throw new MailboxError('AUTH_FAILED', `OAuth2 (${err.reason}): ${err.message}. Sign in again and store the new refresh token: postbote connector update ${JSON.stringify(s.name)} --refresh-token-stdin`, { cause: err });
+    }
     throw new MailboxError('CREDENTIALS_UNAVAILABLE', `the config service did not hand out the credentials: ${cause(err)}`, { cause: err });
   });
+  const login: Login = creds.accessToken ? { kind: 'OAUTH2', accessToken: new Secret(creds.accessToken) } : { kind: 'PASSWORD', password: new Secret(creds.password) };
   return {
     host: s.host,
     port: s.port,
     security: s.security,
     trustedCaPem: s.trustedCaPem,
     username: creds.username,
-    password: new Secret(creds.password),
+    login,
     connectTimeoutMs: s.connectTimeoutMs,
     sourceAddress: deps.sourceAddress ?? null,
   };

@@ -14,8 +14,10 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
     port: access.port,
     secure: access.security === 'SSL',
     doSTARTTLS: access.security === 'TLS' ? true : access.security === 'NONE' ? false : undefined,
-    // Marked where it leaves: the only place the plaintext password meets the protocol.
-    auth: { user: access.username, pass: access.password.reveal() },
+    // Marked where they leave: the only place the plaintext password or token meets the
+    // protocol. With a token imapflow sends AUTHENTICATE OAUTHBEARER, or XOAUTH2 where
+    // only that is offered.
+    auth: access.login.kind === 'OAUTH2' ? { user: access.username, accessToken: access.login.accessToken.reveal() } : { user: access.username, pass: access.login.password.reveal() },
     tls: {
       rejectUnauthorized: true,
       secureContext: tlsContextFor(access.trustedCaPem),
@@ -79,11 +81,15 @@ export async function connectImap(access: ServerAccess, socketTimeoutMs: number,
   }
 }
 
-export function toMailboxError(err: unknown, access: Pick<ServerAccess, 'security' | 'connectTimeoutMs'>): MailboxError {
+export function toMailboxError(err: unknown, access: Pick<ServerAccess, 'security' | 'connectTimeoutMs'> & { readonly login?: ServerAccess['login'] }): MailboxError {
   if (err instanceof MailboxError) return err;
   const e = err as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string };
   if (e.authenticationFailed || e.code === 'AUTHENTICATIONFAILED') {
-    return new MailboxError('AUTH_FAILED', `login refused: ${e.responseText ?? e.message ?? 'authentication failed'}`, { cause: err });
+    const what = access.login?.kind === 'OAUTH2' ? 'access token refused' : 'login refused';
+    return new MailboxError('AUTH_FAILED', `${what}: ${e.responseText ?? e.message ?? 'authentication failed'}`, { cause: err });
+  }
+  if (access.login?.kind === 'OAUTH2' && /Unsupported authentication mechanism/i.test(e.message ?? '')) {
+    return new MailboxError('AUTH_FAILED', 'the server offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: it does not take OAuth2 logins (use auth type PASSWORD)', { cause: err });
   }
   if (e.code === 'NoConnection' && /STARTTLS/i.test(e.message ?? '')) {
     return new MailboxError('STARTTLS_UNAVAILABLE', 'security is TLS but the server does not offer STARTTLS; refusing to log in in clear', { cause: err });

@@ -15,7 +15,7 @@ const access = (port: number, over: Partial<ServerAccess> = {}): ServerAccess =>
   security: 'NONE',
   trustedCaPem: null,
   username: 'user',
-  password: new Secret('pw'),
+  login: { kind: 'PASSWORD', password: new Secret('pw') },
   connectTimeoutMs: 5_000,
   ...over,
 });

@@ -20,7 +20,7 @@ function access(user: MailUser, over: Partial<ServerAccess> = {}): ServerAccess 
     security,
     trustedCaPem: DOVECOT.caPem(),
     username: user.username,
-    password: new Secret(user.password),
+    login: { kind: 'PASSWORD', password: new Secret(user.password) },
     connectTimeoutMs: 5_000,
     ...over,
   };

@@ -79,6 +79,12 @@ export type RunLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 /** Writes to the connector's log ("Protokoll"). */
 export type RunLog = (level: RunLogLevel, code: string, message: string) => void;
 
+/**
+ * What a login sends: the password, or an OAuth2 access token (SASL OAUTHBEARER or
+ * XOAUTH2, whichever the server offers; the config service obtains the token).
+ */
+export type Login = { readonly kind: 'PASSWORD'; readonly password: Secret } | { readonly kind: 'OAUTH2'; readonly accessToken: Secret };
+
 /** How to reach a mailbox; shared by IMAP and POP3. */
 export interface ServerAccess {
   readonly host: string;
@@ -86,7 +92,7 @@ export interface ServerAccess {
   readonly security: Security;
   readonly trustedCaPem: string | null;
   readonly username: string;
-  readonly password: Secret;
+  readonly login: Login;
   readonly connectTimeoutMs: number;
   /**
    * The local IP address outgoing connections are made from (FETCHER_SOURCE_ADDRESS), so a

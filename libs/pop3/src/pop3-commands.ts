@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Secret } from '@postbote/crypto';
-import { MailboxError } from '@postbote/mailbox';
+import { MailboxError, type Login } from '@postbote/mailbox';
 import type { Pop3Wire } from './pop3-wire';
 
 // One small function per POP3 command (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL PLAIN).
@@ -76,9 +76,44 @@ export async function utf8(wire: Pop3Wire, caps: Set<string>, t: number): Promis
   );
 }
 
-/** Logs in the way the server prefers: SASL PLAIN if offered, APOP if only that, else USER/PASS. */
-export async function login(wire: Pop3Wire, caps: Set<string>, banner: string, user: string, password: Secret, t: number): Promise<void> {
-  const sasl = [...caps].find((c) => c.startsWith('SASL '))?.split(/\s+/) ?? [];
+/** Logs in with the connector's login: a password (`passwordLogin`) or an OAuth2 access token (`oauthLogin`). */
+export async function login(wire: Pop3Wire, caps: Set<string>, banner: string, user: string, secret: Login, t: number): Promise<void> {
+  return secret.kind === 'OAUTH2' ? oauthLogin(wire, caps, user, secret.accessToken, t) : passwordLogin(wire, caps, banner, user, secret.password, t);
+}
+
+/**
+ * SASL OAUTHBEARER (RFC 7628) where offered, else XOAUTH2 (Google's and Microsoft's
+ * format), with the initial response on the AUTH line (RFC 5034). A refused token comes
+ * back as a "+ " challenge carrying the server's JSON error; the client answers it with the
+ * mechanism's abort (\x01 for OAUTHBEARER, an empty line for XOAUTH2) and the server then
+ * says -ERR.
+ */
+async function oauthLogin(wire: Pop3Wire, caps: Set<string>, user: string, token: Secret, t: number): Promise<void> {
+  const sasl = saslMechanisms(caps);
+  const bearer = sasl.includes('OAUTHBEARER');
+  if (!bearer && !sasl.includes('XOAUTH2')) {
+    throw new MailboxError('AUTH_FAILED', 'the server offers neither SASL OAUTHBEARER nor XOAUTH2: it does not take OAuth2 logins (use auth type PASSWORD)');
+  }
+  const payload = bearer ? `n,a=${user.replace(/=/g, '=3D').replace(/,/g, '=2C')},\x01auth=Bearer ${token.reveal()}\x01\x01` : `user=${user}\x01auth=Bearer ${token.reveal()}\x01\x01`;
+  const mechanism = bearer ? 'OAUTHBEARER' : 'XOAUTH2';
+  // The token is only ever written to the socket, never into an error or log line.
+  wire.write(`AUTH ${mechanism} ${Buffer.from(payload, 'utf8').toString('base64')}`);
+  const line = (await wire.readLine(t)).toString('latin1');
+  if (line.startsWith('+ ') || line === '+') {
+    wire.write(bearer ? 'AQ==' : '');
+    await reply(wire, `AUTH ${mechanism}`, t);
+    throw new MailboxError('PROTOCOL_ERROR', `AUTH ${mechanism}: the server accepted the abort of a refused login`);
+  }
+  if (line.startsWith('+OK')) return;
+  if (line.startsWith('-ERR')) throw new Pop3ErrResponse(`AUTH ${mechanism}`, line.slice(4).trim());
+  throw new MailboxError('PROTOCOL_ERROR', `unexpected reply to AUTH ${mechanism}: ${line.slice(0, 120)}`);
+}
+
+const saslMechanisms = (caps: Set<string>) => [...caps].find((c) => c.startsWith('SASL '))?.split(/\s+/) ?? [];
+
+/** SASL PLAIN if offered, APOP if only that, else USER/PASS. */
+async function passwordLogin(wire: Pop3Wire, caps: Set<string>, banner: string, user: string, password: Secret, t: number): Promise<void> {
+  const sasl = saslMechanisms(caps);
   const stamp = /<[^>]+>/.exec(banner)?.[0];
   if (sasl.includes('PLAIN')) {
     // The secret is only ever written to the socket, never into an error or log line.

@@ -15,7 +15,7 @@ const access = (port: number, over: Partial<ServerAccess> = {}): ServerAccess =>
   security: 'NONE',
   trustedCaPem: null,
   username: 'user',
-  password: new Secret('pw'),
+  login: { kind: 'PASSWORD', password: new Secret('pw') },
   connectTimeoutMs: 5_000,
   ...over,
 });
@@ -187,6 +187,87 @@ describe('POP3 poll against scripted servers', () => {
       } finally {
         await fake.close();
       }
+    }
+  });
+
+  it('logs in with XOAUTH2 where only that is offered, and answers a refusal\'s challenge before reading -ERR', async () => {
+    const seen: string[] = [];
+    const fake = await scriptedServer(async (socket, lines) => {
+      socket.write('+OK ready\r\n');
+      let refusing = false;
+      for await (const line of lines) {
+        seen.push(line);
+        const [cmd, mech, payload] = line.split(' ');
+        if (refusing) {
+          refusing = false;
+          socket.write(line === '' ? '-ERR [AUTH] Authentication failed.\r\n' : '-ERR protocol: expected an empty answer\r\n');
+        } else if (cmd === 'CAPA') socket.write('+OK\r\nUIDL\r\nSASL PLAIN XOAUTH2\r\n.\r\n');
+        else if (cmd === 'AUTH' && mech === 'XOAUTH2') {
+          const decoded = Buffer.from(payload ?? '', 'base64').toString('utf8');
+          if (decoded === 'user=user\x01auth=Bearer good-token\x01\x01') socket.write('+OK logged in\r\n');
+          else {
+            refusing = true;
+            socket.write(`+ ${Buffer.from('{"status":"401","schemes":"bearer","scope":"mail"}').toString('base64')}\r\n`);
+          }
+        } else if (cmd === 'UIDL') socket.write('+OK\r\n.\r\n');
+        else if (cmd === 'QUIT') socket.write('+OK bye\r\n');
+        else socket.write('-ERR unknown\r\n');
+      }
+    });
+    try {
+      const oauth = (token: string) => access(fake.port, { login: { kind: 'OAUTH2', accessToken: new Secret(token) } });
+      assert.equal((await run(oauth('good-token'), settings(), sink())).stored, 0);
+      await assert.rejects(run(oauth('stale-token'), settings(), sink()), (e: unknown) => e instanceof MailboxError && e.failure === 'AUTH_FAILED' && /access token refused: \[AUTH\]/.test(e.message) && !e.message.includes('stale-token'));
+      assert.ok(seen.includes(''), 'the challenge was answered with an empty line');
+      assert.ok(!seen.some((l) => l.startsWith('USER') || l.startsWith('AUTH PLAIN')), 'no password login tried');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses an OAuth2 login where the server offers no OAuth2 mechanism, without sending the token', async () => {
+    const seen: string[] = [];
+    const fake = await scriptedServer(async (socket, lines) => {
+      socket.write('+OK ready\r\n');
+      for await (const line of lines) {
+        seen.push(line);
+        socket.write(line === 'CAPA' ? '+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n' : '+OK\r\n');
+      }
+    });
+    try {
+      await assert.rejects(
+        run(access(fake.port, { login: { kind: 'OAUTH2', accessToken: new Secret('tok') } }), settings(), sink()),
+        (e: unknown) => e instanceof MailboxError && e.failure === 'AUTH_FAILED' && /neither SASL OAUTHBEARER nor XOAUTH2/.test(e.message),
+      );
+      assert.deepEqual(seen.filter((l) => l !== 'CAPA' && l !== 'QUIT'), []);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('closes a connection that opens after its run was stopped, without logging in', async () => {
+    const seen: string[] = [];
+    let closed!: () => void;
+    const gone = new Promise<void>((resolve) => (closed = resolve));
+    const fake = await scriptedServer(async (socket, lines) => {
+      socket.on('close', () => closed());
+      socket.write('+OK ready\r\n');
+      for await (const line of lines) {
+        seen.push(line);
+        socket.write(line === 'CAPA' ? '+OK\r\nUSER\r\nUIDL\r\n.\r\n' : '+OK\r\n');
+      }
+    });
+    try {
+      const stop = new AbortController();
+      const running = pollPop3(access(fake.port), settings(), { oversize: new Set() }, async () => new Set(), sink(), () => undefined, stop.signal);
+      // Stopped while the TCP connection is still being opened.
+      stop.abort(new Error('connector stopped'));
+      await assert.rejects(running, /connector stopped/);
+      const closedInTime = await Promise.race([gone.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+      assert.ok(closedInTime, `the connection stayed open after the stop: ${seen.join(' ')}`);
+      assert.ok(!seen.some((l) => l.startsWith('USER') || l.startsWith('PASS')), `no login after the stop: ${seen.join(' ')}`);
+    } finally {
+      await fake.close();
     }
   });
 });

@@ -20,10 +20,17 @@ function tlsOptions(access: ServerAccess): ConnectionOptions {
  */
 export async function openPop3(access: ServerAccess, commandTimeoutMs: number, steps?: TestStepResult[], signal?: AbortSignal): Promise<Pop3Session> {
   let wire: Pop3Wire | undefined;
+  // Set when the deadline passed or the run was aborted: a connection still being opened
+  // then is closed the moment it opens, instead of logging in for a run that is over.
+  let abandoned = false;
   const t0 = Date.now();
   const step = (name: string, ok: boolean, detail: string) => steps?.push({ name, ok, detail, durationMs: Date.now() - t0 });
   const work = (async () => {
     wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs, access.sourceAddress);
+    if (abandoned) {
+      wire.close();
+      throw new MailboxError('CONNECTION_FAILED', 'the run ended while the connection was being opened');
+    }
     step('TCP', true, `connected to ${access.host}:${access.port}`);
     if (access.security === 'SSL') step('TLS', true, 'certificate verified');
     const banner = await greeting(wire, access.connectTimeoutMs);
@@ -38,9 +45,9 @@ export async function openPop3(access: ServerAccess, commandTimeoutMs: number, s
     }
     await utf8(wire, caps, commandTimeoutMs);
     try {
-      await login(wire, caps, banner, access.username, access.password, commandTimeoutMs);
+      await login(wire, caps, banner, access.username, access.login, commandTimeoutMs);
     } catch (err) {
-      if (err instanceof Pop3ErrResponse) throw new MailboxError('AUTH_FAILED', `login refused: ${err.text}`, { cause: err });
+      if (err instanceof Pop3ErrResponse) throw new MailboxError('AUTH_FAILED', `${access.login.kind === 'OAUTH2' ? 'access token refused' : 'login refused'}: ${err.text}`, { cause: err });
       throw err;
     }
     step('LOGIN', true, `logged in as ${access.username}`);
@@ -51,7 +58,10 @@ export async function openPop3(access: ServerAccess, commandTimeoutMs: number, s
       access.connectTimeoutMs,
       work,
       () => new MailboxError('CONNECT_TIMEOUT', `no login within the connection timeout (${access.connectTimeoutMs} ms)`),
-      () => wire?.close(),
+      () => {
+        abandoned = true;
+        wire?.close();
+      },
       signal,
     );
   } catch (err) {

@@ -15,7 +15,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function access(user: MailUser, over: Partial<ServerAccess> = {}): ServerAccess {
   const security = over.security ?? 'SSL';
-  return { host: DOVECOT.host, port: PORTS[security], security, trustedCaPem: DOVECOT.caPem(), username: user.username, password: new Secret(user.password), connectTimeoutMs: 5_000, ...over };
+  return { host: DOVECOT.host, port: PORTS[security], security, trustedCaPem: DOVECOT.caPem(), username: user.username, login: { kind: 'PASSWORD', password: new Secret(user.password) }, connectTimeoutMs: 5_000, ...over };
 }
 
 const settings = (over: Partial<Pop3RunSettings> = {}): Pop3RunSettings => ({ batchSize: 50, fetchTimeoutMs: 20_000, maxMessageBytes: 50 * 1024 * 1024, ...over });
@@ -140,7 +140,7 @@ describe('POP3 poll against GreenMail (a second implementation)', () => {
       security: 'NONE',
       trustedCaPem: null,
       username: address,
-      password: new Secret('any'),
+      login: { kind: 'PASSWORD', password: new Secret('any') },
       connectTimeoutMs: 5_000,
     });
     const k = sink();

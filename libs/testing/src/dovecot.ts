@@ -55,11 +55,16 @@ export async function mailboxAs(user: MailUser): Promise<ImapFlow> {
 
 /** The client addresses (`rip=`) Dovecot logged logins of `username` from, oldest first. */
 export function dovecotLoginAddresses(username: string): string[] {
-  const out: string[] = [];
+  return dovecotLogins(username).map((l) => l.rip);
+}
+
+/** Dovecot's successful logins of `username`, oldest first: client address and SASL mechanism (`method=`). */
+export function dovecotLogins(username: string): Array<{ rip: string; method: string }> {
+  const out: Array<{ rip: string; method: string }> = [];
   for (const line of readFileSync(join(RUN, 'dovecot.log'), 'latin1').split('\n')) {
     if (!line.includes(`Login: user=<${username}>`)) continue;
     const rip = / rip=([^,\s]+)/.exec(line)?.[1];
-    if (rip) out.push(rip);
+    if (rip) out.push({ rip, method: / method=([^,\s]+)/.exec(line)?.[1] ?? '' });
   }
   return out;
 }

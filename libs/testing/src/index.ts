@@ -10,3 +10,4 @@ export * from './cutting-proxy';
 export * from './store-test-email';
 export * from './processes';
 export * from './auth';
+export * from './oauth-server';

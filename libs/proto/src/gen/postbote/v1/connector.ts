@@ -201,9 +201,129 @@ export function strategyToNumber(object: Strategy): number {
   }
 }
 
+/** How a connector logs in to its mail server. */
+export enum AuthType {
+  UNSPECIFIED = "AUTH_TYPE_UNSPECIFIED",
+  PASSWORD = "AUTH_TYPE_PASSWORD",
+  /**
+   * OAUTH2 - SASL XOAUTH2 / OAUTHBEARER with an access token the config service obtains from the
+   * stored refresh token.
+   */
+  OAUTH2 = "AUTH_TYPE_OAUTH2",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function authTypeFromJSON(object: any): AuthType {
+  switch (object) {
+    case 0:
+    case "AUTH_TYPE_UNSPECIFIED":
+      return AuthType.UNSPECIFIED;
+    case 1:
+    case "AUTH_TYPE_PASSWORD":
+      return AuthType.PASSWORD;
+    case 2:
+    case "AUTH_TYPE_OAUTH2":
+      return AuthType.OAUTH2;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuthType.UNRECOGNIZED;
+  }
+}
+
+export function authTypeToJSON(object: AuthType): string {
+  switch (object) {
+    case AuthType.UNSPECIFIED:
+      return "AUTH_TYPE_UNSPECIFIED";
+    case AuthType.PASSWORD:
+      return "AUTH_TYPE_PASSWORD";
+    case AuthType.OAUTH2:
+      return "AUTH_TYPE_OAUTH2";
+    case AuthType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function authTypeToNumber(object: AuthType): number {
+  switch (object) {
+    case AuthType.UNSPECIFIED:
+      return 0;
+    case AuthType.PASSWORD:
+      return 1;
+    case AuthType.OAUTH2:
+      return 2;
+    case AuthType.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
+/** OAuth2 presets: token endpoint, scope and server filled in unless given. */
+export enum OauthProvider {
+  UNSPECIFIED = "OAUTH_PROVIDER_UNSPECIFIED",
+  MICROSOFT = "OAUTH_PROVIDER_MICROSOFT",
+  GOOGLE = "OAUTH_PROVIDER_GOOGLE",
+  CUSTOM = "OAUTH_PROVIDER_CUSTOM",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function oauthProviderFromJSON(object: any): OauthProvider {
+  switch (object) {
+    case 0:
+    case "OAUTH_PROVIDER_UNSPECIFIED":
+      return OauthProvider.UNSPECIFIED;
+    case 1:
+    case "OAUTH_PROVIDER_MICROSOFT":
+      return OauthProvider.MICROSOFT;
+    case 2:
+    case "OAUTH_PROVIDER_GOOGLE":
+      return OauthProvider.GOOGLE;
+    case 3:
+    case "OAUTH_PROVIDER_CUSTOM":
+      return OauthProvider.CUSTOM;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OauthProvider.UNRECOGNIZED;
+  }
+}
+
+export function oauthProviderToJSON(object: OauthProvider): string {
+  switch (object) {
+    case OauthProvider.UNSPECIFIED:
+      return "OAUTH_PROVIDER_UNSPECIFIED";
+    case OauthProvider.MICROSOFT:
+      return "OAUTH_PROVIDER_MICROSOFT";
+    case OauthProvider.GOOGLE:
+      return "OAUTH_PROVIDER_GOOGLE";
+    case OauthProvider.CUSTOM:
+      return "OAUTH_PROVIDER_CUSTOM";
+    case OauthProvider.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function oauthProviderToNumber(object: OauthProvider): number {
+  switch (object) {
+    case OauthProvider.UNSPECIFIED:
+      return 0;
+    case OauthProvider.MICROSOFT:
+      return 1;
+    case OauthProvider.GOOGLE:
+      return 2;
+    case OauthProvider.CUSTOM:
+      return 3;
+    case OauthProvider.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
 /**
- * A connector as the API shows it. It never carries the password: has_password
- * says whether one is stored.
+ * A connector as the API shows it. It never carries a secret: has_password,
+ * has_oauth_client_secret and has_oauth_refresh_token say which are stored.
  */
 export interface Connector {
   id: string;
@@ -235,6 +355,14 @@ export interface Connector {
     | undefined;
   /** IMAP only: a connection waits in IDLE and a run starts when the server announces mail. */
   push: boolean;
+  authType: AuthType;
+  /** OAUTH2 only (empty / UNSPECIFIED with PASSWORD). */
+  oauthProvider: OauthProvider;
+  oauthClientId: string;
+  oauthTokenUrl: string;
+  oauthScope: string;
+  hasOauthClientSecret: boolean;
+  hasOauthRefreshToken: boolean;
 }
 
 /**
@@ -265,6 +393,22 @@ export interface ConnectorSpec {
   moveTo?: string | undefined;
   trustedCaPem?: string | undefined;
   push?: boolean | undefined;
+  authType?: AuthType | undefined;
+  oauthProvider?: OauthProvider | undefined;
+  oauthClientId?: string | undefined;
+  oauthTokenUrl?:
+    | string
+    | undefined;
+  /** Empty asks for the grant's own scope. */
+  oauthScope?:
+    | string
+    | undefined;
+  /** Write-only, like the password. */
+  oauthClientSecret?:
+    | string
+    | undefined;
+  /** Write-only, like the password. */
+  oauthRefreshToken?: string | undefined;
 }
 
 export interface ConnectorResult {
@@ -367,13 +511,22 @@ export interface RotateKeysResponse {
 
 export interface GetCredentialsRequest {
   connectorId: string;
+  /**
+   * OAUTH2: the access token the mail server refused; the config service refreshes unless
+   * it already holds a newer one.
+   */
+  rejectedAccessToken: string;
 }
 
 export interface Credentials {
   connectorId: string;
   username: string;
+  /** PASSWORD: the password (empty with OAUTH2). */
   password: string;
   revision: number;
+  /** OAUTH2: a current access token for SASL XOAUTH2 / OAUTHBEARER (empty with PASSWORD). */
+  accessToken: string;
+  accessTokenExpiresAt?: Date | undefined;
 }
 
 function createBaseConnector(): Connector {
@@ -402,6 +555,13 @@ function createBaseConnector(): Connector {
     createdAt: undefined,
     updatedAt: undefined,
     push: false,
+    authType: AuthType.UNSPECIFIED,
+    oauthProvider: OauthProvider.UNSPECIFIED,
+    oauthClientId: "",
+    oauthTokenUrl: "",
+    oauthScope: "",
+    hasOauthClientSecret: false,
+    hasOauthRefreshToken: false,
   };
 }
 
@@ -478,6 +638,27 @@ export const Connector: MessageFns<Connector> = {
     }
     if (message.push !== false) {
       writer.uint32(192).bool(message.push);
+    }
+    if (message.authType !== AuthType.UNSPECIFIED) {
+      writer.uint32(200).int32(authTypeToNumber(message.authType));
+    }
+    if (message.oauthProvider !== OauthProvider.UNSPECIFIED) {
+      writer.uint32(208).int32(oauthProviderToNumber(message.oauthProvider));
+    }
+    if (message.oauthClientId !== "") {
+      writer.uint32(218).string(message.oauthClientId);
+    }
+    if (message.oauthTokenUrl !== "") {
+      writer.uint32(226).string(message.oauthTokenUrl);
+    }
+    if (message.oauthScope !== "") {
+      writer.uint32(234).string(message.oauthScope);
+    }
+    if (message.hasOauthClientSecret !== false) {
+      writer.uint32(240).bool(message.hasOauthClientSecret);
+    }
+    if (message.hasOauthRefreshToken !== false) {
+      writer.uint32(248).bool(message.hasOauthRefreshToken);
     }
     return writer;
   },
@@ -687,6 +868,62 @@ export const Connector: MessageFns<Connector> = {
             message.push = reader.bool();
             continue;
           }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.authType = authTypeFromJSON(reader.int32());
+            continue;
+          }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.oauthProvider = oauthProviderFromJSON(reader.int32());
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.oauthClientId = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.oauthTokenUrl = reader.string();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.oauthScope = reader.string();
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.hasOauthClientSecret = reader.bool();
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.hasOauthRefreshToken = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -769,6 +1006,41 @@ export const Connector: MessageFns<Connector> = {
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
       push: isSet(object.push) ? globalThis.Boolean(object.push) : false,
+      authType: isSet(object.authType)
+        ? authTypeFromJSON(object.authType)
+        : isSet(object.auth_type)
+        ? authTypeFromJSON(object.auth_type)
+        : AuthType.UNSPECIFIED,
+      oauthProvider: isSet(object.oauthProvider)
+        ? oauthProviderFromJSON(object.oauthProvider)
+        : isSet(object.oauth_provider)
+        ? oauthProviderFromJSON(object.oauth_provider)
+        : OauthProvider.UNSPECIFIED,
+      oauthClientId: isSet(object.oauthClientId)
+        ? globalThis.String(object.oauthClientId)
+        : isSet(object.oauth_client_id)
+        ? globalThis.String(object.oauth_client_id)
+        : "",
+      oauthTokenUrl: isSet(object.oauthTokenUrl)
+        ? globalThis.String(object.oauthTokenUrl)
+        : isSet(object.oauth_token_url)
+        ? globalThis.String(object.oauth_token_url)
+        : "",
+      oauthScope: isSet(object.oauthScope)
+        ? globalThis.String(object.oauthScope)
+        : isSet(object.oauth_scope)
+        ? globalThis.String(object.oauth_scope)
+        : "",
+      hasOauthClientSecret: isSet(object.hasOauthClientSecret)
+        ? globalThis.Boolean(object.hasOauthClientSecret)
+        : isSet(object.has_oauth_client_secret)
+        ? globalThis.Boolean(object.has_oauth_client_secret)
+        : false,
+      hasOauthRefreshToken: isSet(object.hasOauthRefreshToken)
+        ? globalThis.Boolean(object.hasOauthRefreshToken)
+        : isSet(object.has_oauth_refresh_token)
+        ? globalThis.Boolean(object.has_oauth_refresh_token)
+        : false,
     };
   },
 
@@ -846,6 +1118,27 @@ export const Connector: MessageFns<Connector> = {
     if (message.push !== false) {
       obj.push = message.push;
     }
+    if (message.authType !== AuthType.UNSPECIFIED) {
+      obj.authType = authTypeToJSON(message.authType);
+    }
+    if (message.oauthProvider !== OauthProvider.UNSPECIFIED) {
+      obj.oauthProvider = oauthProviderToJSON(message.oauthProvider);
+    }
+    if (message.oauthClientId !== "") {
+      obj.oauthClientId = message.oauthClientId;
+    }
+    if (message.oauthTokenUrl !== "") {
+      obj.oauthTokenUrl = message.oauthTokenUrl;
+    }
+    if (message.oauthScope !== "") {
+      obj.oauthScope = message.oauthScope;
+    }
+    if (message.hasOauthClientSecret !== false) {
+      obj.hasOauthClientSecret = message.hasOauthClientSecret;
+    }
+    if (message.hasOauthRefreshToken !== false) {
+      obj.hasOauthRefreshToken = message.hasOauthRefreshToken;
+    }
     return obj;
   },
 
@@ -878,6 +1171,13 @@ export const Connector: MessageFns<Connector> = {
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.push = object.push ?? false;
+    message.authType = object.authType ?? AuthType.UNSPECIFIED;
+    message.oauthProvider = object.oauthProvider ?? OauthProvider.UNSPECIFIED;
+    message.oauthClientId = object.oauthClientId ?? "";
+    message.oauthTokenUrl = object.oauthTokenUrl ?? "";
+    message.oauthScope = object.oauthScope ?? "";
+    message.hasOauthClientSecret = object.hasOauthClientSecret ?? false;
+    message.hasOauthRefreshToken = object.hasOauthRefreshToken ?? false;
     return message;
   },
 };
@@ -904,6 +1204,13 @@ function createBaseConnectorSpec(): ConnectorSpec {
     moveTo: undefined,
     trustedCaPem: undefined,
     push: undefined,
+    authType: undefined,
+    oauthProvider: undefined,
+    oauthClientId: undefined,
+    oauthTokenUrl: undefined,
+    oauthScope: undefined,
+    oauthClientSecret: undefined,
+    oauthRefreshToken: undefined,
   };
 }
 
@@ -968,6 +1275,27 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     }
     if (message.push !== undefined) {
       writer.uint32(160).bool(message.push);
+    }
+    if (message.authType !== undefined) {
+      writer.uint32(168).int32(authTypeToNumber(message.authType));
+    }
+    if (message.oauthProvider !== undefined) {
+      writer.uint32(176).int32(oauthProviderToNumber(message.oauthProvider));
+    }
+    if (message.oauthClientId !== undefined) {
+      writer.uint32(186).string(message.oauthClientId);
+    }
+    if (message.oauthTokenUrl !== undefined) {
+      writer.uint32(194).string(message.oauthTokenUrl);
+    }
+    if (message.oauthScope !== undefined) {
+      writer.uint32(202).string(message.oauthScope);
+    }
+    if (message.oauthClientSecret !== undefined) {
+      writer.uint32(210).string(message.oauthClientSecret);
+    }
+    if (message.oauthRefreshToken !== undefined) {
+      writer.uint32(218).string(message.oauthRefreshToken);
     }
     return writer;
   },
@@ -1145,6 +1473,62 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
             message.push = reader.bool();
             continue;
           }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.authType = authTypeFromJSON(reader.int32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.oauthProvider = oauthProviderFromJSON(reader.int32());
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.oauthClientId = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.oauthTokenUrl = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.oauthScope = reader.string();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.oauthClientSecret = reader.string();
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.oauthRefreshToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1211,6 +1595,41 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
         ? globalThis.String(object.trusted_ca_pem)
         : undefined,
       push: isSet(object.push) ? globalThis.Boolean(object.push) : undefined,
+      authType: isSet(object.authType)
+        ? authTypeFromJSON(object.authType)
+        : isSet(object.auth_type)
+        ? authTypeFromJSON(object.auth_type)
+        : undefined,
+      oauthProvider: isSet(object.oauthProvider)
+        ? oauthProviderFromJSON(object.oauthProvider)
+        : isSet(object.oauth_provider)
+        ? oauthProviderFromJSON(object.oauth_provider)
+        : undefined,
+      oauthClientId: isSet(object.oauthClientId)
+        ? globalThis.String(object.oauthClientId)
+        : isSet(object.oauth_client_id)
+        ? globalThis.String(object.oauth_client_id)
+        : undefined,
+      oauthTokenUrl: isSet(object.oauthTokenUrl)
+        ? globalThis.String(object.oauthTokenUrl)
+        : isSet(object.oauth_token_url)
+        ? globalThis.String(object.oauth_token_url)
+        : undefined,
+      oauthScope: isSet(object.oauthScope)
+        ? globalThis.String(object.oauthScope)
+        : isSet(object.oauth_scope)
+        ? globalThis.String(object.oauth_scope)
+        : undefined,
+      oauthClientSecret: isSet(object.oauthClientSecret)
+        ? globalThis.String(object.oauthClientSecret)
+        : isSet(object.oauth_client_secret)
+        ? globalThis.String(object.oauth_client_secret)
+        : undefined,
+      oauthRefreshToken: isSet(object.oauthRefreshToken)
+        ? globalThis.String(object.oauthRefreshToken)
+        : isSet(object.oauth_refresh_token)
+        ? globalThis.String(object.oauth_refresh_token)
+        : undefined,
     };
   },
 
@@ -1276,6 +1695,27 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     if (message.push !== undefined) {
       obj.push = message.push;
     }
+    if (message.authType !== undefined) {
+      obj.authType = authTypeToJSON(message.authType);
+    }
+    if (message.oauthProvider !== undefined) {
+      obj.oauthProvider = oauthProviderToJSON(message.oauthProvider);
+    }
+    if (message.oauthClientId !== undefined) {
+      obj.oauthClientId = message.oauthClientId;
+    }
+    if (message.oauthTokenUrl !== undefined) {
+      obj.oauthTokenUrl = message.oauthTokenUrl;
+    }
+    if (message.oauthScope !== undefined) {
+      obj.oauthScope = message.oauthScope;
+    }
+    if (message.oauthClientSecret !== undefined) {
+      obj.oauthClientSecret = message.oauthClientSecret;
+    }
+    if (message.oauthRefreshToken !== undefined) {
+      obj.oauthRefreshToken = message.oauthRefreshToken;
+    }
     return obj;
   },
 
@@ -1304,6 +1744,13 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     message.moveTo = object.moveTo ?? undefined;
     message.trustedCaPem = object.trustedCaPem ?? undefined;
     message.push = object.push ?? undefined;
+    message.authType = object.authType ?? undefined;
+    message.oauthProvider = object.oauthProvider ?? undefined;
+    message.oauthClientId = object.oauthClientId ?? undefined;
+    message.oauthTokenUrl = object.oauthTokenUrl ?? undefined;
+    message.oauthScope = object.oauthScope ?? undefined;
+    message.oauthClientSecret = object.oauthClientSecret ?? undefined;
+    message.oauthRefreshToken = object.oauthRefreshToken ?? undefined;
     return message;
   },
 };
@@ -2700,13 +3147,16 @@ export const RotateKeysResponse: MessageFns<RotateKeysResponse> = {
 };
 
 function createBaseGetCredentialsRequest(): GetCredentialsRequest {
-  return { connectorId: "" };
+  return { connectorId: "", rejectedAccessToken: "" };
 }
 
 export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
   encode(message: GetCredentialsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.connectorId !== "") {
       writer.uint32(10).string(message.connectorId);
+    }
+    if (message.rejectedAccessToken !== "") {
+      writer.uint32(18).string(message.rejectedAccessToken);
     }
     return writer;
   },
@@ -2732,6 +3182,14 @@ export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
             message.connectorId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rejectedAccessToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2751,6 +3209,11 @@ export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
         : isSet(object.connector_id)
         ? globalThis.String(object.connector_id)
         : "",
+      rejectedAccessToken: isSet(object.rejectedAccessToken)
+        ? globalThis.String(object.rejectedAccessToken)
+        : isSet(object.rejected_access_token)
+        ? globalThis.String(object.rejected_access_token)
+        : "",
     };
   },
 
@@ -2758,6 +3221,9 @@ export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
     const obj: any = {};
     if (message.connectorId !== "") {
       obj.connectorId = message.connectorId;
+    }
+    if (message.rejectedAccessToken !== "") {
+      obj.rejectedAccessToken = message.rejectedAccessToken;
     }
     return obj;
   },
@@ -2768,12 +3234,13 @@ export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
   fromPartial(object: DeepPartial<GetCredentialsRequest>): GetCredentialsRequest {
     const message = createBaseGetCredentialsRequest();
     message.connectorId = object.connectorId ?? "";
+    message.rejectedAccessToken = object.rejectedAccessToken ?? "";
     return message;
   },
 };
 
 function createBaseCredentials(): Credentials {
-  return { connectorId: "", username: "", password: "", revision: 0 };
+  return { connectorId: "", username: "", password: "", revision: 0, accessToken: "", accessTokenExpiresAt: undefined };
 }
 
 export const Credentials: MessageFns<Credentials> = {
@@ -2789,6 +3256,12 @@ export const Credentials: MessageFns<Credentials> = {
     }
     if (message.revision !== 0) {
       writer.uint32(32).uint32(message.revision);
+    }
+    if (message.accessToken !== "") {
+      writer.uint32(42).string(message.accessToken);
+    }
+    if (message.accessTokenExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.accessTokenExpiresAt), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2838,6 +3311,22 @@ export const Credentials: MessageFns<Credentials> = {
             message.revision = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.accessTokenExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2860,6 +3349,16 @@ export const Credentials: MessageFns<Credentials> = {
       username: isSet(object.username) ? globalThis.String(object.username) : "",
       password: isSet(object.password) ? globalThis.String(object.password) : "",
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      accessTokenExpiresAt: isSet(object.accessTokenExpiresAt)
+        ? fromJsonTimestamp(object.accessTokenExpiresAt)
+        : isSet(object.access_token_expires_at)
+        ? fromJsonTimestamp(object.access_token_expires_at)
+        : undefined,
     };
   },
 
@@ -2877,6 +3376,12 @@ export const Credentials: MessageFns<Credentials> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.accessTokenExpiresAt !== undefined) {
+      obj.accessTokenExpiresAt = message.accessTokenExpiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -2889,6 +3394,8 @@ export const Credentials: MessageFns<Credentials> = {
     message.username = object.username ?? "";
     message.password = object.password ?? "";
     message.revision = object.revision ?? 0;
+    message.accessToken = object.accessToken ?? "";
+    message.accessTokenExpiresAt = object.accessTokenExpiresAt ?? undefined;
     return message;
   },
 };
