@@ -16,6 +16,7 @@ const root = REPO_ROOT;
 const PASSWORD = 'cli-Secret-4711-never-in-output';
 const OAUTH_CLIENT_SECRET = 'cli-client-secret-0815-never-shown';
 const OAUTH_REFRESH_TOKEN = 'cli-refresh-token-4242-never-shown';
+const PROXY_PASSWORD = 'cli-proxy-password-1717-never-shown';
 const cli = runCli;
 
 before(() => ensureBuilt());
@@ -130,13 +131,19 @@ describe('postbote start (all-in-one, embedded default)', () => {
   it('creates an OAuth2 connector from the CLI: provider preset, secrets from stdin lines or a file, shown only as set', () => {
     // Created disabled: the preset names Microsoft's server, and tests reach loopback only.
     const base = ['connector', 'create', '--protocol', 'imap', '--username', 'alice@example.test', '--workflow', 'wf-1', '--disabled', '--auth', 'oauth2', '--client-id', 'app-1'];
-    const r = cli(env, [...base, '--name', 'M365', '--oauth-provider', 'microsoft', '--client-secret-stdin', '--refresh-token-stdin'], `${OAUTH_CLIENT_SECRET}\n${OAUTH_REFRESH_TOKEN}\n`);
+    const r = cli(
+      env,
+      [...base, '--name', 'M365', '--oauth-provider', 'microsoft', '--client-secret-stdin', '--refresh-token-stdin', '--proxy', 'http://fetcher@127.0.0.1:3128', '--proxy-password-stdin'],
+      `${OAUTH_CLIENT_SECRET}\n${OAUTH_REFRESH_TOKEN}\n${PROXY_PASSWORD}\n`,
+    );
     outputs.push(r.out, r.err);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Server\s+outlook\.office365\.com\n/);
     assert.match(r.out, /Login\s+OAUTH2\n/);
     assert.match(r.out, /OAuth2 client secret\s+\(set, write-only\)/);
     assert.match(r.out, /OAuth2 refresh token\s+\(set, write-only\)/);
+    assert.match(r.out, /Proxy\s+http:\/\/fetcher@127\.0\.0\.1:3128\n/);
+    assert.match(r.out, /Proxy password\s+\(set, write-only\)/);
     assert.doesNotMatch(r.out, /^Password/m);
     const file = join(tempDir('pb-cli-rt-'), 'refresh-token');
     writeFileSync(file, `${OAUTH_REFRESH_TOKEN}\n`, { mode: 0o600 });
@@ -240,9 +247,9 @@ describe('postbote start (all-in-one, embedded default)', () => {
   it('keeps the password encrypted on disk, out of every output and log, and the key file 0600', () => {
     assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
     for (const f of readdirSync(dataDir).filter((n) => statSync(join(dataDir, n)).isFile())) {
-      for (const secret of [PASSWORD, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN]) assert.doesNotMatch(readFileSync(join(dataDir, f)).toString('latin1'), new RegExp(secret), `${f} holds a secret in clear`);
+      for (const secret of [PASSWORD, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN, PROXY_PASSWORD]) assert.doesNotMatch(readFileSync(join(dataDir, f)).toString('latin1'), new RegExp(secret), `${f} holds a secret in clear`);
     }
-    for (const secret of [PASSWORD, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN]) assert.doesNotMatch(outputs.join('\n') + proc.out() + proc.err(), new RegExp(secret));
+    for (const secret of [PASSWORD, OAUTH_CLIENT_SECRET, OAUTH_REFRESH_TOKEN, PROXY_PASSWORD]) assert.doesNotMatch(outputs.join('\n') + proc.out() + proc.err(), new RegExp(secret));
   });
 
   it('stops cleanly on SIGTERM', async () => {

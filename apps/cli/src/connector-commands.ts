@@ -25,6 +25,9 @@ interface SpecFlags {
   refreshTokenFile?: string;
   tokenUrl?: string;
   scope?: string;
+  proxy?: string;
+  proxyPasswordStdin?: boolean;
+  proxyPasswordFile?: string;
   security?: string;
   folder?: string;
   strategy?: string;
@@ -62,25 +65,33 @@ function fileFlag(flag: string, path: string, readFile: (p: string) => string): 
 }
 
 /** The flag that reads each secret from standard input, by the secret's API name (also for error hints). */
-export const SECRET_STDIN_FLAGS = { password: '--password-stdin', oauth_client_secret: '--client-secret-stdin', oauth_refresh_token: '--refresh-token-stdin' } as const;
+export const SECRET_STDIN_FLAGS = {
+  password: '--password-stdin',
+  oauth_client_secret: '--client-secret-stdin',
+  oauth_refresh_token: '--refresh-token-stdin',
+  proxy_password: '--proxy-password-stdin',
+} as const;
 
 /**
  * Secrets never travel on the command line, where ps and shell history would keep them:
  * they come from standard input or from a file (`/dev/fd/3` for a descriptor). Several
- * from standard input come one per line, in the order password, client secret, refresh token.
+ * from standard input come one per line, in the order password, client secret, refresh token,
+ * proxy password.
  */
-async function secretsFrom(f: SpecFlags, readFile: (p: string) => string): Promise<{ password?: Secret; oauthClientSecret?: Secret; oauthRefreshToken?: Secret }> {
-  const fromStdin = [f.passwordStdin, f.clientSecretStdin, f.refreshTokenStdin].filter(Boolean).length;
+async function secretsFrom(f: SpecFlags, readFile: (p: string) => string): Promise<{ password?: Secret; oauthClientSecret?: Secret; oauthRefreshToken?: Secret; proxyPassword?: Secret }> {
+  const fromStdin = [f.passwordStdin, f.clientSecretStdin, f.refreshTokenStdin, f.proxyPasswordStdin].filter(Boolean).length;
+  if (f.proxyPasswordStdin && f.proxyPasswordFile) throw new CliUsageError('give the proxy password with --proxy-password-stdin or --proxy-password-file, not both');
   if (f.clientSecretStdin && f.clientSecretFile) throw new CliUsageError('give the client secret with --client-secret-stdin or --client-secret-file, not both');
   if (f.refreshTokenStdin && f.refreshTokenFile) throw new CliUsageError('give the refresh token with --refresh-token-stdin or --refresh-token-file, not both');
   const lines = fromStdin === 0 ? [] : fromStdin === 1 ? [await readStdin()] : (await readStdin()).split(/\r?\n/);
-  if (fromStdin > 1 && lines.length < fromStdin) throw new CliUsageError(`${fromStdin} secrets from standard input need ${fromStdin} lines (password, client secret, refresh token, in this order)`);
+  if (fromStdin > 1 && lines.length < fromStdin) throw new CliUsageError(`${fromStdin} secrets from standard input need ${fromStdin} lines (password, client secret, refresh token, proxy password, in this order)`);
   const next = () => new Secret(lines.shift() ?? '');
   const file = (flag: string, path: string) => new Secret(fileFlag(flag, path, readFile).replace(/\r?\n$/, ''));
   return {
     password: f.passwordStdin ? next() : undefined,
     oauthClientSecret: f.clientSecretStdin ? next() : f.clientSecretFile ? file('client-secret-file', f.clientSecretFile) : undefined,
     oauthRefreshToken: f.refreshTokenStdin ? next() : f.refreshTokenFile ? file('refresh-token-file', f.refreshTokenFile) : undefined,
+    proxyPassword: f.proxyPasswordStdin ? next() : f.proxyPasswordFile ? file('proxy-password-file', f.proxyPasswordFile) : undefined,
   };
 }
 
@@ -97,6 +108,7 @@ async function specFrom(f: SpecFlags, readFile: (p: string) => string): Promise<
     oauthClientId: f.clientId,
     oauthTokenUrl: f.tokenUrl,
     oauthScope: f.scope,
+    proxyUrl: f.proxy,
     security: enumFlag(f.security),
     folder: f.folder,
     strategy: enumFlag(f.strategy),
@@ -130,6 +142,9 @@ function specOptions(cmd: Command, creating: boolean): Command {
     .option('--refresh-token-stdin', 'OAuth2: read the refresh token from standard input')
     .option('--refresh-token-file <path>', 'OAuth2: read the refresh token from a file (or /dev/fd/N)')
     .option('--token-url <url>', 'OAuth2: token endpoint (https), when not the provider\'s')
+    .option('--proxy <url>', 'reach the server through socks5://[user@]host:port or http://[user@]host:port ("" for direct)')
+    .option('--proxy-password-stdin', 'read the proxy password from standard input')
+    .option('--proxy-password-file <path>', 'read the proxy password from a file (or /dev/fd/N)')
     .option('--scope <scopes>', 'OAuth2: scopes asked for on refresh, space-separated ("" for the grant\'s own)')
     .addOption(new Option('--security <mode>', 'NONE (discouraged), SSL (implicit TLS) or TLS (STARTTLS)').choices(['NONE', 'SSL', 'TLS', 'none', 'ssl', 'tls']))
     .option('--folder <path>', 'IMAP folder to watch, subfolders with "/" (default INBOX)')

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import { ConnectorServiceClient, Protocol, Security, Strategy } from '@postbote/proto';
 import { call, connect } from '@postbote/grpc-runtime';
-import { DOVECOT, TEST_ACTOR, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, testMail } from '@postbote/testing';
+import { DOVECOT, TEST_ACTOR, TestProxy, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, testMail } from '@postbote/testing';
 import { grpcMetrics } from '@postbote/metrics';
 import { startEmbeddedServices, type EmbeddedServices } from './embedded-services.fixture';
 
@@ -159,6 +159,26 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     assert.ok(status, 'STATUS INBOX answered');
     assert.equal(status.messages, 3, 'POP3 never deletes');
     await box.logout();
+  });
+
+  it('a connector with a proxy fetches through it: the proxy password from the config service, the mailbox seeing the proxy', async () => {
+    const proxy = await TestProxy.start({ kind: 'socks5', user: 'fetcher', password: 'e2e-proxy-pw', localAddress: '127.0.0.2' });
+    try {
+      const user = dovecotUser('e2e-proxy');
+      const box = await mailboxAs(user);
+      try {
+        await box.append('INBOX', testMail(`proxied-${user.username}`));
+      } finally {
+        await box.logout();
+      }
+      const c = await connectorFor(user, { proxyUrl: proxy.url, proxyPassword: new Secret('e2e-proxy-pw'), push: false });
+      await fetcher.supervisor.actor(c.id)?.settled();
+      await eventually(() => events.filter((e) => e.connectorId === c.id).length === 1, 10_000, 'the proxied email');
+      assert.deepEqual(proxy.tunnels, [`${DOVECOT.host}:${DOVECOT.imaps}`]);
+      assert.equal(dovecotLoginAddresses(user.username).at(-1), '127.0.0.2');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('TestConnection and ListFolders through the config service', async () => {

@@ -245,5 +245,19 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.doesNotMatch(everything, /Pa55-w0rd|second-Secret/);
       assert.ok(log.lines.length > 5, 'the log captured something');
     });
+
+    it('keeps a proxy password write-only, hands it to the fetcher, and drops it with the proxy', async () => {
+      const res = await rpc(client.createConnector, { spec: imapSpec('Proxied', { proxyUrl: 'socks5://fetcher@127.0.0.1:1080', proxyPassword: 'proxy-pw-never-shown' }) });
+      assert.equal(res.connector?.proxyUrl, 'socks5://fetcher@127.0.0.1:1080');
+      assert.equal(res.connector?.hasProxyPassword, true);
+      assert.doesNotMatch(JSON.stringify(res), /proxy-pw-never-shown/);
+      const id = res.connector?.id ?? '';
+      assert.equal((await call(creds.getCredentials, creds, { connectorId: id, rejectedAccessToken: '' })).proxyPassword, 'proxy-pw-never-shown');
+      await assert.rejects(rpc(client.updateConnector, { ref: id, spec: { proxyUrl: 'socks5://fetcher@127.0.0.9:1080', password: PASSWORD } }), /spec\.proxy_password: changing spec\.proxy_url/);
+      const direct = await rpc(client.updateConnector, { ref: id, spec: { proxyUrl: '', password: PASSWORD } });
+      assert.equal(direct.connector?.proxyUrl, '');
+      assert.equal(direct.connector?.hasProxyPassword, false);
+      assert.equal((await call(creds.getCredentials, creds, { connectorId: id, rejectedAccessToken: '' })).proxyPassword, '');
+    });
   });
 }

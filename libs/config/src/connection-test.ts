@@ -49,14 +49,14 @@ export class ConnectionTests {
     } catch (err) {
       return [{ name: 'OAUTH2', ok: false, detail: (err as Error).message, durationMs: this.now() - t0 }];
     }
-    const server = access(settings, login, this.sourceAddress);
+    const server = access(settings, login, this.sourceAddress, resolved.secrets.proxyPassword);
     return [...steps, ...(settings.protocol === 'IMAP' ? await testImap(server, imapPart(settings).folder) : await testPop3(server))];
   }
 
   async folders(target: TestTarget, actor: Actor): Promise<string[]> {
     const resolved = await this.#resolve(target, actor, 'FOLDERS_LISTED');
     if (resolved.settings.protocol !== 'IMAP') throw ValidationError.single('protocol', 'imap-only', 'POP3 mailboxes have no folders');
-    return listImapFolders(access(resolved.settings, await this.#login(resolved), this.sourceAddress));
+    return listImapFolders(access(resolved.settings, await this.#login(resolved), this.sourceAddress, resolved.secrets.proxyPassword));
   }
 
   /**
@@ -111,7 +111,7 @@ interface Resolved {
   readonly stored: { readonly id: string; readonly revision: number } | undefined;
 }
 
-function access(settings: ConnectorSettings, login: Login, sourceAddress: string | null): ServerAccess {
+function access(settings: ConnectorSettings, login: Login, sourceAddress: string | null, proxyPassword: Secret | undefined): ServerAccess {
   return {
     host: settings.host,
     port: settings.port,
@@ -121,5 +121,6 @@ function access(settings: ConnectorSettings, login: Login, sourceAddress: string
     login,
     connectTimeoutMs: settings.connectTimeoutMs,
     sourceAddress,
+    proxy: settings.proxyUrl ? { url: settings.proxyUrl, password: proxyPassword ?? null } : null,
   };
 }

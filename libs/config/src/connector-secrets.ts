@@ -38,7 +38,7 @@ export class ConnectorSecrets {
     for (const key of EXTRA_KEYS) {
       const value = given[key];
       if (value) extras[key] = value;
-      if (!applies(key, settings.protocol, settings.authType)) delete extras[key];
+      if (!applies(key, settings.protocol, settings.authType, settings.proxyUrl)) delete extras[key];
     }
     this.#sealExtras(row, extras);
   }

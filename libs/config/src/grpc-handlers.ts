@@ -47,7 +47,7 @@ export function credentialService(registry: ConnectorRegistry, oauth: OAuthToken
     getCredentials: unary(logger, 'GetCredentials', async (req) => {
       if (!req.connectorId) throw ValidationError.single('connector_id', 'required', 'must not be empty');
       const { connector: c, secrets } = await registry.credentials(req.connectorId);
-      const base = { connectorId: req.connectorId, username: c.username, revision: c.revision, password: '', accessToken: '', accessTokenExpiresAt: undefined };
+      const base = { connectorId: req.connectorId, username: c.username, revision: c.revision, password: '', accessToken: '', accessTokenExpiresAt: undefined, proxyPassword: secrets.proxyPassword?.reveal() ?? '' };
       if (c.authType !== 'OAUTH2') return { ...base, password: secrets.password?.reveal() ?? '' };
       const t = await oauth.accessToken(c.id, c, secrets, c.revision, req.rejectedAccessToken || undefined);
       return { ...base, accessToken: t.token.reveal(), accessTokenExpiresAt: t.expiresAt };

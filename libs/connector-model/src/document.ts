@@ -1,5 +1,5 @@
 import { DEFAULTS, defaultPort } from './defaults';
-import { SETTING_KEYS, applies, type SettingKey } from './fields';
+import { FIELDS, SETTING_KEYS, applies, type FieldInfo, type SettingKey } from './fields';
 import type { ConnectorSettings } from './settings';
 
 /**
@@ -26,6 +26,6 @@ function defaultOf(key: SettingKey, doc: Partial<Record<SettingKey, unknown>>): 
   if (!applies(key, String(doc.protocol), String(doc.authType ?? DEFAULTS.authType))) return null;
   if (key === 'port') return defaultPort(doc.protocol === 'IMAP' ? 'IMAP' : 'POP3', (doc.security ?? DEFAULTS.security) as typeof DEFAULTS.security);
   if (key in DEFAULTS) return DEFAULTS[key as keyof typeof DEFAULTS];
-  if (key === 'moveTo' || key === 'trustedCaPem') return null;
+  if ((FIELDS[key] as FieldInfo).optional) return null;
   throw new Error(`stored connector lacks the required setting ${key}`);
 }

@@ -20,6 +20,10 @@ export interface FieldInfo {
   readonly protocols?: readonly Protocol[];
   /** Only for these auth types (null on the others). */
   readonly auth?: readonly AuthType[];
+  /** Only for a connector with a proxy. */
+  readonly needsProxy?: true;
+  /** May be unset: null in the domain, '' on the API. */
+  readonly optional?: true;
   /**
    * Decides where a stored secret is sent: changing it requires the connector's login
    * secret again (the password, or the refresh token with OAUTH2), so nobody who may edit
@@ -51,14 +55,23 @@ export const FIELDS = {
   enabled: { api: 'enabled', label: 'Enabled', german: 'Aktiv', help: 'polled when enabled', kind: 'bool' },
   folder: { api: 'folder', label: 'Folder', german: 'Ordner', help: 'folder to watch, subfolders with "/" (e.g. Inbox/Incidents)', kind: 'text', protocols: ['IMAP'] },
   strategy: { api: 'strategy', label: 'After storing', german: 'Verarbeitungsstrategie', help: 'mark read, delete or move the email on the server', kind: 'enum', values: STRATEGIES, protocols: ['IMAP'] },
-  moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', protocols: ['IMAP'] },
+  moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', protocols: ['IMAP'], optional: true },
   push: { api: 'push', label: 'Push (IDLE)', german: 'Sofortabruf (IDLE)', help: 'keep a connection open and fetch as soon as the server announces new mail; the interval stays as a safety net', kind: 'bool', protocols: ['IMAP'] },
-  trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem', bindsSecret: true },
+  trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem', bindsSecret: true, optional: true },
   authType: { api: 'auth_type', label: 'Login', german: 'Anmeldeverfahren', help: 'PASSWORD, or OAUTH2 (Microsoft 365, Gmail: an access token from a refresh token)', kind: 'enum', values: AUTH_TYPES },
   oauthProvider: { api: 'oauth_provider', label: 'OAuth2 provider', german: 'OAuth2-Anbieter', help: 'MICROSOFT or GOOGLE fill in token endpoint, scope and server; CUSTOM names its own token endpoint', kind: 'enum', values: OAUTH_PROVIDERS, auth: ['OAUTH2'] },
   oauthClientId: { api: 'oauth_client_id', label: 'OAuth2 client ID', german: 'Client-ID', help: 'the application (client) ID registered with the provider', kind: 'text', auth: ['OAUTH2'] },
   oauthTokenUrl: { api: 'oauth_token_url', label: 'Token endpoint', german: 'Token-Endpunkt', help: 'https URL the refresh token is exchanged at (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'], bindsSecret: true },
-  oauthScope: { api: 'oauth_scope', label: 'Scope', german: 'Berechtigungen (Scope)', help: 'scopes asked for on refresh, separated by spaces (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'] },
+  proxyUrl: {
+    api: 'proxy_url',
+    label: 'Proxy',
+    german: 'Proxy',
+    help: 'reach the server through socks5://[user@]host:port or http://[user@]host:port (HTTP CONNECT); the proxy password apart',
+    kind: 'text',
+    bindsSecret: true,
+    optional: true,
+  },
+  oauthScope: { api: 'oauth_scope', label: 'Scope', german: 'Berechtigungen (Scope)', help: 'scopes asked for on refresh, separated by spaces (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'], optional: true },
 } as const satisfies { readonly [K in keyof ConnectorSettings]: FieldInfo };
 
 export type SettingKey = keyof ConnectorSettings;
@@ -74,6 +87,7 @@ export const SECRET_FIELDS = {
   password: { api: 'password', label: 'Password', german: 'Passwort', help: 'write-only; never shown', kind: 'text', auth: ['PASSWORD'] },
   oauthClientSecret: { api: 'oauth_client_secret', label: 'OAuth2 client secret', german: 'Client-Geheimnis', help: 'write-only; confidential clients only (Microsoft public clients have none)', kind: 'text', auth: ['OAUTH2'] },
   oauthRefreshToken: { api: 'oauth_refresh_token', label: 'OAuth2 refresh token', german: 'Refresh-Token', help: 'write-only; a rotated token is stored when the provider returns one', kind: 'text', auth: ['OAUTH2'] },
+  proxyPassword: { api: 'proxy_password', label: 'Proxy password', german: 'Proxy-Passwort', help: 'write-only; for a proxy URL with a user name', kind: 'text', needsProxy: true },
 } as const satisfies { readonly [K in SecretKey]: FieldInfo };
 
 /** The secret a connector logs in with: what an update moving it elsewhere must carry again. */
@@ -91,9 +105,10 @@ export function secretDestinationChanges(before: ConnectorSettings, after: Conne
   return SETTING_KEYS.filter((k) => (FIELDS[k] as FieldInfo).bindsSecret && before[k] !== after[k]);
 }
 
-/** Whether a setting applies to a connector of this protocol and auth type (else it is null). */
-export function applies(key: SettingKey | SecretKey, protocol: string | null | undefined, authType: string | null | undefined): boolean {
+/** Whether a setting applies to a connector of this protocol, auth type and proxy (else it is null). */
+export function applies(key: SettingKey | SecretKey, protocol: string | null | undefined, authType: string | null | undefined, proxyUrl?: string | null): boolean {
   const f: FieldInfo = key in SECRET_FIELDS ? SECRET_FIELDS[key as SecretKey] : FIELDS[key as SettingKey];
   if (f.protocols && !f.protocols.includes(protocol as Protocol)) return false;
+  if (f.needsProxy && !proxyUrl) return false;
   return !f.auth || f.auth.includes((authType ?? 'PASSWORD') as AuthType);
 }

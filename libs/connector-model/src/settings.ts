@@ -54,10 +54,12 @@ export interface ConnectorSettings {
   readonly oauthTokenUrl: string | null;
   /** OAUTH2: the scope asked for on refresh; null asks for the grant's scope. */
   readonly oauthScope: string | null;
+  /** `socks5://[user@]host:port` or `http://[user@]host:port` (HTTP CONNECT) the mail server is reached through; null: direct. */
+  readonly proxyUrl: string | null;
 }
 
 /** The write-only secrets beside the settings: sealed at rest, never in a response, never logged. */
-export const SECRET_KEYS = ['password', 'oauthClientSecret', 'oauthRefreshToken'] as const;
+export const SECRET_KEYS = ['password', 'oauthClientSecret', 'oauthRefreshToken', 'proxyPassword'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export type Secrets = { readonly [K in SecretKey]?: Secret };
 

@@ -276,3 +276,26 @@ describe('OAuth2 settings', () => {
     assert.equal(resolveUpdate(o, { authType: 'PASSWORD', password: new Secret('pw') }, ['oauthRefreshToken']).settings.oauthTokenUrl, null);
   });
 });
+
+describe('proxy settings', () => {
+  it('takes socks5 or http with host, port and at most a user; the password apart', () => {
+    assert.equal(resolveCreate({ ...imap, proxyUrl: 'socks5://fetcher@proxy.example.com:1080' }).settings.proxyUrl, 'socks5://fetcher@proxy.example.com:1080');
+    assert.equal(resolveCreate({ ...imap, proxyUrl: 'http://10.0.0.8:3128/' }).settings.proxyUrl, 'http://10.0.0.8:3128');
+    assert.equal(resolveCreate(imap).settings.proxyUrl, null);
+    violation({ ...imap, proxyUrl: 'https://proxy.example.com:443' }, 'spec.proxy_url', 'scheme');
+    violation({ ...imap, proxyUrl: 'socks5://u:pw@proxy.example.com:1080' }, 'spec.proxy_url', 'no-password');
+    violation({ ...imap, proxyUrl: 'socks5://proxy.example.com' }, 'spec.proxy_url', 'port');
+    violation({ ...imap, proxyUrl: 'http://proxy.example.com:3128/path' }, 'spec.proxy_url', 'host-port-only');
+    violation({ ...imap, proxyPassword: new Secret('x') }, 'spec.proxy_password', 'proxy-only');
+  });
+
+  it('needs the login secret again to route through another proxy, and the stored proxy password too', () => {
+    const base = resolveCreate({ ...imap, proxyUrl: 'socks5://u@proxy.example.com:1080', proxyPassword: new Secret('pp') }).settings;
+    const stored = ['password', 'proxyPassword'] as const;
+    assert.throws(
+      () => resolveUpdate(base, { proxyUrl: 'socks5://u@evil.example.com:1080', password: new Secret('s3cret!') }, stored),
+      (e: unknown) => e instanceof PermissionDeniedError && e.message.startsWith('spec.proxy_password: changing spec.proxy_url'),
+    );
+    assert.equal(resolveUpdate(base, { proxyUrl: '', password: new Secret('s3cret!') }, stored).settings.proxyUrl, null, 'going direct needs the password only');
+  });
+});

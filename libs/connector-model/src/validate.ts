@@ -62,6 +62,7 @@ export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecIn
   const moved = secretDestinationChanges(current, r.settings);
   const needed: SecretKey[] = moved.length > 0 && stored.includes(login) ? [login] : [];
   if (moved.includes('oauthTokenUrl') && r.settings.oauthTokenUrl !== null && stored.includes('oauthClientSecret')) needed.push('oauthClientSecret');
+  if (moved.includes('proxyUrl') && r.settings.proxyUrl !== null && stored.includes('proxyPassword')) needed.push('proxyPassword');
   const missing = needed.filter((k) => !r.secrets[k]);
   if (missing.length > 0) {
     const names = missing.map((k) => SECRET_FIELDS[k].label.replace('OAuth2 ', '').toLowerCase()).join(' and ');
@@ -98,7 +99,8 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   const username = v.text('username', input.username, { max: LIMITS.usernameMaxLength, wire: true }) ?? current?.username;
   if (username === undefined && v.clean('username')) v.add('username', 'required', 'must not be empty');
 
-  const secrets = checkSecrets(v, input, protocol, authType);
+  const proxyUrl = checkProxyUrl(v, input.proxyUrl, current?.proxyUrl ?? null);
+  const secrets = checkSecrets(v, input, protocol, authType, proxyUrl);
   const login = loginSecret(authType);
   if (!current && !secrets[login] && v.clean(login)) v.add(login, 'required', 'is required when creating a connector');
 
@@ -164,6 +166,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     trustedCaPem,
     authType,
     ...oauth,
+    proxyUrl,
   });
   return { settings, secrets, warnings };
 }
@@ -189,13 +192,14 @@ function checkHost(v: Violations, host: string | undefined): string | undefined 
 }
 
 /** The secrets given, each checked; one that does not apply to the auth type is an error (it would be stored unused). */
-function checkSecrets(v: Violations, input: ConnectorSpecInput, protocol: Protocol | undefined, authType: AuthType): Secrets {
+function checkSecrets(v: Violations, input: ConnectorSpecInput, protocol: Protocol | undefined, authType: AuthType, proxyUrl: string | null): Secrets {
   const out: Partial<Record<SecretKey, Secret>> = {};
   for (const key of SECRET_KEYS) {
     const secret = input[key];
     if (secret === undefined) continue;
-    if (!applies(key, protocol, authType)) {
-      v.add(key, 'auth-type', `does not apply with auth_type ${authType}`);
+    if (!applies(key, protocol, authType, proxyUrl)) {
+      if (key === 'proxyPassword') v.add(key, 'proxy-only', 'applies with a proxy_url only');
+      else v.add(key, 'auth-type', `does not apply with auth_type ${authType}`);
       continue;
     }
     const value = secret.reveal();
@@ -234,6 +238,40 @@ function resolveOAuth(v: Violations, input: ConnectorSpecInput, given: OAuthProv
   if (input.oauthScope !== undefined && input.oauthScope.trim() === '') oauthScope = null;
   else oauthScope = v.text('oauthScope', input.oauthScope, { max: LIMITS.oauthScopeMaxLength, control: true }) ?? (fresh ? (protocol ? preset?.scope[protocol] : undefined) : current?.oauthScope) ?? null;
   return { oauthProvider: provider, oauthClientId, oauthTokenUrl, oauthScope };
+}
+
+/**
+ * The proxy a connector reaches its server through: SOCKS5 or HTTP CONNECT, host and port,
+ * a user name at most — the password travels apart, write-only (proxy_password). "" clears it.
+ */
+function checkProxyUrl(v: Violations, raw: string | undefined, current: string | null): string | null {
+  if (raw === undefined) return current;
+  const value = raw.trim();
+  if (value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    v.add('proxyUrl', 'url', 'must be socks5://[user@]host:port or http://[user@]host:port');
+    return null;
+  }
+  const problem =
+    url.protocol !== 'socks5:' && url.protocol !== 'http:'
+      ? ['scheme', 'must start with socks5:// or http:// (HTTP CONNECT)']
+      : url.password
+        ? ['no-password', 'must not carry a password (give it as proxy_password)']
+        : !url.port
+          ? ['port', 'must name the proxy\'s port']
+          : (url.pathname !== '' && url.pathname !== '/') || url.search || url.hash
+            ? ['host-port-only', 'must be scheme, optional user, host and port only']
+            : LINE_BREAKERS.test(decodeURIComponent(url.username))
+              ? ['no-line-break', 'must not contain CR, LF or NUL']
+              : undefined;
+  if (problem) {
+    v.add('proxyUrl', problem[0] ?? 'url', problem[1] ?? '');
+    return null;
+  }
+  return `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}`;
 }
 
 function checkTokenUrl(v: Violations, raw: string | undefined): string | undefined {

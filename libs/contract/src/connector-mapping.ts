@@ -105,7 +105,7 @@ export function connectorFromProto(c: Connector): ConnectorRecord {
   return { ...(settings as unknown as ConnectorSettings), id: c.id, secretsSet, revision: c.revision, createdAt: c.createdAt ?? new Date(0), updatedAt: c.updatedAt ?? new Date(0) };
 }
 
-/** Settings a connector may lack (IMAP-only ones of a POP3 connector, OAuth2 ones of a password connector, no trusted CA). */
+/** Settings a connector may lack (IMAP-only ones of a POP3 connector, OAuth2 ones of a password connector, optional ones). */
 function nullable(key: SettingKey): boolean {
-  return 'protocols' in FIELDS[key] || 'auth' in FIELDS[key] || FIELDS[key].kind === 'pem';
+  return 'protocols' in FIELDS[key] || 'auth' in FIELDS[key] || 'optional' in FIELDS[key];
 }

@@ -89,6 +89,7 @@ async function fetchAccess(deps: ConnectorPollDeps, connector: FetchConnector, s
     login,
     connectTimeoutMs: s.connectTimeoutMs,
     sourceAddress: deps.sourceAddress ?? null,
+    proxy: s.proxyUrl ? { url: s.proxyUrl, password: creds.proxyPassword ? new Secret(creds.proxyPassword) : null } : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { MailboxError, classifySocketError, tlsContextFor, withDeadline, type ServerAccess } from '@postbote/mailbox';
+import { MailboxError, classifySocketError, tlsContextFor, withDeadline, type ProxyAccess, type ServerAccess } from '@postbote/mailbox';
 import { IDLE_RESTART_MS } from './imap-idle';
 
 /**
@@ -25,6 +25,8 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
       // address holds for every security mode (a STARTTLS upgrade keeps the socket).
       ...(access.sourceAddress ? { localAddress: access.sourceAddress } : {}),
     },
+    // imapflow's own SOCKS5 / HTTP CONNECT support; the password joins the URL only here.
+    ...(access.proxy ? { proxy: proxyUrlWithPassword(access.proxy) } : {}),
     logger: false,
     connectionTimeout: access.connectTimeoutMs,
     greetingTimeout: access.connectTimeoutMs,
@@ -34,6 +36,12 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
     maxIdleTime: IDLE_RESTART_MS,
     emitLogs: false,
   } as ImapFlowOptions;
+}
+
+function proxyUrlWithPassword(proxy: ProxyAccess): string {
+  const url = new URL(proxy.url);
+  if (url.username && proxy.password) url.password = encodeURIComponent(proxy.password.reveal());
+  return url.href;
 }
 
 /** Connections with security NONE whose server offered STARTTLS before the login (see `startTlsOffered`). */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, dovecotKick, dovecotLoginAddresses, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, TestProxy, dovecotKick, dovecotLoginAddresses, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
@@ -290,6 +290,27 @@ describe('IMAP poll against Dovecot', () => {
     assert.doesNotMatch(JSON.stringify(bad), new RegExp(user.password));
     assert.deepEqual(await listImapFolders(access(user)), ['INBOX', 'INBOX/A']);
   });
+});
+
+describe('IMAP through a per-connector proxy', () => {
+  for (const kind of ['socks5', 'http'] as const) {
+    it(`fetches and marks read through a ${kind} proxy with a password; the server sees the proxy's address`, async () => {
+      const proxy = await TestProxy.start({ kind, user: 'fetcher', password: 'proxy-Secret-2', localAddress: '127.0.0.2' });
+      try {
+        const user = dovecotUser(`improxy-${kind}`);
+        await seed(user, 'INBOX', ['via-proxy']);
+        const res = await run(access(user, { proxy: { url: proxy.url, password: new Secret('proxy-Secret-2') } }), settings(), recorder());
+        assert.equal(res.stored, 1);
+        assert.equal(res.postProcessed, 1);
+        assert.deepEqual(proxy.tunnels, [`127.0.0.1:${DOVECOT.imaps}`]);
+        assert.equal(dovecotLoginAddresses(user.username).at(-1), '127.0.0.2', 'the mailbox saw the proxy, not the fetcher');
+        await assert.rejects(run(access(user, { proxy: { url: proxy.url, password: new Secret('wrong') } }), settings(), recorder()), (e: unknown) => e instanceof MailboxError && e.retryable);
+        assert.equal(proxy.refused, 1);
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
 });
 
 describe('IMAP push (IDLE) against Dovecot', () => {

@@ -3,3 +3,4 @@ export * from './mailbox-types';
 export * from './deadline';
 export * from './source-address';
 export * from './tls-trust';
+export * from './proxy-socket';

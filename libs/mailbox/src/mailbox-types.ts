@@ -99,6 +99,14 @@ export interface ServerAccess {
    * customer's mailbox firewall can allow exactly it; unset: the system chooses.
    */
   readonly sourceAddress?: string | null;
+  /** Reach the server through this proxy (the connector's proxy_url, its password apart); unset: directly. */
+  readonly proxy?: ProxyAccess | null;
+}
+
+export interface ProxyAccess {
+  /** `socks5://[user@]host:port` or `http://[user@]host:port` (HTTP CONNECT). */
+  readonly url: string;
+  readonly password: Secret | null;
 }
 
 export interface RunCounts {

@@ -26,7 +26,7 @@ export async function openPop3(access: ServerAccess, commandTimeoutMs: number, s
   const t0 = Date.now();
   const step = (name: string, ok: boolean, detail: string) => steps?.push({ name, ok, detail, durationMs: Date.now() - t0 });
   const work = (async () => {
-    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs, access.sourceAddress);
+    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs, access.sourceAddress, access.proxy);
     if (abandoned) {
       wire.close();
       throw new MailboxError('CONNECTION_FAILED', 'the run ended while the connection was being opened');

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
-import { MailboxError, classifySocketError } from '@postbote/mailbox';
+import { MailboxError, classifySocketError, connectThroughProxy, type ProxyAccess } from '@postbote/mailbox';
 import { DotDecoder } from './dot-decoder';
 
 const CRLF = Buffer.from('\r\n');
@@ -33,7 +33,25 @@ export class Pop3Wire {
     this.#attach(socket);
   }
 
-  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number, localAddress?: string | null): Promise<Pop3Wire> {
+  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number, localAddress?: string | null, proxy?: ProxyAccess | null): Promise<Pop3Wire> {
+    if (proxy) {
+      // Through the proxy: TLS (implicit) runs end to end over the tunnel.
+      const tunnel = await connectThroughProxy(proxy, host, port, timeoutMs);
+      if (!tls) {
+        // The tunnel comes paused (the greeting may already be in it): read once listening.
+        const wire = new Pop3Wire(tunnel);
+        tunnel.resume();
+        return wire;
+      }
+      // Implicit TLS: the server says nothing before the client's hello.
+      tunnel.resume();
+      const secure = tlsConnect({ socket: tunnel, servername: isIp(host) ? undefined : host, ...tls });
+      await waitConnected(secure, 'secureConnect', timeoutMs).catch((err: unknown) => {
+        tunnel.destroy();
+        throw err;
+      });
+      return new Pop3Wire(secure);
+    }
     const from = localAddress ? { localAddress } : {};
     const socket = tls ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ...from, ...tls }) : netConnect({ host, port, ...from });
     await waitConnected(socket, tls ? 'secureConnect' : 'connect', timeoutMs);

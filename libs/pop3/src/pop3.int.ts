@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, GREENMAIL, dovecotLoginAddresses, dovecotUser, eventually, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, GREENMAIL, TestProxy, dovecotLoginAddresses, dovecotUser, eventually, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
 import { pollPop3, type Pop3RunSettings } from './poll-pop3';
 import { testPop3 } from './pop3-probe';
 import { openPop3 } from './pop3-session';
@@ -123,6 +123,29 @@ describe('POP3 poll against Dovecot', () => {
     assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'GREETING:true', 'STLS:true', 'LOGIN:true', 'STAT:true']);
     assert.match(steps.at(-1)!.detail, /^1 \d+/);
   });
+});
+
+describe('POP3 through a per-connector proxy', () => {
+  for (const kind of ['socks5', 'http'] as const) {
+    it(`fetches through a ${kind} proxy with a password (TLS end to end); the server sees the proxy's address`, async () => {
+      const proxy = await TestProxy.start({ kind, user: 'fetcher', password: 'proxy-Secret-1', localAddress: '127.0.0.2' });
+      try {
+        for (const security of ['SSL', 'TLS'] as const) {
+          const user = dovecotUser(`p3proxy-${kind}`);
+          await seed(user, [testMail('via-proxy')]);
+          const res = await run(access(user, { security, proxy: { url: proxy.url, password: new Secret('proxy-Secret-1') } }), settings(), sink());
+          assert.equal(res.stored, 1);
+          assert.deepEqual(dovecotLoginAddresses(user.username).at(-1), '127.0.0.2', 'the mailbox saw the proxy, not the fetcher');
+        }
+        assert.deepEqual(proxy.tunnels, [`127.0.0.1:${DOVECOT.pop3s}`, `127.0.0.1:${DOVECOT.pop3}`]);
+        const refused = run(access(dovecotUser('p3proxy'), { proxy: { url: proxy.url, password: new Secret('wrong-proxy-pw') } }), settings(), sink());
+        await assert.rejects(refused, (e: unknown) => e instanceof MailboxError && e.failure === 'CONNECTION_FAILED' && e.message.includes(`proxy 127.0.0.1:${proxy.port}`) && !e.message.includes('wrong-proxy-pw'));
+        assert.equal(proxy.refused, 1);
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
 });
 
 describe('POP3 poll against GreenMail (a second implementation)', () => {

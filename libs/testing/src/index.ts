@@ -11,3 +11,4 @@ export * from './store-test-email';
 export * from './processes';
 export * from './auth';
 export * from './oauth-server';
+export * from './test-proxy';

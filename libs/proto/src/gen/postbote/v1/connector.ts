@@ -363,6 +363,9 @@ export interface Connector {
   oauthScope: string;
   hasOauthClientSecret: boolean;
   hasOauthRefreshToken: boolean;
+  /** socks5://[user@]host:port or http://[user@]host:port (HTTP CONNECT); empty: direct. */
+  proxyUrl: string;
+  hasProxyPassword: boolean;
 }
 
 /**
@@ -408,7 +411,15 @@ export interface ConnectorSpec {
     | string
     | undefined;
   /** Write-only, like the password. */
-  oauthRefreshToken?: string | undefined;
+  oauthRefreshToken?:
+    | string
+    | undefined;
+  /** Empty removes the proxy. */
+  proxyUrl?:
+    | string
+    | undefined;
+  /** Write-only, like the password. */
+  proxyPassword?: string | undefined;
 }
 
 export interface ConnectorResult {
@@ -526,7 +537,11 @@ export interface Credentials {
   revision: number;
   /** OAUTH2: a current access token for SASL XOAUTH2 / OAUTHBEARER (empty with PASSWORD). */
   accessToken: string;
-  accessTokenExpiresAt?: Date | undefined;
+  accessTokenExpiresAt?:
+    | Date
+    | undefined;
+  /** The proxy's password when the connector has one. */
+  proxyPassword: string;
 }
 
 function createBaseConnector(): Connector {
@@ -562,6 +577,8 @@ function createBaseConnector(): Connector {
     oauthScope: "",
     hasOauthClientSecret: false,
     hasOauthRefreshToken: false,
+    proxyUrl: "",
+    hasProxyPassword: false,
   };
 }
 
@@ -659,6 +676,12 @@ export const Connector: MessageFns<Connector> = {
     }
     if (message.hasOauthRefreshToken !== false) {
       writer.uint32(248).bool(message.hasOauthRefreshToken);
+    }
+    if (message.proxyUrl !== "") {
+      writer.uint32(258).string(message.proxyUrl);
+    }
+    if (message.hasProxyPassword !== false) {
+      writer.uint32(264).bool(message.hasProxyPassword);
     }
     return writer;
   },
@@ -924,6 +947,22 @@ export const Connector: MessageFns<Connector> = {
             message.hasOauthRefreshToken = reader.bool();
             continue;
           }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.proxyUrl = reader.string();
+            continue;
+          }
+          case 33: {
+            if (tag !== 264) {
+              break;
+            }
+
+            message.hasProxyPassword = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1041,6 +1080,16 @@ export const Connector: MessageFns<Connector> = {
         : isSet(object.has_oauth_refresh_token)
         ? globalThis.Boolean(object.has_oauth_refresh_token)
         : false,
+      proxyUrl: isSet(object.proxyUrl)
+        ? globalThis.String(object.proxyUrl)
+        : isSet(object.proxy_url)
+        ? globalThis.String(object.proxy_url)
+        : "",
+      hasProxyPassword: isSet(object.hasProxyPassword)
+        ? globalThis.Boolean(object.hasProxyPassword)
+        : isSet(object.has_proxy_password)
+        ? globalThis.Boolean(object.has_proxy_password)
+        : false,
     };
   },
 
@@ -1139,6 +1188,12 @@ export const Connector: MessageFns<Connector> = {
     if (message.hasOauthRefreshToken !== false) {
       obj.hasOauthRefreshToken = message.hasOauthRefreshToken;
     }
+    if (message.proxyUrl !== "") {
+      obj.proxyUrl = message.proxyUrl;
+    }
+    if (message.hasProxyPassword !== false) {
+      obj.hasProxyPassword = message.hasProxyPassword;
+    }
     return obj;
   },
 
@@ -1178,6 +1233,8 @@ export const Connector: MessageFns<Connector> = {
     message.oauthScope = object.oauthScope ?? "";
     message.hasOauthClientSecret = object.hasOauthClientSecret ?? false;
     message.hasOauthRefreshToken = object.hasOauthRefreshToken ?? false;
+    message.proxyUrl = object.proxyUrl ?? "";
+    message.hasProxyPassword = object.hasProxyPassword ?? false;
     return message;
   },
 };
@@ -1211,6 +1268,8 @@ function createBaseConnectorSpec(): ConnectorSpec {
     oauthScope: undefined,
     oauthClientSecret: undefined,
     oauthRefreshToken: undefined,
+    proxyUrl: undefined,
+    proxyPassword: undefined,
   };
 }
 
@@ -1296,6 +1355,12 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     }
     if (message.oauthRefreshToken !== undefined) {
       writer.uint32(218).string(message.oauthRefreshToken);
+    }
+    if (message.proxyUrl !== undefined) {
+      writer.uint32(226).string(message.proxyUrl);
+    }
+    if (message.proxyPassword !== undefined) {
+      writer.uint32(234).string(message.proxyPassword);
     }
     return writer;
   },
@@ -1529,6 +1594,22 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
             message.oauthRefreshToken = reader.string();
             continue;
           }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.proxyUrl = reader.string();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.proxyPassword = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1630,6 +1711,16 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
         : isSet(object.oauth_refresh_token)
         ? globalThis.String(object.oauth_refresh_token)
         : undefined,
+      proxyUrl: isSet(object.proxyUrl)
+        ? globalThis.String(object.proxyUrl)
+        : isSet(object.proxy_url)
+        ? globalThis.String(object.proxy_url)
+        : undefined,
+      proxyPassword: isSet(object.proxyPassword)
+        ? globalThis.String(object.proxyPassword)
+        : isSet(object.proxy_password)
+        ? globalThis.String(object.proxy_password)
+        : undefined,
     };
   },
 
@@ -1716,6 +1807,12 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     if (message.oauthRefreshToken !== undefined) {
       obj.oauthRefreshToken = message.oauthRefreshToken;
     }
+    if (message.proxyUrl !== undefined) {
+      obj.proxyUrl = message.proxyUrl;
+    }
+    if (message.proxyPassword !== undefined) {
+      obj.proxyPassword = message.proxyPassword;
+    }
     return obj;
   },
 
@@ -1751,6 +1848,8 @@ export const ConnectorSpec: MessageFns<ConnectorSpec> = {
     message.oauthScope = object.oauthScope ?? undefined;
     message.oauthClientSecret = object.oauthClientSecret ?? undefined;
     message.oauthRefreshToken = object.oauthRefreshToken ?? undefined;
+    message.proxyUrl = object.proxyUrl ?? undefined;
+    message.proxyPassword = object.proxyPassword ?? undefined;
     return message;
   },
 };
@@ -3240,7 +3339,15 @@ export const GetCredentialsRequest: MessageFns<GetCredentialsRequest> = {
 };
 
 function createBaseCredentials(): Credentials {
-  return { connectorId: "", username: "", password: "", revision: 0, accessToken: "", accessTokenExpiresAt: undefined };
+  return {
+    connectorId: "",
+    username: "",
+    password: "",
+    revision: 0,
+    accessToken: "",
+    accessTokenExpiresAt: undefined,
+    proxyPassword: "",
+  };
 }
 
 export const Credentials: MessageFns<Credentials> = {
@@ -3262,6 +3369,9 @@ export const Credentials: MessageFns<Credentials> = {
     }
     if (message.accessTokenExpiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.accessTokenExpiresAt), writer.uint32(50).fork()).join();
+    }
+    if (message.proxyPassword !== "") {
+      writer.uint32(58).string(message.proxyPassword);
     }
     return writer;
   },
@@ -3327,6 +3437,14 @@ export const Credentials: MessageFns<Credentials> = {
             message.accessTokenExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.proxyPassword = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3359,6 +3477,11 @@ export const Credentials: MessageFns<Credentials> = {
         : isSet(object.access_token_expires_at)
         ? fromJsonTimestamp(object.access_token_expires_at)
         : undefined,
+      proxyPassword: isSet(object.proxyPassword)
+        ? globalThis.String(object.proxyPassword)
+        : isSet(object.proxy_password)
+        ? globalThis.String(object.proxy_password)
+        : "",
     };
   },
 
@@ -3382,6 +3505,9 @@ export const Credentials: MessageFns<Credentials> = {
     if (message.accessTokenExpiresAt !== undefined) {
       obj.accessTokenExpiresAt = message.accessTokenExpiresAt.toISOString();
     }
+    if (message.proxyPassword !== "") {
+      obj.proxyPassword = message.proxyPassword;
+    }
     return obj;
   },
 
@@ -3396,6 +3522,7 @@ export const Credentials: MessageFns<Credentials> = {
     message.revision = object.revision ?? 0;
     message.accessToken = object.accessToken ?? "";
     message.accessTokenExpiresAt = object.accessTokenExpiresAt ?? undefined;
+    message.proxyPassword = object.proxyPassword ?? "";
     return message;
   },
 };
