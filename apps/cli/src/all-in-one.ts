@@ -34,7 +34,7 @@ export function runAllInOne(): void {
       const tokens = config.tokens;
       const storage = await startStorageService(storageCfg, { bus, tokens, logger: logger.child({ component: 'storage-service' }) });
       const trigger = await startTriggerService(triggerCfg, { bus, busConfig, tokens, logger: logger.child({ component: 'trigger-service' }) });
-      const fetcher = await startFetcherService(fetcherCfg, { bus, tokens, logger: logger.child({ component: 'fetcher-service' }), storeEmails: storage.localStoreEmails });
+      const fetcher = await startFetcherService(fetcherCfg, { bus, tokens, logger: logger.child({ component: 'fetcher-service' }), storeEmails: storage.localStoreEmails, peersInProcess: true });
       logger.info(
         { bus: bus.kind, config: config.address, storage: storage.address, trigger: trigger.address, fetcher: fetcher.address },
         'postbote is running',

@@ -58,7 +58,7 @@ export async function startEmbeddedServices(prefix: string): Promise<EmbeddedSer
       sessionTimeoutMs: 10_000,
       reportEveryMs: 5_000,
     },
-    { bus, logger, clock, tokens: config.tokens },
+    { bus, logger, clock, tokens: config.tokens, peersInProcess: true },
   );
   return {
     dir,

@@ -65,6 +65,7 @@ describe('split deployment under mutual TLS: every RPC against the role table', 
   let db: TestDatabase;
   let addrs: ServiceAddresses;
   const procs: Proc[] = [];
+  let fetcherMetrics = '';
   const tlsFor = (name: string) => ({ POSTBOTE_TLS_CERT_FILE: join(certs, `${name}.crt`), POSTBOTE_TLS_KEY_FILE: join(certs, `${name}.key`), POSTBOTE_TLS_CA_FILE: join(certs, 'ca.crt') });
   const cliEnv = () => ({ ...addrs, ...tlsFor('cli'), POSTBOTE_DATA_DIR: configData });
   const cli = (args: string[], stdin?: string) => runCli(cliEnv(), args, stdin);
@@ -77,6 +78,7 @@ describe('split deployment under mutual TLS: every RPC against the role table', 
     }
     db = await mariaDbTestDatabase();
     addrs = await serviceAddresses();
+    fetcherMetrics = `127.0.0.1:${await freePort()}`;
     const common = {
       ...addrs,
       DATABASE_URL: db.config.kind === 'mysql' ? db.config.url : '',
@@ -87,7 +89,12 @@ describe('split deployment under mutual TLS: every RPC against the role table', 
       LOG_LEVEL: 'warn',
     };
     for (const service of SERVICES) {
-      const env = { ...common, ...tlsFor(service), POSTBOTE_DATA_DIR: service === 'config' ? configData : join(dir, `${service}-data`) };
+      const env = {
+        ...common,
+        ...tlsFor(service),
+        POSTBOTE_DATA_DIR: service === 'config' ? configData : join(dir, `${service}-data`),
+        ...(service === 'fetcher' ? { METRICS_ADDR: fetcherMetrics } : {}),
+      };
       const proc = launch(join(REPO_ROOT, `dist/apps/${service}-service/main.js`), [], { ...env, LOG_LEVEL: 'info' });
       procs.push(proc);
       await eventually(() => proc.out().includes('gRPC server listening') || proc.child.exitCode !== null, 60_000, `${service} start`);
@@ -207,6 +214,23 @@ describe('split deployment under mutual TLS: every RPC against the role table', 
     } finally {
       trap.close();
     }
+  });
+
+  // Last: it stops the config service.
+  it('keeps the fetcher ready only while the config and storage services it needs answer SERVING', async () => {
+    const readyz = async () => (await (await fetch(`http://${fetcherMetrics}/readyz`)).json()) as { ready: boolean; checks: Record<string, string> };
+    await eventually(async () => (await readyz()).ready, 20_000, 'fetcher ready');
+    const before = await readyz();
+    assert.equal(before.checks['fetcher: config service'], 'ok', 'asked over mutual TLS with the fetcher certificate');
+    assert.equal(before.checks['fetcher: storage service'], 'ok');
+    const config = procs[SERVICES.indexOf('config')];
+    config?.child.kill('SIGTERM');
+    await config?.exited;
+    await eventually(async () => {
+      const r = await readyz();
+      return !r.ready && /health check of postbote\.v1\.CredentialService/.test(r.checks['fetcher: config service'] ?? '');
+    }, 20_000, 'the fetcher saying which dependency is down');
+    assert.equal((await readyz()).checks['fetcher: storage service'], 'ok');
   });
 });
 

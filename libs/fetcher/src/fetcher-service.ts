@@ -1,9 +1,10 @@
 import { sourceAddressFromEnv } from '@postbote/mailbox';
 import { hostname } from 'node:os';
+import type { Client } from '@grpc/grpc-js';
 import type { TokenAuthenticator } from '@postbote/auth';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { readVar, type EnvReader } from '@postbote/env';
-import { connect, startGrpcServer, unary } from '@postbote/grpc-runtime';
+import { connect, healthOf, startGrpcServer, unary } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import {
   ConnectorChanged,
@@ -20,7 +21,7 @@ import { internalClientAuth, remoteTokenAuthority, serviceGate, serviceSecurityF
 import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
 import type { ActorState, ActorStatus, FetchConnector } from './connector-actor';
-import { connectorLabelsOn, fetcherMetrics, onScrape } from '@postbote/metrics';
+import { addReadinessCheck, connectorLabelsOn, fetcherMetrics, onScrape } from '@postbote/metrics';
 import { connectorFromProto } from '@postbote/contract';
 import { ConnectorLogSink } from './connector-log-sink';
 import { connectorPoll } from './connector-poll';
@@ -92,6 +93,12 @@ export async function startFetcherService(
     readonly storeEmails?: OpenStoreEmails;
     /** Who holds an API token; default: the config service, asked over gRPC and cached. */
     readonly tokens?: TokenAuthenticator;
+    /**
+     * The config and storage services run in this process (the all-in-one): their own
+     * readiness checks cover them. Asking their health here would make readiness depend on
+     * itself (their health follows this process's readiness) and never recover.
+     */
+    readonly peersInProcess?: boolean;
   },
 ): Promise<RunningFetcherService> {
   const { logger, bus } = deps;
@@ -119,6 +126,14 @@ export async function startFetcherService(
   }, logger);
   supervisor.start();
   const stopScrape = onScrape('fetcher-connectors', () => scrapeConnectors(supervisor.statuses()));
+  // Ready only while the services every run needs answer SERVING (their health follows their
+  // own readiness: a config service whose database is down says NOT_SERVING).
+  const stopPeerChecks = deps.peersInProcess
+    ? () => undefined
+    : stopAll([
+        addReadinessCheck('fetcher: config service', () => serving(credentials, 'postbote.v1.CredentialService')),
+        addReadinessCheck('fetcher: storage service', () => serving(storage, 'postbote.v1.StorageService')),
+      ]);
 
   await bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
   // Ownership comes from the consumer group: the partitions this instance is assigned are
@@ -187,6 +202,7 @@ export async function startFetcherService(
     supervisor,
     stop: async () => {
       stopScrape();
+      stopPeerChecks();
       await server.stop();
       await fleet.stop();
       await subscription.close();
@@ -216,3 +232,10 @@ function scrapeConnectors(statuses: readonly ActorStatus[]): void {
     fetcherMetrics.backlog.set({ connector: s.connectorId }, s.backlog);
   }
 }
+
+async function serving(client: Client, service: string): Promise<void> {
+  const state = await healthOf(client, service);
+  if (state !== 'SERVING') throw new Error(`${service} is ${state}`);
+}
+
+const stopAll = (stops: Array<() => void>) => () => stops.forEach((stop) => stop());

@@ -6,3 +6,4 @@ export * from './gate';
 export * from './transport';
 export * from './lifecycle';
 export * from './run-service';
+export * from './health-probe';
