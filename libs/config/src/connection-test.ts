@@ -7,7 +7,7 @@ import { testPop3 } from '@postbote/pop3';
 import type { Login, ServerAccess, TestStepResult } from '@postbote/mailbox';
 import type { Actor, AuditLog } from './audit-log';
 import type { ConnectorRegistry } from './connector-registry';
-import type { TokenEndpoint } from './oauth-token-endpoint';
+import { refreshRequestFor, type TokenEndpoint } from './oauth-token-endpoint';
 import type { OAuthTokens } from './oauth-tokens';
 
 export type TestTarget = { readonly ref: string; readonly overrides?: ConnectorSpecInput } | { readonly spec: ConnectorSpecInput };
@@ -98,8 +98,9 @@ export class ConnectionTests {
   }
 
   async #refreshUnsaved(settings: ConnectorSettings, secrets: Secrets): Promise<Secret> {
-    if (!settings.oauthTokenUrl || !settings.oauthClientId || !secrets.oauthRefreshToken) throw ValidationError.single('spec.oauth_refresh_token', 'required', 'is required to test OAuth2 settings');
-    const got = await this.endpoint({ tokenUrl: settings.oauthTokenUrl, clientId: settings.oauthClientId, clientSecret: secrets.oauthClientSecret, refreshToken: secrets.oauthRefreshToken, scope: settings.oauthScope });
+    const req = refreshRequestFor(settings, secrets);
+    if (!req) throw ValidationError.single('spec.oauth_refresh_token', 'required', 'is required to test OAuth2 settings');
+    const got = await this.endpoint(req);
     return new Secret(got.accessToken);
   }
 }

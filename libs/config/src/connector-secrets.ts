@@ -34,6 +34,11 @@ export class ConnectorSecrets {
       row.passwordCiphertext = '';
       row.passwordKeyId = '';
     }
+    // The others are re-sealed only when one is given or one stops applying: an update of
+    // plain settings (interval, enabled) neither decrypts nor rewrites them.
+    const stored = ConnectorSecrets.stored(row);
+    const drops = EXTRA_KEYS.some((k) => stored.includes(k) && !applies(k, settings.protocol, settings.authType, settings.proxyUrl));
+    if (!drops && !EXTRA_KEYS.some((k) => given[k])) return;
     const extras: Partial<Record<Extra, Secret>> = row.secretsCiphertext ? this.#openExtras(row) : {};
     for (const key of EXTRA_KEYS) {
       const value = given[key];

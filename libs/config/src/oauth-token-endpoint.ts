@@ -1,3 +1,4 @@
+import type { ConnectorSettings, Secrets } from '@postbote/connector-model';
 import type { Secret } from '@postbote/crypto';
 import { PreconditionError, UnavailableError } from '@postbote/errors';
 
@@ -19,6 +20,12 @@ export interface RefreshResult {
 }
 
 export type TokenEndpoint = (req: RefreshRequest, signal?: AbortSignal) => Promise<RefreshResult>;
+
+/** The refresh a connector's OAuth2 settings and secrets make; undefined when they are incomplete. */
+export function refreshRequestFor(settings: ConnectorSettings, secrets: Secrets, refreshToken = secrets.oauthRefreshToken): RefreshRequest | undefined {
+  if (settings.authType !== 'OAUTH2' || !refreshToken || !settings.oauthTokenUrl || !settings.oauthClientId) return undefined;
+  return { tokenUrl: settings.oauthTokenUrl, clientId: settings.oauthClientId, clientSecret: secrets.oauthClientSecret, refreshToken, scope: settings.oauthScope };
+}
 
 const TIMEOUT_MS = 15_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;

@@ -2,7 +2,7 @@ import type { ConnectorSettings, Secrets } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { PreconditionError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
-import type { RefreshRequest, TokenEndpoint } from './oauth-token-endpoint';
+import { refreshRequestFor, type RefreshRequest, type TokenEndpoint } from './oauth-token-endpoint';
 
 export interface AccessToken {
   readonly token: Secret;
@@ -47,20 +47,20 @@ export class OAuthTokens {
    */
   async accessToken(id: string, settings: ConnectorSettings, secrets: Secrets, revision: number, rejected?: string): Promise<AccessToken> {
     const refreshToken = await this.#latestRefreshToken(id, secrets.oauthRefreshToken);
-    if (settings.authType !== 'OAUTH2' || !refreshToken || !settings.oauthTokenUrl || !settings.oauthClientId) {
+    const req = refreshRequestFor(settings, secrets, refreshToken);
+    if (!req) {
       throw new PreconditionError(`connector ${id} has no complete OAuth2 settings (client ID, token endpoint, refresh token)`, { reason: 'OAUTH_NOT_CONFIGURED' });
     }
     const cached = this.#cache.get(id);
     const fresh =
       cached &&
       cached.revision === revision &&
-      cached.from === refreshToken.reveal() &&
+      cached.from === req.refreshToken.reveal() &&
       cached.expiresAt.getTime() - EXPIRY_MARGIN_MS > this.deps.now().getTime() &&
       cached.token.reveal() !== rejected;
     if (fresh) return cached;
     let pending = this.#refreshing.get(id);
     if (!pending) {
-      const req: RefreshRequest = { tokenUrl: settings.oauthTokenUrl, clientId: settings.oauthClientId, clientSecret: secrets.oauthClientSecret, refreshToken, scope: settings.oauthScope };
       pending = this.#refresh(id, req, revision).finally(() => this.#refreshing.delete(id));
       this.#refreshing.set(id, pending);
     }

@@ -89,14 +89,14 @@ export async function connectImap(access: ServerAccess, socketTimeoutMs: number,
   }
 }
 
-export function toMailboxError(err: unknown, access: Pick<ServerAccess, 'security' | 'connectTimeoutMs'> & { readonly login?: ServerAccess['login'] }): MailboxError {
+export function toMailboxError(err: unknown, access: Pick<ServerAccess, 'security' | 'connectTimeoutMs' | 'login'>): MailboxError {
   if (err instanceof MailboxError) return err;
   const e = err as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string };
   if (e.authenticationFailed || e.code === 'AUTHENTICATIONFAILED') {
-    const what = access.login?.kind === 'OAUTH2' ? 'access token refused' : 'login refused';
+    const what = access.login.kind === 'OAUTH2' ? 'access token refused' : 'login refused';
     return new MailboxError('AUTH_FAILED', `${what}: ${e.responseText ?? e.message ?? 'authentication failed'}`, { cause: err });
   }
-  if (access.login?.kind === 'OAUTH2' && /Unsupported authentication mechanism/i.test(e.message ?? '')) {
+  if (access.login.kind === 'OAUTH2' && /Unsupported authentication mechanism/i.test(e.message ?? '')) {
     return new MailboxError('AUTH_FAILED', 'the server offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: it does not take OAuth2 logins (use auth type PASSWORD)', { cause: err });
   }
   if (e.code === 'NoConnection' && /STARTTLS/i.test(e.message ?? '')) {
