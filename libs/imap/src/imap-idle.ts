@@ -19,7 +19,10 @@ export function sessionKey(access: ServerAccess, folder: string): string {
 /**
  * An IMAP connection kept between runs of a push connector, waiting in IDLE on the
  * connector's folder (the last run selected it). An announced message (EXISTS with a higher
- * count) wakes the actor, whose next run takes this same connection: its first command ends
+ * count) wakes the actor — and so does a message marked unread again (a FETCH with FLAGS
+ * without \Seen) while `wakeOnUnseen` is set, which the run sets for reprocess with
+ * MARK_READ, the one setting under which such a message is new work. The woken actor's next
+ * run takes this same connection: its first command ends
  * the IDLE, so no login is spent. Mail announced while a run holds the connection starts the
  * next run as soon as this one releases it. imapflow restarts IDLE every `IDLE_RESTART_MS`
  * and, when the socket is quiet for the socket timeout, probes with NOOP and closes a dead
@@ -32,6 +35,8 @@ export class IdleSession implements KeptSession {
   #closed = false;
   #looping = false;
   #since = 0;
+  /** Set by each run from its settings: a message losing \Seen is new work (reprocess + MARK_READ). */
+  wakeOnUnseen = false;
 
   constructor(
     readonly client: ImapFlow,
@@ -44,10 +49,14 @@ export class IdleSession implements KeptSession {
     client.on('exists', (e: { count: number; prevCount: number }) => {
       if (e.count > e.prevCount) this.announced();
     });
+    // Our own runs only add \Seen (and fetch with BODY.PEEK), so they never announce themselves here.
+    client.on('flags', (e: { flags: Set<string> }) => {
+      if (this.wakeOnUnseen && !e.flags.has('\\Seen') && !e.flags.has('\\Deleted')) this.announced();
+    });
     client.on('close', () => this.#gone());
   }
 
-  /** The server announced new mail: a run now, or as soon as the current one releases the connection. */
+  /** The server announced new work: a run now, or as soon as the current one releases the connection. */
   announced(): void {
     if (this.#busy) this.#pending = true;
     else this.wake();

@@ -365,6 +365,44 @@ describe('IMAP push (IDLE) against Dovecot', () => {
     }
   });
 
+  it('with reprocess and MARK_READ, a message marked unread again wakes the connector; without reprocess it does not', async () => {
+    for (const reprocess of [true, false]) {
+      const user = dovecotUser(`idle-unseen-${reprocess}`);
+      await seed(user, 'INBOX', ['read-me']);
+      let wakes = 0;
+      const memory: RunMemory = { oversize: new Set(), wake: () => void wakes++ };
+      const r = recorder();
+      try {
+        await run(access(user), settings({ push: true, reprocess }), r, memory);
+        await new Promise((res) => setTimeout(res, 300)); // the session is in IDLE by now
+        const c = await mailboxAs(user);
+        try {
+          await c.mailboxOpen('INBOX');
+          const marked = Date.now();
+          await c.messageFlagsRemove('1', ['\\Seen'], { uid: true });
+          if (reprocess) {
+            await eventually(() => wakes === 1, 5_000, 'woken by the flag change');
+            assert.ok(Date.now() - marked < 1_000, 'within a second');
+            const again = await run(access(user), settings({ push: true, reprocess }), r, memory);
+            assert.equal(again.stored, 1, 'the message is processed again');
+            assert.notEqual(r.stored[1]!.msg.occurrence, r.stored[0]!.msg.occurrence);
+          } else {
+            // Dovecot reports changes in order: when the append's EXISTS has woken the
+            // connector, the earlier flag change would have done so before it.
+            await c.append('INBOX', testMail('later'));
+            await eventually(() => wakes >= 1, 5_000, 'woken by the new message');
+            await new Promise((res) => setTimeout(res, 100));
+            assert.equal(wakes, 1, 'the flag change did not wake it');
+          }
+        } finally {
+          await c.logout();
+        }
+      } finally {
+        memory.session?.close();
+      }
+    }
+  });
+
   /** A user with one message, polled once; the memory holds what the run kept. */
   async function firstRun(prefix: string, push: boolean) {
     const user = dovecotUser(prefix);

@@ -59,7 +59,7 @@ export async function pollImap(
   } catch (err) {
     throw toMailboxError(err, access);
   } finally {
-    if (keep) keepSession(client, access, kept, key, memory, selected.exists);
+    if (keep) keepSession(client, access, kept, key, memory, selected.exists, settings.reprocess && settings.strategy === 'MARK_READ');
     else if (kept) dropSession(memory);
     else if (client.usable) await client.logout().catch(() => client.close());
     else client.close();
@@ -77,8 +77,11 @@ function canIdle(client: ImapFlow, memory: RunMemory, log: RunLog): boolean {
 }
 
 /** After a successful run of a push connector: the connection waits in IDLE for the next one. */
-function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | undefined, key: string, memory: RunMemory, existsAtSelect: number): void {
-  if (kept && memory.session instanceof IdleSession) return memory.session.release();
+function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | undefined, key: string, memory: RunMemory, existsAtSelect: number, wakeOnUnseen: boolean): void {
+  if (kept && memory.session instanceof IdleSession) {
+    memory.session.wakeOnUnseen = wakeOnUnseen;
+    return memory.session.release();
+  }
   // A new session's listener missed what the server announced during this run.
   const session: IdleSession = new IdleSession(
     client,
@@ -89,6 +92,7 @@ function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | un
       if (memory.session === session) memory.session = undefined;
     },
   );
+  session.wakeOnUnseen = wakeOnUnseen;
   memory.session = session;
   if ((client.mailbox ? client.mailbox.exists : 0) > existsAtSelect) session.announced();
   session.release();
