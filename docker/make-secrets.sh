@@ -16,7 +16,7 @@ mkdir -p "$dir/tls"
 umask 077
 [ -f "$dir/master_keys" ] || printf 'k1:%s\n' "$(head -c 32 /dev/urandom | base64)" > "$dir/master_keys"
 [ -f "$dir/metrics_token" ] || head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$dir/metrics_token"
-names=config,storage,trigger,fetcher,cli
+names=config,storage,trigger,fetcher,console,cli
 if [ -f "$here/../dist/apps/cli/main.js" ] && command -v node >/dev/null 2>&1; then
   node "$here/../dist/apps/cli/main.js" certs create --out "$dir/tls" --for "$names"
 else

@@ -12,6 +12,7 @@
 #            a self-signed CA (ca.crt there), any user name with one test password, Maildir
 #   GreenMail POP3 127.0.0.1:23110, SMTP 23025 (com.icegreen:greenmail-standalone from Maven
 #            Central): a second POP3 implementation; any login is accepted (auth disabled)
+#   Chromium  Debian's `chromium` for the web console's browser tests (installed, not started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=.cache/test-env
@@ -327,8 +328,16 @@ greenmail_down() {
   rm -f "$GREENMAIL_RUN/pid"
 }
 
+# The console's browser tests drive Debian's Chromium through playwright-core (whose own
+# browser download is not reachable here); nothing to start, only to install.
+chromium_up() {
+  command -v chromium >/dev/null && return
+  log "installing chromium from Debian"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
 case "${1:-up}" in
-  up) mariadb_up; kafka_up; dovecot_up; greenmail_up ;;
+  up) mariadb_up; kafka_up; dovecot_up; greenmail_up; chromium_up ;;
   down) greenmail_down; dovecot_down; kafka_down; mariadb_down ;;
   # For tests that need a broker of their own (POSTBOTE_TEST_KAFKA_PORT=…): fresh, restart, stop.
   kafka-up) kafka_up ;;

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ALL = ['cli', 'config-service', 'storage-service', 'trigger-service', 'fetcher-service'];
+const ALL = ['cli', 'config-service', 'storage-service', 'trigger-service', 'fetcher-service', 'console-service'];
 const apps = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 // Worker-thread scripts, bundled beside main.js of the apps that start them (the code
 // finds them as <name>.js next to itself; see spawnWorker in libs/threads).

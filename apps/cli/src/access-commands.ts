@@ -8,7 +8,7 @@ import { CliUsageError } from './cli-support';
 import { clients } from './clients';
 import { print, table } from './output';
 
-const day = (d: Date | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '');
+export const day = (d: Date | undefined) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '');
 
 /** `postbote tokens …`: API tokens for people and outside systems (admin only). */
 export function tokensCommand(ctx: Ctx): Command {

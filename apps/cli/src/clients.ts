@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Secret } from '@postbote/crypto';
 import { EnvReader, readVar } from '@postbote/env';
 import { connect, transportFromEnv, type ClientAuth } from '@postbote/grpc-runtime';
-import { AccessServiceClient, ConnectorServiceClient, FetcherServiceClient, StorageServiceClient, TriggerServiceClient } from '@postbote/proto';
+import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, StorageServiceClient, TriggerServiceClient } from '@postbote/proto';
 
 /** Where the CLI finds each service: the same *_SERVICE_ADDR variables the services bind to. */
 export interface Addresses {
@@ -59,6 +59,7 @@ function readTokenFile(path: string, warn: (line: string) => void): Secret | und
 export const clients = {
   config: (t: Target) => connect(ConnectorServiceClient, t.addresses().config, t.auth()),
   access: (t: Target) => connect(AccessServiceClient, t.addresses().config, t.auth()),
+  consoleUsers: (t: Target) => connect(ConsoleUserServiceClient, t.addresses().config, t.auth()),
   storage: (t: Target) => connect(StorageServiceClient, t.addresses().storage, t.auth()),
   trigger: (t: Target) => connect(TriggerServiceClient, t.addresses().trigger, t.auth()),
   fetcher: (t: Target) => connect(FetcherServiceClient, t.addresses().fetcher, t.auth()),

@@ -6,7 +6,7 @@ import { Connector, ConnectorSpec, Protocol, Security, enumKey } from '@postbote
 import { clients } from './clients';
 import { allConnectors, type Ctx } from './cli-context';
 import { connectorJson, connectorLines, print, table } from './output';
-import { CliUsageError, readStdin } from './cli-support';
+import { CliUsageError, fileFlag, readStdin } from './cli-support';
 import { connectorStatusCommand } from './status-command';
 
 interface SpecFlags {
@@ -54,15 +54,6 @@ function intFlag(flag: string, raw: string | undefined): number | undefined {
 }
 
 /** A file named by a flag; a file that cannot be read is a usage error naming the flag. */
-function fileFlag(flag: string, path: string, readFile: (p: string) => string): string {
-  try {
-    return readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
-    throw new CliUsageError(`--${flag}: cannot read "${path}": ${why}`);
-  }
-}
 
 /** The flag that reads each secret from standard input, by the secret's API name (also for error hints). */
 export const SECRET_STDIN_FLAGS = {

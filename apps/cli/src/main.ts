@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditCommand, tokensCommand, whoamiCommand } from './access-commands';
 import { certsCommand } from './certs-command';
+import { consoleCommand } from './console-command';
 import { addressesFrom, authFrom } from './clients';
 import { SECRET_STDIN_FLAGS, connectorCommand } from './connector-commands';
 import { CliUsageError } from './cli-support';
@@ -59,6 +60,7 @@ program.addCommand(fetchersCommand(ctx));
 program.addCommand(tokensCommand(ctx));
 program.addCommand(auditCommand(ctx));
 program.addCommand(whoamiCommand(ctx));
+program.addCommand(consoleCommand(ctx));
 program.addCommand(certsCommand());
 
 // Usage mistakes (unknown option, bad choice, missing argument) exit 2 like every other

@@ -21,6 +21,7 @@ import {
   Security,
   AuthServiceService,
   ConnectorServiceService,
+  ConsoleUserServiceService,
   CredentialServiceService,
   FetcherServiceService,
   StorageServiceService,
@@ -49,7 +50,7 @@ import {
 
 const SERVICES = ['config', 'storage', 'trigger', 'fetcher'] as const;
 const DEFINITIONS = {
-  CONFIG_SERVICE_ADDR: [ConnectorServiceService, CredentialServiceService, AccessServiceService, AuthServiceService],
+  CONFIG_SERVICE_ADDR: [ConnectorServiceService, CredentialServiceService, AccessServiceService, AuthServiceService, ConsoleUserServiceService],
   STORAGE_SERVICE_ADDR: [StorageServiceService],
   TRIGGER_SERVICE_ADDR: [TriggerServiceService],
   FETCHER_SERVICE_ADDR: [FetcherServiceService],

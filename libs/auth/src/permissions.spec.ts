@@ -48,6 +48,19 @@ describe('the permission table', () => {
     assert.ok(!permitted(token('admin'), 'garbage'));
   });
 
+  it('lets only the console sign people in and out; admins manage console users', () => {
+    const console: Principal = { kind: 'service', service: 'console' };
+    for (const path of ['ConsoleUserService/SignIn', 'ConsoleUserService/SignOut']) {
+      assert.ok(permitted(console, m(path)) && permitted(internal, m(path)), path);
+      assert.ok(!permitted(fetcher, m(path)) && !permitted(storage, m(path)), path);
+      for (const role of ['admin', 'operator', 'viewer', 'ingest'] as const) assert.ok(!permitted(token(role), m(path)), `${role} ${path}`);
+    }
+    assert.ok(permitted(token('admin'), m('ConsoleUserService/AddConsoleUser')));
+    assert.ok(!permitted(token('operator'), m('ConsoleUserService/AddConsoleUser')));
+    assert.ok(!permitted(console, m('ConsoleUserService/AddConsoleUser')), 'the console cannot make users');
+    assert.ok(!permitted(console, m('ConnectorService/ListConnectors')), 'the console reads nothing on its own account');
+  });
+
   it('lets only services ask who holds a token', () => {
     assert.ok(permitted(storage, m('AuthService/Authenticate')));
     assert.ok(!permitted(token('admin'), m('AuthService/Authenticate')));

@@ -1,13 +1,15 @@
 import type { Principal, Role } from './principal';
 
 /**
- * Who may call what: one table for every gRPC method (and, later, the console's pages).
- * A grant is a role of an API token, `fetcher` (the fetcher service's identity: the only
- * caller that may read credentials, store emails and write connector logs) or `service`
- * (any of Postbote's services). A method missing from the table is refused to everyone;
- * a test checks every method of every service is listed.
+ * Who may call what: one table for every gRPC method. The web console holds no rights of
+ * its own beyond signing people in: it calls with the signed-in user's session token, so
+ * its pages are bound by this same table. A grant is a role of an API token, `fetcher`
+ * (the fetcher service's identity: the only caller that may read credentials, store emails
+ * and write connector logs), `console` (the console service's identity: signs people in and
+ * out) or `service` (any of Postbote's services). A method missing from the table is
+ * refused to everyone; a test checks every method of every service is listed.
  */
-export type Grant = Role | 'fetcher' | 'service';
+export type Grant = Role | 'fetcher' | 'console' | 'service';
 
 const READ: readonly Grant[] = ['admin', 'operator', 'viewer'];
 const CHANGE: readonly Grant[] = ['admin', 'operator'];
@@ -35,6 +37,13 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     RevokeToken: ADMIN,
     ListAuditEntries: ADMIN,
     WhoAmI: ANYONE_KNOWN,
+  },
+  'postbote.v1.ConsoleUserService': {
+    AddConsoleUser: ADMIN,
+    ListConsoleUsers: ADMIN,
+    RemoveConsoleUser: ADMIN,
+    SignIn: ['console'],
+    SignOut: ['console'],
   },
   // Services ask the config service who holds a token (cached; see docs/security.md).
   'postbote.v1.AuthService': { Authenticate: ['service'] },
@@ -77,21 +86,22 @@ export function grantsFor(path: string): readonly Grant[] {
 export function satisfies(principal: Principal, grant: Grant): boolean {
   if (principal.kind === 'token') return principal.role === grant;
   if (grant === 'service') return true;
-  return grant === 'fetcher' && (principal.service === 'fetcher' || principal.service === 'internal');
+  // The internal token cannot tell services apart, so it counts as each of them.
+  return (grant === 'fetcher' || grant === 'console') && (principal.service === grant || principal.service === 'internal');
 }
 
 export function permitted(principal: Principal, path: string): boolean {
   return grantsFor(path).some((g) => satisfies(principal, g));
 }
 
-const GRANT_COLUMNS: readonly Grant[] = ['admin', 'operator', 'viewer', 'ingest', 'fetcher', 'service'];
+const GRANT_COLUMNS: readonly Grant[] = ['admin', 'operator', 'viewer', 'ingest', 'fetcher', 'console', 'service'];
 
 /** The permission table as docs/security.md shows it (generated; a test keeps the two equal). */
 export function renderPermissionTable(): string {
   const rows = Object.entries(PERMISSIONS).flatMap(([service, methods]) =>
     Object.entries(methods).map(([method, grants]) => {
-      // A `service` grant includes the fetcher; a role grant is exactly that role.
-      const cells = GRANT_COLUMNS.map((g) => (grants.includes(g) || (g === 'fetcher' && grants.includes('service')) ? '✓' : ''));
+      // A `service` grant includes the fetcher and the console; a role grant is exactly that role.
+      const cells = GRANT_COLUMNS.map((g) => (grants.includes(g) || ((g === 'fetcher' || g === 'console') && grants.includes('service')) ? '✓' : ''));
       return `| \`${service.replace(/^postbote\.v1\./, '')}/${method}\` | ${cells.join(' | ')} |`;
     }),
   );

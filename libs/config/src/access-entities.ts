@@ -11,6 +11,8 @@ export interface ApiTokenRow {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** Set for a web console session: the signed-in user's name (sessions are not listed as tokens). */
+  consoleUser: string | null;
 }
 
 export const ApiTokenEntity = new EntitySchema<ApiTokenRow>({
@@ -26,6 +28,30 @@ export const ApiTokenEntity = new EntitySchema<ApiTokenRow>({
     expiresAt: { name: 'expires_at', type: 'datetime', precision: 3, nullable: true },
     revokedAt: { name: 'revoked_at', type: 'datetime', precision: 3, nullable: true },
     lastUsedAt: { name: 'last_used_at', type: 'datetime', precision: 3, nullable: true },
+    consoleUser: { name: 'console_user', type: 'varchar', length: 64, nullable: true },
+  },
+});
+
+/** A person who signs in to the web console; the password only as a scrypt hash. */
+export interface ConsoleUserRow {
+  name: string;
+  role: string;
+  passwordHash: string;
+  createdAt: Date;
+  createdBy: string;
+  lastSignInAt: Date | null;
+}
+
+export const ConsoleUserEntity = new EntitySchema<ConsoleUserRow>({
+  name: 'ConsoleUser',
+  tableName: 'console_users',
+  columns: {
+    name: { type: 'varchar', length: 64, primary: true },
+    role: { type: 'varchar', length: 16 },
+    passwordHash: { name: 'password_hash', type: 'varchar', length: 200 },
+    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
+    createdBy: { name: 'created_by', type: 'varchar', length: 200 },
+    lastSignInAt: { name: 'last_sign_in_at', type: 'datetime', precision: 3, nullable: true },
   },
 });
 

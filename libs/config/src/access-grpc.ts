@@ -3,10 +3,11 @@ import { principalToProto, roleFromProto, roleToProto } from '@postbote/contract
 import { ValidationError } from '@postbote/errors';
 import { unary, type CallContext, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
-import { AccessServiceService, AuthServiceService, Role, type AccessServiceServer, type ApiToken, type AuditEntry, type AuthServiceServer } from '@postbote/proto';
-import type { ApiTokenRow, AuditRow } from './access-entities';
+import { AccessServiceService, AuthServiceService, ConsoleUserServiceService, Role, type AccessServiceServer, type ApiToken, type AuditEntry, type AuthServiceServer, type ConsoleUser, type ConsoleUserServiceServer } from '@postbote/proto';
+import type { ApiTokenRow, AuditRow, ConsoleUserRow } from './access-entities';
 import type { ApiTokens } from './api-tokens';
 import type { Actor, AuditLog } from './audit-log';
+import type { ConsoleUsers } from './console-users';
 
 /** The caller of a request, as the audit log names it. */
 export function actorOf(ctx: CallContext): Actor {
@@ -42,6 +43,36 @@ export function authService(tokens: ApiTokens, logger: Logger): ServiceRegistrat
     }),
   };
   return { name: 'postbote.v1.AuthService', definition: AuthServiceService, implementation };
+}
+
+/** The web console's users; sign-in and sign-out only for the console service (see the permission table). */
+export function consoleUserService(users: ConsoleUsers, logger: Logger): ServiceRegistration {
+  const implementation: ConsoleUserServiceServer = {
+    addConsoleUser: unary(logger, 'AddConsoleUser', async (req, ctx) =>
+      consoleUserToProto(await users.add({ name: req.name, role: roleFromProto(req.role), password: req.password, replace: req.replace }, actorOf(ctx))),
+    ),
+    listConsoleUsers: unary(logger, 'ListConsoleUsers', async () => ({ users: (await users.list()).map(consoleUserToProto) })),
+    removeConsoleUser: unary(logger, 'RemoveConsoleUser', async (req, ctx) => consoleUserToProto(await users.remove(req.name, actorOf(ctx)))),
+    signIn: unary(logger, 'SignIn', async (req, ctx) => {
+      const s = await users.signIn({ name: req.name, password: req.password, clientAddress: req.clientAddress }, actorOf(ctx));
+      return { user: consoleUserToProto(s.user), sessionToken: s.sessionToken, expiresAt: s.expiresAt };
+    }),
+    signOut: unary(logger, 'SignOut', async (req) => {
+      if (req.sessionToken.length <= 200) await users.signOut(req.sessionToken);
+      return {};
+    }),
+  };
+  return { name: 'postbote.v1.ConsoleUserService', definition: ConsoleUserServiceService, implementation };
+}
+
+function consoleUserToProto(row: ConsoleUserRow): ConsoleUser {
+  return {
+    name: row.name,
+    role: isRole(row.role) ? roleToProto(row.role) : Role.UNSPECIFIED,
+    createdAt: row.createdAt,
+    createdBy: row.createdBy,
+    lastSignInAt: row.lastSignInAt ?? undefined,
+  };
 }
 
 function tokenToProto(row: ApiTokenRow): ApiToken {

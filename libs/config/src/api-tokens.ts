@@ -55,6 +55,7 @@ export class ApiTokens implements TokenAuthenticator {
       expiresAt: input.validDays ? new Date(now.getTime() + input.validDays * DAY_MS) : null,
       revokedAt: null,
       lastUsedAt: null,
+      consoleUser: null,
     };
     await this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
@@ -67,8 +68,9 @@ export class ApiTokens implements TokenAuthenticator {
   }
 
   list(includeRevoked: boolean): Promise<ApiTokenRow[]> {
-    const qb = this.deps.dataSource.getRepository(ApiTokenEntity).createQueryBuilder('t').orderBy('t.created_at', 'ASC');
-    if (!includeRevoked) qb.where('t.revoked_at IS NULL');
+    // Console sessions are tokens too, but people manage them by signing in and out.
+    const qb = this.deps.dataSource.getRepository(ApiTokenEntity).createQueryBuilder('t').where('t.console_user IS NULL').orderBy('t.created_at', 'ASC');
+    if (!includeRevoked) qb.andWhere('t.revoked_at IS NULL');
     return this.deps.gate(() => qb.getMany());
   }
 

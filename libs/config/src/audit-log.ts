@@ -21,10 +21,15 @@ export type AuditAction =
   | 'FOLDERS_LISTED'
   | 'KEYS_ROTATED'
   | 'TOKEN_CREATED'
-  | 'TOKEN_REVOKED';
+  | 'TOKEN_REVOKED'
+  | 'CONSOLE_USER_ADDED'
+  | 'CONSOLE_USER_REPLACED'
+  | 'CONSOLE_USER_REMOVED'
+  | 'CONSOLE_SIGNED_IN'
+  | 'CONSOLE_SIGNED_OUT';
 
 export interface AuditTarget {
-  readonly type: 'connector' | 'token' | '';
+  readonly type: 'connector' | 'token' | 'console-user' | '';
   readonly id: string;
   readonly name: string;
 }

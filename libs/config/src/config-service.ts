@@ -9,10 +9,11 @@ import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
 import { serviceGate, serviceSecurityFromEnv, type ServiceSecurity } from '@postbote/service-clients';
-import { ApiTokenEntity, AuditEntity } from './access-entities';
-import { accessService, authService } from './access-grpc';
+import { ApiTokenEntity, AuditEntity, ConsoleUserEntity } from './access-entities';
+import { accessService, authService, consoleUserService } from './access-grpc';
 import { ApiTokens } from './api-tokens';
 import { AuditLog } from './audit-log';
+import { ConsoleUsers } from './console-users';
 import { ConnectionTests } from './connection-test';
 import { ConnectorEntity, TombstoneEntity } from './connector-entity';
 import { ConnectorEventPublisher } from './connector-events';
@@ -91,7 +92,7 @@ export async function startConfigService(
 
   const dataSource = await openDatabase({
     config: config.database,
-    entities: [ConnectorEntity, TombstoneEntity, ApiTokenEntity, AuditEntity],
+    entities: [ConnectorEntity, TombstoneEntity, ApiTokenEntity, AuditEntity, ConsoleUserEntity],
     migrations: CONFIG_MIGRATIONS,
     migrationsTableName: 'config_migrations',
   });
@@ -101,6 +102,7 @@ export async function startConfigService(
   const audit = new AuditLog(dataSource, gate, now);
   const tokens = new ApiTokens({ dataSource, gate, audit, logger, now });
   await tokens.ensureAdminTokenFile(config.adminTokenFile);
+  const consoleUsers = new ConsoleUsers({ dataSource, gate, audit, logger, now });
   const registry = new ConnectorRegistry({ dataSource, gate, keys, events, audit, logger, now });
   const endpoint = refreshAccessToken;
   const oauth = new OAuthTokens({ endpoint, storeRotated: (id, previous, next) => registry.storeRotatedRefreshToken(id, previous, next), logger, now });
@@ -124,6 +126,7 @@ export async function startConfigService(
       credentialService(registry, oauth, logger),
       accessService(tokens, audit, logger),
       authService(tokens, logger),
+      consoleUserService(consoleUsers, logger),
     ],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,

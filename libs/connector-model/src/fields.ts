@@ -112,3 +112,9 @@ export function applies(key: SettingKey | SecretKey, protocol: string | null | u
   if (f.needsProxy && !proxyUrl) return false;
   return !f.auth || f.auth.includes((authType ?? 'PASSWORD') as AuthType);
 }
+
+/** The README's glossary: the console's label of every field, the original product's German name, the API's name (generated; a test keeps the two equal). */
+export function renderFieldGlossary(): string {
+  const rows = [...SETTING_KEYS.map((k) => FIELDS[k] as FieldInfo), ...(Object.values(SECRET_FIELDS) as FieldInfo[])].map((f) => `| ${f.label} | ${f.german} | \`${f.api}\` |`);
+  return ['| console | original product (German) | API field |', '|---|---|---|', ...rows].join('\n');
+}

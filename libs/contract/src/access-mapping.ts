@@ -13,6 +13,6 @@ export function roleFromProto(role: Role | string): AuthRole | '' {
 
 export function principalToProto(p: Principal, description: string): WhoAmIResponse {
   return p.kind === 'token'
-    ? { description, role: roleToProto(p.role), tokenId: p.tokenId, service: '' }
-    : { description, role: Role.UNSPECIFIED, tokenId: '', service: p.service };
+    ? { description, role: roleToProto(p.role), tokenId: p.tokenId, service: '', name: p.name }
+    : { description, role: Role.UNSPECIFIED, tokenId: '', service: p.service, name: '' };
 }

@@ -1,7 +1,7 @@
 import type { EnvReader } from './env-reader';
 
 /** Which processes read a variable (`postbote start` reads them all). */
-export type Reader = 'config' | 'storage' | 'trigger' | 'fetcher' | 'cli' | 'all';
+export type Reader = 'config' | 'storage' | 'trigger' | 'fetcher' | 'console' | 'cli' | 'all';
 
 interface Common {
   readonly readers: readonly Reader[];
@@ -63,6 +63,8 @@ export const VARIABLES = {
   FETCHER_INSTANCE_ID: { kind: 'string', readers: ['fetcher'], defaultText: '`<hostname>-<pid>`', doc: 'name shown by `postbote fetchers`' },
   FETCHER_SESSION_TIMEOUT_MS: { kind: 'int', default: 10_000, min: 6_000, max: 300_000, readers: ['fetcher'], doc: 'Kafka session timeout: how long a dead fetcher keeps its connectors' },
   FETCHER_REPORT_SECONDS: { kind: 'int', default: 5, min: 1, max: 600, readers: ['fetcher'], doc: 'how often each fetcher reports to the fleet view' },
+  CONSOLE_ADDR: { kind: 'address', default: '127.0.0.1:8080', readers: ['console'], doc: 'web console `host:port` (HTTPS with `POSTBOTE_TLS_CERT_FILE`; plain HTTP only on loopback unless `POSTBOTE_ALLOW_PLAINTEXT`); port 0 picks a free one; the start log prints its URL' },
+  CONSOLE_ENABLED: { kind: 'bool', default: true, readers: ['console'], doc: '`false`: `postbote start` runs without the web console' },
   KAFKA_NAMESPACE: { kind: 'string', default: '', readers: ['all'], defaultText: 'none', doc: 'prefix of every Kafka topic and group, to share a cluster' },
   CONFIG_SERVICE_ADDR: { kind: 'address', default: '127.0.0.1:50051', readers: ['all'], doc: 'config service host:port (it binds, the others connect)' },
   STORAGE_SERVICE_ADDR: { kind: 'address', default: '127.0.0.1:50052', readers: ['all'], doc: 'storage service host:port (it binds, the others connect)' },
@@ -122,7 +124,7 @@ export function readVar<N extends VariableName>(env: EnvReader, name: N): ValueO
   }
 }
 
-const READER_NAMES: Record<Reader, string> = { config: 'config', storage: 'storage', trigger: 'trigger', fetcher: 'fetcher', cli: 'CLI', all: 'all' };
+const READER_NAMES: Record<Reader, string> = { config: 'config', storage: 'storage', trigger: 'trigger', fetcher: 'fetcher', console: 'console', cli: 'CLI', all: 'all' };
 
 function defaultCell(v: Variable): string {
   if (v.defaultText) return v.defaultText;

@@ -31,9 +31,13 @@ export interface GateOptions {
 }
 
 /**
- * The one place every call is authenticated and authorized, in this order: a verified
- * client certificate naming one of Postbote's services; the internal token; an API token
- * (`authorization: Bearer pbt_…`). Then the permission table decides. Refusals are logged
+ * The one place every call is authenticated and authorized. An API token
+ * (`authorization: Bearer pbt_…`) speaks for the call whenever one is presented — the web
+ * console calls with its signed-in user's session token over a channel that also carries
+ * its own service identity, and must get exactly that user's rights; an invalid token is
+ * refused, never replaced by the channel's identity. Without a token: a verified client
+ * certificate naming one of Postbote's services, then the internal token. Then the
+ * permission table decides. Refusals are logged
  * with the caller's address, never with what it presented.
  */
 export function createGate(options: GateOptions): Gate {
@@ -58,14 +62,16 @@ export function createGate(options: GateOptions): Gate {
 }
 
 async function identify(call: GateCall, internal: Buffer | null, tokens: TokenAuthenticator): Promise<Principal | null> {
+  const authorization = call.metadata.get(AUTHORIZATION_HEADER)[0];
+  if (authorization !== undefined) {
+    const m = /^Bearer (\S+)$/i.exec(String(authorization));
+    return m?.[1] ? tokens.authenticate(m[1]) : null;
+  }
   if (call.certificateName && isServiceIdentity(call.certificateName)) return { kind: 'service', service: call.certificateName };
   const presentedInternal = call.metadata.get(INTERNAL_TOKEN_HEADER)[0];
   if (presentedInternal !== undefined) {
     const given = Buffer.from(String(presentedInternal), 'utf8');
     return internal && given.length === internal.length && timingSafeEqual(given, internal) ? { kind: 'service', service: 'internal' } : null;
   }
-  const authorization = call.metadata.get(AUTHORIZATION_HEADER)[0];
-  if (authorization === undefined) return null;
-  const m = /^Bearer (\S+)$/i.exec(String(authorization));
-  return m?.[1] ? tokens.authenticate(m[1]) : null;
+  return null;
 }

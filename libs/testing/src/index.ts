@@ -12,3 +12,4 @@ export * from './processes';
 export * from './auth';
 export * from './oauth-server';
 export * from './test-proxy';
+export * from './console';

@@ -23,9 +23,13 @@ export interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts a Node script with only PATH and `env` as its environment; output is captured. */
+/**
+ * Starts a Node script with only PATH and `env` as its environment; output is captured.
+ * The web console listens on a free port unless the test names one: processes started side
+ * by side must not meet on the default 8080.
+ */
 export function launch(file: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
-  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { env: { PATH: process.env['PATH'], CONSOLE_ADDR: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));

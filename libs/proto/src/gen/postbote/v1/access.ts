@@ -184,6 +184,8 @@ export interface WhoAmIResponse {
   tokenId: string;
   /** For one of Postbote's services (`internal` for the shared internal token). */
   service: string;
+  /** For an API token: its name (a console session's is "console: <user>"). */
+  name: string;
 }
 
 export interface AuthenticateRequest {
@@ -197,6 +199,63 @@ export interface AuthenticateResponse {
   name: string;
   role: Role;
   expiresAt?: Date | undefined;
+}
+
+/** A person who signs in to the web console (issue #11). Never the password or its hash. */
+export interface ConsoleUser {
+  /** 1–64 characters: lower-case letters, digits, '.', '_', '-', '@'. */
+  name: string;
+  /** ADMIN, OPERATOR or VIEWER: the same roles and permission table as API tokens. */
+  role: Role;
+  createdAt?: Date | undefined;
+  createdBy: string;
+  lastSignInAt?: Date | undefined;
+}
+
+export interface AddConsoleUserRequest {
+  name: string;
+  role: Role;
+  /** 12–200 characters; stored as a scrypt hash only. */
+  password: string;
+  /** An existing user gets this role and password (its sessions end); otherwise ALREADY_EXISTS. */
+  replace: boolean;
+}
+
+export interface ListConsoleUsersRequest {
+}
+
+export interface ListConsoleUsersResponse {
+  users: ConsoleUser[];
+}
+
+export interface RemoveConsoleUserRequest {
+  name: string;
+}
+
+export interface ConsoleSignInRequest {
+  name: string;
+  password: string;
+  /** The browser's address as the console saw it: for the audit log and the login rate limit. */
+  clientAddress: string;
+}
+
+export interface ConsoleSignInResponse {
+  user?:
+    | ConsoleUser
+    | undefined;
+  /**
+   * An API token with the user's role, valid until expires_at; the console keeps it in the
+   * session cookie and sends it on every call it makes for the user.
+   */
+  sessionToken: string;
+  expiresAt?: Date | undefined;
+}
+
+export interface ConsoleSignOutRequest {
+  sessionToken: string;
+}
+
+export interface ConsoleSignOutResponse {
 }
 
 function createBaseApiToken(): ApiToken {
@@ -1284,7 +1343,7 @@ export const WhoAmIRequest: MessageFns<WhoAmIRequest> = {
 };
 
 function createBaseWhoAmIResponse(): WhoAmIResponse {
-  return { description: "", role: Role.UNSPECIFIED, tokenId: "", service: "" };
+  return { description: "", role: Role.UNSPECIFIED, tokenId: "", service: "", name: "" };
 }
 
 export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
@@ -1300,6 +1359,9 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     }
     if (message.service !== "") {
       writer.uint32(34).string(message.service);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
     }
     return writer;
   },
@@ -1349,6 +1411,14 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
             message.service = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1371,6 +1441,7 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
         ? globalThis.String(object.token_id)
         : "",
       service: isSet(object.service) ? globalThis.String(object.service) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
     };
   },
 
@@ -1388,6 +1459,9 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     if (message.service !== "") {
       obj.service = message.service;
     }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
     return obj;
   },
 
@@ -1400,6 +1474,7 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     message.role = object.role ?? Role.UNSPECIFIED;
     message.tokenId = object.tokenId ?? "";
     message.service = object.service ?? "";
+    message.name = object.name ?? "";
     return message;
   },
 };
@@ -1612,6 +1687,797 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
   },
 };
 
+function createBaseConsoleUser(): ConsoleUser {
+  return { name: "", role: Role.UNSPECIFIED, createdAt: undefined, createdBy: "", lastSignInAt: undefined };
+}
+
+export const ConsoleUser: MessageFns<ConsoleUser> = {
+  encode(message: ConsoleUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.role !== Role.UNSPECIFIED) {
+      writer.uint32(16).int32(roleToNumber(message.role));
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(26).fork()).join();
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(34).string(message.createdBy);
+    }
+    if (message.lastSignInAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastSignInAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleUser {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = roleFromJSON(reader.int32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastSignInAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsoleUser {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : Role.UNSPECIFIED,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      lastSignInAt: isSet(object.lastSignInAt)
+        ? fromJsonTimestamp(object.lastSignInAt)
+        : isSet(object.last_sign_in_at)
+        ? fromJsonTimestamp(object.last_sign_in_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConsoleUser): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.role !== Role.UNSPECIFIED) {
+      obj.role = roleToJSON(message.role);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.lastSignInAt !== undefined) {
+      obj.lastSignInAt = message.lastSignInAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsoleUser>): ConsoleUser {
+    return ConsoleUser.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsoleUser>): ConsoleUser {
+    const message = createBaseConsoleUser();
+    message.name = object.name ?? "";
+    message.role = object.role ?? Role.UNSPECIFIED;
+    message.createdAt = object.createdAt ?? undefined;
+    message.createdBy = object.createdBy ?? "";
+    message.lastSignInAt = object.lastSignInAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAddConsoleUserRequest(): AddConsoleUserRequest {
+  return { name: "", role: Role.UNSPECIFIED, password: "", replace: false };
+}
+
+export const AddConsoleUserRequest: MessageFns<AddConsoleUserRequest> = {
+  encode(message: AddConsoleUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.role !== Role.UNSPECIFIED) {
+      writer.uint32(16).int32(roleToNumber(message.role));
+    }
+    if (message.password !== "") {
+      writer.uint32(26).string(message.password);
+    }
+    if (message.replace !== false) {
+      writer.uint32(32).bool(message.replace);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddConsoleUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddConsoleUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = roleFromJSON(reader.int32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.replace = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddConsoleUserRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : Role.UNSPECIFIED,
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      replace: isSet(object.replace) ? globalThis.Boolean(object.replace) : false,
+    };
+  },
+
+  toJSON(message: AddConsoleUserRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.role !== Role.UNSPECIFIED) {
+      obj.role = roleToJSON(message.role);
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    if (message.replace !== false) {
+      obj.replace = message.replace;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddConsoleUserRequest>): AddConsoleUserRequest {
+    return AddConsoleUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddConsoleUserRequest>): AddConsoleUserRequest {
+    const message = createBaseAddConsoleUserRequest();
+    message.name = object.name ?? "";
+    message.role = object.role ?? Role.UNSPECIFIED;
+    message.password = object.password ?? "";
+    message.replace = object.replace ?? false;
+    return message;
+  },
+};
+
+function createBaseListConsoleUsersRequest(): ListConsoleUsersRequest {
+  return {};
+}
+
+export const ListConsoleUsersRequest: MessageFns<ListConsoleUsersRequest> = {
+  encode(_: ListConsoleUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsoleUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsoleUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListConsoleUsersRequest {
+    return {};
+  },
+
+  toJSON(_: ListConsoleUsersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConsoleUsersRequest>): ListConsoleUsersRequest {
+    return ListConsoleUsersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListConsoleUsersRequest>): ListConsoleUsersRequest {
+    const message = createBaseListConsoleUsersRequest();
+    return message;
+  },
+};
+
+function createBaseListConsoleUsersResponse(): ListConsoleUsersResponse {
+  return { users: [] };
+}
+
+export const ListConsoleUsersResponse: MessageFns<ListConsoleUsersResponse> = {
+  encode(message: ListConsoleUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      ConsoleUser.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsoleUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsoleUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(ConsoleUser.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConsoleUsersResponse {
+    return {
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => ConsoleUser.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListConsoleUsersResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => ConsoleUser.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConsoleUsersResponse>): ListConsoleUsersResponse {
+    return ListConsoleUsersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConsoleUsersResponse>): ListConsoleUsersResponse {
+    const message = createBaseListConsoleUsersResponse();
+    message.users = object.users?.map((e) => ConsoleUser.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveConsoleUserRequest(): RemoveConsoleUserRequest {
+  return { name: "" };
+}
+
+export const RemoveConsoleUserRequest: MessageFns<RemoveConsoleUserRequest> = {
+  encode(message: RemoveConsoleUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveConsoleUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveConsoleUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveConsoleUserRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RemoveConsoleUserRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveConsoleUserRequest>): RemoveConsoleUserRequest {
+    return RemoveConsoleUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveConsoleUserRequest>): RemoveConsoleUserRequest {
+    const message = createBaseRemoveConsoleUserRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseConsoleSignInRequest(): ConsoleSignInRequest {
+  return { name: "", password: "", clientAddress: "" };
+}
+
+export const ConsoleSignInRequest: MessageFns<ConsoleSignInRequest> = {
+  encode(message: ConsoleSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    if (message.clientAddress !== "") {
+      writer.uint32(26).string(message.clientAddress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleSignInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleSignInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientAddress = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsoleSignInRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      clientAddress: isSet(object.clientAddress)
+        ? globalThis.String(object.clientAddress)
+        : isSet(object.client_address)
+        ? globalThis.String(object.client_address)
+        : "",
+    };
+  },
+
+  toJSON(message: ConsoleSignInRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    if (message.clientAddress !== "") {
+      obj.clientAddress = message.clientAddress;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsoleSignInRequest>): ConsoleSignInRequest {
+    return ConsoleSignInRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsoleSignInRequest>): ConsoleSignInRequest {
+    const message = createBaseConsoleSignInRequest();
+    message.name = object.name ?? "";
+    message.password = object.password ?? "";
+    message.clientAddress = object.clientAddress ?? "";
+    return message;
+  },
+};
+
+function createBaseConsoleSignInResponse(): ConsoleSignInResponse {
+  return { user: undefined, sessionToken: "", expiresAt: undefined };
+}
+
+export const ConsoleSignInResponse: MessageFns<ConsoleSignInResponse> = {
+  encode(message: ConsoleSignInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      ConsoleUser.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    if (message.sessionToken !== "") {
+      writer.uint32(18).string(message.sessionToken);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleSignInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleSignInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = ConsoleUser.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sessionToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsoleSignInResponse {
+    return {
+      user: isSet(object.user) ? ConsoleUser.fromJSON(object.user) : undefined,
+      sessionToken: isSet(object.sessionToken)
+        ? globalThis.String(object.sessionToken)
+        : isSet(object.session_token)
+        ? globalThis.String(object.session_token)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConsoleSignInResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = ConsoleUser.toJSON(message.user);
+    }
+    if (message.sessionToken !== "") {
+      obj.sessionToken = message.sessionToken;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsoleSignInResponse>): ConsoleSignInResponse {
+    return ConsoleSignInResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsoleSignInResponse>): ConsoleSignInResponse {
+    const message = createBaseConsoleSignInResponse();
+    message.user = (object.user !== undefined && object.user !== null)
+      ? ConsoleUser.fromPartial(object.user)
+      : undefined;
+    message.sessionToken = object.sessionToken ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConsoleSignOutRequest(): ConsoleSignOutRequest {
+  return { sessionToken: "" };
+}
+
+export const ConsoleSignOutRequest: MessageFns<ConsoleSignOutRequest> = {
+  encode(message: ConsoleSignOutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionToken !== "") {
+      writer.uint32(10).string(message.sessionToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleSignOutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleSignOutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsoleSignOutRequest {
+    return {
+      sessionToken: isSet(object.sessionToken)
+        ? globalThis.String(object.sessionToken)
+        : isSet(object.session_token)
+        ? globalThis.String(object.session_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ConsoleSignOutRequest): unknown {
+    const obj: any = {};
+    if (message.sessionToken !== "") {
+      obj.sessionToken = message.sessionToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsoleSignOutRequest>): ConsoleSignOutRequest {
+    return ConsoleSignOutRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsoleSignOutRequest>): ConsoleSignOutRequest {
+    const message = createBaseConsoleSignOutRequest();
+    message.sessionToken = object.sessionToken ?? "";
+    return message;
+  },
+};
+
+function createBaseConsoleSignOutResponse(): ConsoleSignOutResponse {
+  return {};
+}
+
+export const ConsoleSignOutResponse: MessageFns<ConsoleSignOutResponse> = {
+  encode(_: ConsoleSignOutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsoleSignOutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsoleSignOutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ConsoleSignOutResponse {
+    return {};
+  },
+
+  toJSON(_: ConsoleSignOutResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsoleSignOutResponse>): ConsoleSignOutResponse {
+    return ConsoleSignOutResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ConsoleSignOutResponse>): ConsoleSignOutResponse {
+    const message = createBaseConsoleSignOutResponse();
+    return message;
+  },
+};
+
 /** API tokens, the audit log, and who the caller is. On the config service. */
 export type AccessServiceService = typeof AccessServiceService;
 export const AccessServiceService = {
@@ -1805,6 +2671,161 @@ export const AuthServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuthServiceClient;
   service: typeof AuthServiceService;
+  serviceName: string;
+};
+
+/**
+ * The web console's users. Admins manage them (`postbote console add-user`); only the console
+ * service itself may sign people in and out.
+ */
+export type ConsoleUserServiceService = typeof ConsoleUserServiceService;
+export const ConsoleUserServiceService = {
+  addConsoleUser: {
+    path: "/postbote.v1.ConsoleUserService/AddConsoleUser" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddConsoleUserRequest): Buffer =>
+      Buffer.from(AddConsoleUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddConsoleUserRequest => AddConsoleUserRequest.decode(value),
+    responseSerialize: (value: ConsoleUser): Buffer => Buffer.from(ConsoleUser.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConsoleUser => ConsoleUser.decode(value),
+  },
+  listConsoleUsers: {
+    path: "/postbote.v1.ConsoleUserService/ListConsoleUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConsoleUsersRequest): Buffer =>
+      Buffer.from(ListConsoleUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConsoleUsersRequest => ListConsoleUsersRequest.decode(value),
+    responseSerialize: (value: ListConsoleUsersResponse): Buffer =>
+      Buffer.from(ListConsoleUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConsoleUsersResponse => ListConsoleUsersResponse.decode(value),
+  },
+  removeConsoleUser: {
+    path: "/postbote.v1.ConsoleUserService/RemoveConsoleUser" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveConsoleUserRequest): Buffer =>
+      Buffer.from(RemoveConsoleUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveConsoleUserRequest => RemoveConsoleUserRequest.decode(value),
+    responseSerialize: (value: ConsoleUser): Buffer => Buffer.from(ConsoleUser.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConsoleUser => ConsoleUser.decode(value),
+  },
+  signIn: {
+    path: "/postbote.v1.ConsoleUserService/SignIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConsoleSignInRequest): Buffer => Buffer.from(ConsoleSignInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConsoleSignInRequest => ConsoleSignInRequest.decode(value),
+    responseSerialize: (value: ConsoleSignInResponse): Buffer =>
+      Buffer.from(ConsoleSignInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConsoleSignInResponse => ConsoleSignInResponse.decode(value),
+  },
+  signOut: {
+    path: "/postbote.v1.ConsoleUserService/SignOut" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConsoleSignOutRequest): Buffer =>
+      Buffer.from(ConsoleSignOutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConsoleSignOutRequest => ConsoleSignOutRequest.decode(value),
+    responseSerialize: (value: ConsoleSignOutResponse): Buffer =>
+      Buffer.from(ConsoleSignOutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConsoleSignOutResponse => ConsoleSignOutResponse.decode(value),
+  },
+} as const;
+
+export interface ConsoleUserServiceServer extends UntypedServiceImplementation {
+  addConsoleUser: handleUnaryCall<AddConsoleUserRequest, ConsoleUser>;
+  listConsoleUsers: handleUnaryCall<ListConsoleUsersRequest, ListConsoleUsersResponse>;
+  removeConsoleUser: handleUnaryCall<RemoveConsoleUserRequest, ConsoleUser>;
+  signIn: handleUnaryCall<ConsoleSignInRequest, ConsoleSignInResponse>;
+  signOut: handleUnaryCall<ConsoleSignOutRequest, ConsoleSignOutResponse>;
+}
+
+export interface ConsoleUserServiceClient extends Client {
+  addConsoleUser(
+    request: AddConsoleUserRequest,
+    callback: (error: ServiceError | null, response: ConsoleUser) => void,
+  ): ClientUnaryCall;
+  addConsoleUser(
+    request: AddConsoleUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConsoleUser) => void,
+  ): ClientUnaryCall;
+  addConsoleUser(
+    request: AddConsoleUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConsoleUser) => void,
+  ): ClientUnaryCall;
+  listConsoleUsers(
+    request: ListConsoleUsersRequest,
+    callback: (error: ServiceError | null, response: ListConsoleUsersResponse) => void,
+  ): ClientUnaryCall;
+  listConsoleUsers(
+    request: ListConsoleUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConsoleUsersResponse) => void,
+  ): ClientUnaryCall;
+  listConsoleUsers(
+    request: ListConsoleUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConsoleUsersResponse) => void,
+  ): ClientUnaryCall;
+  removeConsoleUser(
+    request: RemoveConsoleUserRequest,
+    callback: (error: ServiceError | null, response: ConsoleUser) => void,
+  ): ClientUnaryCall;
+  removeConsoleUser(
+    request: RemoveConsoleUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConsoleUser) => void,
+  ): ClientUnaryCall;
+  removeConsoleUser(
+    request: RemoveConsoleUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConsoleUser) => void,
+  ): ClientUnaryCall;
+  signIn(
+    request: ConsoleSignInRequest,
+    callback: (error: ServiceError | null, response: ConsoleSignInResponse) => void,
+  ): ClientUnaryCall;
+  signIn(
+    request: ConsoleSignInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConsoleSignInResponse) => void,
+  ): ClientUnaryCall;
+  signIn(
+    request: ConsoleSignInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConsoleSignInResponse) => void,
+  ): ClientUnaryCall;
+  signOut(
+    request: ConsoleSignOutRequest,
+    callback: (error: ServiceError | null, response: ConsoleSignOutResponse) => void,
+  ): ClientUnaryCall;
+  signOut(
+    request: ConsoleSignOutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConsoleSignOutResponse) => void,
+  ): ClientUnaryCall;
+  signOut(
+    request: ConsoleSignOutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConsoleSignOutResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const ConsoleUserServiceClient = makeGenericClientConstructor(
+  ConsoleUserServiceService,
+  "postbote.v1.ConsoleUserService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ConsoleUserServiceClient;
+  service: typeof ConsoleUserServiceService;
   serviceName: string;
 };
 

@@ -1,0 +1,49 @@
+import { Command, Option } from 'commander';
+import { roleFromProto, roleToProto } from '@postbote/contract';
+import { call } from '@postbote/grpc-runtime';
+import { ConsoleUser } from '@postbote/proto';
+import { day } from './access-commands';
+import type { Ctx } from './cli-context';
+import { CliUsageError, fileFlag, readStdin } from './cli-support';
+import { clients } from './clients';
+import { print, table } from './output';
+
+const CONSOLE_ROLES = ['admin', 'operator', 'viewer'] as const;
+
+/** `postbote console …`: the web console's users (admin). */
+export function consoleCommand(ctx: Ctx & { readFile: (p: string) => string }): Command {
+  const cmd = new Command('console').description('web console users (admin): add-user, users, remove-user');
+  cmd
+    .command('add-user <name>')
+    .description('add a person who may sign in to the web console (the password never as an argument)')
+    .addOption(new Option('--role <role>', 'what they may do: the same roles as API tokens').choices([...CONSOLE_ROLES]).makeOptionMandatory())
+    .option('--password-stdin', 'read the password (12 or more characters) from standard input')
+    .option('--password-file <path>', 'read the password from a file (or /dev/fd/N)')
+    .option('--replace', 'the user exists: set this role and password (their sessions end)')
+    .action(async (name: string, o: { role: (typeof CONSOLE_ROLES)[number]; passwordStdin?: boolean; passwordFile?: string; replace?: boolean }) => {
+      if (Boolean(o.passwordStdin) === Boolean(o.passwordFile)) throw new CliUsageError('give the password with --password-stdin or --password-file (one of them)');
+      const password = o.passwordStdin ? await readStdin() : fileFlag('password-file', o.passwordFile ?? '', ctx.readFile).replace(/\r?\n$/, '');
+      const c = clients.consoleUsers(ctx);
+      const u = await call(c.addConsoleUser, c, { name, role: roleToProto(o.role), password, replace: Boolean(o.replace) });
+      print(ctx.json(), ConsoleUser.toJSON(u), () => `console user ${u.name} (${roleFromProto(u.role)}) ${o.replace ? 'updated' : 'added'}; they sign in at the console's URL (printed by \`postbote start\`)`);
+    });
+  cmd
+    .command('users')
+    .description('the console users (never their passwords)')
+    .action(async () => {
+      const c = clients.consoleUsers(ctx);
+      const res = await call(c.listConsoleUsers, c, {});
+      print(ctx.json(), res.users.map((u) => ConsoleUser.toJSON(u)), () =>
+        table(['NAME', 'ROLE', 'CREATED', 'CREATED BY', 'LAST SIGN-IN'], res.users.map((u) => [u.name, roleFromProto(u.role), day(u.createdAt), u.createdBy, day(u.lastSignInAt)])),
+      );
+    });
+  cmd
+    .command('remove-user <name>')
+    .description('remove a console user; their open sessions end')
+    .action(async (name: string) => {
+      const c = clients.consoleUsers(ctx);
+      const u = await call(c.removeConsoleUser, c, { name });
+      print(ctx.json(), ConsoleUser.toJSON(u), () => `console user ${u.name} removed`);
+    });
+  return cmd;
+}

@@ -1,0 +1,185 @@
+// The web console in a real browser (Debian's Chromium through playwright-core) against
+// `postbote start` and the test Dovecot: what a person does without the CLI, screen by screen.
+// Each screen is saved to .cache/console-screenshots/ (the README's picture comes from there).
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { DOVECOT, addConsoleUser, consoleBrowser, consoleUrlFrom, dovecotUser, eventually, mailboxAs, screenshotDir, serviceAddresses, startAllInOne, tempDir, testMail, type Proc } from '@postbote/testing';
+
+describe('web console in a browser (all-in-one, Dovecot)', () => {
+  const dataDir = tempDir('pb-console-browser-');
+  const mailbox = dovecotUser('console');
+  const subject = `console-${mailbox.username}`;
+  const shots = screenshotDir();
+  let proc: Proc;
+  let base = '';
+  let browser: Browser;
+
+  before(async () => {
+    const env = { POSTBOTE_DATA_DIR: dataDir, ...(await serviceAddresses()), LOG_LEVEL: 'info' };
+    proc = await startAllInOne(env);
+    base = consoleUrlFrom(proc.out());
+    addConsoleUser(env, 'ops', 'admin', 'ops-console-password');
+    addConsoleUser(env, 'watcher', 'viewer', 'watcher-console-password');
+    const box = await mailboxAs(mailbox);
+    try {
+      await box.mailboxCreate('INBOX/Incidents');
+    } finally {
+      await box.logout();
+    }
+    browser = await consoleBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
+  });
+
+  /** Saves the screen, and checks it needs no horizontal scrolling at 1280 px. */
+  const shot = async (page: Page, name: string) => {
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+    assert.ok((await page.evaluate<number>('document.documentElement.scrollWidth')) <= 1280, `${name} fits 1280 px`);
+  };
+
+  async function signIn(page: Page, name: string, password: string): Promise<void> {
+    await page.goto(`${base}/connectors`);
+    assert.match(page.url(), /\/sign-in\?next=%2Fconnectors$/);
+    await page.getByLabel('User name').fill(name);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/connectors`);
+  }
+
+  it('signs in, creates an IMAP connector through the form, sees mail arrive, downloads it, edits, disables, signs out', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/sign-in`);
+    await shot(page, '01-sign-in');
+    await signIn(page, 'ops', 'ops-console-password');
+    await shot(page, '02-connectors-empty');
+
+    await page.getByRole('link', { name: 'New IMAP connector' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Incidents');
+    await page.getByLabel('Server').fill(DOVECOT.host);
+    await page.getByLabel('Port').fill('99999');
+    await page.getByLabel('Trusted CA').fill(DOVECOT.caPem());
+    await page.getByLabel('Username').fill(mailbox.username);
+    await page.getByLabel('Password', { exact: true }).fill(mailbox.password);
+    await page.getByLabel('Workflow').fill('wf-incidents');
+    // Fields of the other login type are hidden; MOVE's target only with MOVE.
+    assert.equal(await page.getByLabel('OAuth2 client ID').isVisible(), false);
+    assert.equal(await page.getByLabel('Move to').isVisible(), false);
+    await page.getByLabel('Security').selectOption('NONE');
+    assert.equal(await page.locator('#security-none-warning').isVisible(), true, 'NONE is warned against');
+    await page.getByLabel('Security').selectOption('SSL');
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    // One invalid field: the API's message at the field, the rest kept.
+    await assert.doesNotReject(page.locator('#f-port-error').waitFor());
+    assert.equal(await page.locator('#f-port-error').textContent(), 'must be an integer between 1 and 65535');
+    assert.equal(await page.getByLabel('Port').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Incidents');
+    assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'the password is never sent back');
+    await shot(page, '03-form-error-at-field');
+
+    await page.getByLabel('Port').fill(String(DOVECOT.imaps));
+    await page.getByLabel('Password', { exact: true }).fill(mailbox.password);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('The connection works.').waitFor();
+    const steps = await page.locator('#test-result table.steps tr td:first-child').allTextContents();
+    for (const step of ['TCP', 'TLS', 'LOGIN', 'FOLDER']) assert.ok(steps.includes(step), `step ${step} in ${steps.join(', ')}`);
+
+    await page.locator('[data-field=folder] button[data-action=folders]').click();
+    const picker = page.getByRole('combobox', { name: 'Folders on the server' });
+    await picker.waitFor();
+    assert.ok((await picker.locator('option').allTextContents()).includes('INBOX/Incidents'));
+    await picker.selectOption('INBOX/Incidents');
+    assert.equal(await page.getByLabel('Folder', { exact: true }).inputValue(), 'INBOX/Incidents');
+    await shot(page, '04-form-tested-folder-picked');
+
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    await page.getByText('Connector created.').waitFor();
+    const connectorUrl = page.url().replace(/\?.*$/, '');
+    await shot(page, '05-connector-created');
+
+    const mail = testMail(subject, 'Outage in data centre 7');
+    const box = await mailboxAs(mailbox);
+    try {
+      await box.append('INBOX/Incidents', mail);
+    } finally {
+      await box.logout();
+    }
+    await page.getByRole('link', { name: 'Stored emails' }).click();
+    await eventually(
+      async () => {
+        await page.reload();
+        return page.getByRole('link', { name: subject }).isVisible();
+      },
+      20_000,
+      'the delivered email appears',
+    );
+    await shot(page, '06-stored-emails');
+
+    await page.goto(`${connectorUrl}/log?level=DEBUG`);
+    assert.ok((await page.locator('main table tbody tr').count()) > 0, 'the log has entries');
+    await shot(page, '07-connector-log');
+
+    await page.goto(`${connectorUrl}/emails`);
+    await page.getByRole('link', { name: subject }).click();
+    await page.getByText('Outage in data centre 7').waitFor();
+    await shot(page, '08-email');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download .eml' }).click()]);
+    const saved = readFileSync((await download.path()) ?? '');
+    const server = await mailboxAs(mailbox);
+    try {
+      await server.mailboxOpen('INBOX/Incidents');
+      const onServer = await server.fetchOne('1', { source: true });
+      assert.ok(onServer && onServer.source, 'the server has the message');
+      assert.ok(saved.equals(onServer.source), 'the .eml is byte for byte the server\'s message');
+    } finally {
+      await server.logout();
+    }
+    assert.match(download.suggestedFilename(), /^[0-9a-f-]{36}\.eml$/);
+
+    await page.goto(connectorUrl);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Interval').fill('120');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    assert.ok((await page.locator('table').last().textContent())?.includes('120 s'));
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('Connector disabled.').waitFor();
+    assert.equal(await page.locator('dl.meta .state').textContent(), 'DISABLED');
+    await shot(page, '09-connector-disabled');
+
+    await page.goto(`${base}/fleet`);
+    await shot(page, '10-fetchers');
+    await page.goto(`${base}/connectors`);
+    await shot(page, '11-connectors');
+
+    // A change without the page's CSRF token is refused, even from the signed-in browser.
+    const status = await page.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'enabled=true' })).status, `${connectorUrl}/enabled`);
+    assert.equal(status, 403);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.goto(connectorUrl);
+    assert.match(page.url(), /\/sign-in\?next=/, 'signed out: back to sign-in');
+    await context.close();
+  });
+
+  it('a viewer sees connectors but cannot edit', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, 'watcher', 'watcher-console-password');
+    await page.getByRole('link', { name: 'Incidents' }).click();
+    assert.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /Disable|Enable/ }).count(), 0);
+    const edit = await page.goto(`${page.url()}/edit`);
+    assert.equal(edit?.status(), 403);
+    await page.getByText('may look at connectors but not change them').waitFor();
+    await shot(page, '12-viewer-refused');
+    await context.close();
+  });
+});
