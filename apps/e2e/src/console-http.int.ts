@@ -5,10 +5,10 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { call, connect } from '@postbote/grpc-runtime';
 import { AccessServiceClient } from '@postbote/proto';
-import { ConsoleHttp, DOVECOT, addConsoleUser, adminAuthFrom, consoleUrlFrom, runCli, serviceAddresses, startAllInOne, tempDir, type Proc } from '@postbote/testing';
+import { ConsoleHttp, DOVECOT, DOVECOT_PASSWORD, addConsoleUser, adminAuthFrom, consoleUrlFrom, runCli, serviceAddresses, startAllInOne, tempDir, type Proc } from '@postbote/testing';
 
 const PASSWORDS = { admin: 'admin-console-pw-1', operator: 'operator-console-pw-1', viewer: 'viewer-console-pw-1' };
-const MAIL_PASSWORD = 'Mailbox-Secret-Never-Shown-42';
+const MAIL_PASSWORD = DOVECOT_PASSWORD; // the test Dovecot's one password: the connection test logs in with it
 
 describe('web console over HTTP (all-in-one)', () => {
   const dataDir = tempDir('pb-console-http-');
@@ -186,6 +186,27 @@ describe('web console over HTTP (all-in-one)', () => {
     } finally {
       access.close();
     }
+  });
+
+  it('tests a stored connector, lists its folders, and deletes it after a confirmation that says what happens to its emails', async () => {
+    const op = await signedIn('operator');
+    const list = await op.request('/connectors');
+    const id = /href="\/connectors\/([0-9a-f-]{36})"/.exec(list.body)?.[1];
+    assert.ok(id);
+    await op.request(`/connectors/${id}`);
+    const tested = await op.post(`/connectors/${id}/test`, {});
+    assert.equal(tested.status, 200);
+    assert.match(tested.body, /The connection works\./);
+    assert.match(tested.body, /<td>LOGIN<\/td><td class="ok">ok<\/td>/);
+    const folders = await op.post(`/connectors/${id}/folders`, {}, { accept: 'application/json' });
+    assert.equal(folders.status, 200);
+    assert.ok((JSON.parse(folders.body) as { folders: string[] }).folders.includes('INBOX'));
+    const confirm = await op.request(`/connectors/${id}/delete`);
+    assert.equal(confirm.status, 200);
+    assert.match(confirm.body, /stored emails stay downloadable until\s+their retention ends \(30 days after each was stored\), unless you delete them now/);
+    const deleted = await op.post(`/connectors/${id}/delete`, { purge_emails_now: 'on' });
+    assert.equal(deleted.status, 303);
+    assert.equal((await op.request(`/connectors/${id}`)).status, 404);
   });
 
   it('add-user checks its input and never takes the password as an argument', () => {

@@ -70,6 +70,8 @@ describe(`cold starts on fresh Kafka namespaces (${ROUNDS} each)`, () => {
       const proc = launch(join(REPO_ROOT, 'dist/apps/cli/main.js'), ['start'], env);
       try {
         await allServing([proc], [env.CONFIG_SERVICE_ADDR, env.STORAGE_SERVICE_ADDR, env.TRIGGER_SERVICE_ADDR, env.FETCHER_SERVICE_ADDR]);
+        // The start line follows the web console, which binds after the gRPC servers answer.
+        await eventually(() => proc.out().includes('postbote is running') || proc.child.exitCode !== null, 15_000, 'the start line');
         assert.match(proc.out(), /postbote is running/);
       } finally {
         // Only the start is under test; a kill spares the seconds a clean Kafka leave takes.
