@@ -116,6 +116,7 @@ export const CONSOLE_JS = `
     });
   });
   form.querySelectorAll('button[data-action=folders]').forEach(function (b) {
+    b.hidden = false;
     b.addEventListener('click', function (e) {
       e.preventDefault();
       var target = form.querySelector('[name=' + b.getAttribute('data-target') + ']');

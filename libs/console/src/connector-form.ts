@@ -142,9 +142,10 @@ function field(key: Key, s: FormState, folderAction: string | null): Html {
   const id = `f-${f.api}`;
   const errors = s.errors.get(f.api) ?? [];
   const auth = f.auth ? html` data-auth="${f.auth.join(' ')}"` : '';
+  // Shown by the script, which fills a list from the server's answer (no use without it).
   const picker =
     folderAction && (key === 'folder' || key === 'moveTo')
-      ? html`<button type="submit" class="secondary" data-action="folders" data-target="${f.api}" formaction="${folderAction}" aria-controls="${id}-pick">Choose from server</button><span id="${id}-pick" aria-live="polite"></span>`
+      ? html`<button type="submit" class="secondary" hidden data-action="folders" data-target="${f.api}" formaction="${folderAction}" aria-controls="${id}-pick">Choose from server</button><span id="${id}-pick" aria-live="polite"></span>`
       : '';
   const warning =
     key === 'security'

@@ -20,6 +20,14 @@ export interface RunningConsole {
   stop(): Promise<void>;
 }
 
+function hostOfOrigin(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
 const STATUS: Record<string, [number, string]> = {
   INVALID_ARGUMENT: [400, 'Invalid request'],
   NOT_FOUND: [404, 'Not found'],
@@ -101,8 +109,10 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
       ...(https ? { 'strict-transport-security': 'max-age=31536000' } : {}),
     });
     // A change must come from a page of this console (a second line behind the CSRF token).
+    // Hosts, not schemes, are compared: behind a TLS-terminating proxy the browser's origin
+    // is https while this server speaks http.
     const origin = req.headers.origin;
-    if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin !== `${https ? 'https' : 'http'}://${req.headers.host ?? ''}`) {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && hostOfOrigin(origin) !== (req.headers.host ?? '')) {
       logger.warn({ path: req.url, client: req.ip }, 'console change refused: cross-origin request');
       return send(reply, problemPage(null, 'Not allowed', 'Changes are accepted only from the console’s own pages.'), 403);
     }
