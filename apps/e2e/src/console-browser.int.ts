@@ -128,6 +128,15 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     await page.goto(`${connectorUrl}/emails`);
     await page.getByRole('link', { name: subject }).click();
     await page.getByText('Outage in data centre 7').waitFor();
+    // Its workflow event, as the trigger service left it (the embedded default publishes within a second).
+    await eventually(
+      async () => {
+        await page.reload();
+        return /published on the topic \d{4}-\d{2}-\d{2}/.test((await page.locator('dl.meta').textContent()) ?? '');
+      },
+      10_000,
+      'the event is published',
+    );
     await shot(page, '08-email');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download .eml' }).click()]);
     const saved = readFileSync((await download.path()) ?? '');

@@ -76,7 +76,7 @@ ${e.cc.length ? html`<dt>Cc</dt><dd>${e.cc.map(address).join(', ')}</dd>` : ''}
 <dt>Stored</dt><dd>${when(e.storedAt)}</dd>
 <dt>Size</dt><dd>${size(e.size)} (SHA-256 ${e.sha256})</dd>
 <dt>Source</dt><dd>${where}</dd>
-<dt>Workflow event</dt><dd>${e.eventId || 'none (a duplicate of an earlier email)'}</dd>
+<dt>Workflow event</dt><dd>${e.eventId ? html`${e.eventId} — ${e.eventPublishedAt ? `published on the topic ${when(e.eventPublishedAt)}` : 'waiting in the outbox for the trigger service'}` : 'none (a duplicate of an earlier email)'}</dd>
 <dt>Parse problems</dt><dd>${e.parseError || 'none'}</dd>
 <dt>Attachments</dt><dd>${e.attachments.length ? e.attachments.map((a) => `${a.fileName || '(unnamed)'} (${a.contentType}, ${size(a.size)})`).join('; ') : 'none'}</dd>
 </dl>

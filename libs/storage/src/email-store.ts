@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
 import type { Gate, TransactionRunner } from '@postbote/db';
+import { OutboxEntity } from '@postbote/email-outbox';
 import { InternalError, NotFoundError, ValidationError } from '@postbote/errors';
 import { sourceKey } from './dedupe-keys';
 import { ChunkEntity, DedupeEntity, EmailEntity, type EmailRow } from './entities';
@@ -16,6 +17,8 @@ export { CHUNK_BYTES, type EmailToCommit, type StoreResult, type StoreSessionInf
 export interface StoredEmail {
   readonly row: EmailRow;
   readonly metadata: ParsedMetadata;
+  /** When its event left the outbox (null: waiting, or no event); read for one email only. */
+  readonly eventPublishedAt?: Date | null;
 }
 
 export interface EmailStoreOptions {
@@ -98,7 +101,9 @@ export class EmailStore {
   async get(emailId: string): Promise<StoredEmail> {
     const row = await this.gate(() => this.ds.getRepository(EmailEntity).findOneBy({ id: emailId }));
     if (!row) throw new NotFoundError(`no stored email "${emailId}" (never stored, or removed by retention)`);
-    return { row, metadata: JSON.parse(row.metadataJson) as ParsedMetadata };
+    // The outbox row lives as long as the email (retention removes both together).
+    const outbox = row.eventId ? await this.gate(() => this.ds.getRepository(OutboxEntity).findOneBy({ eventId: row.eventId })) : null;
+    return { row, metadata: JSON.parse(row.metadataJson) as ParsedMetadata, eventPublishedAt: outbox?.publishedAt ?? null };
   }
 
   /** Newest first; the page token encodes the last (stored_at, id) seen. */

@@ -87,7 +87,7 @@ function sourceOf(e: StoredEmail['row']): MessageSource {
 
 const addr = (a: MailAddress): Address => ({ name: a.name, address: a.address });
 
-export function metadataToProto({ row, metadata: m }: StoredEmail): EmailMetadata {
+export function metadataToProto({ row, metadata: m, eventPublishedAt }: StoredEmail): EmailMetadata {
   return {
     id: row.id,
     connectorId: row.connectorId,
@@ -110,6 +110,7 @@ export function metadataToProto({ row, metadata: m }: StoredEmail): EmailMetadat
     storedAt: new Date(row.storedAt),
     receivedAt: new Date(row.receivedAt),
     eventId: row.eventId,
+    eventPublishedAt: eventPublishedAt ? new Date(eventPublishedAt) : undefined,
   };
 }
 

@@ -207,6 +207,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
         assert.ok((await download(res.emailId)).equals(bytes), `${name}: bytes differ`);
         const meta = await call(reader.getEmail, reader, { emailId: res.emailId });
         assert.equal(meta.sha256, sha(bytes), name);
+        assert.equal(meta.eventPublishedAt, undefined, 'no trigger service here: the event waits in the outbox');
         if (['no Date', 'no Message-ID', 'garbage Date', 'no headers at all', 'empty message'].includes(name)) {
           assert.notEqual(meta.parseError, '', `${name} should note a parse problem`);
         }

@@ -198,6 +198,11 @@ export interface EmailMetadata {
   storedAt?: Date | undefined;
   receivedAt?: Date | undefined;
   eventId: string;
+  /**
+   * When the trigger service published the workflow event on the topic; unset while it waits
+   * in the outbox (or without an event: a duplicate). Only GetEmail fills it.
+   */
+  eventPublishedAt?: Date | undefined;
 }
 
 export interface GetEmailRequest {
@@ -1211,6 +1216,7 @@ function createBaseEmailMetadata(): EmailMetadata {
     storedAt: undefined,
     receivedAt: undefined,
     eventId: "",
+    eventPublishedAt: undefined,
   };
 }
 
@@ -1278,6 +1284,9 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     }
     if (message.eventId !== "") {
       writer.uint32(170).string(message.eventId);
+    }
+    if (message.eventPublishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.eventPublishedAt), writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -1463,6 +1472,14 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
             message.eventId = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.eventPublishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1542,6 +1559,11 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
         : isSet(object.event_id)
         ? globalThis.String(object.event_id)
         : "",
+      eventPublishedAt: isSet(object.eventPublishedAt)
+        ? fromJsonTimestamp(object.eventPublishedAt)
+        : isSet(object.event_published_at)
+        ? fromJsonTimestamp(object.event_published_at)
+        : undefined,
     };
   },
 
@@ -1610,6 +1632,9 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     if (message.eventId !== "") {
       obj.eventId = message.eventId;
     }
+    if (message.eventPublishedAt !== undefined) {
+      obj.eventPublishedAt = message.eventPublishedAt.toISOString();
+    }
     return obj;
   },
 
@@ -1641,6 +1666,7 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     message.storedAt = object.storedAt ?? undefined;
     message.receivedAt = object.receivedAt ?? undefined;
     message.eventId = object.eventId ?? "";
+    message.eventPublishedAt = object.eventPublishedAt ?? undefined;
     return message;
   },
 };
