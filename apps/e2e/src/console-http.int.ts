@@ -209,6 +209,27 @@ describe('web console over HTTP (all-in-one)', () => {
     assert.equal((await op.request(`/connectors/${id}`)).status, 404);
   });
 
+  it('answers malformed requests with a 4xx and stays up', async () => {
+    const raw = (path: string, init: RequestInit) => fetch(`${base}${path}`, { redirect: 'manual', ...init }).then((r) => r.status);
+    const statuses = [
+      await raw('/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"_csrf":[1,2],"name":{"a":1}}' }),
+      await raw('/connectors/%E0%A4%A', {}),
+      await raw('/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '%ZZ=%%&' }),
+      await raw('/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
+      await raw('/sign-in', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: 'x' }),
+      await raw('/connectors', { headers: { cookie: `postbote_session=${'%ZZ'.repeat(1000)}` } }),
+    ];
+    for (const s of statuses) assert.ok(s >= 300 && s < 500, `status ${s} in ${statuses.join(', ')}`);
+    // Over the 1 MiB body limit: 413, or the connection cut while the client still writes.
+    const big = await raw('/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `name=${'a'.repeat(2 * 1024 * 1024)}` }).catch(() => 413);
+    assert.equal(big, 413);
+    // An open redirect is not possible through the sign-in's `next`.
+    const c = new ConsoleHttp(base);
+    const page = await c.request('/sign-in?next=//evil.example/x');
+    assert.match(page.body, /name="next" value="\/connectors"/);
+    assert.equal((await raw('/sign-in', {})), 200);
+  });
+
   it('add-user checks its input and never takes the password as an argument', () => {
     const short = runCli(env, ['console', 'add-user', 'short@example.test', '--role', 'viewer', '--password-stdin'], 'short\n');
     assert.equal(short.code, 2);
