@@ -164,6 +164,12 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
 
     await page.goto(`${base}/fleet`);
     await shot(page, '10-fetchers');
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Console users' }).waitFor();
+    await shot(page, '13-users');
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByText('CONNECTOR_UPDATED').first().waitFor();
+    await shot(page, '14-audit-log');
     await page.goto(`${base}/connectors`);
     await shot(page, '11-connectors');
 

@@ -209,6 +209,34 @@ describe('web console over HTTP (all-in-one)', () => {
     assert.equal((await op.request(`/connectors/${id}`)).status, 404);
   });
 
+  it('lets an admin manage console users and read the audit log in the browser; others get 403', async () => {
+    const admin = await signedIn('admin');
+    const usersPage = await admin.request('/users');
+    assert.equal(usersPage.status, 200);
+    assert.match(usersPage.body, /<a href="\/audit">Audit log<\/a>/);
+    const short = await admin.post('/users', { name: 'Carl', role: 'operator', password: 'short' });
+    assert.equal(short.status, 422);
+    assert.match(short.body, /id="u-password-error">must be 12 to 200 characters</);
+    assert.match(short.body, /value="Carl"/);
+    const added = await admin.post('/users', { name: 'carl', role: 'operator', password: 'carl-console-password' });
+    assert.equal(added.status, 303);
+    const listed = await admin.request(added.location);
+    assert.match(listed.body, /<td>carl<\/td><td>operator<\/td>/);
+    assert.ok(!listed.body.includes('carl-console-password') && !listed.body.includes('scrypt'));
+    const carl = new ConsoleHttp(base);
+    assert.equal((await carl.signIn('carl', 'carl-console-password')).status, 303);
+    for (const path of ['/users', '/audit']) assert.equal((await carl.request(path)).status, 403, `${path} for an operator`);
+    assert.ok(!(await carl.request('/connectors')).body.includes('href="/users"'), 'no admin links for an operator');
+    const audit = await admin.request('/audit');
+    assert.equal(audit.status, 200);
+    assert.match(audit.body, /CONSOLE_USER_ADDED/);
+    assert.match(audit.body, /CONNECTOR_CREATED/);
+    assert.ok(!audit.body.includes('carl-console-password'));
+    await admin.request('/users');
+    assert.equal((await admin.post('/users/remove', { name: 'carl' })).status, 303);
+    assert.equal((await carl.request('/connectors')).status, 303, 'a removed user\'s session ends');
+  });
+
   it('answers malformed requests with a 4xx and stays up', async () => {
     const raw = (path: string, init: RequestInit) => fetch(`${base}${path}`, { redirect: 'manual', ...init }).then((r) => r.status);
     const statuses = [

@@ -25,7 +25,7 @@ button, .button { font:inherit; padding:.4rem .9rem; border:1px solid var(--acce
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:var(--bad); border-color:var(--bad); }
 button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline:3px solid #f0b400; outline-offset:1px; }
-form.settings { background:#fff; border:1px solid var(--line); padding:1rem 1.25rem; }
+form.settings, form.panel { background:#fff; border:1px solid var(--line); padding:1rem 1.25rem; }
 fieldset { border:1px solid var(--line); margin:0 0 1rem; padding:.6rem 1rem; }
 legend { font-weight:600; padding:0 .3rem; }
 .field { display:grid; grid-template-columns: 14rem minmax(0, 1fr); gap:.2rem 1rem; margin:.55rem 0; align-items:start; }

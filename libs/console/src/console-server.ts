@@ -4,6 +4,7 @@ import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { PostboteError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
+import { adminRoutes } from './admin-routes';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { ConsoleConfig } from './console-config';
 import { connectorRoutes } from './connector-routes';
@@ -161,6 +162,7 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
 
   connectorRoutes(app, ctx);
   mailRoutes(app, ctx);
+  adminRoutes(app, ctx);
   app.setNotFoundHandler(async (req, reply) => {
     const session = req.method === 'GET' ? await sessions.resolve(req.cookies[sessionCookie(https)]).catch(() => null) : null;
     return send(reply, problemPage(session, 'Not found', 'There is no such page.'), 404);

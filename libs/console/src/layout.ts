@@ -14,7 +14,9 @@ export function postForm(session: Session, action: string, body: Fragment, attrs
 
 export function page(session: Session | null, title: string, body: Fragment): Html {
   const nav = session
-    ? html`<nav aria-label="Main"><a href="/connectors">Connectors</a><a href="/fleet">Fetchers</a></nav>
+    ? html`<nav aria-label="Main"><a href="/connectors">Connectors</a><a href="/fleet">Fetchers</a>${can(session, 'ConsoleUserService/ListConsoleUsers') ? html`<a href="/users">Users</a>` : ''}${
+        can(session, 'AccessService/ListAuditEntries') ? html`<a href="/audit">Audit log</a>` : ''
+      }</nav>
         <span class="muted">${session.user} (${session.role})</span>
         ${postForm(session, '/sign-out', html`<button class="secondary" type="submit">Sign out</button>`)}`
     : html`<nav aria-label="Main"></nav>`;
