@@ -64,11 +64,31 @@ export function transactionRunner(config: DatabaseConfig, ds: DataSource, gate: 
     run: (statements) =>
       gate(() =>
         ds.transaction(async (tx) => {
-          for (const s of statements) await tx.query(s.sql, [...s.params]);
+          for (const s of statements) {
+            if (s.params.some((p) => Buffer.isBuffer(p))) await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
+            else await tx.query(s.sql, [...s.params]);
+          }
         }),
       ),
     close: async () => undefined,
   };
+}
+
+/** The part of a mysql2 connection the binary protocol needs (the transaction's own connection). */
+interface BinaryProtocolConnection {
+  execute(sql: string, values: unknown[], callback: (err: Error | null) => void): unknown;
+}
+
+/**
+ * A statement carrying mail bytes goes as a prepared statement (the binary protocol): its
+ * BLOB parameters travel as they are, where a text query sends them hex-escaped at twice
+ * the size for the server to parse — 4 MiB of chunks went 4–6× faster in a direct
+ * comparison on this machine's MariaDB (decision 0011). mysql2 keeps each distinct SQL text
+ * prepared per connection; the writer's texts differ only by row count (at most 200 rows
+ * per INSERT), so a pool holds a few hundred, far below MariaDB's `max_prepared_stmt_count`.
+ */
+function execute(conn: BinaryProtocolConnection, s: Statement): Promise<void> {
+  return new Promise((resolve, reject) => conn.execute(s.sql, [...s.params], (err) => (err ? reject(err) : resolve())));
 }
 
 function sqliteRunner(file: string, workerDir: string): TransactionRunner {
