@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { CONSOLE_ROLES, type ConsoleRole } from '@postbote/auth';
 import { roleFromProto, roleToProto } from '@postbote/contract';
 import { call } from '@postbote/grpc-runtime';
 import { ConsoleUser } from '@postbote/proto';
@@ -7,8 +8,6 @@ import type { Ctx } from './cli-context';
 import { CliUsageError, fileFlag, readStdin } from './cli-support';
 import { clients } from './clients';
 import { print, table } from './output';
-
-const CONSOLE_ROLES = ['admin', 'operator', 'viewer'] as const;
 
 /** `postbote console …`: the web console's users (admin). */
 export function consoleCommand(ctx: Ctx & { readFile: (p: string) => string }): Command {
@@ -20,7 +19,7 @@ export function consoleCommand(ctx: Ctx & { readFile: (p: string) => string }): 
     .option('--password-stdin', 'read the password (12 or more characters) from standard input')
     .option('--password-file <path>', 'read the password from a file (or /dev/fd/N)')
     .option('--replace', 'the user exists: set this role and password (their sessions end)')
-    .action(async (name: string, o: { role: (typeof CONSOLE_ROLES)[number]; passwordStdin?: boolean; passwordFile?: string; replace?: boolean }) => {
+    .action(async (name: string, o: { role: ConsoleRole; passwordStdin?: boolean; passwordFile?: string; replace?: boolean }) => {
       if (Boolean(o.passwordStdin) === Boolean(o.passwordFile)) throw new CliUsageError('give the password with --password-stdin or --password-file (one of them)');
       const password = o.passwordStdin ? await readStdin() : fileFlag('password-file', o.passwordFile ?? '', ctx.readFile).replace(/\r?\n$/, '');
       const c = clients.consoleUsers(ctx);

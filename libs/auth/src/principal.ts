@@ -38,3 +38,23 @@ export function isServiceIdentity(value: string): value is ServiceIdentity {
 export function describePrincipal(p: Principal): string {
   return p.kind === 'token' ? `token ${p.tokenId} (${p.name}, ${p.role})` : `service ${p.service}`;
 }
+
+/** The roles a person can hold in the web console (`ingest` is for machines). */
+export const CONSOLE_ROLES = ['admin', 'operator', 'viewer'] as const satisfies readonly Role[];
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+
+export function isConsoleRole(value: string): value is ConsoleRole {
+  return (CONSOLE_ROLES as readonly string[]).includes(value);
+}
+
+const CONSOLE_SESSION = 'console: ';
+
+/** A web console session is an API token named after its user; the audit log shows that name. */
+export function consoleSessionName(user: string): string {
+  return `${CONSOLE_SESSION}${user}`;
+}
+
+/** The user of a console session's token name, or null for any other token. */
+export function consoleSessionUser(tokenName: string): string | null {
+  return tokenName.startsWith(CONSOLE_SESSION) ? tokenName.slice(CONSOLE_SESSION.length) : null;
+}

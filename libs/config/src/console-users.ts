@@ -1,14 +1,12 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { RateLimiter, mintToken, parseToken, secretMatches, type Role } from '@postbote/auth';
+import { RateLimiter, consoleSessionName, isConsoleRole, mintToken, parseToken, secretMatches } from '@postbote/auth';
 import { AlreadyExistsError, AuthenticationError, NotFoundError, ValidationError, type Violation } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
 import { ApiTokenEntity, ConsoleUserEntity, type ConsoleUserRow } from './access-entities';
 import type { Actor, AuditLog } from './audit-log';
 
-/** Roles a person can hold in the console (`ingest` is for machines). */
-export const CONSOLE_ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
 /** How long a console session lasts from sign-in (absolute; signing out ends it sooner). */
 export const CONSOLE_SESSION_MS = 12 * 3_600_000;
 const NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
@@ -80,7 +78,7 @@ export class ConsoleUsers {
     const name = input.name.trim().toLowerCase();
     const violations: Violation[] = [];
     if (!NAME.test(name)) violations.push({ field: 'name', rule: 'pattern', message: 'must be 1 to 64 characters: lower-case letters, digits, ".", "_", "-", "@", starting with a letter or digit' });
-    if (!(CONSOLE_ROLES as readonly string[]).includes(input.role)) violations.push({ field: 'role', rule: 'required', message: 'must be admin, operator or viewer' });
+    if (!isConsoleRole(input.role)) violations.push({ field: 'role', rule: 'required', message: 'must be admin, operator or viewer' });
     if ([...input.password].length < MIN_PASSWORD || [...input.password].length > MAX_PASSWORD) violations.push({ field: 'password', rule: 'length', message: `must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters` });
     if (violations.length) throw new ValidationError(violations);
     const passwordHash = await hashPassword(input.password);
@@ -143,7 +141,7 @@ export class ConsoleUsers {
       this.deps.dataSource.transaction(async (tx) => {
         await tx.getRepository(ApiTokenEntity).insert({
           id: minted.id,
-          name: `console: ${name}`,
+          name: consoleSessionName(name),
           role: row.role,
           secretHash: minted.secretHash,
           createdAt: now,

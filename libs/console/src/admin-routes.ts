@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { roleToProto } from '@postbote/contract';
 import { PostboteError, ValidationError } from '@postbote/errors';
 import { formOf, signedIn, type ConsoleContext } from './console-context';
-import { CONSOLE_ROLES, auditPage, usersPage, type UserForm } from './pages-admin';
+import { isConsoleRole } from '@postbote/auth';
+import { auditPage, usersPage, type UserForm } from './pages-admin';
 import type { Session } from './sessions';
 
 type Query = Record<string, string | undefined>;
@@ -38,7 +39,8 @@ export function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     '/users',
     signedIn(ctx, async (req, reply, s) => {
       const f = formOf(req);
-      const role = (CONSOLE_ROLES as readonly string[]).includes(f['role'] ?? '') ? (f['role'] as (typeof CONSOLE_ROLES)[number]) : 'viewer';
+      const given = f['role'] ?? '';
+      const role = isConsoleRole(given) ? given : 'viewer';
       try {
         await calls.as(s.token, calls.consoleUsers, calls.consoleUsers.addConsoleUser, { name: f['name'] ?? '', role: roleToProto(role), password: f['password'] ?? '', replace: f['replace'] === 'on' });
         return reply.redirect('/users?done=added', 303);

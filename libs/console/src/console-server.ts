@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { PostboteError } from '@postbote/errors';
+import { hostOf } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { adminRoutes } from './admin-routes';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
@@ -174,8 +175,7 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
     return send(reply, problemPage(null, 'Something went wrong', 'The console could not complete this request.'), 500);
   });
 
-  const [host, port] = [cfg.address.slice(0, cfg.address.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(cfg.address.slice(cfg.address.lastIndexOf(':') + 1))];
-  await app.listen({ host, port });
+  await app.listen({ host: hostOf(cfg.address), port: Number(cfg.address.slice(cfg.address.lastIndexOf(':') + 1)) });
   const bound = app.server.address() as AddressInfo;
   const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   const url = `${https ? 'https' : 'http'}://${shownHost}:${bound.port}/`;

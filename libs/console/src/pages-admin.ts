@@ -1,10 +1,9 @@
+import { CONSOLE_ROLES } from '@postbote/auth';
 import { roleFromProto } from '@postbote/contract';
 import type { AuditEntry, ConsoleUser } from '@postbote/proto';
 import { html, type Html } from './html';
 import { notice, page, postForm, when } from './layout';
 import type { Session } from './sessions';
-
-export const CONSOLE_ROLES = ['admin', 'operator', 'viewer'] as const;
 
 /** Who changed what, newest first (admins): the same entries as `postbote audit`. */
 export function auditPage(session: Session, entries: readonly AuditEntry[], next: string, target: string): Html {

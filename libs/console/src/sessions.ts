@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isRole, type Role } from '@postbote/auth';
+import { consoleSessionUser, isConsoleRole, type Role } from '@postbote/auth';
 import { roleFromProto } from '@postbote/contract';
 import type { ServiceCalls } from './service-calls';
 
@@ -73,11 +73,12 @@ export class SessionCache {
       throw err;
     });
     const role = me ? roleFromProto(me.role) : '';
-    if (!me || !me.name.startsWith('console: ') || !isRole(role) || role === 'ingest') {
+    const user = me ? consoleSessionUser(me.name) : null;
+    if (!me || user === null || !isConsoleRole(role)) {
       this.#known.delete(token);
       return null;
     }
-    const session: Session = { token, user: me.name.slice('console: '.length), role, expiresAt: hit?.session.expiresAt ?? null, csrf: csrfFor(token) };
+    const session: Session = { token, user, role, expiresAt: hit?.session.expiresAt ?? null, csrf: csrfFor(token) };
     this.#known.set(token, { session, checkedAt: now });
     return session;
   }
