@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type HeaderValue } from 'mailparser';
 import { PART_HEADER, skeletonOf } from './mime-skeleton';
+import { MAILPARSER_OPTIONS, parseSimple, type SimpleParse } from './parse-simple';
 
 export interface MailAddress {
   readonly name: string;
@@ -40,13 +41,40 @@ export interface ParseOptions {
 }
 
 /**
- * Metadata of an email held whole in memory. Large base64 attachments are decoded and
- * hashed natively and mailparser parses the rest (see `skeletonOf`); when mailparser's view
- * of the skeleton does not confirm every cut, the original is parsed as a whole instead, so
- * the result is always what `parseMetadata` gives for the same bytes.
+ * Metadata of an email held whole in memory, always what `parseMetadata` gives for the same
+ * bytes, by the cheapest way that gives it: a single-part text message without mailparser's
+ * streams (see `parseSimple`); a message with large base64 attachments with those decoded
+ * and hashed natively and mailparser parsing the rest (see `skeletonOf`; when mailparser's
+ * view of the skeleton does not confirm every cut, the original is parsed as a whole); and
+ * everything else by mailparser.
  */
 export async function parseMetadataOf(raw: Buffer, options: ParseOptions): Promise<ParsedMetadata> {
+  const simple = simpleOrUndefined(raw);
+  if (simple) return fromSimple(simple, options);
   return (await parseSkeleton(raw, options)) ?? parseMetadata(Readable.from([raw]), options);
+}
+
+/** The fast path never decides the outcome: whatever it cannot read, or throws on, goes to mailparser. */
+function simpleOrUndefined(raw: Buffer): SimpleParse | undefined {
+  try {
+    return parseSimple(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The metadata from the fast path's pieces, finished exactly as `parseMetadata` finishes mailparser's. */
+export function fromSimple(s: SimpleParse, options: ParseOptions): ParsedMetadata {
+  const meta = emptyMetadata();
+  try {
+    readHeaders(s.headers, meta);
+  } catch (err) {
+    meta.problems.push(`unreadable headers: ${(err as Error).message}`);
+  }
+  if (typeof s.text === 'string') meta.textPreview = preview(s.text, options.previewChars);
+  if (typeof s.html === 'string') meta.htmlPreview = preview(s.html, options.previewChars);
+  finishMetadata(meta, rawDateOf(s.headerLines));
+  return meta;
 }
 
 /** The metadata from the skeleton when mailparser confirms every cut; undefined otherwise. */
@@ -84,35 +112,17 @@ interface AttachmentMark {
  * so far plus a problem entry: the raw bytes are stored regardless.
  */
 export function parseMetadata(input: Readable, options: ParseOptions, onMarked?: (mark: AttachmentMark) => void): Promise<ParsedMetadata> {
-  const meta: ParsedMetadata = {
-    from: null,
-    to: [],
-    cc: [],
-    replyTo: [],
-    subject: '',
-    date: null,
-    messageId: '',
-    inReplyTo: '',
-    references: [],
-    textPreview: '',
-    htmlPreview: '',
-    attachments: [],
-    problems: [],
-  };
+  const meta = emptyMetadata();
   return new Promise((resolve) => {
     let settled = false;
     let rawDate: string | null = null;
-    const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 1_000_000 });
+    const parser = new MailParser(MAILPARSER_OPTIONS);
     const finish = (problem?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (problem) meta.problems.push(problem);
-      if (rawDate !== null && Number.isNaN(new Date(rawDate).getTime())) {
-        meta.date = null;
-        meta.problems.push('Date header is not a valid date');
-      }
-      checkHeaders(meta);
+      finishMetadata(meta, rawDate);
       input.unpipe(parser);
       input.destroy();
       parser.removeAllListeners('data');
@@ -129,10 +139,7 @@ export function parseMetadata(input: Readable, options: ParseOptions, onMarked?:
     });
     // mailparser replaces an unparseable Date with the current time, which would make a
     // broken message look freshly dated. Read the raw line ourselves instead.
-    parser.on('headerLines', (lines: Array<{ key: string; line: string }>) => {
-      const raw = lines.find((l) => l.key === 'date')?.line.replace(/^date:\s*/i, '').trim();
-      rawDate = raw === undefined ? null : raw;
-    });
+    parser.on('headerLines', (lines: Array<{ key: string; line: string }>) => (rawDate = rawDateOf(lines)));
     parser.on('data', (data: { type: string; [k: string]: unknown }) => {
       if (data.type === 'attachment') {
         const att = data as unknown as { content: Readable; filename?: string; contentType: string; headers: Map<string, HeaderValue>; release(): void };
@@ -160,6 +167,25 @@ export function parseMetadata(input: Readable, options: ParseOptions, onMarked?:
     input.on('error', (err) => finish(`read error: ${err.message}`));
     input.pipe(parser);
   });
+}
+
+function emptyMetadata(): ParsedMetadata {
+  return { from: null, to: [], cc: [], replyTo: [], subject: '', date: null, messageId: '', inReplyTo: '', references: [], textPreview: '', htmlPreview: '', attachments: [], problems: [] };
+}
+
+/** The Date header's own text: mailparser replaces an unparseable one with the current time. */
+function rawDateOf(lines: ReadonlyArray<{ key: string; line: string }>): string | null {
+  const raw = lines.find((l) => l.key === 'date')?.line.replace(/^date:\s*/i, '').trim();
+  return raw === undefined ? null : raw;
+}
+
+/** The checks every parse ends with, after what the parser reported. */
+function finishMetadata(meta: ParsedMetadata, rawDate: string | null): void {
+  if (rawDate !== null && Number.isNaN(new Date(rawDate).getTime())) {
+    meta.date = null;
+    meta.problems.push('Date header is not a valid date');
+  }
+  checkHeaders(meta);
 }
 
 function readHeaders(headers: Map<string, HeaderValue>, meta: ParsedMetadata): void {

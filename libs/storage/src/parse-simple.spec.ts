@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { parseMetadata, parseMetadataOf, type ParsedMetadata } from './parse-metadata';
+import { parseSimple } from './parse-simple';
+import { REPO_ROOT } from '@postbote/testing';
+import { CORPUS } from './testdata/corpus';
+
+const options = { previewChars: 300, timeoutMs: 10_000 };
+const mailparser = (raw: Buffer): Promise<ParsedMetadata> => parseMetadata(Readable.from([raw]), options);
+const msg = (lines: string[], eol = '\r\n') => Buffer.from(lines.join(eol), 'utf8');
+
+const HEAD = [
+  'Return-Path: <j@example.test>',
+  'Received: from mx.example.test by mail.example.test;',
+  '\tMon, 2 Nov 2026 10:00:00 +0000',
+  'From: =?utf-8?B?SsO8cmdlbiBNw7xsbGVy?= <j@example.test>',
+  'To: "Support, Team" <support@example.test>, Ann <ann@example.test>,',
+  ' bob@example.test',
+  'Cc: Friends: c@example.test, d@example.test;, =?iso-8859-1?Q?J=F6rg?= <jo@example.test>',
+  'Reply-To: replies@example.test',
+  'Subject: =?utf-8?Q?St=C3=B6rung?= im =?utf-8?B?TmV0eg==?=',
+  ' folded',
+  'Message-ID: <m1@example.test>',
+  'In-Reply-To: <parent@example.test>',
+  'References: <a@example.test>',
+  '  <b@example.test> <c@example.test>',
+  'Date: Mon, 2 Nov 2026 10:00:00 +0100',
+  'MIME-Version: 1.0',
+];
+const UTF8_HEAD = ['From: "Jürgen Müller" <j@example.test>', 'To: support@example.test', 'Subject: Grüße aus Köln 日本語', 'Message-ID: <m2@example.test>', 'Date: Tue, 3 Nov 2026 08:00:00 +0000'];
+const TEXT = 'Hallo Welt,\r\nStörung im Netz ✓.\r\n\r\n-- \r\nJürgen\r\n';
+const HTML = '<html><body><p>Hallo <b>Welt</b></p>\r\n<p>Störung</p></body></html>\r\n';
+const alt = (parts: string[], boundary = 'b1', tail = '--\r\n') => msg([...HEAD, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...parts.map((p) => `--${boundary}\r\n${p}`), `--${boundary}${tail}`]);
+const part = (type: string, body: string, extra: string[] = []) => [`Content-Type: ${type}`, ...extra, '', body].join('\r\n');
+
+/** Shapes the fast path must take; each must give exactly mailparser's metadata. */
+const TAKEN: Record<string, Buffer> = {
+  'text, encoded words, groups, folding': msg([...HEAD, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', TEXT]),
+  'text, raw UTF-8 headers': msg([...UTF8_HEAD, 'Content-Type: text/plain; charset="UTF-8"', '', TEXT]),
+  'no Content-Type at all': msg([...HEAD, '', 'plain ascii body']),
+  'us-ascii, 7bit, no final line break': msg([...HEAD, 'Content-Type: text/plain; charset=us-ascii', 'Content-Transfer-Encoding: 7bit', '', 'no newline at the end']),
+  'empty body': msg([...HEAD, 'Content-Type: text/plain', '', '']),
+  'LF and CR CR LF inside the body': Buffer.from(`${HEAD.join('\r\n')}\r\n\r\nline one\nline two\r\r\nline three\r\n\r\n\r\n`, 'utf8'),
+  'a body line that looks like a delimiter': msg([...HEAD, 'Content-Type: text/plain', '', '--b1', '--b1--', 'end']),
+  'lone HTML part': msg([...HEAD, 'Content-Type: text/html; charset=utf-8', '', HTML]),
+  'no Date, no Message-ID, no From': msg(['To: x@example.test', 'Subject: bare', '', 'body']),
+  'invalid Date, Message-ID without brackets': msg(['From: a@example.test', 'Date: yesterday-ish', 'Message-ID: naked@example.test', 'Subject: odd', '', 'body']),
+  'text longer than the preview': msg([...HEAD, 'Content-Type: text/plain; charset=utf-8', '', 'Grüße '.repeat(200)]),
+  'alternative: text and HTML': alt([part('text/plain; charset=utf-8', TEXT), part('text/html; charset=utf-8', HTML)]),
+  'alternative: preamble and epilogue': msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b2', '', 'This is a MIME message.', '--b2', part('text/plain', 'first'), '--b2', part('text/html', '<p>second</p>'), '--b2--', 'epilogue text', '']),
+  'alternative: closing delimiter at the very end': alt([part('text/plain', 'only text')], 'b3', '--'),
+  'alternative: blank lines before a delimiter': alt([part('text/plain', 'text\r\n\r\n'), part('text/html', '<p>x</p>\r\n\r\n')]),
+  'alternative: HTML only': alt([part('text/html', HTML)]),
+  'alternative: three parts, raw UTF-8 headers': msg([...UTF8_HEAD, 'Content-Type: multipart/alternative; boundary="=_x"', '', '--=_x', part('text/plain', 'a'), '--=_x', part('text/plain', 'b'), '--=_x', part('text/html', '<p>c</p>'), '--=_x--', '']),
+};
+
+/** Shapes the fast path must leave to mailparser (the answer is still mailparser's). */
+const DECLINED: Record<string, Buffer> = {
+  'quoted-printable': msg([...HEAD, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', 'St=C3=B6rung=\r\n im Netz']),
+  base64: msg([...HEAD, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', Buffer.from(TEXT).toString('base64')]),
+  'ISO-8859-1': Buffer.concat([msg([...HEAD, 'Content-Type: text/plain; charset=iso-8859-1', '', '']), Buffer.from('St\xf6rung\r\n', 'latin1')]),
+  'format=flowed': msg([...HEAD, 'Content-Type: text/plain; charset=utf-8; format=flowed', '', 'soft \r\nbreak']),
+  'inline disposition': msg([...HEAD, 'Content-Type: text/plain', 'Content-Disposition: inline', '', 'x']),
+  'attachment disposition': msg([...HEAD, 'Content-Type: text/plain', 'Content-Disposition: attachment; filename="a.txt"', '', 'x']),
+  'a boundary parameter on a text part': msg([...HEAD, 'Content-Type: text/plain; boundary=b1', '', 'x', '--b1', 'Content-Type: text/html', '', '<p>y</p>', '--b1--']),
+  'LF-only header lines': msg([...HEAD, 'Content-Type: text/plain', '', 'body'], '\n'),
+  'mbox From line': msg(['From j@example.test Mon Nov  2 10:00:00 2026', ...HEAD, '', 'body']),
+  'multipart/mixed': msg([...HEAD, 'Content-Type: multipart/mixed; boundary=m', '', '--m', part('text/plain', 'x'), '--m--', '']),
+  'alternative: delimiter with trailing space': alt([part('text/plain', 'a'), part('text/html', 'b')], 'b1', '-- \r\n'),
+  'alternative: delimiter after a lone LF': msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b1', '', '--b1', 'Content-Type: text/plain', '', 'a\n--b1', 'Content-Type: text/html', '', 'b', '--b1--']),
+  'alternative: boundary inside a line': alt([part('text/plain', 'see x--b1 here'), part('text/html', 'b')]),
+  'alternative: no closing delimiter': msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b1', '', '--b1', part('text/plain', 'a'), '--b1', part('text/html', 'b')]),
+  'alternative: a part without a body': alt(['Content-Type: text/plain\r\n', part('text/html', 'b')]),
+  'alternative: a part with an empty body': alt([part('text/plain', ''), part('text/html', '')]),
+  'alternative: a quoted-printable part': alt([part('text/plain', 'a=3Db', ['Content-Transfer-Encoding: quoted-printable']), part('text/html', 'b')]),
+  'alternative: nested multipart': alt([part('multipart/related; boundary=r', '--r\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--r--')]),
+  'alternative: a delimiter in the epilogue': msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b1', '', '--b1', part('text/plain', 'a'), '--b1--', '--b1', '']),
+};
+
+describe('parseSimple: single-part and alternative text without mailparser streams', () => {
+  it("reads header blocks with the very mailsplit mailparser splits with (the versions are pinned together)", () => {
+    const mailparserWants = (require('mailparser/package.json') as { dependencies: Record<string, string> }).dependencies['@zone-eu/mailsplit'];
+    const ours = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['@zone-eu/mailsplit'];
+    assert.equal(ours, mailparserWants, 'package.json must pin @zone-eu/mailsplit to the version mailparser depends on');
+    assert.equal((require('@zone-eu/mailsplit/package.json') as { version: string }).version, mailparserWants);
+  });
+  for (const [name, raw] of Object.entries(TAKEN)) {
+    it(`takes and matches mailparser: ${name}`, async () => {
+      assert.ok(parseSimple(raw), 'the fast path should take this shape');
+      assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw));
+    });
+  }
+  for (const [name, raw] of Object.entries(DECLINED)) {
+    it(`leaves to mailparser: ${name}`, async () => {
+      assert.equal(parseSimple(raw), undefined);
+      assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw));
+    });
+  }
+  it('matches mailparser on every message of the hard-cases corpus, taken or not', async () => {
+    for (const [name, raw] of Object.entries(CORPUS)) assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw), name);
+  });
+  it('matches mailparser on generated variants of header and body shapes', async () => {
+    const subjects = ['plain', '=?utf-8?B?w6TDtsO8?=', '=?utf-8?Q?a_b?= =?utf-8?Q?c?=', 'Grüße', '=?bogus?Q?x?=', ''];
+    const froms = ['a@example.test', '"A, B" <ab@example.test>', '=?utf-8?B?SsO8cmdlbg==?= <j@example.test>', 'undisclosed-recipients:;', '<only@example.test>', 'broken <'];
+    const bodies = ['', 'x', 'a\r\nb\r\n', '\r\n\r\n', 'ä'.repeat(400), '<p>x</p>'];
+    const types = ['text/plain', 'text/html', 'TEXT/PLAIN; CHARSET=UTF-8', 'text/plain; charset="us-ascii"'];
+    let taken = 0;
+    for (const [i, subject] of subjects.entries()) {
+      for (const [j, from] of froms.entries()) {
+        const body = bodies[(i + j) % bodies.length] ?? '';
+        const type = types[(i * 7 + j) % types.length] ?? 'text/plain';
+        const single = msg([`From: ${from}`, `Subject: ${subject}`, `Message-ID: <v${i}.${j}@x>`, `Date: Mon, 2 Nov 2026 1${i}:0${j}:00 +0000`, `Content-Type: ${type}`, '', body]);
+        const both = msg([`From: ${from}`, `Subject: ${subject}`, 'Content-Type: multipart/alternative; boundary=v', '', '--v', part(type, body), '--v', part('text/html', body), '--v--']);
+        for (const raw of [single, both]) {
+          if (parseSimple(raw)) taken++;
+          assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw), raw.toString('utf8').slice(0, 200));
+        }
+      }
+    }
+    assert.ok(taken >= 55, `the fast path took only ${taken} of 72 variants`);
+  });
+  it('matches mailparser on byte-level mutations of the taken shapes (line breaks, delimiters, whitespace)', async () => {
+    // Deterministic (xorshift32): a failure names a reproducible input.
+    let x = 7;
+    const next = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const inserts = ['\r', '\n', '\r\n', '\r\n\r\n', '--b1', '\r\n--b1\r\n', '\r\n--b1--', ' ', '\t', ':', '=?', '\0'];
+    const shapes = Object.values(TAKEN);
+    let taken = 0;
+    for (let i = 0; i < 600; i++) {
+      const base = shapes[next(shapes.length)] ?? Buffer.alloc(0);
+      let raw = base;
+      for (let k = 1 + next(3); k > 0; k--) {
+        const at = next(raw.length + 1);
+        raw = Buffer.concat([raw.subarray(0, at), Buffer.from(inserts[next(inserts.length)] ?? ''), raw.subarray(at + next(2))]);
+      }
+      if (parseSimple(raw)) taken++;
+      assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw), JSON.stringify(raw.toString('latin1')));
+    }
+    assert.ok(taken > 200, `only ${taken} of 600 mutations were taken: the test would not exercise the fast path`);
+  });
+});
