@@ -168,7 +168,7 @@ const ALPHABET = (() => {
  * Decodes in one pass over the bytes (no string copy): undefined unless the body is clean
  * base64 — alphabet and whitespace only, whole quanta, padding only in the last one.
  */
-function decodeClean(body: Buffer): StrippedPart | undefined {
+export function decodeClean(body: Buffer): StrippedPart | undefined {
   const out = Buffer.allocUnsafe(Math.ceil((body.length * 3) / 4));
   let acc = 0;
   let n = 0;

@@ -73,6 +73,7 @@ export function fromSimple(s: SimpleParse, options: ParseOptions): ParsedMetadat
   }
   if (typeof s.text === 'string') meta.textPreview = preview(s.text, options.previewChars);
   if (typeof s.html === 'string') meta.htmlPreview = preview(s.html, options.previewChars);
+  meta.attachments = s.attachments;
   finishMetadata(meta, rawDateOf(s.headerLines));
   return meta;
 }

@@ -36,6 +36,12 @@ const HTML = '<html><body><p>Hallo <b>Welt</b></p>\r\n<p>Störung</p></body></ht
 const alt = (parts: string[], boundary = 'b1', tail = '--\r\n') => msg([...HEAD, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...parts.map((p) => `--${boundary}\r\n${p}`), `--${boundary}${tail}`]);
 const part = (type: string, body: string, extra: string[] = []) => [`Content-Type: ${type}`, ...extra, '', body].join('\r\n');
 
+const PDF = Buffer.from('%PDF-1.4 fake document with bytes \u0000\u0001\u00ff '.repeat(300), 'latin1');
+const b64 = (bytes: Buffer) => bytes.toString('base64').replace(/.{76}/g, '$&\r\n');
+const mixed = (parts: string[], boundary = 'm1') => msg([...HEAD, `Content-Type: multipart/mixed; boundary="${boundary}"`, '', 'preamble', ...parts.map((p) => `--${boundary}\r\n${p}`), `--${boundary}--`, '']);
+const attached = (type: string, name: string | null, body: string, extra: string[] = ['Content-Transfer-Encoding: base64']) =>
+  [`Content-Type: ${type}${name ? `; name="${name}"` : ''}`, ...(name ? [`Content-Disposition: attachment; filename="${name}"`] : []), ...extra, '', body].join('\r\n');
+
 /** Shapes the fast path must take; each must give exactly mailparser's metadata. */
 const TAKEN: Record<string, Buffer> = {
   'text, encoded words, groups, folding': msg([...HEAD, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', TEXT]),
@@ -54,6 +60,20 @@ const TAKEN: Record<string, Buffer> = {
   'alternative: closing delimiter at the very end': alt([part('text/plain', 'only text')], 'b3', '--'),
   'alternative: blank lines before a delimiter': alt([part('text/plain', 'text\r\n\r\n'), part('text/html', '<p>x</p>\r\n\r\n')]),
   'alternative: HTML only': alt([part('text/html', HTML)]),
+  'mixed: text and a PDF': mixed([part('text/plain; charset=utf-8', TEXT), attached('application/pdf', 'Rechnung 2026.pdf', b64(PDF))]),
+  'mixed: alternative and two attachments': mixed([
+    ['Content-Type: multipart/alternative; boundary="a1"', '', '--a1', part('text/plain', 'plain'), '--a1', part('text/html', '<p>html</p>'), '--a1--', ''].join('\r\n'),
+    attached('application/octet-stream', 'scan.png', b64(PDF.subarray(0, 999))),
+    ['Content-Type: image/gif', 'Content-ID: <logo@x>', 'Content-Disposition: inline', 'Content-Transfer-Encoding: base64', '', b64(PDF.subarray(7, 500))].join('\r\n'),
+  ]),
+  'mixed: encoded file names': mixed([
+    part('text/plain', 'see attached'),
+    ['Content-Type: application/pdf', "Content-Disposition: attachment; filename*=utf-8''Gr%C3%BC%C3%9Fe%20aus%20K%C3%B6ln.pdf", 'Content-Transfer-Encoding: base64', '', b64(PDF.subarray(0, 100))].join('\r\n'),
+    attached('application/zip', '=?utf-8?B?w6TDtsO8LnppcA==?=', b64(PDF.subarray(3, 50))),
+  ]),
+  'mixed: 7bit attachment, no file name': mixed([part('text/plain', 'x'), attached('application/json', null, '{"a": 1}\r\n', [])]),
+  'mixed: text and HTML side by side': mixed([part('text/plain', 'text part'), part('text/html', '<p>html part</p>')]),
+  'mixed: only an attachment': mixed([attached('application/pdf', 'a.pdf', b64(PDF))]),
   'alternative: three parts, raw UTF-8 headers': msg([...UTF8_HEAD, 'Content-Type: multipart/alternative; boundary="=_x"', '', '--=_x', part('text/plain', 'a'), '--=_x', part('text/plain', 'b'), '--=_x', part('text/html', '<p>c</p>'), '--=_x--', '']),
 };
 
@@ -66,9 +86,9 @@ const DECLINED: Record<string, Buffer> = {
   'inline disposition': msg([...HEAD, 'Content-Type: text/plain', 'Content-Disposition: inline', '', 'x']),
   'attachment disposition': msg([...HEAD, 'Content-Type: text/plain', 'Content-Disposition: attachment; filename="a.txt"', '', 'x']),
   'a boundary parameter on a text part': msg([...HEAD, 'Content-Type: text/plain; boundary=b1', '', 'x', '--b1', 'Content-Type: text/html', '', '<p>y</p>', '--b1--']),
+  'an empty first line (no headers at all)': msg(['', ...HEAD, '', 'body']),
   'LF-only header lines': msg([...HEAD, 'Content-Type: text/plain', '', 'body'], '\n'),
   'mbox From line': msg(['From j@example.test Mon Nov  2 10:00:00 2026', ...HEAD, '', 'body']),
-  'multipart/mixed': msg([...HEAD, 'Content-Type: multipart/mixed; boundary=m', '', '--m', part('text/plain', 'x'), '--m--', '']),
   'alternative: delimiter with trailing space': alt([part('text/plain', 'a'), part('text/html', 'b')], 'b1', '-- \r\n'),
   'alternative: delimiter after a lone LF': msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b1', '', '--b1', 'Content-Type: text/plain', '', 'a\n--b1', 'Content-Type: text/html', '', 'b', '--b1--']),
   'alternative: boundary inside a line': alt([part('text/plain', 'see x--b1 here'), part('text/html', 'b')]),
@@ -77,6 +97,14 @@ const DECLINED: Record<string, Buffer> = {
   'alternative: a part with an empty body': alt([part('text/plain', ''), part('text/html', '')]),
   'alternative: a quoted-printable part': alt([part('text/plain', 'a=3Db', ['Content-Transfer-Encoding: quoted-printable']), part('text/html', 'b')]),
   'alternative: nested multipart': alt([part('multipart/related; boundary=r', '--r\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--r--')]),
+  'mixed: base64 that is not clean': mixed([part('text/plain', 'x'), attached('application/pdf', 'a.pdf', `${b64(PDF.subarray(0, 300))}\r\n!!`)]),
+  'mixed: a quoted-printable attachment': mixed([part('text/plain', 'x'), attached('application/pdf', 'a.pdf', 'a=3Db', ['Content-Transfer-Encoding: quoted-printable'])]),
+  'mixed: a text/calendar part': mixed([part('text/plain', 'x'), part('text/calendar', 'BEGIN:VCALENDAR')]),
+  'mixed: an attached message': mixed([part('text/plain', 'x'), part('message/rfc822', 'Subject: inner\r\n\r\nbody')]),
+  'mixed: nested mixed': mixed([['Content-Type: multipart/mixed; boundary="n1"', '', '--n1', part('text/plain', 'x'), '--n1--', ''].join('\r\n')]),
+  'mixed: related': mixed([['Content-Type: multipart/related; boundary="r1"', '', '--r1', part('text/html', '<p>x</p>'), '--r1--', ''].join('\r\n')]),
+  'alternative: an attachment inside': alt([part('text/plain', 'x'), attached('application/pdf', 'a.pdf', b64(PDF))]),
+  'alternative: a mixed inside': alt([['Content-Type: multipart/mixed; boundary="n2"', '', '--n2', part('text/plain', 'x'), '--n2--', ''].join('\r\n')]),
   'alternative: a delimiter in the epilogue': msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b1', '', '--b1', part('text/plain', 'a'), '--b1--', '--b1', '']),
 };
 
@@ -131,10 +159,10 @@ describe('parseSimple: single-part and alternative text without mailparser strea
       x ^= x << 5;
       return (x >>> 0) % n;
     };
-    const inserts = ['\r', '\n', '\r\n', '\r\n\r\n', '--b1', '\r\n--b1\r\n', '\r\n--b1--', ' ', '\t', ':', '=?', '\0'];
+    const inserts = ['\r', '\n', '\r\n', '\r\n\r\n', '--b1', '\r\n--b1\r\n', '\r\n--b1--', '--m1', '\r\n--a1\r\n', ' ', '\t', ':', ';', '"', '/', '=?', '=?utf-8?Q?', '\0', '\xff', 'multipart/', 'base64', 'charset=latin1', 'Content-Type: text/html\r\n', 'Content-Transfer-Encoding: quoted-printable\r\n', 'name="x.bin"'];
     const shapes = Object.values(TAKEN);
     let taken = 0;
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 3000; i++) {
       const base = shapes[next(shapes.length)] ?? Buffer.alloc(0);
       let raw = base;
       for (let k = 1 + next(3); k > 0; k--) {
@@ -144,6 +172,6 @@ describe('parseSimple: single-part and alternative text without mailparser strea
       if (parseSimple(raw)) taken++;
       assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw), JSON.stringify(raw.toString('latin1')));
     }
-    assert.ok(taken > 200, `only ${taken} of 600 mutations were taken: the test would not exercise the fast path`);
+    assert.ok(taken > 1000, `only ${taken} of 3,000 mutations were taken: the test would not exercise the fast path`);
   });
 });

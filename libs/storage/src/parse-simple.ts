@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import MimeNode from '@zone-eu/mailsplit/lib/mime-node.js';
 import { MailParser, type HeaderValue } from 'mailparser';
+import { decodeClean } from './mime-skeleton';
 
 /** Larger messages go through mailparser: the saving is per message, not per byte. */
 const SIMPLE_MAX_BYTES = 1024 * 1024;
@@ -9,9 +11,10 @@ const SIMPLE_MAX_HEADER_BYTES = 16 * 1024;
 /** How Postbote runs mailparser, here and in parseMetadata: no HTML-to-text, no text-to-HTML, no links. */
 export const MAILPARSER_OPTIONS = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 1_000_000 } as const;
 
-/** mailparser's header decoding, which `parseSimple` calls as mailparser itself does. */
+/** mailparser's header decoding and type guessing, which `parseSimple` calls as mailparser itself does. */
 interface HeaderDecoder {
   processHeaders(lines: ReadonlyArray<{ key: string; line: string }>): Map<string, HeaderValue>;
+  readonly libmime: { detectMimeType(fileName: string): string | false | undefined };
 }
 let decoder: HeaderDecoder | undefined;
 
@@ -21,29 +24,35 @@ export interface SimpleParse {
   readonly headerLines: ReadonlyArray<{ key: string; line: string }>;
   readonly text: string | undefined;
   readonly html: string | undefined;
+  readonly attachments: Array<{ fileName: string; contentType: string; size: number; sha256: string }>;
 }
 
-/** A text leaf as mailsplit reads it; undefined for anything this path leaves to mailparser. */
-interface TextLeaf {
+/** A leaf part, in document order, with the byte range of its body. */
+interface Leaf {
   readonly node: MimeNode;
-  readonly contentType: 'text/plain' | 'text/html';
+  readonly kind: 'text/plain' | 'text/html' | 'attachment';
   readonly bodyStart: number;
+  readonly end: number;
+  /** Below a multipart/alternative: mailparser then takes a text part as text or HTML only. */
+  readonly inAlternative: boolean;
 }
 
 /**
  * Why: mailparser runs every message through a chain of streams (a line splitter, a
  * transfer decoder, its own Transform) whose fixed cost — about 0.2 ms and most of the
  * garbage for a small text message — is the largest share of storing one. The common shapes
- * need none of it: a single text part, or a multipart/alternative of text parts, with 8-bit
- * UTF-8 (or ASCII) bodies. This path reads only those, with mailparser's own pieces:
- * mailsplit's MimeNode parses each header block (content type, charset, encoding, boundary),
- * mailparser's processHeaders decodes the header values, and each body becomes text exactly
- * as mailparser's inline text handler and getTextContent make it. It accepts a message only
- * where mailsplit's split is beyond doubt — header blocks of plain CRLF lines, every
- * occurrence of the boundary an exact delimiter at a CRLF line start, a closing delimiter —
- * and returns undefined for anything else (a transfer encoding, another charset,
- * format=flowed, a disposition, nesting, attachments), which then goes to mailparser. A
- * differential test (parse-simple.spec.ts) holds the two equal.
+ * need none of it: a text part, a multipart/alternative of text parts, or a multipart/mixed
+ * of those and attachments, with 8-bit UTF-8 (or ASCII) text. This path reads only those,
+ * with mailparser's own pieces: mailsplit's MimeNode parses each header block (content type,
+ * charset, encoding, boundary, file name), mailparser's processHeaders decodes the header
+ * values, each text body becomes text exactly as mailparser's inline text handler and
+ * getTextContent make it, and an attachment is measured as mailparser's hasher measures it
+ * (a base64 body only when it is clean, see `decodeClean`). It accepts a message only where
+ * mailsplit's split is beyond doubt — header blocks of plain CRLF lines, every occurrence of
+ * a boundary an exact delimiter at a CRLF line start, a closing delimiter, no empty part —
+ * and returns undefined for anything else (a quoted-printable or base64 text, another
+ * charset, format=flowed, a text disposition, deeper nesting, embedded messages), which then
+ * goes to mailparser. A differential test (parse-simple.spec.ts) holds the two equal.
  */
 export function parseSimple(raw: Buffer): SimpleParse | undefined {
   if (raw.length > SIMPLE_MAX_BYTES) return undefined;
@@ -51,40 +60,95 @@ export function parseSimple(raw: Buffer): SimpleParse | undefined {
   if (!root) return undefined;
   const headers = root.node.headers;
   if (!headers || headers.mbox || headers.http) return undefined;
-  let leaves: Array<{ leaf: TextLeaf; end: number }>;
-  if (root.node.multipart === 'alternative' && root.node._boundary && !transferEncoded(root.node)) {
-    const parts = alternativeParts(raw, root.bodyStart, root.node._boundary);
-    if (!parts) return undefined;
-    leaves = [];
-    for (const part of parts) {
-      const child = headerBlock(raw, part.start, part.end, root.node);
-      // An empty part: mailparser's text then differs from the bytes' (the differential test found it).
-      const leaf = child && child.bodyStart < part.end ? textLeaf(child.node, child.bodyStart) : undefined;
-      if (!leaf) return undefined;
-      leaves.push({ leaf, end: part.end });
-    }
-  } else {
-    const leaf = textLeaf(root.node, root.bodyStart);
-    if (!leaf) return undefined;
-    leaves = [{ leaf, end: raw.length }];
+  const leaves: Leaf[] = [];
+  if (!collect(raw, root.node, root.bodyStart, raw.length, false, leaves)) return undefined;
+  decoder ??= new MailParser(MAILPARSER_OPTIONS) as unknown as HeaderDecoder;
+  const attachments: SimpleParse['attachments'] = [];
+  for (const leaf of leaves) {
+    if (leaf.kind !== 'attachment') continue;
+    const a = measure(leaf.node, raw.subarray(leaf.bodyStart, leaf.end), decoder);
+    if (!a) return undefined;
+    attachments.push(a);
   }
   const lines = headers.getList();
-  decoder ??= new MailParser(MAILPARSER_OPTIONS) as unknown as HeaderDecoder;
   const decoded = decoder.processHeaders(lines);
-  // mailparser's getTextContent: an empty body adds nothing; in an alternative each part is
-  // either text or HTML; a lone HTML part adds an empty text (HTML-to-text is off).
+  const { text, html } = textContent(raw, leaves);
+  return { headers: decoded, headerLines: lines, text, html, attachments };
+}
+
+/**
+ * mailparser's getTextContent over the leaves: an empty body adds nothing; below an
+ * alternative a part is text or HTML; elsewhere a text part adds an empty HTML
+ * (text-to-HTML is off) when the message has HTML, and an HTML part an empty text
+ * (HTML-to-text is off) when it has text or is the message itself.
+ */
+function textContent(raw: Buffer, leaves: readonly Leaf[]): { text: string | undefined; html: string | undefined } {
+  const hasText = leaves.some((l) => l.kind === 'text/plain');
+  const hasHtml = leaves.some((l) => l.kind === 'text/html');
   const texts: string[] = [];
   const htmls: string[] = [];
-  for (const { leaf, end } of leaves) {
-    const body = raw.toString('utf8', leaf.bodyStart, end).replace(/\r?\n/g, '\n');
+  for (const leaf of leaves) {
+    if (leaf.kind === 'attachment') continue;
+    const body = raw.toString('utf8', leaf.bodyStart, leaf.end).replace(/\r?\n/g, '\n');
     if (!body) continue;
-    if (leaf.contentType === 'text/plain') texts.push(body);
-    else {
-      if (leaf.node.root) texts.push('');
+    if (leaf.kind === 'text/plain') {
+      texts.push(body);
+      if (!leaf.inAlternative && hasHtml) htmls.push('');
+    } else {
+      if ((!leaf.inAlternative && hasText) || (leaf.node.root && !hasText)) texts.push('');
       htmls.push(body);
     }
   }
-  return { headers: decoded, headerLines: lines, text: texts.length ? texts.join('\n') : undefined, html: htmls.length ? htmls.join('<br/>\n') : undefined };
+  return { text: texts.length ? texts.join('\n') : undefined, html: htmls.length ? htmls.join('<br/>\n') : undefined };
+}
+
+/**
+ * Gathers the leaves below `node` when the shape is one this path reads: a multipart/mixed
+ * message, or a multipart/alternative message or part of one; text leaves; attachments
+ * outside an alternative.
+ */
+function collect(raw: Buffer, node: MimeNode, bodyStart: number, end: number, inAlternative: boolean, leaves: Leaf[]): boolean {
+  if (node.multipart) {
+    const depth = node.root ? 0 : 1;
+    const allowed = node.multipart === 'alternative' ? !inAlternative : node.multipart === 'mixed' && depth === 0;
+    if (!allowed || !node._boundary || transferEncoded(node)) return false;
+    const parts = delimitedParts(raw, bodyStart, end, node._boundary);
+    if (!parts) return false;
+    for (const part of parts) {
+      const child = headerBlock(raw, part.start, part.end, node);
+      // An empty part: mailparser's text then differs from the bytes' (the differential test found it).
+      if (!child || child.bodyStart >= part.end) return false;
+      if (child.node.multipart && depth > 0) return false;
+      if (!collect(raw, child.node, child.bodyStart, part.end, inAlternative || node.multipart === 'alternative', leaves)) return false;
+    }
+    return true;
+  }
+  if (node._boundary || node.flowed || node.rfc822) return false;
+  // mailparser calls a message without a type text/plain; a part whose type came out empty
+  // stays typeless (an attachment of type false), which is left to mailparser.
+  const type = node.contentType || (node.root ? 'text/plain' : '');
+  if (!type) return false;
+  if (type === 'text/plain' || type === 'text/html') {
+    if (node.disposition || transferEncoded(node) || !plainCharset(node)) return false;
+    leaves.push({ node, kind: type, bodyStart, end, inAlternative });
+    return true;
+  }
+  // Other text types, embedded messages, anything multipart/ (even with no subtype), a type
+  // that is not a plain type/subtype, and attachments below an alternative stay with mailparser.
+  if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(type) || /^(text|message|multipart)\//.test(type)) return false;
+  if (inAlternative || node.encoding === 'quoted-printable') return false;
+  leaves.push({ node, kind: 'attachment', bodyStart, end, inAlternative });
+  return true;
+}
+
+/** An attachment as mailparser reports it: decoded size and SHA-256, its file name, its type (guessed from the name for octet-stream). */
+function measure(node: MimeNode, body: Buffer, mailparser: HeaderDecoder): SimpleParse['attachments'][number] | undefined {
+  const decoded = node.encoding === 'base64' ? decodeClean(body) : { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+  if (!decoded) return undefined;
+  const fileName = node.filename || '';
+  let contentType = node.contentType || 'application/octet-stream';
+  if (contentType === 'application/octet-stream' && fileName) contentType = mailparser.libmime.detectMimeType(fileName) || 'application/octet-stream';
+  return { fileName, contentType, size: decoded.size, sha256: decoded.sha256 };
 }
 
 /** The node of a header block of plain CRLF lines at `start`, and where its body starts. */
@@ -99,13 +163,10 @@ function headerBlock(raw: Buffer, start: number, end: number, parent: MimeNode |
   return { node, bodyStart };
 }
 
-function textLeaf(node: MimeNode, bodyStart: number): TextLeaf | undefined {
-  if (node.multipart || node._boundary || node.disposition || node.flowed || node.rfc822 || transferEncoded(node)) return undefined;
-  const contentType = node.contentType || 'text/plain';
-  if (contentType !== 'text/plain' && contentType !== 'text/html') return undefined;
+/** Text mailparser leaves as it is: UTF-8 or ASCII (or no charset). */
+function plainCharset(node: MimeNode): boolean {
   const charset = (node.charset || 'utf-8').toLowerCase().replace(/[^a-z0-9]+/g, '');
-  if (charset !== 'ascii' && charset !== 'usascii' && charset !== 'utf8') return undefined;
-  return { node, contentType, bodyStart };
+  return charset === 'ascii' || charset === 'usascii' || charset === 'utf8';
 }
 
 /** Encodings mailsplit decodes; every other value passes the bytes through. */
@@ -114,16 +175,24 @@ function transferEncoded(node: MimeNode): boolean {
 }
 
 /**
- * The parts of a multipart body when its delimiters leave no doubt: every occurrence of
- * `--boundary` starts a CRLF line (not after a lone CR) and is `--boundary` CRLF, or the
- * one closing `--boundary--` (CRLF or the end) after which no occurrence follows. A part
- * ends before the CRLF in front of the next delimiter, which belongs to the delimiter.
+ * The parts of a multipart body in [bodyStart, end) when its delimiters leave no doubt: every
+ * occurrence of `--boundary` starts a CRLF line (not after a lone CR) and is `--boundary`
+ * CRLF, or the one closing `--boundary--` (CRLF or the end) after which no occurrence
+ * follows. A part ends before the CRLF in front of the next delimiter, which belongs to the
+ * delimiter.
  */
-function alternativeParts(raw: Buffer, bodyStart: number, boundary: Buffer): Array<{ start: number; end: number }> | undefined {
+function delimitedParts(raw: Buffer, bodyStart: number, end: number, boundary: Buffer): Array<{ start: number; end: number }> | undefined {
   const dash = Buffer.concat([Buffer.from('--'), boundary]);
+  // The next occurrence in range; -2 for one that runs past the range's end.
+  const next = (from: number) => {
+    const at = raw.indexOf(dash, from);
+    if (at < 0 || at >= end) return -1;
+    return at + dash.length > end ? -2 : at;
+  };
   const parts: Array<{ start: number; end: number }> = [];
   let open = -1;
-  for (let at = raw.indexOf(dash, bodyStart); at >= 0; at = raw.indexOf(dash, at + 1)) {
+  for (let at = next(bodyStart); at !== -1; at = next(at + 1)) {
+    if (at === -2) return undefined;
     const lineStart = at === bodyStart || (raw[at - 2] === 0x0d && raw[at - 1] === 0x0a && raw[at - 3] !== 0x0d);
     if (!lineStart) return undefined;
     const after = at + dash.length;
@@ -131,12 +200,12 @@ function alternativeParts(raw: Buffer, bodyStart: number, boundary: Buffer): Arr
       if (at - 2 < open) return undefined;
       parts.push({ start: open, end: at - 2 });
     }
-    if (raw[after] === 0x0d && raw[after + 1] === 0x0a) {
+    if (after + 2 <= end && raw[after] === 0x0d && raw[after + 1] === 0x0a) {
       open = after + 2;
       continue;
     }
-    const closing = raw[after] === 0x2d && raw[after + 1] === 0x2d && (after + 2 === raw.length || (raw[after + 2] === 0x0d && raw[after + 3] === 0x0a));
-    if (!closing || open < 0 || raw.indexOf(dash, after) >= 0) return undefined;
+    const closing = after + 2 <= end && raw[after] === 0x2d && raw[after + 1] === 0x2d && (after + 2 === end || (after + 4 <= end && raw[after + 2] === 0x0d && raw[after + 3] === 0x0a));
+    if (!closing || open < 0 || next(after) !== -1) return undefined;
     return parts;
   }
   return undefined;
@@ -144,11 +213,12 @@ function alternativeParts(raw: Buffer, bodyStart: number, boundary: Buffer): Arr
 
 /**
  * A header block mailsplit splits into the same lines as `indexOf('\r\n\r\n')` does: every
- * line ends in CRLF, no bare CR or LF, no NUL; the first line is not a continuation.
+ * line ends in CRLF, no bare CR or LF, no NUL; the first line is neither empty nor a continuation.
  */
 function plainHeaderBlock(raw: Buffer, start: number, bodyStart: number): boolean {
+  // A first line that is empty ends the block at once (no headers); one that is folded continues nothing.
   const first = raw[start];
-  if (first === 0x20 || first === 0x09) return false;
+  if (first === 0x20 || first === 0x09 || first === 0x0d || first === 0x0a) return false;
   for (let i = start; i < bodyStart; i++) {
     const c = raw[i];
     if (c === 0x0d) {
