@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { skeletonOf } from './mime-skeleton';
+import { decodeClean, skeletonOf } from './mime-skeleton';
 import { parseMetadata, parseMetadataOf, parseSkeleton, type ParsedMetadata } from './parse-metadata';
 import { CORPUS } from './testdata/corpus';
 
@@ -104,5 +104,34 @@ describe('parseMetadataOf (skeleton of large base64 parts)', () => {
         kind === 0 ? Buffer.concat([base.subarray(0, at), base.subarray(Math.min(base.length, at + 1 + (i % 300)))]) : kind === 1 ? Buffer.concat([base.subarray(0, at), piece, base.subarray(at)]) : Buffer.concat([base.subarray(0, at), base.subarray(at, at + 40), base.subarray(at)]);
       assert.deepEqual(await parseMetadataOf(raw, options), await whole(raw), `mutation ${i} (kind ${kind} at ${at})`);
     }
+  });
+
+  it('decodes clean base64 as the rules say and refuses the rest, whatever the line layout (fast lane and loop agree)', () => {
+    // The rules written as plainly as possible: alphabet and whitespace only, whole quanta,
+    // padding only at the very end.
+    const byRules = (body: Buffer) => {
+      const text = body.toString('latin1');
+      if (/[^A-Za-z0-9+/=\r\n \t]/.test(text)) return undefined;
+      const compact = text.replace(/[\r\n \t]/g, '');
+      if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(compact)) return undefined;
+      const bytes = Buffer.from(compact, 'base64');
+      return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    };
+    const r = noise(5, 20_000 * 8);
+    let clean = 0;
+    for (let t = 0; t < 20_000; t++) {
+      const raw = noise(t + 1, r.readUInt16LE(t * 8) % 60);
+      const lineLength = [0, 4, 8, 76, 3][r.readUInt8(t * 8 + 2) % 5] ?? 0;
+      const text = raw.toString('base64');
+      const laid = lineLength ? text.replace(new RegExp(`.{${lineLength}}`, 'g'), `$&${r.readUInt8(t * 8 + 3) % 4 === 0 ? '\n' : '\r\n'}`) : text;
+      const bytes = Buffer.from(laid, 'latin1');
+      const at = r.readUInt16LE(t * 8 + 4) % (bytes.length + 1);
+      const piece = ['', '\r\n', ' ', '\t', '=', '==', '-', 'A', '\n'][r.readUInt8(t * 8 + 6) % 9] ?? '';
+      const body = Buffer.concat([bytes.subarray(0, at), Buffer.from(piece, 'latin1'), bytes.subarray(at)]);
+      const got = decodeClean(body);
+      if (got) clean++;
+      assert.deepEqual(got, byRules(body), JSON.stringify(body.toString('latin1')));
+    }
+    assert.ok(clean > 5_000, `only ${clean} clean bodies: the test would not exercise decoding`);
   });
 });

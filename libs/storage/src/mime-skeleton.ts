@@ -170,12 +170,33 @@ const ALPHABET = (() => {
  */
 export function decodeClean(body: Buffer): StrippedPart | undefined {
   const out = Buffer.allocUnsafe(Math.ceil((body.length * 3) / 4));
+  let o = 0;
+  let i = 0;
+  // Fast lane (half the time of the loop below): whole quanta of four alphabet characters,
+  // CRLF between them. Whatever else comes — padding, other whitespace, a quantum across a
+  // line break, a bad byte — is left to the loop below, which starts on a quantum boundary.
+  const end = body.length;
+  for (;;) {
+    while (i + 4 <= end) {
+      const a = ALPHABET[body[i] as number] as number;
+      const b = ALPHABET[body[i + 1] as number] as number;
+      const c = ALPHABET[body[i + 2] as number] as number;
+      const d = ALPHABET[body[i + 3] as number] as number;
+      if ((a | b | c | d) < 0) break;
+      const v = (a << 18) | (b << 12) | (c << 6) | d;
+      out[o++] = v >>> 16;
+      out[o++] = (v >>> 8) & 0xff;
+      out[o++] = v & 0xff;
+      i += 4;
+    }
+    if (i + 1 < end && body[i] === 0x0d && body[i + 1] === 0x0a) i += 2;
+    else break;
+  }
   let acc = 0;
   let n = 0;
-  let o = 0;
   let pad = 0;
   let done = false;
-  for (let i = 0; i < body.length; i++) {
+  for (; i < body.length; i++) {
     const v = ALPHABET[body[i] as number] as number;
     if (v === WSP) continue;
     if (done) return undefined;
