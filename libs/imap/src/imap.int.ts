@@ -197,6 +197,29 @@ describe('IMAP poll against Dovecot', () => {
     assert.deepEqual(seen, [['b1', 'b2'], ['b3', 'b4'], ['b5']]);
   });
 
+  it('lists sizes a slice of 500 at a time between fetches: a batch across slices, the oversized skipped, the rest next run', async () => {
+    const user = dovecotUser('slices');
+    const ids = Array.from({ length: 1_100 }, (_, i) => `s${String(i).padStart(4, '0')}`);
+    const c = await mailboxAs(user);
+    try {
+      for (const [i, id] of ids.entries()) await c.append('INBOX', testMail(id, i === 650 ? 'x'.repeat(5_000) : `body of ${id}`));
+    } finally {
+      await c.logout();
+    }
+    const subjects = (r: Recorder) => r.stored.map((s) => s.bytes.toString().match(/Subject: (\S+)/)![1]!);
+    const first = recorder();
+    const res1 = await run(access(user), settings({ batchSize: 800, maxMessageBytes: 2_000 }), first);
+    // 800 taken from the first two slices (the one in the second slice over the cap skipped), in order.
+    assert.deepEqual(subjects(first), ids.slice(0, 801).filter((_, i) => i !== 650));
+    assert.equal(res1.skippedOversize, 1);
+    assert.equal(res1.more, true);
+    assert.equal(first.logs.filter((l) => l.code === 'SIZE_CAP_SKIPPED').length, 1);
+    const second = recorder();
+    const res2 = await run(access(user), settings({ batchSize: 800, maxMessageBytes: 2_000 }), second);
+    assert.deepEqual(subjects(second), ids.slice(801));
+    assert.equal(res2.more, false);
+  });
+
   it('reprocess: a message marked unread again gets a new occurrence; off, occurrence stays empty', async () => {
     const user = dovecotUser('rep');
     await seed(user, 'INBOX', ['again']);

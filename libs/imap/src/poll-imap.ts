@@ -132,9 +132,6 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
   keepOversize(memory, new Set(uids.map((uid) => `${uidValidity}:${uid}`)));
   if (uids.length === 0) return counts;
 
-  const chosen = await choose(client, uids, s, memory, uidValidity, counts, log);
-  counts.more = counts.candidates - counts.skippedOversize > chosen.length;
-
   const confirmed = new Confirmed(counts, log);
   const put = async (m: Chosen, content: Uint8Array | AsyncIterable<Uint8Array>) => {
     const { outcome } = await sink.put({
@@ -148,22 +145,30 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
     confirmed.track(m.uid, outcome);
   };
   let failed = false;
+  let chosenCount = 0;
   try {
-    for (const group of fetchGroups(chosen, plan)) {
-      if (group.kind === 'large') {
-        await put(group.message, fetchInPieces(client, group.message.uid, plan.largeBytes));
-      } else {
-        const byUid = new Map(group.messages.map((m) => [m.uid, m]));
-        for await (const f of fetchShared(client, group.messages.map((m) => m.uid))) {
-          const m = byUid.get(f.uid);
-          if (m) await put(m, f.source);
+    // Sizes are listed a slice at a time between the fetches, so storage works on the first
+    // messages while the rest are listed (a 10,000-message backlog would otherwise wait for
+    // 20 size listings before its first message is fetched).
+    for await (const chosen of choose(client, uids, s, memory, uidValidity, counts, log)) {
+      chosenCount += chosen.length;
+      for (const group of fetchGroups(chosen, plan)) {
+        if (group.kind === 'large') {
+          await put(group.message, fetchInPieces(client, group.message.uid, plan.largeBytes));
+        } else {
+          const byUid = new Map(group.messages.map((m) => [m.uid, m]));
+          for await (const f of fetchShared(client, group.messages.map((m) => m.uid))) {
+            const m = byUid.get(f.uid);
+            if (m) await put(m, f.source);
+          }
         }
+        // Between commands (never during a FETCH, which waits for us): act on what storage
+        // has confirmed so far, while it commits the rest.
+        await postProcess(client, s, confirmed.take(), target, counts);
       }
-      // Between commands (never during a FETCH, which waits for us): act on what storage
-      // has confirmed so far, while it commits the rest.
-      await postProcess(client, s, confirmed.take(), target, counts);
     }
     await confirmed.settled();
+    counts.more = counts.candidates - counts.skippedOversize > chosenCount;
   } catch (err) {
     failed = true;
     throw err;
@@ -179,10 +184,15 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
   return counts;
 }
 
-/** Sizes first (cheap), so an oversized message is skipped without being downloaded and the batch fills with the ones after it. */
-async function choose(client: ImapFlow, uids: readonly number[], s: ImapRunSettings, memory: RunMemory, uidValidity: number, counts: RunCounts, log: RunLog): Promise<Chosen[]> {
-  const chosen: Chosen[] = [];
-  for (let i = 0; i < uids.length && chosen.length < s.batchSize; i += 500) {
+/**
+ * Sizes first (cheap), so an oversized message is skipped without being downloaded and the
+ * batch fills with the ones after it: the chosen messages of each slice of 500 UIDs, until
+ * the batch is full.
+ */
+async function* choose(client: ImapFlow, uids: readonly number[], s: ImapRunSettings, memory: RunMemory, uidValidity: number, counts: RunCounts, log: RunLog): AsyncGenerator<Chosen[]> {
+  let taken = 0;
+  for (let i = 0; i < uids.length && taken < s.batchSize; i += 500) {
+    const chosen: Chosen[] = [];
     const slice = uids.slice(i, i + 500);
     const meta = new Map<number, { size: number; modseq: bigint | undefined }>();
     for await (const m of client.fetch(uidSet(slice), { uid: true, size: true, ...(s.reprocess ? { modseq: true } : {}) }, { uid: true })) {
@@ -200,10 +210,11 @@ async function choose(client: ImapFlow, uids: readonly number[], s: ImapRunSetti
         }
         continue;
       }
-      if (chosen.length < s.batchSize) chosen.push({ uid, ...m });
+      if (taken + chosen.length < s.batchSize) chosen.push({ uid, ...m });
     }
+    taken += chosen.length;
+    if (chosen.length) yield chosen;
   }
-  return chosen;
 }
 
 /** Storage's answers as they arrive: which UIDs may be post-processed now. */
