@@ -16,6 +16,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, tempDir } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir } from './corpus';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type Stats } from './harness';
+import { cpuNow, cpuSince, type CpuSplit } from './cpu-split';
 import { summarizeProfiles } from './profile';
 
 const args = new Map<string, string>();
@@ -30,7 +31,10 @@ const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), g
 
 interface Sample {
   readonly seconds: number;
+  /** The client's own CPU seconds. */
   readonly cpu: number;
+  /** CPU seconds by where they went: Postbote's threads, the servers (see cpu-split.ts). */
+  readonly split: CpuSplit;
 }
 
 /** A fresh copy of the corpus as a new Dovecot user, indexed by one login so no measurement pays for that. */
@@ -46,13 +50,16 @@ async function mailbox(corpus: string, tag: string): Promise<string> {
   return user;
 }
 
-async function timed(work: () => Promise<number>, pid = process.pid): Promise<Sample> {
+/** `postbote`: the all-in-one's pid, whose threads are split; the raw clients run in this process. */
+async function timed(work: () => Promise<number>, postbote?: number): Promise<Sample> {
+  const pid = postbote ?? process.pid;
   const cpu0 = cpuSeconds(pid);
+  const split0 = cpuNow(postbote);
   const t0 = process.hrtime.bigint();
   const count = await work();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (count !== N) throw new Error(`got ${count} messages, expected ${N}`);
-  return { seconds, cpu: cpuSeconds(pid) - cpu0 };
+  return { seconds, cpu: cpuSeconds(pid) - cpu0, split: cpuSince(split0, cpuNow(postbote)) };
 }
 
 /** The protocol limit over IMAPS: one client, UID FETCH 1:* BODY.PEEK[], nothing else done. */
@@ -122,6 +129,7 @@ async function fetchmail(user: string, protocol: 'imap' | 'pop3'): Promise<Sampl
     `set no bouncemail\npoll ${DOVECOT.host} service ${port} protocol ${protocol.toUpperCase()} user "${user}" password "${DOVECOT_PASSWORD}" ssl sslcertck sslcertfile "${DOVECOT.caFile}" sslcommonname "localhost" keep fetchall mda "/bin/cat > /dev/null"\n`,
     { mode: 0o600 },
   );
+  const split0 = cpuNow();
   const t0 = process.hrtime.bigint();
   const child = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time fetchmail -N -f '${rc}' --nosyslog -s --pidfile '${join(dir, 'pid')}' --idfile '${join(dir, 'ids')}'`], {
     env: { PATH: process.env['PATH'], HOME: dir },
@@ -133,7 +141,7 @@ async function fetchmail(user: string, protocol: 'imap' | 'pop3'): Promise<Sampl
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (code !== 0 && code !== 1) throw new Error(`fetchmail exited ${code}: ${err.slice(-500)}`);
   const [user_, sys] = (err.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
-  return { seconds, cpu: (user_ ?? 0) + (sys ?? 0) };
+  return { seconds, cpu: (user_ ?? 0) + (sys ?? 0), split: cpuSince(split0, cpuNow()) };
 }
 
 /** Postbote: connector created → the last of N events committed. */
@@ -233,10 +241,32 @@ async function main(): Promise<void> {
       rows.push([protocol.toUpperCase() + 'S', `Postbote, ${backend === 'embedded' ? 'embedded default (SQLite)' : 'MariaDB + Kafka'}`, fmtStats(p), fmtStats(cpuPer(pb[`${protocol}/${backend}`]), 2), `${fmt((p.median / r.median) * 100)} %`, `${fmt(p.median / f.median, 1)}×`]);
     }
   }
+  // Where the CPU went, per email (medians): with everything on the same cores, the sum
+  // bounds the rate (two cores: 2,000 ms of CPU per second).
+  const perEmail = (xs: Sample[] | undefined, key: keyof CpuSplit | 'client') => stats((xs ?? []).map((s) => ((key === 'client' ? s.cpu : s.split[key]) / N) * 1000)).median;
+  const split: string[][] = [];
+  for (const protocol of PROTOCOLS) {
+    const clients: Array<[string, Sample[] | undefined, boolean]> = [
+      ['raw client', raw[protocol], false],
+      ['fetchmail', fm[protocol], false],
+      ...BACKENDS.map((b): [string, Sample[] | undefined, boolean] => [`Postbote, ${b === 'embedded' ? 'embedded' : 'MariaDB + Kafka'}`, pb[`${protocol}/${b}`], true]),
+    ];
+    for (const [name, xs, ours] of clients) {
+      const parts = ours ? [perEmail(xs, 'loop'), perEmail(xs, 'threads')] : [perEmail(xs, 'client'), 0];
+      const servers = [perEmail(xs, 'dovecot'), perEmail(xs, 'mariadb'), perEmail(xs, 'kafka')];
+      const total = [...parts, ...servers].reduce((a, b) => a + b, 0);
+      split.push([protocol.toUpperCase() + 'S', name, fmt(parts[0] ?? 0, 2), ours ? fmt(parts[1] ?? 0, 2) : '', ...servers.map((v) => fmt(v, 2)), fmt(total, 2), fmt(2000 / total)]);
+    }
+  }
   const out = [
     `Backlog drain of ${N} messages (${fmt(bytes / 1024 / 1024, 1)} MiB, mean ${fmt(bytes / N / 1024, 1)} KiB), medians of ${RUNS} runs (min–max), ${new Date().toISOString()}`,
     '',
     table(['protocol', 'client', 'emails/s', 'CPU ms/email', 'of raw', 'vs fetchmail'], rows),
+    '',
+    'CPU per email (ms, medians) by where it went; the client is Postbote\'s event loop and its other threads, or the reference',
+    'process; the last column is the rate two fully busy cores would allow at that total.',
+    '',
+    table(['protocol', 'client', 'client / event loop', 'Postbote threads', 'Dovecot', 'MariaDB', 'Kafka', 'total', '2 cores allow /s'], split),
   ].join('\n');
   process.stdout.write(`${out}\n`);
   if (PROFILE) process.stdout.write(`\n${summarizeProfiles(PROFILE)}\n`);

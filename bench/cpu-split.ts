@@ -1,0 +1,73 @@
+// Where a run's CPU went, from /proc: Postbote's event loop (its main thread) and its other
+// threads (metadata parser, SQLite writer, V8's garbage collection and compiler helpers,
+// libuv), and the servers on the same cores (Dovecot, MariaDB, Kafka). On a machine where
+// all of them share two cores, their sum per email bounds the rate any client can reach.
+import { readFileSync, readdirSync } from 'node:fs';
+import { TICKS } from './harness';
+
+export interface CpuSplit {
+  /** Postbote's main thread (zero for the references). */
+  readonly loop: number;
+  /** Postbote's other threads. */
+  readonly threads: number;
+  readonly dovecot: number;
+  readonly mariadb: number;
+  readonly kafka: number;
+}
+
+export const NO_CPU: CpuSplit = { loop: 0, threads: 0, dovecot: 0, mariadb: 0, kafka: 0 };
+
+/** utime, stime, cutime, cstime in seconds (cutime/cstime: children already reaped). */
+function times(path: string): { own: number; reaped: number } | undefined {
+  try {
+    const f = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return { own: (Number(f[11]) + Number(f[12])) / TICKS, reaped: (Number(f[13]) + Number(f[14])) / TICKS };
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+function processes(): Array<{ pid: number; ppid: number; comm: string; cmdline: string }> {
+  const out: Array<{ pid: number; ppid: number; comm: string; cmdline: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = comm === 'java' ? readFileSync(`/proc/${name}/cmdline`, 'utf8') : '';
+      out.push({ pid: Number(name), ppid, comm, cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds so far: of `postbote`'s threads (when given) and of the test servers. */
+export function cpuNow(postbote?: number): CpuSplit {
+  let loop = 0;
+  let threads = 0;
+  if (postbote) {
+    for (const tid of readdirSync(`/proc/${postbote}/task`)) {
+      const t = times(`/proc/${postbote}/task/${tid}/stat`)?.own ?? 0;
+      if (Number(tid) === postbote) loop += t;
+      else threads += t;
+    }
+  }
+  const all = processes();
+  // Dovecot: the master with the children it reaped, plus the children still running (a
+  // session's imap or pop3 process ends at logout and moves into the master's reaped time).
+  let dovecot = 0;
+  for (const master of all.filter((p) => p.comm === 'dovecot')) {
+    const m = times(`/proc/${master.pid}/stat`);
+    dovecot += (m?.own ?? 0) + (m?.reaped ?? 0);
+    for (const child of all.filter((p) => p.ppid === master.pid)) dovecot += times(`/proc/${child.pid}/stat`)?.own ?? 0;
+  }
+  const sum = (pred: (p: { comm: string; cmdline: string }) => boolean) => all.filter(pred).reduce((a, p) => a + (times(`/proc/${p.pid}/stat`)?.own ?? 0), 0);
+  return { loop, threads, dovecot, mariadb: sum((p) => p.comm === 'mariadbd' || p.comm === 'mysqld'), kafka: sum((p) => p.cmdline.includes('kafka.Kafka')) };
+}
+
+export function cpuSince(before: CpuSplit, after: CpuSplit): CpuSplit {
+  return { loop: after.loop - before.loop, threads: after.threads - before.threads, dovecot: after.dovecot - before.dovecot, mariadb: after.mariadb - before.mariadb, kafka: after.kafka - before.kafka };
+}
