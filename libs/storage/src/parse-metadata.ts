@@ -42,11 +42,11 @@ export interface ParseOptions {
 
 /**
  * Metadata of an email held whole in memory, always what `parseMetadata` gives for the same
- * bytes, by the cheapest way that gives it: a single-part text message without mailparser's
- * streams (see `parseSimple`); a message with large base64 attachments with those decoded
- * and hashed natively and mailparser parsing the rest (see `skeletonOf`; when mailparser's
- * view of the skeleton does not confirm every cut, the original is parsed as a whole); and
- * everything else by mailparser.
+ * bytes, by the cheapest way that gives it: the common shapes (text, text + HTML, with
+ * attachments, in UTF-8) without mailparser's streams (see `parseSimple`); any other message
+ * with large base64 attachments with those decoded and hashed natively and mailparser
+ * parsing the rest (see `skeletonOf`; when mailparser's view of the skeleton does not
+ * confirm every cut, the original is parsed as a whole); everything else by mailparser.
  */
 export async function parseMetadataOf(raw: Buffer, options: ParseOptions): Promise<ParsedMetadata> {
   const simple = simpleOrUndefined(raw);
@@ -64,7 +64,7 @@ function simpleOrUndefined(raw: Buffer): SimpleParse | undefined {
 }
 
 /** The metadata from the fast path's pieces, finished exactly as `parseMetadata` finishes mailparser's. */
-export function fromSimple(s: SimpleParse, options: ParseOptions): ParsedMetadata {
+function fromSimple(s: SimpleParse, options: ParseOptions): ParsedMetadata {
   const meta = emptyMetadata();
   try {
     readHeaders(s.headers, meta);
