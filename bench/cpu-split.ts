@@ -3,7 +3,7 @@
 // libuv), and the servers on the same cores (Dovecot, MariaDB, Kafka). On a machine where
 // all of them share two cores, their sum per email bounds the rate any client can reach.
 import { readFileSync, readdirSync } from 'node:fs';
-import { TICKS } from './harness';
+import { procTimes } from './harness';
 
 export interface CpuSplit {
   /** Postbote's main thread (zero for the references). */
@@ -17,11 +17,9 @@ export interface CpuSplit {
 
 export const NO_CPU: CpuSplit = { loop: 0, threads: 0, dovecot: 0, mariadb: 0, kafka: 0 };
 
-/** utime, stime, cutime, cstime in seconds (cutime/cstime: children already reaped). */
 function times(path: string): { own: number; reaped: number } | undefined {
   try {
-    const f = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return { own: (Number(f[11]) + Number(f[12])) / TICKS, reaped: (Number(f[13]) + Number(f[14])) / TICKS };
+    return procTimes(path);
   } catch {
     return undefined; // gone meanwhile
   }

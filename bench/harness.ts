@@ -29,8 +29,13 @@ export function percentile(xs: readonly number[], p: number): number {
 
 /** CPU seconds (user + system) a process used so far, from /proc. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  return procTimes(`/proc/${pid}/stat`).own;
+}
+
+/** A process's or thread's CPU seconds from its `stat` file: its own (utime + stime), and its reaped children's (cutime + cstime). */
+export function procTimes(statPath: string): { own: number; reaped: number } {
+  const f = readFileSync(statPath, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return { own: (Number(f[11]) + Number(f[12])) / TICKS, reaped: (Number(f[13]) + Number(f[14])) / TICKS };
 }
 
 /** Resident memory of a process in MiB, now and at its peak (VmHWM). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import MimeNode from '@zone-eu/mailsplit/lib/mime-node.js';
 import { MailParser, type HeaderValue } from 'mailparser';
 import { decodeClean } from './mime-skeleton';
+import type { AttachmentInfo } from './parse-metadata';
 
 /** Larger messages go through mailparser: the saving is per message, not per byte. */
 const SIMPLE_MAX_BYTES = 1024 * 1024;
@@ -24,7 +25,7 @@ export interface SimpleParse {
   readonly headerLines: ReadonlyArray<{ key: string; line: string }>;
   readonly text: string | undefined;
   readonly html: string | undefined;
-  readonly attachments: Array<{ fileName: string; contentType: string; size: number; sha256: string }>;
+  readonly attachments: AttachmentInfo[];
 }
 
 /** A leaf part, in document order, with the byte range of its body. */
@@ -63,7 +64,7 @@ export function parseSimple(raw: Buffer): SimpleParse | undefined {
   const leaves: Leaf[] = [];
   if (!collect(raw, root.node, root.bodyStart, raw.length, false, leaves)) return undefined;
   decoder ??= new MailParser(MAILPARSER_OPTIONS) as unknown as HeaderDecoder;
-  const attachments: SimpleParse['attachments'] = [];
+  const attachments: AttachmentInfo[] = [];
   for (const leaf of leaves) {
     if (leaf.kind !== 'attachment') continue;
     const a = measure(leaf.node, raw.subarray(leaf.bodyStart, leaf.end), decoder);
@@ -142,7 +143,7 @@ function collect(raw: Buffer, node: MimeNode, bodyStart: number, end: number, in
 }
 
 /** An attachment as mailparser reports it: decoded size and SHA-256, its file name, its type (guessed from the name for octet-stream). */
-function measure(node: MimeNode, body: Buffer, mailparser: HeaderDecoder): SimpleParse['attachments'][number] | undefined {
+function measure(node: MimeNode, body: Buffer, mailparser: HeaderDecoder): AttachmentInfo | undefined {
   const decoded = node.encoding === 'base64' ? decodeClean(body) : { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
   if (!decoded) return undefined;
   const fileName = node.filename || '';
