@@ -36,7 +36,7 @@ export function runAllInOne(): void {
       // One token authority for all four: the config service's, asked directly.
       const tokens = config.tokens;
       const storage = await startStorageService(storageCfg, { bus, tokens, logger: logger.child({ component: 'storage-service' }) });
-      const trigger = await startTriggerService(triggerCfg, { bus, busConfig, tokens, logger: logger.child({ component: 'trigger-service' }) });
+      const trigger = await startTriggerService(triggerCfg, { bus, busConfig, tokens, logger: logger.child({ component: 'trigger-service' }), outboxWritten: storage.outboxWritten });
       const fetcher = await startFetcherService(fetcherCfg, { bus, tokens, logger: logger.child({ component: 'fetcher-service' }), storeEmails: storage.localStoreEmails, peersInProcess: true });
       const web: RunningConsole | null = consoleCfg ? await startConsole(consoleCfg, { logger: logger.child({ component: 'console' }) }) : null;
       logger.info(

@@ -39,8 +39,9 @@ export async function startEmbeddedServices(prefix: string): Promise<EmbeddedSer
     { bus, logger, tokens: config.tokens },
   );
   const trigger = await startTriggerService(
-    { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
-    { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens },
+    // The relay never polls here: every event leaves because storage's commit woke it, as in the all-in-one.
+    { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 3_600_000, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
+    { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens, outboxWritten: storage.outboxWritten },
   );
   await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'workflow-engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value ?? new Uint8Array())));
   const fetcher = await startFetcherService(

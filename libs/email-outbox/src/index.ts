@@ -1,1 +1,2 @@
 export * from './outbox-entity';
+export * from './outbox-signal';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
 import type { Gate, TransactionRunner } from '@postbote/db';
-import { OutboxEntity } from '@postbote/email-outbox';
+import { OutboxEntity, OutboxSignal } from '@postbote/email-outbox';
 import { InternalError, NotFoundError, ValidationError } from '@postbote/errors';
 import { sourceKey } from './dedupe-keys';
 import { ChunkEntity, DedupeEntity, EmailEntity, type EmailRow } from './entities';
-import { EmailWriter, type EmailToCommit, type StoreResult } from './email-writer';
+import { EmailWriter, type ChunksAhead, type EmailToCommit, type StoreResult } from './email-writer';
 import { GroupCommitter } from './group-commit';
 import type { IncomingEmail, IncomingLimits } from './incoming-email';
 import type { ParsedMetadata } from './parse-metadata';
@@ -53,6 +53,9 @@ export interface ListQuery {
 export class EmailStore {
   readonly #committer: GroupCommitter<EmailToCommit, StoreResult>;
   readonly #parser: ParsePool;
+  readonly #writer: EmailWriter;
+  /** Notified after each commit that wrote events (see OutboxSignal). */
+  readonly outboxWritten = new OutboxSignal();
 
   constructor(
     private readonly ds: DataSource,
@@ -62,8 +65,14 @@ export class EmailStore {
     now: () => Date,
   ) {
     const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now });
+    this.#writer = writer;
     this.#parser = new ParsePool(options.parseWorkers, { previewChars: options.previewChars, timeoutMs: options.parseTimeoutMs });
-    this.#committer = new GroupCommitter((items) => timedGroup(items, () => writer.writeGroup(items)), (e) => e.size, { maxItems: options.groupMaxEmails, maxWeight: options.groupMaxBytes, lingerMs: options.groupLingerMs ?? 0 });
+    const write = async (items: readonly EmailToCommit[]) => {
+      const results = await timedGroup(items, () => writer.writeGroup(items));
+      if (results.some((r) => !(r instanceof Error) && !r.duplicate)) this.outboxWritten.notify();
+      return results;
+    };
+    this.#committer = new GroupCommitter(write, (e) => e.size, { maxItems: options.groupMaxEmails, maxWeight: options.groupMaxBytes, lingerMs: options.groupLingerMs ?? 0 });
   }
 
   get incomingLimits(): IncomingLimits {
@@ -73,6 +82,11 @@ export class EmailStore {
   /** Metadata of a complete email; never fails (problems are noted in the result). */
   parse(body: IncomingEmail): Promise<ParsedMetadata> {
     return this.#parser.parse(body);
+  }
+
+  /** A large email's chunks, written while it is parsed (see EmailWriter.writeAhead); pass the result to commit. */
+  writeAhead(email: Pick<EmailToCommit, 'session' | 'source' | 'occurrence' | 'size' | 'body'>): Promise<ChunksAhead | undefined> {
+    return this.#writer.writeAhead(email);
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import type { IncomingEmail } from './incoming-email';
 import type { ParsedMetadata } from './parse-metadata';
 
 export const CHUNK_BYTES = 1024 * 1024;
-/** Emails above this write their chunks before the group's transaction (see writeGroup). */
+/** Emails above this have their chunks written ahead of their group (see writeAhead). */
 const LARGE_BYTES = 4 * CHUNK_BYTES;
 /**
  * Rows per multi-row INSERT, and chunk bytes per statement: mysql2 sends blobs hex-escaped,
@@ -18,8 +18,8 @@ const LARGE_BYTES = 4 * CHUNK_BYTES;
  */
 const ROWS_PER_INSERT = 200;
 const CHUNK_BYTES_PER_INSERT = 4 * CHUNK_BYTES;
-/** Chunks of a large email written per transaction before the group's (same bound). */
-const CHUNKS_PER_APART = 4;
+/** Chunks of a large email written per transaction ahead of its group's (same bound). */
+const CHUNKS_PER_AHEAD = 4;
 
 const EMAIL_COLUMNS = ['id', 'connector_id', 'event_id', 'source_kind', 'folder', 'uid_validity', 'uid', 'uidl', 'occurrence', 'message_id', 'sha256', 'size', 'chunk_count', 'metadata_json', 'subject', 'parse_error', 'received_at', 'stored_at'];
 const CHUNK_COLUMNS = ['email_id', 'seq', 'data', 'created_at'];
@@ -44,6 +44,14 @@ export interface EmailToCommit {
   readonly size: number;
   readonly metadata: ParsedMetadata;
   readonly body: IncomingEmail;
+  /** Its chunks, already written by writeAhead (a large email). */
+  readonly ahead?: ChunksAhead | undefined;
+}
+
+/** A large email's chunks written ahead of its group, under the email id it will have if new. */
+export interface ChunksAhead {
+  readonly emailId: string;
+  readonly chunks: number;
 }
 
 export interface StoreResult {
@@ -82,11 +90,11 @@ const pair = (connectorId: string, key: string) => `${connectorId}\0${key}`;
  * transaction with multi-row inserts of chunks, email rows, dedupe keys and outbox rows,
  * as plain SQL through a TransactionRunner (on SQLite a writer thread: the commit's disk
  * sync does not stall the event loop). Columns are the storage migrations' own.
- * Chunks of large emails are written before that transaction (invisible until their
- * email row commits, swept by retention if it never does), so a 50 MB email never means
- * a 50 MB transaction. If a concurrent writer took a key meanwhile (several storage
- * instances on MariaDB), the group is retried one email at a time, each then finding
- * the winner's row: the answer is "duplicate", never an error.
+ * A large email's chunks are written ahead, while it is parsed and before its group
+ * (writeAhead), so a 50 MB email never means a 50 MB transaction and never holds up the
+ * groups of the emails behind it. If a concurrent writer took a key meanwhile (several
+ * storage instances on MariaDB), the group is retried one email at a time, each then
+ * finding the winner's row: the answer is "duplicate", never an error.
  */
 export class EmailWriter {
   constructor(
@@ -113,16 +121,41 @@ export class EmailWriter {
     }
   }
 
+  /**
+   * Writes a large email's chunks, a few per transaction, under a new email id — unless
+   * its coordinates are stored already (a re-fetch), then nothing (undefined). The chunks
+   * are invisible until an email row naming them commits; its group's transaction deletes
+   * them if the email turns out a duplicate after all. After a crash or a failed commit
+   * they are orphans, which retention removes once they are a day old (the commit that
+   * names them follows within seconds). Emails up to LARGE_BYTES get none (undefined).
+   */
+  async writeAhead(email: Pick<EmailToCommit, 'session' | 'source' | 'occurrence' | 'size' | 'body'>): Promise<ChunksAhead | undefined> {
+    if (email.size <= LARGE_BYTES) return undefined;
+    const { connectorId } = email.session;
+    const key = sourceKey(email.source, email.occurrence);
+    if ((await this.#lookup([{ connectorId, keys: [key] }])).has(pair(connectorId, key))) return undefined;
+    const emailId = randomUUID();
+    const d = this.runner.dialect;
+    const at = d.datetime(this.options.now());
+    let seq = 0;
+    let rows: unknown[][] = [];
+    for await (const data of email.body.read(CHUNK_BYTES)) {
+      rows.push([emailId, seq++, data, at]);
+      if (rows.length >= CHUNKS_PER_AHEAD) {
+        await this.runner.run([d.insert('email_chunks', CHUNK_COLUMNS, rows)]);
+        rows = [];
+      }
+    }
+    if (rows.length) await this.runner.run([d.insert('email_chunks', CHUNK_COLUMNS, rows)]);
+    return { emailId, chunks: seq };
+  }
+
   async #write(items: readonly EmailToCommit[]): Promise<StoreResult[]> {
     const plan = await this.#plan(items);
-    const large = plan.flatMap((p) => (p.fresh && p.item.size > LARGE_BYTES ? [{ p, emailId: p.fresh.emailId }] : []));
-    const now = this.options.now();
     try {
-      const apart = new Map<Planned, number>();
-      for (const { p, emailId } of large) apart.set(p, await this.#writeChunksApart(emailId, p.item.body, now));
-      await this.runner.run(await this.#statements(plan, apart, now));
+      await this.runner.run(await this.#statements(plan, this.options.now()));
     } catch (err) {
-      if (large.length) await this.runner.run([this.#deleteChunks(large.map((l) => l.emailId))]).catch(() => undefined);
+      // Chunks written ahead stay: a retry uses them, retention removes them otherwise.
       if (isUniqueViolation(err)) throw new KeyConflict();
       throw err;
     }
@@ -137,7 +170,7 @@ export class EmailWriter {
       ctKey: item.metadata.messageId ? contentKey(item.metadata.messageId, item.sha256) : null,
       result: { emailId: '', eventId: '', duplicate: false, sha256: item.sha256, size: item.size },
     }));
-    const known = await this.#lookup(plan);
+    const known = await this.#lookup(plan.map((p) => ({ connectorId: p.item.session.connectorId, keys: p.ctKey ? [p.srcKey, p.ctKey] : [p.srcKey] })));
     for (const p of plan) {
       const { connectorId, reprocess } = p.item.session;
       const base = { sha256: p.item.sha256, size: p.item.size };
@@ -153,7 +186,7 @@ export class EmailWriter {
         known.set(pair(connectorId, p.srcKey), byContent);
         continue;
       }
-      const ids = { emailId: randomUUID(), eventId: randomUUID() };
+      const ids = { emailId: p.item.ahead?.emailId ?? randomUUID(), eventId: randomUUID() };
       p.fresh = ids;
       p.result = { ...ids, ...base, duplicate: false };
       known.set(pair(connectorId, p.srcKey), ids);
@@ -162,13 +195,13 @@ export class EmailWriter {
     return plan;
   }
 
-  async #lookup(plan: readonly Planned[]): Promise<Map<string, { emailId: string; eventId: string }>> {
+  /** Stored dedupe keys among the given ones, by pair(connector, key). */
+  async #lookup(wanted: ReadonlyArray<{ connectorId: string; keys: readonly string[] }>): Promise<Map<string, { emailId: string; eventId: string }>> {
     const byConnector = new Map<string, string[]>();
-    for (const p of plan) {
-      const keys = byConnector.get(p.item.session.connectorId) ?? [];
-      keys.push(p.srcKey);
-      if (p.ctKey) keys.push(p.ctKey);
-      byConnector.set(p.item.session.connectorId, keys);
+    for (const { connectorId, keys } of wanted) {
+      const all = byConnector.get(connectorId) ?? [];
+      all.push(...keys);
+      byConnector.set(connectorId, all);
     }
     const found = new Map<string, { emailId: string; eventId: string }>();
     for (const [connectorId, keys] of byConnector) {
@@ -180,9 +213,8 @@ export class EmailWriter {
     return found;
   }
 
-  /** `apart`: emails whose chunks were written before the transaction, with their chunk count. */
-  /** The group's transaction; `apart`: emails whose chunks were written before it, with their chunk count. */
-  async #statements(plan: readonly Planned[], apart: ReadonlyMap<Planned, number>, storedAt: Date): Promise<Statement[]> {
+  /** The group's transaction. */
+  async #statements(plan: readonly Planned[], storedAt: Date): Promise<Statement[]> {
     const d = this.runner.dialect;
     const at = d.datetime(storedAt);
     const out: Statement[] = [];
@@ -203,13 +235,19 @@ export class EmailWriter {
       chunks = [];
       chunkBytes = 0;
     };
+    const unused: string[] = [];
     for (const p of plan) {
       const { connectorId } = p.item.session;
       if (p.rememberFor) looseKeys.push([connectorId, p.srcKey, 'SOURCE', p.rememberFor.emailId, p.rememberFor.eventId, at]);
-      if (!p.fresh) continue;
+      if (!p.fresh) {
+        if (p.item.ahead) unused.push(p.item.ahead.emailId);
+        continue;
+      }
       const { emailId, eventId } = p.fresh;
-      let seq = apart.get(p) ?? 0;
-      if (!apart.has(p)) {
+      // Without chunks ahead, a large email's go in here: only when writeAhead found it stored
+      // and it is new after all (its keys purged meanwhile) — rare, and still correct.
+      let seq = p.item.ahead?.chunks ?? 0;
+      if (!p.item.ahead) {
         for await (const data of p.item.body.read(CHUNK_BYTES)) {
           chunks.push([emailId, seq++, data, at]);
           chunkBytes += data.length;
@@ -238,6 +276,7 @@ export class EmailWriter {
       outbox.push([eventId, emailId, connectorId, Buffer.from(payload), at, null]);
     }
     flushChunks();
+    if (unused.length) out.push(this.#deleteChunks(unused));
     const many = (table: string, columns: string[], rows: unknown[][], ignore = false) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(d.insert(table, columns, rows.slice(i, i + ROWS_PER_INSERT), ignore));
     };
@@ -247,23 +286,6 @@ export class EmailWriter {
     // One statement keeps outbox ids in the group's order (AUTO_INCREMENT, SQLite rowid).
     many('trigger_outbox', OUTBOX_COLUMNS, outbox);
     return out;
-  }
-
-  /** Chunks of a large email, a few per transaction, before (and outside) the group's transaction. */
-  async #writeChunksApart(emailId: string, body: IncomingEmail, createdAt: Date): Promise<number> {
-    const d = this.runner.dialect;
-    const at = d.datetime(createdAt);
-    let seq = 0;
-    let rows: unknown[][] = [];
-    for await (const data of body.read(CHUNK_BYTES)) {
-      rows.push([emailId, seq++, data, at]);
-      if (rows.length >= CHUNKS_PER_APART) {
-        await this.runner.run([d.insert('email_chunks', CHUNK_COLUMNS, rows)]);
-        rows = [];
-      }
-    }
-    if (rows.length) await this.runner.run([d.insert('email_chunks', CHUNK_COLUMNS, rows)]);
-    return seq;
   }
 
   #deleteChunks(emailIds: readonly string[]): Statement {

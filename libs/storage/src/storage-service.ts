@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, transactionRunner, type DatabaseConfig } from '@postbote/db';
-import { OutboxEntity } from '@postbote/email-outbox';
+import { OutboxEntity, type OutboxSignal } from '@postbote/email-outbox';
 import { readVar, type EnvReader } from '@postbote/env';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { TokenAuthenticator } from '@postbote/auth';
@@ -65,6 +65,8 @@ export interface RunningStorageService {
   readonly address: string;
   /** StoreEmails for a fetcher in this same process (the all-in-one): no loopback gRPC. */
   readonly localStoreEmails: OpenStoreEmails;
+  /** Notified when outbox rows were committed: for a trigger service in this same process. */
+  readonly outboxWritten: OutboxSignal;
   readonly store: EmailStore;
   /** Storage's copy of the registry (from the connectors topic). */
   readonly connectors: StorageConnectors;
@@ -122,7 +124,9 @@ export async function startStorageService(
     batchSize: config.purgeBatchSize,
     logRetentionDays: config.logRetentionDays,
     dedupeExtraDays: config.dedupeExtraDays,
-    orphanChunkMinutes: 60,
+    // Far beyond the time between a large email's chunks being written ahead and its group's
+    // commit (seconds), so the sweep can never take chunks a commit is about to name.
+    orphanChunkMinutes: 24 * 60,
   });
 
   await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
@@ -160,6 +164,7 @@ export async function startStorageService(
   return {
     address: server.address,
     localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, budget, logger)),
+    outboxWritten: store.outboxWritten,
     store,
     connectors: known,
     log,

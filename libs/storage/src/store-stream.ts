@@ -143,7 +143,8 @@ async function finish(store: EmailStore, session: StoreSessionInfo, email: Curre
 async function decide(store: EmailStore, session: StoreSessionInfo, email: Current, end: EmailEnd, logger: Logger): Promise<Outcome> {
   const { body, begin: b } = email;
   try {
-    if (email.invalid || !email.source) return refused('INVALID_SOURCE', email.invalid ?? 'source coordinates missing');
+    const { source } = email;
+    if (email.invalid || !source) return refused('INVALID_SOURCE', email.invalid ?? 'source coordinates missing');
     if (body.tooLarge) return refused('TOO_LARGE', `the email has ${body.size} bytes; this storage service accepts at most ${store.incomingLimits.maxBytes}`);
     const sha256 = body.finish();
     if (end.size !== body.size) return refused('SIZE_MISMATCH', `the client sent ${end.size} bytes but ${body.size} arrived: incomplete upload, nothing stored`);
@@ -152,8 +153,10 @@ async function decide(store: EmailStore, session: StoreSessionInfo, email: Curre
       return refused('SIZE_MISMATCH', `the mail server announced ${b.announcedSize} bytes but ${body.size} were received: incomplete transfer, nothing stored`);
     }
     await body.seal();
-    const metadata = await store.parse(body);
-    const r = await store.commit({ session, source: email.source, occurrence: b.occurrence, receivedAt: b.receivedAt, sha256, size: body.size, metadata, body });
+    const verified = { session, source, occurrence: b.occurrence, receivedAt: b.receivedAt, sha256, size: body.size, body };
+    // A large email's chunks go to the database while it is parsed, not in its group's commit.
+    const [metadata, ahead] = await Promise.all([store.parse(body), store.writeAhead(verified)]);
+    const r = await store.commit({ ...verified, metadata, ahead });
     if (!r.duplicate) logger.debug({ connectorId: session.connectorId, emailId: r.emailId, size: r.size, parseProblems: metadata.problems.length }, 'email stored');
     return { $case: 'stored', value: { emailId: r.emailId, duplicate: r.duplicate, sha256: r.sha256, size: r.size, eventId: r.eventId } };
   } finally {

@@ -1,4 +1,5 @@
 import { backoffDelay, sleep } from '@postbote/backoff';
+import type { OutboxSignal } from '@postbote/email-outbox';
 import type { Logger } from '@postbote/logging';
 import type { EventEncoding } from './event-encoding';
 import { toRecord } from './event-encoding';
@@ -12,6 +13,8 @@ export interface RelayOptions {
   /** How often an idle relay looks for new rows. */
   readonly pollMs: number;
   readonly encoding: EventEncoding;
+  /** Storage's notice of new rows, when it runs in this process: an idle relay wakes at once. */
+  readonly outboxWritten?: OutboxSignal | undefined;
 }
 
 /** What the relay is doing, for health and tests. */
@@ -109,7 +112,8 @@ export class OutboxRelay {
     while (!signal.aborted) {
       const rows = await this.outbox.pending(after, this.options.batchSize);
       if (rows.length === 0) {
-        await sleep(this.options.pollMs, signal).catch(() => undefined);
+        const idle = this.options.outboxWritten?.wait(this.options.pollMs, signal) ?? sleep(this.options.pollMs, signal);
+        await idle.catch(() => undefined);
         continue;
       }
       const last = rows.at(-1);

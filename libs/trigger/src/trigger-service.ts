@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { TokenAuthenticator } from '@postbote/auth';
 import { KafkaPositionedPublisher, namespaced, type Bus, type BusConfig } from '@postbote/bus';
 import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
-import { OutboxEntity } from '@postbote/email-outbox';
+import { OutboxEntity, type OutboxSignal } from '@postbote/email-outbox';
 import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
@@ -64,6 +64,8 @@ export async function startTriggerService(
     readonly logger: Logger;
     /** Who holds an API token; default: the config service, asked over gRPC and cached. */
     readonly tokens?: TokenAuthenticator;
+    /** The storage service's notice of new outbox rows, when it runs in this process. */
+    readonly outboxWritten?: OutboxSignal;
   },
 ): Promise<RunningTriggerService> {
   const { logger, bus } = deps;
@@ -88,7 +90,7 @@ export async function startTriggerService(
   } else {
     sink = busSink(bus, config.topic);
   }
-  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding });
+  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding, outboxWritten: deps.outboxWritten });
   relay.start();
   const stopScrape = onScrape('outbox', async () => {
     const lag = await outbox.lag();
