@@ -184,16 +184,21 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
   return counts;
 }
 
+/** UIDs per size listing: a short first one, so the first fetch starts soon (~20 ms, not ~80). */
+const FIRST_SLICE = 100;
+const SLICE = 500;
+
 /**
  * Sizes first (cheap), so an oversized message is skipped without being downloaded and the
- * batch fills with the ones after it: the chosen messages of each slice of 500 UIDs, until
- * the batch is full.
+ * batch fills with the ones after it: the chosen messages of each slice of UIDs (the first
+ * FIRST_SLICE, then SLICE at a time), until the batch is full.
  */
 async function* choose(client: ImapFlow, uids: readonly number[], s: ImapRunSettings, memory: RunMemory, uidValidity: number, counts: RunCounts, log: RunLog): AsyncGenerator<Chosen[]> {
   let taken = 0;
-  for (let i = 0; i < uids.length && taken < s.batchSize; i += 500) {
+  for (let i = 0; i < uids.length && taken < s.batchSize; ) {
     const chosen: Chosen[] = [];
-    const slice = uids.slice(i, i + 500);
+    const slice = uids.slice(i, i + (i === 0 ? FIRST_SLICE : SLICE));
+    i += slice.length;
     const meta = new Map<number, { size: number; modseq: bigint | undefined }>();
     for await (const m of client.fetch(uidSet(slice), { uid: true, size: true, ...(s.reprocess ? { modseq: true } : {}) }, { uid: true })) {
       meta.set(m.uid, { size: m.size ?? 0, modseq: m.modseq });
