@@ -5,10 +5,13 @@
 // POP3 RETR loop) and Debian's fetchmail (keep, MDA discards).
 //
 //   npx tsx bench/drain.bench.ts [--messages 10000] [--runs 3] [--protocols imap,pop3]
-//                                [--backends embedded,mariadb-kafka] [--profile DIR]
+//                                [--backends embedded,mariadb-kafka] [--profile DIR] [--timeline 1]
+//
+// --timeline 1 prints, for each Postbote run, every 100 ms: emails stored (embedded), events
+// committed, and how busy the machine's cores were — where a run waits instead of working.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { ImapFlow } from 'imapflow';
@@ -26,6 +29,7 @@ const RUNS = Number(args.get('runs') ?? 3);
 const PROTOCOLS = (args.get('protocols') ?? 'imap,pop3').split(',') as Array<'imap' | 'pop3'>;
 const BACKENDS = (args.get('backends') ?? 'embedded,mariadb-kafka').split(',') as Array<'embedded' | 'mariadb-kafka'>;
 const PROFILE = args.get('profile');
+const TIMELINE = args.get('timeline') === '1';
 const SEED = 42;
 const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
 
@@ -154,17 +158,27 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
   try {
     const pid = pb.proc.child.pid ?? 0;
     const counter = await eventCounter(backend, pb.dataDir, namespace);
+    const timeline: string[] = [];
     try {
       return await timed(async () => {
+        const t0 = Date.now();
+        let cpu = machineCpu();
         await createConnector(pb, dovecotSpec('drain', protocol === 'imap' ? 'IMAP' : 'POP3', user, { batchSize: 10_000, pollIntervalSeconds: 10 }));
         for (;;) {
           const n = await counter.count();
+          if (TIMELINE) {
+            const now = machineCpu();
+            const busy = ((now.busy - cpu.busy) / Math.max(1, now.total - cpu.total)) * 100;
+            timeline.push(`${String(Date.now() - t0).padStart(6)} ms  stored ${String(counter.stored?.() ?? '-').padStart(6)}  events ${String(n).padStart(6)}  cores busy ${fmt(busy)} %`);
+            cpu = now;
+          }
           if (n >= N) return n;
           await new Promise((r) => setTimeout(r, 100));
         }
       }, pid);
     } finally {
       await counter.close();
+      if (timeline.length) process.stderr.write(`${timeline.join('\n')}\n`);
     }
   } finally {
     await pb.stop();
@@ -173,7 +187,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
 }
 
 /** Counts committed workflow-start events: outbox rows marked published (embedded), or records on the topic. */
-async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
+async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string): Promise<{ count(): Promise<number>; stored?(): number; close(): Promise<void> }> {
   if (backend === 'embedded') {
     const file = join(dataDir, 'postbote.sqlite');
     // better-sqlite3 ships no types; this is all the benchmark uses of it.
@@ -184,6 +198,7 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
         db ??= new Database(file, { readonly: true, fileMustExist: true });
         return (db.prepare('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NOT NULL').get() as { n: number }).n;
       },
+      stored: () => (db?.prepare('SELECT COUNT(*) AS n FROM emails').get() as { n: number } | undefined)?.n ?? 0,
       close: async () => db?.close(),
     };
   }
@@ -203,6 +218,13 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
   }
   await consumer.run({ eachBatch: async ({ batch }) => void (n += batch.messages.length) });
   return { count: async () => n, close: () => consumer.disconnect() };
+}
+
+/** Jiffies of all cores, busy and in total (/proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const [, ...v] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
 }
 
 async function main(): Promise<void> {
