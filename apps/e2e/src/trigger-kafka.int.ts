@@ -186,6 +186,27 @@ describe('trigger service on a real Kafka broker', () => {
     }
   });
 
+  it('publishes a relay batch larger than the broker takes in one request (1 MiB)', async () => {
+    const topic = `t-big-${randomUUID()}`;
+    const c = randomUUID();
+    // 300 events of ~5 KB (a hundred recipients each), one connector so one partition: ~1.5 MB.
+    const wide = (i: number) => {
+      const to = Array.from({ length: 100 }, (_, k) => `recipient-${k}-of-mail-${i}@example.test`).join(',\r\n ');
+      return Buffer.from(`From: s@example.test\r\nTo: ${to}\r\nMessage-ID: <big-${c}-${i}@example.test>\r\nSubject: wide ${i}\r\n\r\nbody\r\n`, 'latin1');
+    };
+    const stored: string[] = [];
+    for (let i = 0; i < 300; i++) stored.push((await env.store(c, `big-${i}`, wide(i))).eventId);
+    const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic, { batchSize: 500 });
+    try {
+      const records = await consumeTopic(TEST_KAFKA_BROKERS, topic, 300);
+      assert.ok(records.reduce((n, r) => n + r.value.length, 0) > 1024 * 1024, 'the batch is over the broker\'s request limit');
+      assert.deepEqual(records.sort((a, b) => Number(a.offset) - Number(b.offset)).map((r) => r.headers['event-id']), stored);
+      assert.equal(trigger.log.entries().filter((e) => e['level'] === 'error').length, 0);
+    } finally {
+      await trigger.stop();
+    }
+  });
+
   it('does not trust a position committed for another database: a new database behind the same namespace loses no event', async () => {
     const topic = `t-ab-${randomUUID()}`;
     const c = randomUUID();

@@ -13,6 +13,33 @@ export interface PositionedPublisherOptions {
 }
 
 /**
+ * Record bytes per produce request. kafkajs sends a request's records for one partition as
+ * one record batch, and the broker refuses a batch over its message.max.bytes (1 MiB by
+ * default): a relay batch of a few hundred events with long recipient lists is more than
+ * that. Several requests in one transaction are as atomic as one.
+ */
+const REQUEST_BYTES = 512 * 1024;
+/** What a record costs in a batch beyond its key, value and headers (lengths, offsets, attributes). */
+const RECORD_OVERHEAD = 32;
+
+function* requestSized(messages: readonly BusMessage[]): Generator<BusMessage[]> {
+  let part: BusMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = RECORD_OVERHEAD + m.key.length + (m.value?.length ?? 0);
+    for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length;
+    if (part.length > 0 && bytes + size > REQUEST_BYTES) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(m);
+    bytes += size;
+  }
+  if (part.length > 0) yield part;
+}
+
+/**
  * Publishes a batch of records and a position (e.g. the last outbox id in the batch)
  * in one Kafka transaction: either both become visible or neither does. After a crash,
  * `start()` returns the last committed position, so a relay resumes exactly after what
@@ -71,11 +98,13 @@ export class KafkaPositionedPublisher {
     if (!producer) throw new Error('publisher not started');
     const txn = await producer.transaction();
     try {
-      await txn.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
-      });
+      for (const part of requestSized(messages)) {
+        await txn.send({
+          topic,
+          acks: -1,
+          messages: part.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
+        });
+      }
       await txn.sendOffsets({
         consumerGroupId: this.options.positionGroup,
         // kafkajs sends `metadata` in TxnOffsetCommit (its types just do not say so).

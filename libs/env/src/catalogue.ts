@@ -51,7 +51,7 @@ export const VARIABLES = {
   STORAGE_PUBLIC_ADDR: { kind: 'string', readers: ['storage'], defaultText: '`STORAGE_SERVICE_ADDR`', doc: 'address written into events for downloading raw mail' },
   TRIGGER_TOPIC: { kind: 'string', default: 'postbote.email-received.v1', readers: ['trigger'], doc: 'event topic' },
   TRIGGER_EVENT_ENCODING: { kind: 'oneOf', values: ['protobuf', 'json'], default: 'protobuf', readers: ['trigger'], doc: '`protobuf` or `json` (proto3 JSON mapping)' },
-  TRIGGER_BATCH: { kind: 'int', default: 100, min: 1, max: 10_000, readers: ['trigger'], doc: 'outbox rows per Kafka transaction' },
+  TRIGGER_BATCH: { kind: 'int', default: 500, min: 1, max: 10_000, readers: ['trigger'], doc: 'outbox rows per Kafka transaction' },
   TRIGGER_POLL_MS: { kind: 'int', default: 250, min: 10, max: 60_000, readers: ['trigger'], doc: 'how often an idle relay looks for new outbox rows (in the all-in-one each commit also wakes it)' },
   TRIGGER_TRANSACTIONAL_ID: { kind: 'string', default: 'postbote-trigger', readers: ['trigger'], doc: 'Kafka transactional id (one active relay per id)' },
   FETCHER_MAX_MESSAGE_BYTES: { kind: 'int', default: 50 * 1024 * 1024, min: 1024, max: 2 * GiB, readers: ['fetcher'], doc: 'size cap: larger messages are logged and left on the server' },
