@@ -6,8 +6,9 @@
 //
 //   npx tsx bench/drain.bench.ts [--messages 10000] [--runs 3] [--protocols imap,pop3]
 //                                [--backends embedded,mariadb-kafka] [--profile DIR] [--timeline 1]
+//                                [--references 0]
 //
-// --timeline 1 prints, for each Postbote run, every 100 ms: emails stored (embedded), events
+// --timeline 1 prints, for each Postbote run, every 100 ms: emails stored, events
 // committed, and how busy the machine's cores were — where a run waits instead of working.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import { Kafka, logLevel } from 'kafkajs';
+import { createConnection } from 'mysql2/promise';
 import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, tempDir } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir } from './corpus';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type Stats } from './harness';
@@ -30,6 +32,8 @@ const PROTOCOLS = (args.get('protocols') ?? 'imap,pop3').split(',') as Array<'im
 const BACKENDS = (args.get('backends') ?? 'embedded,mariadb-kafka').split(',') as Array<'embedded' | 'mariadb-kafka'>;
 const PROFILE = args.get('profile');
 const TIMELINE = args.get('timeline') === '1';
+/** 0: Postbote alone, for comparing two builds back to back; every published figure has its references. */
+const REFERENCES = args.get('references') !== '0';
 const SEED = 42;
 const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
 
@@ -157,7 +161,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
   const pb = await startPostbote(extra, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   try {
     const pid = pb.proc.child.pid ?? 0;
-    const counter = await eventCounter(backend, pb.dataDir, namespace);
+    const counter = await eventCounter(backend, pb.dataDir, namespace, db?.config.kind === 'mysql' ? db.config.url : undefined);
     const timeline: string[] = [];
     try {
       return await timed(async () => {
@@ -169,7 +173,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
           if (TIMELINE) {
             const now = machineCpu();
             const busy = ((now.busy - cpu.busy) / Math.max(1, now.total - cpu.total)) * 100;
-            timeline.push(`${String(Date.now() - t0).padStart(6)} ms  stored ${String(counter.stored?.() ?? '-').padStart(6)}  events ${String(n).padStart(6)}  cores busy ${fmt(busy)} %`);
+            timeline.push(`${String(Date.now() - t0).padStart(6)} ms  stored ${String(await counter.stored()).padStart(6)}  events ${String(n).padStart(6)}  cores busy ${fmt(busy)} %`);
             cpu = now;
           }
           if (n >= N) return n;
@@ -187,7 +191,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
 }
 
 /** Counts committed workflow-start events: outbox rows marked published (embedded), or records on the topic. */
-async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string): Promise<{ count(): Promise<number>; stored?(): number; close(): Promise<void> }> {
+async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string, databaseUrl?: string): Promise<{ count(): Promise<number>; stored(): Promise<number>; close(): Promise<void> }> {
   if (backend === 'embedded') {
     const file = join(dataDir, 'postbote.sqlite');
     // better-sqlite3 ships no types; this is all the benchmark uses of it.
@@ -198,7 +202,7 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
         db ??= new Database(file, { readonly: true, fileMustExist: true });
         return (db.prepare('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NOT NULL').get() as { n: number }).n;
       },
-      stored: () => (db?.prepare('SELECT COUNT(*) AS n FROM emails').get() as { n: number } | undefined)?.n ?? 0,
+      stored: async () => (db?.prepare('SELECT COUNT(*) AS n FROM emails').get() as { n: number } | undefined)?.n ?? 0,
       close: async () => db?.close(),
     };
   }
@@ -217,7 +221,15 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
     }
   }
   await consumer.run({ eachBatch: async ({ batch }) => void (n += batch.messages.length) });
-  return { count: async () => n, close: () => consumer.disconnect() };
+  const sql = databaseUrl ? await createConnection(databaseUrl) : undefined;
+  return {
+    count: async () => n,
+    stored: async () => Number(((await sql?.query('SELECT COUNT(*) AS n FROM emails'))?.[0] as Array<{ n: number }> | undefined)?.[0]?.n ?? 0),
+    close: async () => {
+      await sql?.end();
+      await consumer.disconnect();
+    },
+  };
 }
 
 /** Jiffies of all cores, busy and in total (/proc/stat). */
@@ -239,10 +251,11 @@ async function main(): Promise<void> {
   for (let run = 1; run <= RUNS; run++) {
     for (const protocol of PROTOCOLS) {
       const key = protocol;
-      const rawUser = await mailbox(corpus, 'raw');
-      (raw[key] ??= []).push(await timed(() => (protocol === 'imap' ? rawImap(rawUser) : rawPop3(rawUser))));
-      fm[key] ??= [];
-      fm[key].push(await fetchmail(await mailbox(corpus, 'fm'), protocol));
+      if (REFERENCES) {
+        const rawUser = await mailbox(corpus, 'raw');
+        (raw[key] ??= []).push(await timed(() => (protocol === 'imap' ? rawImap(rawUser) : rawPop3(rawUser))));
+        (fm[key] ??= []).push(await fetchmail(await mailbox(corpus, 'fm'), protocol));
+      }
       for (const backend of BACKENDS) {
         const user = await mailbox(corpus, 'pb');
         const s = await postbote(user, protocol, backend, PROFILE && run === 1 ? join(PROFILE, `${protocol}-${backend}`) : undefined);
