@@ -1,2 +1,1 @@
 export * from './outbox-entity';
-export * from './outbox-signal';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
 import type { Gate, TransactionRunner } from '@postbote/db';
-import { OutboxEntity, OutboxSignal } from '@postbote/email-outbox';
+import { Wakeup } from '@postbote/backoff';
+import { OutboxEntity } from '@postbote/email-outbox';
 import { InternalError, NotFoundError, ValidationError } from '@postbote/errors';
 import { sourceKey } from './dedupe-keys';
 import { ChunkEntity, DedupeEntity, EmailEntity, type EmailRow } from './entities';
@@ -54,8 +55,8 @@ export class EmailStore {
   readonly #committer: GroupCommitter<EmailToCommit, StoreResult>;
   readonly #parser: ParsePool;
   readonly #writer: EmailWriter;
-  /** Notified after each commit that wrote events (see OutboxSignal). */
-  readonly outboxWritten = new OutboxSignal();
+  /** Notified after each commit that wrote events: wakes a trigger relay in this process. */
+  readonly outboxWritten = new Wakeup();
 
   constructor(
     private readonly ds: DataSource,

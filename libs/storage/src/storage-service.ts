@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { dataDirFromEnv, databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, transactionRunner, type DatabaseConfig } from '@postbote/db';
-import { OutboxEntity, type OutboxSignal } from '@postbote/email-outbox';
+import type { Wakeup } from '@postbote/backoff';
+import { OutboxEntity } from '@postbote/email-outbox';
 import { readVar, type EnvReader } from '@postbote/env';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { TokenAuthenticator } from '@postbote/auth';
@@ -66,7 +67,7 @@ export interface RunningStorageService {
   /** StoreEmails for a fetcher in this same process (the all-in-one): no loopback gRPC. */
   readonly localStoreEmails: OpenStoreEmails;
   /** Notified when outbox rows were committed: for a trigger service in this same process. */
-  readonly outboxWritten: OutboxSignal;
+  readonly outboxWritten: Wakeup;
   readonly store: EmailStore;
   /** Storage's copy of the registry (from the connectors topic). */
   readonly connectors: StorageConnectors;

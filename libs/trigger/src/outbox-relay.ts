@@ -1,5 +1,4 @@
-import { backoffDelay, sleep } from '@postbote/backoff';
-import type { OutboxSignal } from '@postbote/email-outbox';
+import { backoffDelay, sleep, type Wakeup } from '@postbote/backoff';
 import type { Logger } from '@postbote/logging';
 import type { EventEncoding } from './event-encoding';
 import { toRecord } from './event-encoding';
@@ -14,7 +13,7 @@ export interface RelayOptions {
   readonly pollMs: number;
   readonly encoding: EventEncoding;
   /** Storage's notice of new rows, when it runs in this process: an idle relay wakes at once. */
-  readonly outboxWritten?: OutboxSignal | undefined;
+  readonly outboxWritten?: Wakeup | undefined;
 }
 
 /** What the relay is doing, for health and tests. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Wakeup } from '@postbote/backoff';
 import type { Bus } from '@postbote/bus';
 import { serverStream, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
@@ -16,7 +17,7 @@ export function triggerService(bus: Bus, topic: string, logger: Logger): Service
   const implementation: TriggerServiceServer = {
     tailEvents: serverStream(logger, 'TailEvents', async (req, send, ctx) => {
       const queue: EmailReceived[] = [];
-      const bell = new Bell(ctx.signal);
+      const arrived = new Wakeup();
       let dropped = 0;
       const sub = await bus.subscribe({ topic, groupId: `postbote-tail-${randomUUID()}`, fromBeginning: false }, async (m) => {
         if (!m.value) return;
@@ -25,7 +26,7 @@ export function triggerService(bus: Bus, topic: string, logger: Logger): Service
         // A slow terminal must not make the service buffer without bound.
         if (queue.length >= QUEUE_LIMIT) dropped++;
         else queue.push(event);
-        bell.ring();
+        arrived.notify();
       });
       try {
         while (!ctx.signal.aborted) {
@@ -38,43 +39,13 @@ export function triggerService(bus: Bus, topic: string, logger: Logger): Service
             logger.warn({ dropped }, 'events tail too slow; events skipped in this tail (not in the topic)');
             dropped = 0;
           }
-          await bell.wait();
+          // Until an event arrives or the call ends (then the loop's condition ends it).
+          await arrived.wait(Infinity, ctx.signal).catch(() => undefined);
         }
       } finally {
-        bell.close();
         await sub.close();
       }
     }),
   };
   return { name: 'postbote.v1.TriggerService', definition: TriggerServiceService, implementation };
-}
-
-/**
- * Wakes a waiting loop when something arrives or the call ends. One abort listener for
- * the whole call (a listener per wait piled up on a long-running tail).
- */
-export class Bell {
-  #waiter: (() => void) | undefined;
-  readonly #onAbort = () => this.ring();
-
-  constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener('abort', this.#onAbort, { once: true });
-  }
-
-  ring(): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.();
-  }
-
-  /** Resolves at the next ring (at once if the call already ended). */
-  wait(): Promise<void> {
-    if (this.signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.#waiter = resolve));
-  }
-
-  close(): void {
-    this.signal.removeEventListener('abort', this.#onAbort);
-    this.ring();
-  }
 }

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { TokenAuthenticator } from '@postbote/auth';
 import { KafkaPositionedPublisher, namespaced, type Bus, type BusConfig } from '@postbote/bus';
 import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
-import { OutboxEntity, type OutboxSignal } from '@postbote/email-outbox';
+import { OutboxEntity } from '@postbote/email-outbox';
+import type { Wakeup } from '@postbote/backoff';
 import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 import { startGrpcServer } from '@postbote/grpc-runtime';
@@ -65,7 +66,7 @@ export async function startTriggerService(
     /** Who holds an API token; default: the config service, asked over gRPC and cached. */
     readonly tokens?: TokenAuthenticator;
     /** The storage service's notice of new outbox rows, when it runs in this process. */
-    readonly outboxWritten?: OutboxSignal;
+    readonly outboxWritten?: Wakeup;
   },
 ): Promise<RunningTriggerService> {
   const { logger, bus } = deps;

@@ -1,14 +1,13 @@
 /**
- * "Outbox rows were committed." The storage service says so after each group commit that
- * wrote events; a trigger relay in the same process (the all-in-one) then stops waiting for
- * its next poll, so an event leaves as soon as its email is stored instead of up to a poll
- * interval later. Separate processes have no signal and the relay polls (TRIGGER_POLL_MS).
- * It carries no data: the relay reads the table as always, so a lost or extra signal costs
- * a poll interval or one empty query, never an event.
+ * Wakes a waiting loop when there is something for it: the trigger relay when storage
+ * committed outbox rows in the same process, the events tail when an event arrived. It
+ * carries no data — the woken loop looks for itself — so a notice is a shortcut, never the
+ * only way work is found: a loop that polls still polls (`wait`'s `ms`). A notice while
+ * nobody waits is kept for the next wait (once), so none is lost between a loop's last look
+ * and its wait.
  */
-export class OutboxSignal {
+export class Wakeup {
   readonly #waiting = new Set<() => void>();
-  /** A notice that came while nobody waited: the next wait returns at once. */
   #missed = false;
 
   notify(): void {
@@ -19,7 +18,10 @@ export class OutboxSignal {
     for (const wake of [...this.#waiting]) wake();
   }
 
-  /** Resolves at the next notice (at once if one came since the last wait) or after `ms`; rejects when `signal` aborts. */
+  /**
+   * Resolves at the next notice (at once if one came since the last wait) or after `ms`
+   * (Infinity: no timeout); rejects when `signal` aborts. Leaves no listener behind.
+   */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.#missed) {
@@ -29,7 +31,7 @@ export class OutboxSignal {
     return new Promise<void>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
-        this.#waiting.delete(done);
+        this.#waiting.delete(wake);
         signal?.removeEventListener('abort', aborted);
       };
       const wake = () => {
@@ -40,7 +42,7 @@ export class OutboxSignal {
         done();
         reject(signal?.reason as Error);
       };
-      const timer = setTimeout(wake, ms);
+      const timer = Number.isFinite(ms) ? setTimeout(wake, ms) : undefined;
       this.#waiting.add(wake);
       signal?.addEventListener('abort', aborted, { once: true });
     });
