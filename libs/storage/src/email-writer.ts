@@ -244,8 +244,9 @@ export class EmailWriter {
         continue;
       }
       const { emailId, eventId } = p.fresh;
-      // Without chunks ahead, a large email's go in here: only when writeAhead found it stored
-      // and it is new after all (its keys purged meanwhile) — rare, and still correct.
+      // Chunks go in here for every email without chunks ahead: all up to LARGE_BYTES, and a
+      // large one only when writeAhead found it stored and it is new after all (its keys
+      // purged meanwhile) — rare, and still correct.
       let seq = p.item.ahead?.chunks ?? 0;
       if (!p.item.ahead) {
         for await (const data of p.item.body.read(CHUNK_BYTES)) {
