@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   );
   const client = connect(StorageServiceClient, svc.address, AS_FETCHER, { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
   const connectorId = randomUUID();
-  await svc.connectors.upserted(connectorId, { name: 'bench', workflowId: 'wf', reprocess: false, retentionDays: 30 }, new Date());
+  await svc.connectors.upserted({ id: connectorId, workspace: 'default', name: 'bench', workflowId: 'wf', reprocess: false, retentionDays: 30 }, new Date());
   const session = { connectorId };
   let uid = 0;
   const mail = (size: number) => Buffer.concat([Buffer.from(`Message-ID: <${randomUUID()}@bench>\r\nSubject: bench\r\n\r\n`), randomBytes(size)]);

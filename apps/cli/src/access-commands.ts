@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ROLES, type Role as AuthRole } from '@postbote/auth';
+import { ANY_ROLES, type AnyRole } from '@postbote/auth';
 import { roleFromProto, roleToProto } from '@postbote/contract';
 import { call } from '@postbote/grpc-runtime';
 import { ApiToken, AuditEntry, CreateTokenResponse, WhoAmIResponse } from '@postbote/proto';
@@ -12,20 +12,20 @@ export const day = (d: Date | undefined) => (d ? d.toISOString().slice(0, 16).re
 
 /** `postbote tokens …`: API tokens for people and outside systems (admin only). */
 export function tokensCommand(ctx: Ctx): Command {
-  const cmd = new Command('tokens').description('API tokens (admin): create, list, revoke');
+  const cmd = new Command('tokens').description('API tokens of a workspace (admin): create, list, revoke');
   cmd
     .command('create')
-    .description('create a token; it is printed once and cannot be shown again')
+    .description('create a token acting in the workspace (--workspace); it is printed once and cannot be shown again')
     .requiredOption('--name <name>', 'what it is for, e.g. "workflow engine"')
-    .addOption(new Option('--role <role>', 'what it may do').choices([...ROLES]).makeOptionMandatory())
+    .addOption(new Option('--role <role>', 'what it may do (installation-admin: in every workspace; only an installation admin makes one)').choices([...ANY_ROLES]).makeOptionMandatory())
     .option('--valid-days <days>', 'days until it expires (0: never)', '0')
-    .action(async (o: { name: string; role: AuthRole; validDays: string }) => {
+    .action(async (o: { name: string; role: AnyRole; validDays: string }) => {
       const validDays = Number(o.validDays);
       if (!Number.isInteger(validDays) || validDays < 0) throw new CliUsageError('--valid-days must be a whole number of days (0: never expires)');
       const c = clients.access(ctx);
       const res = await call(c.createToken, c, { name: o.name, role: roleToProto(o.role), validDays });
       print(ctx.json(), CreateTokenResponse.toJSON(res), () =>
-        [`${res.secret}`, '', `token ${res.token?.id} (${o.role}) created; it is shown this once — store it now (e.g. in POSTBOTE_TOKEN_FILE, mode 0600)`].join('\n'),
+        [`${res.secret}`, '', `token ${res.token?.id} (${o.role}${res.token?.workspace ? ` in workspace ${res.token.workspace}` : ', every workspace'}) created; it is shown this once — store it now (e.g. in POSTBOTE_TOKEN_FILE, mode 0600)`].join('\n'),
       );
     });
   cmd
@@ -37,8 +37,8 @@ export function tokensCommand(ctx: Ctx): Command {
       const res = await call(c.listTokens, c, { includeRevoked: Boolean(o.all) });
       print(ctx.json(), res.tokens.map((t) => ApiToken.toJSON(t)), () =>
         table(
-          ['ID', 'NAME', 'ROLE', 'CREATED', 'EXPIRES', 'LAST USED', 'REVOKED'],
-          res.tokens.map((t) => [t.id, t.name, roleFromProto(t.role), day(t.createdAt), t.expiresAt ? day(t.expiresAt) : 'never', day(t.lastUsedAt), day(t.revokedAt)]),
+          ['ID', 'NAME', 'ROLE', 'WORKSPACE', 'CREATED', 'EXPIRES', 'LAST USED', 'REVOKED'],
+          res.tokens.map((t) => [t.id, t.name, roleFromProto(t.role), t.workspace || '(every)', day(t.createdAt), t.expiresAt ? day(t.expiresAt) : 'never', day(t.lastUsedAt), day(t.revokedAt)]),
         ),
       );
     });

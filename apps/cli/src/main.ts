@@ -15,6 +15,7 @@ import { eventsCommand } from './events-command';
 import { fetchersCommand } from './fetchers-command';
 import { keysCommand } from './keys-command';
 import { logCommand } from './log-command';
+import { workspacesCommand } from './workspaces-command';
 
 const program = new Command('postbote')
   .description('Postbote: mailbox connectors that start workflows')
@@ -23,9 +24,10 @@ const program = new Command('postbote')
   .option('--storage-addr <host:port>', 'storage service (env STORAGE_SERVICE_ADDR)')
   .option('--trigger-addr <host:port>', 'trigger service (env TRIGGER_SERVICE_ADDR)')
   .option('--fetcher-addr <host:port>', 'fetcher service (env FETCHER_SERVICE_ADDR)')
+  .option('-w, --workspace <id>', 'the workspace to act in (env POSTBOTE_WORKSPACE; default: your token\'s own, an installation admin\'s is "default")')
   .showHelpAfterError();
 
-const opts = () => program.opts<{ json?: boolean; configAddr?: string; storageAddr?: string; triggerAddr?: string; fetcherAddr?: string }>();
+const opts = () => program.opts<{ json?: boolean; configAddr?: string; storageAddr?: string; triggerAddr?: string; fetcherAddr?: string; workspace?: string }>();
 const ctx = {
   json: () => Boolean(opts().json),
   addresses: () => {
@@ -38,7 +40,7 @@ const ctx = {
       fetcher: o.fetcherAddr ?? env.fetcher,
     };
   },
-  auth: () => (auth ??= authFrom(process.env, (line) => process.stderr.write(`${line}\n`))),
+  auth: () => (auth ??= authFrom(process.env, (line) => process.stderr.write(`${line}\n`), opts().workspace)),
   readFile: (p: string) => readFileSync(p, 'utf8'),
 };
 let auth: ReturnType<typeof authFrom> | undefined;
@@ -61,6 +63,7 @@ program.addCommand(tokensCommand(ctx));
 program.addCommand(auditCommand(ctx));
 program.addCommand(whoamiCommand(ctx));
 program.addCommand(consoleCommand(ctx));
+program.addCommand(workspacesCommand(ctx));
 program.addCommand(certsCommand());
 
 // Usage mistakes (unknown option, bad choice, missing argument) exit 2 like every other

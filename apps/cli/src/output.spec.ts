@@ -8,6 +8,7 @@ import { connectorLines, table } from './output';
 const created = (over: Record<string, unknown>) => ({
   ...resolveCreate({ name: 'Support', host: 'imap.example.test', username: 'u', password: new Secret('p'), workflowId: 'wf', ...over }).settings,
   id: '0b1c7f0e-8d1b-4a2e-9f3c-1d2e3f4a5b6c',
+  workspace: 'default',
   secretsSet: over['authType'] === 'OAUTH2' ? (['oauthRefreshToken'] as const) : (['password'] as const),
   revision: 2,
   createdAt: new Date('2026-11-01T00:00:00Z'),

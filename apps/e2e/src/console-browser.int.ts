@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { DOVECOT, addConsoleUser, consoleBrowser, consoleUrlFrom, dovecotUser, eventually, mailboxAs, screenshotDir, serviceAddresses, startAllInOne, tempDir, testMail, type Proc } from '@postbote/testing';
+import { DOVECOT, addConsoleUser, consoleBrowser, consoleUrlFrom, dovecotUser, eventually, mailboxAs, runCli, screenshotDir, serviceAddresses, startAllInOne, tempDir, testMail, type Proc, type ServiceAddresses } from '@postbote/testing';
 
 describe('web console in a browser (all-in-one, Dovecot)', () => {
   const dataDir = tempDir('pb-console-browser-');
@@ -14,11 +14,13 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
   const subject = `console-${mailbox.username}`;
   const shots = screenshotDir();
   let proc: Proc;
+  let addresses: ServiceAddresses;
   let base = '';
   let browser: Browser;
 
   before(async () => {
-    const env = { POSTBOTE_DATA_DIR: dataDir, ...(await serviceAddresses()), LOG_LEVEL: 'info' };
+    addresses = await serviceAddresses();
+    const env = { POSTBOTE_DATA_DIR: dataDir, ...addresses, LOG_LEVEL: 'info' };
     proc = await startAllInOne(env);
     base = consoleUrlFrom(proc.out());
     addConsoleUser(env, 'ops', 'admin', 'ops-console-password');
@@ -196,5 +198,63 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     await page.getByText('may look at connectors but not change them').waitFor();
     await shot(page, '12-viewer-refused');
     await context.close();
+  });
+  it('keeps a workspace to its members: another workspace\'s connector, email, .eml and log are not found by editing the URL; a person in two switches', async () => {
+    const env = { POSTBOTE_DATA_DIR: dataDir, ...addresses };
+    for (const w of ['acme', 'globex']) assert.equal(runCli(env, ['workspaces', 'create', w, '--name', w.toUpperCase()]).code, 0);
+    // globex has a connector with a stored email; alice is acme's admin; bob is in both.
+    const theirs = dovecotUser('globex');
+    const box = await mailboxAs(theirs);
+    await box.append('INBOX', testMail(`globex-${theirs.username}`));
+    await box.logout();
+    const made = runCli(env, ['--json', '--workspace', 'globex', 'connector', 'create', '--name', 'Globex mail', '--protocol', 'imap', '--host', DOVECOT.host, '--port', String(DOVECOT.imaps), '--security', 'ssl', '--trusted-ca', DOVECOT.caFile, '--username', theirs.username, '--workflow', 'wf-globex', '--interval', '10', '--password-stdin'], theirs.password);
+    assert.equal(made.code, 0, made.err);
+    const connectorId = (JSON.parse(made.out) as { connector: { id: string } }).connector.id;
+    let emailId = '';
+    await eventually(() => {
+      const listed = runCli(env, ['--json', '--workspace', 'globex', 'emails', 'list', connectorId]);
+      emailId = listed.code === 0 ? ((JSON.parse(listed.out) as { emails: Array<{ id: string }> }).emails[0]?.id ?? '') : '';
+      return emailId !== '';
+    }, 60_000, 'globex\'s email stored');
+    assert.equal(runCli(env, ['--workspace', 'acme', 'console', 'add-user', 'alice', '--role', 'admin', '--password-stdin'], 'alice-console-password').code, 0);
+    assert.equal(runCli(env, ['--workspace', 'acme', 'console', 'add-user', 'bob', '--role', 'viewer', '--password-stdin'], 'bob-console-password').code, 0);
+    assert.equal(runCli(env, ['--workspace', 'globex', 'console', 'add-user', 'bob', '--role', 'operator', '--existing']).code, 0);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    await signIn(page, 'alice', 'alice-console-password');
+    assert.equal(await page.locator('.workspace').getAttribute('data-workspace'), 'acme');
+    assert.equal(await page.getByRole('link', { name: 'Globex mail' }).count(), 0, 'not in acme\'s list');
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const seen = async (path: string) => {
+      const res = await page.goto(`${base}${path}`);
+      return { status: res?.status(), text: ((await page.locator('main').textContent()) ?? '').replaceAll(connectorId, 'ID').replaceAll(emailId, 'ID').replaceAll(missing, 'ID') };
+    };
+    for (const path of [`/connectors/${connectorId}`, `/connectors/${connectorId}/edit`, `/connectors/${connectorId}/log`, `/connectors/${connectorId}/emails`, `/emails/${emailId}`, `/emails/${emailId}/raw`]) {
+      const got = await seen(path);
+      assert.equal(got.status, 404, path);
+      assert.deepEqual(got, await seen(path.replace(connectorId, missing).replace(emailId, missing)), `${path} answers as a missing id does`);
+    }
+    await shot(page, '13-other-workspace-not-found');
+    await context.close();
+
+    const bobs = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const bob = await bobs.newPage();
+    await signIn(bob, 'bob', 'bob-console-password');
+    assert.equal(await bob.locator('.workspace').getAttribute('data-workspace'), 'acme');
+    assert.equal(await bob.getByRole('link', { name: 'Globex mail' }).count(), 0);
+    await bob.getByLabel('Workspace').selectOption('globex');
+    await bob.getByRole('button', { name: 'Switch' }).click();
+    await bob.waitForURL(`${base}/connectors`);
+    assert.equal(await bob.locator('.workspace').getAttribute('data-workspace'), 'globex');
+    await bob.getByRole('link', { name: 'Globex mail' }).click();
+    await bob.getByText('wf-globex').first().waitFor();
+    await shot(bob, '14-switched-workspace');
+    assert.equal((await bob.goto(`${base}/emails/${emailId}`))?.status(), 200, 'globex\'s email, now that bob works in globex');
+    await bob.getByLabel('Workspace').selectOption('acme');
+    await bob.getByRole('button', { name: 'Switch' }).click();
+    await bob.waitForURL(`${base}/connectors`);
+    assert.equal((await bob.goto(`${base}/emails/${emailId}`))?.status(), 404, 'and not from acme');
+    await bobs.close();
   });
 });

@@ -90,7 +90,7 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
       workflowId: 'wf',
       ...(protocol === 'IMAP' ? { strategy, moveTo: strategy === 'MOVE' ? 'Done' : undefined } : {}),
     });
-    return { id, revision: 1, settings };
+    return { id, workspace: 'default', revision: 1, settings };
   }
 
   /** The emails storage holds for a connector, as SHA-256s. */
@@ -101,7 +101,7 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
 
   async function runOnce(protocol: 'IMAP' | 'POP3', user: MailUser, conn: FetchConnector, port: number, security: Security, fetchTimeoutMs: number) {
     const access: ServerAccess = { host: '127.0.0.1', port, security, trustedCaPem: DOVECOT.caPem(), username: user.username, login: { kind: 'PASSWORD', password: new Secret(user.password) }, connectTimeoutMs: 5_000 };
-    await storage.connectors.upserted(conn.id, { name: conn.settings.name, workflowId: conn.settings.workflowId, reprocess: false, retentionDays: 30 }, new Date());
+    await storage.connectors.upserted({ id: conn.id, workspace: 'default', name: conn.settings.name, workflowId: conn.settings.workflowId, reprocess: false, retentionDays: 30 }, new Date());
     const sink = new StorageSink({ storage: client, now: () => new Date() }, conn, 60_000);
     const memory = { oversize: new Set<string>() };
     const signal = new AbortController().signal;

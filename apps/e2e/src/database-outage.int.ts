@@ -64,7 +64,7 @@ describe('a database outage is named as one, and recovered from', () => {
     const storage = connect(StorageServiceClient, '127.0.0.1:1', AS_FETCHER);
     const run = connectorPoll({ credentials: creds, storage, logFor: () => () => undefined, maxMessageBytes: 1024 * 1024, now: () => new Date() });
     const { settings } = resolveCreate({ name: 'outage', protocol: 'POP3', host: '127.0.0.1', username: 'u', password: new Secret('p'), workflowId: 'wf' });
-    await assert.rejects(run({ id, revision: 1, settings }, new AbortController().signal, { oversize: new Set() }), (e: unknown) => {
+    await assert.rejects(run({ id, workspace: 'default', revision: 1, settings }, new AbortController().signal, { oversize: new Set() }), (e: unknown) => {
       assert.ok(e instanceof MailboxError && e.failure === 'CREDENTIALS_UNAVAILABLE', String(e));
       assert.match(e.message, /UNAVAILABLE \(DATABASE_UNAVAILABLE\)/);
       return true;

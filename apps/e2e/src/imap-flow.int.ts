@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import { ConnectorServiceClient, Protocol, Security, Strategy } from '@postbote/proto';
 import { call, connect } from '@postbote/grpc-runtime';
-import { DOVECOT, TEST_ACTOR, TestProxy, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, testMail } from '@postbote/testing';
+import { DOVECOT, TEST_ACTOR, TestProxy, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, testMail, TEST_SCOPE } from '@postbote/testing';
 import { grpcMetrics } from '@postbote/metrics';
 import { startEmbeddedServices, type EmbeddedServices } from './embedded-services.fixture';
 
@@ -27,7 +27,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
   after(() => env.stop());
 
   async function connectorFor(user: { username: string; password: string }, extra: Record<string, unknown> = {}) {
-    const { connector } = await config.registry.create({
+    const { connector } = await config.registry.create(TEST_SCOPE, {
       name: `c-${user.username}`,
       protocol: 'IMAP',
       host: DOVECOT.host,
@@ -82,7 +82,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     assert.equal(new Set(mine.map((e) => e.subject)).size, 1000, 'each message once');
     assert.equal(new Set(mine.map((e) => e.eventId)).size, 1000);
     assert.ok(mine.every((e) => e.workflowId === 'wf-e2e' && e.connectorName === c.name));
-    const stored = await storage.store.list({ connectorId: c.id, pageSize: 500, pageToken: '' });
+    const stored = await storage.store.list({ scope: TEST_SCOPE, connectorId: c.id, pageSize: 500, pageToken: '' });
     assert.equal(stored.items.length, 500);
     assert.ok(stored.nextPageToken);
   });
@@ -110,7 +110,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     assert.ok(Math.max(...latencies) < 2_000, `append → event ${latencies.join(', ')} ms`);
     assert.equal(dovecotLoginAddresses(user.username).length, logins + 1, 'the test\'s own login only: the runs used the kept connection');
     assert.equal(await credentialLookups(), lookups, 'and its credentials: no look-up at the config service');
-    await config.registry.delete(c.id, false, TEST_ACTOR);
+    await config.registry.delete(TEST_SCOPE, c.id, false, TEST_ACTOR);
     await eventually(() => fetcher.supervisor.actor(c.id) === undefined, 5_000, 'actor stopped');
     await eventually(() => !dovecotWho().includes(user.username), 5_000, 'no connection left at the server');
   });
@@ -121,9 +121,9 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     await fetcher.supervisor.actor(c.id)?.settled();
     for (let i = 0; i < 12 * 60 && fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED'; i++) await poll(c.id);
     assert.equal(fetcher.supervisor.actor(c.id)?.state, 'AUTH_FAILED');
-    await eventually(async () => (await storage.log.list(c.id, 'ERROR', 10, '')).entries.some((e) => e.code === 'AUTH_FAILED_PARKED'), 10_000, 'log entry');
+    await eventually(async () => (await storage.log.list(TEST_SCOPE, c.id, 'ERROR', 10, '')).entries.some((e) => e.code === 'AUTH_FAILED_PARKED'), 10_000, 'log entry');
     // The fix: a new password (new revision) wakes it up and it succeeds.
-    await config.registry.update(c.id, { password: new Secret(user.password) }, TEST_ACTOR);
+    await config.registry.update(TEST_SCOPE, c.id, { password: new Secret(user.password) }, TEST_ACTOR);
     await eventually(() => fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED', 5_000, 'config change applied');
     await fetcher.supervisor.actor(c.id)?.settled();
     env.clock.increment(0);
@@ -186,7 +186,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     const box = await mailboxAs(user);
     await box.mailboxCreate('INBOX/Incidents');
     await box.logout();
-    const { connector } = await config.registry.create({
+    const { connector } = await config.registry.create(TEST_SCOPE, {
       name: `probe-${user.username}`,
       protocol: 'IMAP',
       host: DOVECOT.host,

@@ -9,7 +9,7 @@ import type { ConnectorRecord, Protocol } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { call, connect } from '@postbote/grpc-runtime';
 import { ConnectorServiceClient } from '@postbote/proto';
-import { DOVECOT, OAuthServer, TEST_ACTOR, adminAuthFrom, dovecotLogins, dovecotUser, eventually, mailboxAs, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, OAuthServer, TEST_ACTOR, adminAuthFrom, dovecotLogins, dovecotUser, eventually, mailboxAs, testMail, type MailUser, TEST_SCOPE } from '@postbote/testing';
 import { startEmbeddedServices, type EmbeddedServices } from './embedded-services.fixture';
 
 const CLIENT_ID = 'postbote-test-client';
@@ -39,7 +39,7 @@ describe('OAuth2 connectors end to end (SASL OAUTHBEARER against Dovecot, loopba
   };
 
   async function oauthConnector(protocol: Protocol, user: MailUser): Promise<ConnectorRecord> {
-    const { connector } = await env.config.registry.create(
+    const { connector } = await env.config.registry.create(TEST_SCOPE, 
       {
         name: `oauth-${protocol}-${user.username}`,
         protocol,
@@ -83,7 +83,7 @@ describe('OAuth2 connectors end to end (SASL OAUTHBEARER against Dovecot, loopba
       await eventually(() => eventsOf(c.id).length === 3, 10_000, 'the third event');
       assert.equal(idp.refreshesOf(user.username), 2);
       assert.equal(env.fetcher.supervisor.actor(c.id)?.state === 'AUTH_FAILED', false);
-      const log = await env.storage.log.list(c.id, 'INFO', 50, '');
+      const log = await env.storage.log.list(TEST_SCOPE, c.id, 'INFO', 50, '');
       assert.ok(log.entries.some((e) => e.code === 'OAUTH2_TOKEN_REFUSED'), 'the refusal is in the connector log');
     });
   }
@@ -97,12 +97,12 @@ describe('OAuth2 connectors end to end (SASL OAUTHBEARER against Dovecot, loopba
     // Three refusals in a row park it; between them the usual login backoff (5, 10 min).
     for (let i = 0; i < 60 && env.fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED'; i++) await env.poll(c.id);
     assert.equal(env.fetcher.supervisor.actor(c.id)?.state, 'AUTH_FAILED');
-    const entries = async () => (await env.storage.log.list(c.id, 'ERROR', 20, '')).entries;
+    const entries = async () => (await env.storage.log.list(TEST_SCOPE, c.id, 'ERROR', 20, '')).entries;
     await eventually(async () => (await entries()).some((e) => e.code === 'AUTH_FAILED_PARKED'), 10_000, 'parked in the log');
     const parked = (await entries()).find((e) => e.code === 'AUTH_FAILED_PARKED');
     assert.match(parked?.message ?? '', /OAUTH_GRANT_INVALID.*invalid_grant.*--refresh-token-stdin/);
 
-    await env.config.registry.update(c.id, { oauthRefreshToken: new Secret(idp.grant(user.username, CLIENT_ID)) }, TEST_ACTOR);
+    await env.config.registry.update(TEST_SCOPE, c.id, { oauthRefreshToken: new Secret(idp.grant(user.username, CLIENT_ID)) }, TEST_ACTOR);
     await eventually(() => env.fetcher.supervisor.actor(c.id)?.state !== 'AUTH_FAILED', 5_000, 'the new token applied');
     await deliver(user, `o-after-${user.username}`);
     await env.poll(c.id);

@@ -166,6 +166,7 @@ describe('every RPC answers fuzzed requests and the process stays up', () => {
       'postbote.v1.AccessService': env['CONFIG_SERVICE_ADDR']!,
       'postbote.v1.AuthService': env['CONFIG_SERVICE_ADDR']!,
       'postbote.v1.ConsoleUserService': env['CONFIG_SERVICE_ADDR']!,
+      'postbote.v1.WorkspaceService': env['CONFIG_SERVICE_ADDR']!,
       'postbote.v1.StorageService': env['STORAGE_SERVICE_ADDR']!,
       'postbote.v1.TriggerService': env['TRIGGER_SERVICE_ADDR']!,
       'postbote.v1.FetcherService': env['FETCHER_SERVICE_ADDR']!,

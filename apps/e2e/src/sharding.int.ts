@@ -12,7 +12,7 @@ import { PLAINTEXT_LOOPBACK, call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { FetcherServiceClient } from '@postbote/proto';
-import { DOVECOT, TEST_ACTOR, TEST_KAFKA_BROKERS, adminAuthFrom, dovecotUser, eventually, freePort, mailboxAs, mariaDbTestDatabase, tempDir, testMail, type MailUser, type TestDatabase } from '@postbote/testing';
+import { DOVECOT, TEST_ACTOR, TEST_KAFKA_BROKERS, adminAuthFrom, dovecotUser, eventually, freePort, mailboxAs, mariaDbTestDatabase, tempDir, testMail, type MailUser, type TestDatabase, TEST_SCOPE } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 
 const root = join(__dirname, '..', '..', '..');
@@ -106,7 +106,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
     for (let i = 0; i < CONNECTORS; i++) {
       const user = dovecotUser(`shard${i}`);
       await deliver(user, `first-${i}`);
-      const { connector } = await config.registry.create({
+      const { connector } = await config.registry.create(TEST_SCOPE, {
         name: `shard-${i}`,
         protocol: 'IMAP',
         host: DOVECOT.host,
@@ -184,7 +184,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
 
   it('a config change reaches the owning actor within seconds', async () => {
     const a = users[3]!;
-    const { connector } = await config.registry.update(a.id, { pollIntervalSeconds: 30, password: new Secret(a.user.password) }, TEST_ACTOR);
+    const { connector } = await config.registry.update(TEST_SCOPE, a.id, { pollIntervalSeconds: 30, password: new Secret(a.user.password) }, TEST_ACTOR);
     await eventually(
       async () => {
         for (const f of fetchers.values()) {
@@ -206,8 +206,8 @@ describe('fetchers sharded by a Kafka consumer group', () => {
 
   it('disable and delete reach the owner and stop polling everywhere', async () => {
     const [, b, c] = users;
-    await config.registry.setEnabled(b!.id, false, TEST_ACTOR);
-    await config.registry.delete(c!.id, false, TEST_ACTOR);
+    await config.registry.setEnabled(TEST_SCOPE, b!.id, false, TEST_ACTOR);
+    await config.registry.delete(TEST_SCOPE, c!.id, false, TEST_ACTOR);
     await eventually(
       async () => {
         const o = await owners();

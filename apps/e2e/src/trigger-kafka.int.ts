@@ -61,7 +61,7 @@ async function storageEnv(): Promise<Env> {
     client,
     count: async (sql) => Number(((await ds.query(sql)) as Array<{ n: string }>)[0]?.n ?? 0),
     store: async (connectorId, uidl, bytes) => {
-      await storage.connectors.upserted(connectorId, { name: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, reprocess: false, retentionDays: 30 }, new Date());
+      await storage.connectors.upserted({ id: connectorId, workspace: 'default', name: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, reprocess: false, retentionDays: 30 }, new Date());
       return storeTestEmail(client, { connectorId, uidl, bytes });
     },
     close: async () => {

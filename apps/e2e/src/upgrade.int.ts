@@ -1,6 +1,8 @@
-// An upgrade keeps what users have: today's services, started on a database the previous
-// main wrote (testdata/upgrade-195aba0: connectors with passwords, stored emails, events never
-// published), migrate it and carry on — on SQLite and on MariaDB.
+// An upgrade keeps what users have: today's services, started on a database an earlier main
+// wrote (testdata/upgrade-*: connectors with passwords, stored emails, events never
+// published; from 7a725a8 also tokens of every role, console users and a connector log),
+// migrate it and carry on — on SQLite and on MariaDB. Everything lands in the `default`
+// workspace, and every token and person keeps the rights it had (issue #24).
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -10,25 +12,31 @@ import { createConnection } from 'mysql2/promise';
 import { InProcessBus, TOPICS } from '@postbote/bus';
 import { startConfigService } from '@postbote/config';
 import type { DatabaseConfig } from '@postbote/db';
-import { call, connect } from '@postbote/grpc-runtime';
+import { Secret } from '@postbote/crypto';
+import { PLAINTEXT_LOOPBACK, call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService } from '@postbote/storage';
-import { ConnectorServiceClient, CredentialServiceClient, EmailReceived, StorageServiceClient } from '@postbote/proto';
+import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, CredentialServiceClient, EmailReceived, LogLevel, Role, StorageServiceClient } from '@postbote/proto';
 import { storeOne } from '@postbote/service-clients';
 import { AS_FETCHER, TEST_SECURITY, adminAuthFrom, eventually, mariaDbTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
 import { startTriggerService } from '@postbote/trigger';
 
-const FIXTURE = join(__dirname, 'testdata', 'upgrade-195aba0');
+const FIXTURES = ['upgrade-195aba0', 'upgrade-7a725a8'] as const;
 
 interface Expected {
   connectors: Record<'Support' | 'Billing', string>;
   passwords: Record<'Support' | 'Billing', string>;
   emails: Array<{ emailId: string; eventId: string; sha256: string; size: number; connectorId: string }>;
+  /** 7a725a8 on: token secrets by name, console users' passwords. */
+  tokens?: Record<'engine' | 'ops' | 'auditor' | 'second admin', string>;
+  consoleUsers?: Record<'ann' | 'bob', string>;
 }
 
-async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Promise<void> {
+async function upgradeAndCheck(fixture: string, database: DatabaseConfig, expected: Expected, adminToken: string | undefined): Promise<void> {
+  const FIXTURE = join(__dirname, 'testdata', fixture);
   const dir = tempDir('pb-upgrade-');
   copyFileSync(join(FIXTURE, 'master.key'), join(dir, 'master.key'));
+  if (adminToken) copyFileSync(join(FIXTURE, adminToken), join(dir, 'admin.token'));
   const bus = new InProcessBus();
   const logger = createLogger({ service: 'upgrade', level: 'silent', destination: new CapturedLog() });
   const events: EmailReceived[] = [];
@@ -87,6 +95,9 @@ async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Pr
       'storage knows the old connector',
     );
     await eventually(() => events.some((ev) => ev.emailId === storedId && ev.workflowId === 'wf-billing'), 10_000, 'its event names the workflow');
+    // Every event, old or new, belongs to the default workspace.
+    assert.deepEqual([...new Set(events.map((ev) => ev.workspace))], ['default']);
+    if (expected.tokens && expected.consoleUsers) await rightsKept(config.address, storage.address, expected, sc);
   } finally {
     cc.close();
     creds.close();
@@ -99,23 +110,64 @@ async function upgradeAndCheck(database: DatabaseConfig, expected: Expected): Pr
   }
 }
 
-describe('upgrading a database written by the previous main (195aba0)', () => {
-  it('SQLite: connectors, passwords, emails and unpublished events survive', async () => {
-    const file = join(tempDir('pb-upgrade-db-'), 'postbote.sqlite');
-    copyFileSync(join(FIXTURE, 'postbote.sqlite'), file);
-    await upgradeAndCheck({ kind: 'sqlite', file }, JSON.parse(readFileSync(join(FIXTURE, 'expected-sqlite.json'), 'utf8')) as Expected);
-  });
-
-  it('MariaDB: connectors, passwords, emails and unpublished events survive', async () => {
-    const db: TestDatabase = await mariaDbTestDatabase();
+/** Each token and console user of the old database still does what it could, in `default`. */
+async function rightsKept(configAddress: string, storageAddress: string, expected: Expected, admin: StorageServiceClient): Promise<void> {
+  const as = (token: string) => ({ transport: PLAINTEXT_LOOPBACK, identity: { token: new Secret(token) } });
+  const tokens = expected.tokens!;
+  const who = async (token: string) => {
+    const c = connect(AccessServiceClient, configAddress, as(token));
     try {
-      if (db.config.kind !== 'mysql') throw new Error('MariaDB expected');
-      const conn = await createConnection({ uri: db.config.url, multipleStatements: true });
-      await conn.query(readFileSync(join(FIXTURE, 'mariadb.sql'), 'utf8'));
-      await conn.end();
-      await upgradeAndCheck(db.config, JSON.parse(readFileSync(join(FIXTURE, 'expected-mysql.json'), 'utf8')) as Expected);
+      return await call(c.whoAmI, c, {});
     } finally {
-      await db.drop();
+      c.close();
     }
+  };
+  for (const [name, role] of [['engine', Role.INGEST], ['ops', Role.OPERATOR], ['auditor', Role.VIEWER]] as const) {
+    const me = await who(tokens[name]);
+    assert.deepEqual([me.role, me.workspace], [role, 'default'], name);
+  }
+  assert.equal((await who(tokens['second admin'])).role, Role.INSTALLATION_ADMIN, 'an admin could do everything; it still can');
+  const engine = connect(StorageServiceClient, storageAddress, as(tokens.engine));
+  try {
+    assert.equal((await call(engine.getEmail, engine, { emailId: expected.emails[0]!.emailId })).workspace, 'default', 'the workflow engine reads what events name');
+  } finally {
+    engine.close();
+  }
+  const log = await call(admin.listConnectorLog, admin, { connectorId: expected.connectors.Billing, minLevel: LogLevel.DEBUG, pageSize: 10, pageToken: '' });
+  assert.ok(log.entries.some((e) => e.message === 'fixture run: 2 stored'), 'the connector log is still there');
+  const consoleSvc = connect(ConsoleUserServiceClient, configAddress, AS_FETCHER);
+  try {
+    for (const [name, role] of [['ann', Role.INSTALLATION_ADMIN], ['bob', Role.OPERATOR]] as const) {
+      const s = await call(consoleSvc.signIn, consoleSvc, { name, password: expected.consoleUsers![name], clientAddress: '127.0.0.1' });
+      assert.equal((await who(s.sessionToken)).role, role, `${name} signs in with the role they had`);
+    }
+  } finally {
+    consoleSvc.close();
+  }
+}
+
+for (const fixture of FIXTURES) {
+  const FIXTURE = join(__dirname, 'testdata', fixture);
+  // The newer fixture carries each database's first admin token; the older one's was never kept.
+  const adminOf = (kind: 'sqlite' | 'mysql') => (fixture === 'upgrade-195aba0' ? undefined : `admin-${kind}.token`);
+  describe(`upgrading a database written by main at ${fixture.slice('upgrade-'.length)}`, () => {
+    it('SQLite: connectors, passwords, emails and unpublished events survive', async () => {
+      const file = join(tempDir('pb-upgrade-db-'), 'postbote.sqlite');
+      copyFileSync(join(FIXTURE, 'postbote.sqlite'), file);
+      await upgradeAndCheck(fixture, { kind: 'sqlite', file }, JSON.parse(readFileSync(join(FIXTURE, 'expected-sqlite.json'), 'utf8')) as Expected, adminOf('sqlite'));
+    });
+
+    it('MariaDB: connectors, passwords, emails and unpublished events survive', async () => {
+      const db: TestDatabase = await mariaDbTestDatabase();
+      try {
+        if (db.config.kind !== 'mysql') throw new Error('MariaDB expected');
+        const conn = await createConnection({ uri: db.config.url, multipleStatements: true });
+        await conn.query(readFileSync(join(FIXTURE, 'mariadb.sql'), 'utf8'));
+        await conn.end();
+        await upgradeAndCheck(fixture, db.config, JSON.parse(readFileSync(join(FIXTURE, 'expected-mysql.json'), 'utf8')) as Expected, adminOf('mysql'));
+      } finally {
+        await db.drop();
+      }
+    });
   });
-});
+}

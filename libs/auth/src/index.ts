@@ -3,3 +3,4 @@ export * from './permissions';
 export * from './principal';
 export * from './rate-limiter';
 export * from './token-cache';
+export * from './workspace';

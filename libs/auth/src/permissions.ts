@@ -1,19 +1,22 @@
-import type { Principal, Role } from './principal';
+import { INSTALLATION_ADMIN, roleIn, type AnyRole, type Principal, type Role } from './principal';
 
 /**
  * Who may call what: one table for every gRPC method. The web console holds no rights of
- * its own beyond signing people in: it calls with the signed-in user's session token, so
- * its pages are bound by this same table. A grant is a role of an API token, `fetcher`
- * (the fetcher service's identity: the only caller that may read credentials, store emails
- * and write connector logs), `console` (the console service's identity: signs people in and
- * out) or `service` (any of Postbote's services). A method missing from the table is
- * refused to everyone; a test checks every method of every service is listed.
+ * its own beyond signing people in: it calls with the signed-in person's session token, so
+ * its pages are bound by this same table. A grant is a role held in the workspace the call
+ * acts in (the gate decides which, see createGate), `installation-admin` (the vendor: acts
+ * in every workspace with an admin's rights, and alone manages workspaces and master keys),
+ * `fetcher` (the fetcher service's identity: the only caller that may read credentials,
+ * store emails and write connector logs), `console` (the console service's identity: signs
+ * people in and out) or `service` (any of Postbote's services). A method missing from the
+ * table is refused to everyone; a test checks every method of every service is listed.
  */
-export type Grant = Role | 'fetcher' | 'console' | 'service';
+export type Grant = Role | typeof INSTALLATION_ADMIN | 'fetcher' | 'console' | 'service';
 
 const READ: readonly Grant[] = ['admin', 'operator', 'viewer'];
 const CHANGE: readonly Grant[] = ['admin', 'operator'];
 const ADMIN: readonly Grant[] = ['admin'];
+const INSTALLATION: readonly Grant[] = [INSTALLATION_ADMIN];
 const FETCHER: readonly Grant[] = ['fetcher'];
 const ANYONE_KNOWN: readonly Grant[] = ['admin', 'operator', 'viewer', 'ingest', 'service'];
 
@@ -28,7 +31,8 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     // Logs in to a mail server with a stored password (or tries an unsaved one).
     TestConnection: CHANGE,
     ListFolders: CHANGE,
-    RotateKeys: ADMIN,
+    // The master keys seal every workspace's secrets: the installation's business.
+    RotateKeys: INSTALLATION,
   },
   'postbote.v1.CredentialService': { GetCredentials: FETCHER },
   'postbote.v1.AccessService': {
@@ -37,6 +41,17 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     RevokeToken: ADMIN,
     ListAuditEntries: ADMIN,
     WhoAmI: ANYONE_KNOWN,
+  },
+  'postbote.v1.WorkspaceService': {
+    // The workspaces the caller may act in (an installation admin: all of them).
+    ListWorkspaces: [...READ, 'ingest'],
+    // The workspace the call acts in: settings, quotas, connectors against the quota.
+    GetWorkspace: READ,
+    CreateWorkspace: INSTALLATION,
+    UpdateWorkspace: INSTALLATION,
+    SuspendWorkspace: INSTALLATION,
+    ResumeWorkspace: INSTALLATION,
+    DeleteWorkspace: INSTALLATION,
   },
   'postbote.v1.ConsoleUserService': {
     AddConsoleUser: ADMIN,
@@ -83,27 +98,49 @@ export function grantsFor(path: string): readonly Grant[] {
   return PERMISSIONS[service]?.[method] ?? [];
 }
 
-export function satisfies(principal: Principal, grant: Grant): boolean {
-  if (principal.kind === 'token') return principal.role === grant;
+/** Whether a caller acting in `workspace` holds `grant` (services act for every workspace). */
+export function satisfies(principal: Principal, grant: Grant, workspace: string): boolean {
+  if (principal.kind === 'token') {
+    const role = roleIn(principal, workspace);
+    // An installation admin acts as an admin in any workspace; `ingest` is a machine's role, not theirs.
+    if (role === INSTALLATION_ADMIN) return grant === INSTALLATION_ADMIN || grant === 'admin' || grant === 'operator' || grant === 'viewer';
+    return role === grant;
+  }
   if (grant === 'service') return true;
   // The internal token cannot tell services apart, so it counts as each of them.
   return (grant === 'fetcher' || grant === 'console') && (principal.service === grant || principal.service === 'internal');
 }
 
-export function permitted(principal: Principal, path: string): boolean {
-  return grantsFor(path).some((g) => satisfies(principal, g));
+export function permitted(principal: Principal, path: string, workspace: string): boolean {
+  return grantsFor(path).some((g) => satisfies(principal, g, workspace));
 }
 
-const GRANT_COLUMNS: readonly Grant[] = ['admin', 'operator', 'viewer', 'ingest', 'fetcher', 'console', 'service'];
+/**
+ * Nobody hands out more than they hold: only an installation admin makes another (a token
+ * or a person); everything else a workspace admin may give within their workspace (the
+ * table above already requires the admin role to create tokens and add people).
+ */
+export function mayGrant(principal: Principal, role: AnyRole): boolean {
+  return role !== INSTALLATION_ADMIN || (principal.kind === 'token' && principal.access.installationAdmin);
+}
+
+const GRANT_COLUMNS: readonly Grant[] = [INSTALLATION_ADMIN, 'admin', 'operator', 'viewer', 'ingest', 'fetcher', 'console', 'service'];
 
 /** The permission table as docs/security.md shows it (generated; a test keeps the two equal). */
 export function renderPermissionTable(): string {
   const rows = Object.entries(PERMISSIONS).flatMap(([service, methods]) =>
     Object.entries(methods).map(([method, grants]) => {
-      // A `service` grant includes the fetcher and the console; a role grant is exactly that role.
-      const cells = GRANT_COLUMNS.map((g) => (grants.includes(g) || ((g === 'fetcher' || g === 'console') && grants.includes('service')) ? '✓' : ''));
+      const cells = GRANT_COLUMNS.map((g) => (holds(grants, g) ? '✓' : ''));
       return `| \`${service.replace(/^postbote\.v1\./, '')}/${method}\` | ${cells.join(' | ')} |`;
     }),
   );
   return [`| method | ${GRANT_COLUMNS.join(' | ')} |`, `|---|${GRANT_COLUMNS.map(() => '---').join('|')}|`, ...rows].join('\n');
+}
+
+/** Whether a column's holder may call a method with these grants (as `satisfies` decides). */
+function holds(grants: readonly Grant[], column: Grant): boolean {
+  if (grants.includes(column)) return true;
+  // A `service` grant includes the fetcher and the console; the installation admin is an admin anywhere.
+  if ((column === 'fetcher' || column === 'console') && grants.includes('service')) return true;
+  return column === INSTALLATION_ADMIN && grants.some((g) => g === 'admin' || g === 'operator' || g === 'viewer');
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { RateLimitedError, UnavailableError } from '@postbote/errors';
 import { hashSecret, mintToken, parseToken, secretMatches } from './api-token';
-import type { TokenPrincipal } from './principal';
+import { accessOf, type TokenPrincipal } from './principal';
 import { RateLimiter } from './rate-limiter';
 import { TokenCache, type TokenAuthenticator } from './token-cache';
 
@@ -24,7 +24,7 @@ function mintAndCheck(): void {
 }
 
 describe('TokenCache', () => {
-  const principal = (expiresAt: Date | null = null): TokenPrincipal => ({ kind: 'token', tokenId: 'abcdefabcdef', name: 'n', role: 'viewer', expiresAt });
+  const principal = (expiresAt: Date | null = null): TokenPrincipal => ({ kind: 'token', tokenId: 'abcdefabcdef', name: 'n', access: accessOf('viewer', 'default'), expiresAt });
 
   function authority(answer: () => TokenPrincipal | null) {
     let calls = 0;

@@ -4,7 +4,10 @@ import { EntitySchema } from 'typeorm';
 export interface ApiTokenRow {
   id: string;
   name: string;
+  /** A workspace role, or `installation-admin`; unused for a console session (its person's memberships decide). */
   role: string;
+  /** The workspace it acts in; null for an installation admin's token and a console session. */
+  workspaceId: string | null;
   secretHash: string;
   createdAt: Date;
   createdBy: string;
@@ -21,7 +24,8 @@ export const ApiTokenEntity = new EntitySchema<ApiTokenRow>({
   columns: {
     id: { type: 'varchar', length: 12, primary: true },
     name: { type: 'varchar', length: 100 },
-    role: { type: 'varchar', length: 16 },
+    role: { type: 'varchar', length: 20 },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40, nullable: true },
     secretHash: { name: 'secret_hash', type: 'varchar', length: 64 },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     createdBy: { name: 'created_by', type: 'varchar', length: 200 },
@@ -32,10 +36,11 @@ export const ApiTokenEntity = new EntitySchema<ApiTokenRow>({
   },
 });
 
-/** A person who signs in to the web console; the password only as a scrypt hash. */
+/** A person who signs in to the web console; the password only as a scrypt hash. Their roles are memberships (below). */
 export interface ConsoleUserRow {
   name: string;
-  role: string;
+  /** Acts in every workspace (the vendor's staff). */
+  installationAdmin: boolean;
   passwordHash: string;
   createdAt: Date;
   createdBy: string;
@@ -47,7 +52,7 @@ export const ConsoleUserEntity = new EntitySchema<ConsoleUserRow>({
   tableName: 'console_users',
   columns: {
     name: { type: 'varchar', length: 64, primary: true },
-    role: { type: 'varchar', length: 16 },
+    installationAdmin: { name: 'installation_admin', type: 'boolean' },
     passwordHash: { name: 'password_hash', type: 'varchar', length: 200 },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     createdBy: { name: 'created_by', type: 'varchar', length: 200 },
@@ -55,11 +60,34 @@ export const ConsoleUserEntity = new EntitySchema<ConsoleUserRow>({
   },
 });
 
-/** One change to connectors, keys or tokens. Append-only; never a secret. */
+/** A person's role in one workspace. */
+export interface MembershipRow {
+  userName: string;
+  workspaceId: string;
+  role: string;
+  createdAt: Date;
+  createdBy: string;
+}
+
+export const MembershipEntity = new EntitySchema<MembershipRow>({
+  name: 'ConsoleMembership',
+  tableName: 'console_memberships',
+  columns: {
+    userName: { name: 'user_name', type: 'varchar', length: 64, primary: true },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40, primary: true },
+    role: { type: 'varchar', length: 16 },
+    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
+    createdBy: { name: 'created_by', type: 'varchar', length: 200 },
+  },
+});
+
+/** One change to connectors, keys, tokens, people or workspaces. Append-only; never a secret. */
 export interface AuditRow {
   id: string;
   /** Orders entries written in the same millisecond. */
   seq: number;
+  /** The workspace the change was made in; '' for the installation's own (keys, installation admins, a deleted workspace). */
+  workspaceId: string;
   at: Date;
   actor: string;
   peer: string;
@@ -76,6 +104,7 @@ export const AuditEntity = new EntitySchema<AuditRow>({
   columns: {
     seq: { type: 'integer', primary: true, generated: 'increment' },
     id: { type: 'varchar', length: 36, unique: true },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
     at: { type: 'datetime', precision: 3 },
     actor: { type: 'varchar', length: 200 },
     peer: { type: 'varchar', length: 100 },

@@ -1,32 +1,38 @@
-import { describePrincipal, isRole } from '@postbote/auth';
-import { principalToProto, roleFromProto, roleToProto } from '@postbote/contract';
+import { describePrincipal, isAnyRole, isInstallationAdmin } from '@postbote/auth';
+import { authenticatedToProto, principalToProto, roleFromProto, roleToProto } from '@postbote/contract';
 import { ValidationError } from '@postbote/errors';
 import { unary, type CallContext, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { AccessServiceService, AuthServiceService, ConsoleUserServiceService, Role, type AccessServiceServer, type ApiToken, type AuditEntry, type AuthServiceServer, type ConsoleUser, type ConsoleUserServiceServer } from '@postbote/proto';
-import type { ApiTokenRow, AuditRow, ConsoleUserRow } from './access-entities';
+import type { ApiTokenRow, AuditRow } from './access-entities';
 import type { ApiTokens } from './api-tokens';
 import type { Actor, AuditLog } from './audit-log';
-import type { ConsoleUsers } from './console-users';
+import type { ConsoleUsers, Member } from './console-users';
 
-/** The caller of a request, as the audit log names it. */
+/** The workspace a call acts in ('' for a service, which acts for every one). */
+export function workspaceOf(ctx: CallContext): string {
+  return ctx.scope.every ? '' : ctx.scope.workspace;
+}
+
+/** The caller of a request, as the audit log names it, recorded in the workspace it acts in. */
 export function actorOf(ctx: CallContext): Actor {
-  return { who: describePrincipal(ctx.principal), peer: ctx.peer };
+  const workspace = workspaceOf(ctx);
+  return { who: describePrincipal(ctx.principal, workspace), peer: ctx.peer, workspace };
 }
 
 export function accessService(tokens: ApiTokens, audit: AuditLog, logger: Logger): ServiceRegistration {
   const implementation: AccessServiceServer = {
     createToken: unary(logger, 'CreateToken', async (req, ctx) => {
-      const { row, token } = await tokens.create({ name: req.name, role: roleFromProto(req.role), validDays: req.validDays }, actorOf(ctx));
+      const { row, token } = await tokens.create(ctx, { name: req.name, role: roleFromProto(req.role), validDays: req.validDays }, actorOf(ctx));
       return { token: tokenToProto(row), secret: token };
     }),
-    listTokens: unary(logger, 'ListTokens', async (req) => ({ tokens: (await tokens.list(req.includeRevoked)).map(tokenToProto) })),
-    revokeToken: unary(logger, 'RevokeToken', async (req, ctx) => tokenToProto(await tokens.revoke(req.id, actorOf(ctx)))),
-    listAuditEntries: unary(logger, 'ListAuditEntries', async (req) => {
-      const page = await audit.list(req.pageSize, req.pageToken, req.targetId);
+    listTokens: unary(logger, 'ListTokens', async (req, ctx) => ({ tokens: (await tokens.list(ctx, req.includeRevoked)).map(tokenToProto) })),
+    revokeToken: unary(logger, 'RevokeToken', async (req, ctx) => tokenToProto(await tokens.revoke(ctx, req.id, actorOf(ctx)))),
+    listAuditEntries: unary(logger, 'ListAuditEntries', async (req, ctx) => {
+      const page = await audit.list(ctx.scope, isInstallationAdmin(ctx.principal), req.pageSize, req.pageToken, req.targetId);
       return { entries: page.entries.map(auditToProto), nextPageToken: page.nextPageToken };
     }),
-    whoAmI: unary(logger, 'WhoAmI', async (_req, ctx) => principalToProto(ctx.principal, describePrincipal(ctx.principal))),
+    whoAmI: unary(logger, 'WhoAmI', async (_req, ctx) => principalToProto(ctx.principal, describePrincipal(ctx.principal, workspaceOf(ctx)), workspaceOf(ctx))),
   };
   return { name: 'postbote.v1.AccessService', definition: AccessServiceService, implementation };
 }
@@ -36,26 +42,23 @@ export function authService(tokens: ApiTokens, logger: Logger): ServiceRegistrat
   const implementation: AuthServiceServer = {
     authenticate: unary(logger, 'Authenticate', async (req) => {
       if (req.token.length > 200) throw ValidationError.single('token', 'max-length', 'is not an API token');
-      const p = await tokens.authenticate(req.token);
-      return p
-        ? { valid: true, tokenId: p.tokenId, name: p.name, role: roleToProto(p.role), expiresAt: p.expiresAt ?? undefined }
-        : { valid: false, tokenId: '', name: '', role: Role.UNSPECIFIED, expiresAt: undefined };
+      return authenticatedToProto(await tokens.authenticate(req.token));
     }),
   };
   return { name: 'postbote.v1.AuthService', definition: AuthServiceService, implementation };
 }
 
-/** The web console's users; sign-in and sign-out only for the console service (see the permission table). */
+/** The web console's people; sign-in and sign-out only for the console service (see the permission table). */
 export function consoleUserService(users: ConsoleUsers, logger: Logger): ServiceRegistration {
   const implementation: ConsoleUserServiceServer = {
     addConsoleUser: unary(logger, 'AddConsoleUser', async (req, ctx) =>
-      consoleUserToProto(await users.add({ name: req.name, role: roleFromProto(req.role), password: req.password, replace: req.replace }, actorOf(ctx))),
+      memberToProto(await users.add(ctx, { name: req.name, role: roleFromProto(req.role), password: req.password, replace: req.replace }, actorOf(ctx))),
     ),
-    listConsoleUsers: unary(logger, 'ListConsoleUsers', async () => ({ users: (await users.list()).map(consoleUserToProto) })),
-    removeConsoleUser: unary(logger, 'RemoveConsoleUser', async (req, ctx) => consoleUserToProto(await users.remove(req.name, actorOf(ctx)))),
+    listConsoleUsers: unary(logger, 'ListConsoleUsers', async (_req, ctx) => ({ users: (await users.list(ctx)).map(memberToProto) })),
+    removeConsoleUser: unary(logger, 'RemoveConsoleUser', async (req, ctx) => memberToProto(await users.remove(ctx, req.name, actorOf(ctx)))),
     signIn: unary(logger, 'SignIn', async (req, ctx) => {
       const s = await users.signIn({ name: req.name, password: req.password, clientAddress: req.clientAddress }, actorOf(ctx));
-      return { user: consoleUserToProto(s.user), sessionToken: s.sessionToken, expiresAt: s.expiresAt };
+      return { user: memberToProto(s.user), sessionToken: s.sessionToken, expiresAt: s.expiresAt };
     }),
     signOut: unary(logger, 'SignOut', async (req) => {
       if (req.sessionToken.length <= 200) await users.signOut(req.sessionToken);
@@ -65,26 +68,23 @@ export function consoleUserService(users: ConsoleUsers, logger: Logger): Service
   return { name: 'postbote.v1.ConsoleUserService', definition: ConsoleUserServiceService, implementation };
 }
 
-function consoleUserToProto(row: ConsoleUserRow): ConsoleUser {
-  return {
-    name: row.name,
-    role: isRole(row.role) ? roleToProto(row.role) : Role.UNSPECIFIED,
-    createdAt: row.createdAt,
-    createdBy: row.createdBy,
-    lastSignInAt: row.lastSignInAt ?? undefined,
-  };
+const protoRole = (role: string) => (isAnyRole(role) ? roleToProto(role) : Role.UNSPECIFIED);
+
+function memberToProto(m: Member): ConsoleUser {
+  return { name: m.name, role: protoRole(m.role), createdAt: m.createdAt, createdBy: m.createdBy, lastSignInAt: m.lastSignInAt ?? undefined };
 }
 
 function tokenToProto(row: ApiTokenRow): ApiToken {
   return {
     id: row.id,
     name: row.name,
-    role: isRole(row.role) ? roleToProto(row.role) : Role.UNSPECIFIED,
+    role: protoRole(row.role),
     createdAt: row.createdAt,
     createdBy: row.createdBy,
     expiresAt: row.expiresAt ?? undefined,
     revokedAt: row.revokedAt ?? undefined,
     lastUsedAt: row.lastUsedAt ?? undefined,
+    workspace: row.workspaceId ?? '',
   };
 }
 
@@ -99,5 +99,6 @@ function auditToProto(row: AuditRow): AuditEntry {
     targetId: row.targetId,
     targetName: row.targetName,
     detail: row.detail,
+    workspace: row.workspaceId,
   };
 }

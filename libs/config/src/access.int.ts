@@ -60,8 +60,9 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(statSync(`${dataDir}/admin.token`).mode & 0o777, 0o600);
       assert.match(readFileSync(`${dataDir}/admin.token`, 'utf8'), /^pbt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}\n$/);
       const me = await call(access.whoAmI, access, {});
-      assert.equal(me.role, Role.ADMIN);
-      assert.match(me.description, /^token [0-9a-f]{12} \(admin \(first start\), admin\)$/);
+      assert.equal(me.role, Role.INSTALLATION_ADMIN, 'the first token acts for the whole installation');
+      assert.equal(me.workspace, 'default', 'and, naming none, in the default workspace');
+      assert.match(me.description, /^token [0-9a-f]{12} \(admin \(first start\), installation-admin\)$/);
     });
 
     it('creates a token shown once, lists it without its secret, and a revoked one stops working', async () => {
@@ -69,7 +70,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.match(created.secret, /^pbt_/);
       const viewer = client(connect(ConnectorServiceClient, svc.address, withToken(created.secret)));
       await call(viewer.listConnectors, viewer, { pageSize: 0, pageToken: '' });
-      await assert.rejects(call(viewer.createConnector, viewer, { spec: spec('by-viewer') }), (err: unknown) => err instanceof PermissionDeniedError && /may not call CreateConnector \(needs admin or operator\)/.test(err.message));
+      await assert.rejects(call(viewer.createConnector, viewer, { spec: spec('by-viewer') }), (err: unknown) => err instanceof PermissionDeniedError && /may not call CreateConnector in workspace default \(needs admin or operator\)/.test(err.message));
       const listed = await call(access.listTokens, access, { includeRevoked: false });
       assert.ok(listed.tokens.some((t) => t.id === created.token!.id && t.name === 'workflow engine'));
       assert.doesNotMatch(JSON.stringify(listed), new RegExp(created.secret.slice(-20)));
@@ -152,7 +153,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(first.actor, 'system');
       const moved = page.entries.find((e) => e.action === 'CONNECTOR_UPDATED' && e.detail.includes('host'))!;
       assert.equal(moved.detail, 'changed: host, password');
-      assert.match(moved.actor, /^token [0-9a-f]{12} \(admin \(first start\), admin\)$/);
+      assert.match(moved.actor, /^token [0-9a-f]{12} \(admin \(first start\), installation-admin\)$/);
       assert.match(moved.peer, /^(127\.0\.0\.1|\[::1\]|ipv4:127\.0\.0\.1):\d+$|127\.0\.0\.1/);
       assert.deepEqual(page.entries.slice(0, 3).map((e) => e.action)[0], 'KEYS_ROTATED', 'newest first');
       const byTarget = await call(access.listAuditEntries, access, { pageSize: 0, pageToken: '', targetId: moved.targetId });

@@ -9,7 +9,7 @@ import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
 import { serviceGate, serviceSecurityFromEnv, type ServiceSecurity } from '@postbote/service-clients';
-import { ApiTokenEntity, AuditEntity, ConsoleUserEntity } from './access-entities';
+import { ApiTokenEntity, AuditEntity, ConsoleUserEntity, MembershipEntity } from './access-entities';
 import { accessService, authService, consoleUserService } from './access-grpc';
 import { ApiTokens } from './api-tokens';
 import { AuditLog } from './audit-log';
@@ -23,6 +23,9 @@ import { fileKeySource, staticKeySource, type KeySource } from './key-source';
 import { CONFIG_MIGRATIONS } from './migrations';
 import { refreshAccessToken } from './oauth-token-endpoint';
 import { OAuthTokens } from './oauth-tokens';
+import { WorkspaceEntity } from './workspace-entity';
+import { workspaceService } from './workspace-grpc';
+import { Workspaces } from './workspaces';
 import { addReadinessCheck } from '@postbote/metrics';
 
 /** How long deletions are republished on boot. */
@@ -69,6 +72,7 @@ export function loadConfigServiceConfig(env: EnvReader): ConfigServiceConfig {
 export interface RunningConfigService {
   readonly address: string;
   readonly registry: ConnectorRegistry;
+  readonly workspaces: Workspaces;
   /** The token authority: the all-in-one's other services ask it directly. */
   readonly tokens: ApiTokens;
   stop(): Promise<void>;
@@ -92,7 +96,7 @@ export async function startConfigService(
 
   const dataSource = await openDatabase({
     config: config.database,
-    entities: [ConnectorEntity, TombstoneEntity, ApiTokenEntity, AuditEntity, ConsoleUserEntity],
+    entities: [ConnectorEntity, TombstoneEntity, ApiTokenEntity, AuditEntity, ConsoleUserEntity, MembershipEntity, WorkspaceEntity],
     migrations: CONFIG_MIGRATIONS,
     migrationsTableName: 'config_migrations',
   });
@@ -100,10 +104,11 @@ export async function startConfigService(
   const events = new ConnectorEventPublisher(deps.bus, logger, now);
   const gate = gateFor(config.database);
   const audit = new AuditLog(dataSource, gate, now);
-  const tokens = new ApiTokens({ dataSource, gate, audit, logger, now });
+  const workspaces = new Workspaces({ dataSource, gate, audit, logger, now });
+  const tokens = new ApiTokens({ dataSource, gate, audit, workspaces, logger, now });
   await tokens.ensureAdminTokenFile(config.adminTokenFile);
-  const consoleUsers = new ConsoleUsers({ dataSource, gate, audit, logger, now });
-  const registry = new ConnectorRegistry({ dataSource, gate, keys, events, audit, logger, now });
+  const consoleUsers = new ConsoleUsers({ dataSource, gate, audit, workspaces, logger, now });
+  const registry = new ConnectorRegistry({ dataSource, gate, keys, events, audit, workspaces, logger, now });
   const endpoint = refreshAccessToken;
   const oauth = new OAuthTokens({ endpoint, storeRotated: (id, previous, next) => registry.storeRotatedRefreshToken(id, previous, next), logger, now });
 
@@ -122,11 +127,12 @@ export async function startConfigService(
   const server = await startGrpcServer({
     address: config.address,
     services: [
-      connectorService(registry, new ConnectionTests(registry, audit, oauth, endpoint, () => now().getTime(), config.sourceAddress ?? null), logger),
+      connectorService(registry, new ConnectionTests(registry, workspaces, audit, oauth, endpoint, () => now().getTime(), config.sourceAddress ?? null), logger),
       credentialService(registry, oauth, logger),
       accessService(tokens, audit, logger),
       authService(tokens, logger),
       consoleUserService(consoleUsers, logger),
+      workspaceService(workspaces, { dataSource, gate, audit, events, logger, now }, logger),
     ],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
@@ -137,6 +143,7 @@ export async function startConfigService(
   return {
     address: server.address,
     registry,
+    workspaces,
     tokens,
     stop: async () => {
       stopReadiness();

@@ -1,4 +1,4 @@
-import { RateLimiter } from '@postbote/auth';
+import { RateLimiter, type Scope } from '@postbote/auth';
 import { imapPart, resolveCreate, resolveUpdate, type ConnectorSettings, type ConnectorSpecInput, type Secrets } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { ValidationError } from '@postbote/errors';
@@ -9,15 +9,19 @@ import type { Actor, AuditLog } from './audit-log';
 import type { ConnectorRegistry } from './connector-registry';
 import { refreshRequestFor, type TokenEndpoint } from './oauth-token-endpoint';
 import type { OAuthTokens } from './oauth-tokens';
+import type { WorkspaceRecord, Workspaces } from './workspaces';
 
 export type TestTarget = { readonly ref: string; readonly overrides?: ConnectorSpecInput } | { readonly spec: ConnectorSpecInput };
 
 /**
  * Connection tests and folder listings log in to a mail server. They are limited, so
  * nobody can use Postbote to hammer a server (or lock a mailbox's account with repeated
- * logins), and audited, since stored secrets are used.
+ * logins) — per caller, per connector, and per workspace as its quota says — and audited,
+ * since stored secrets are used. A suspended workspace tests nothing.
  */
 export class ConnectionTests {
+  /** Per workspace, at its quota (rebuilt when the quota changes). */
+  readonly #perWorkspace = new Map<string, { perMinute: number; limiter: RateLimiter }>();
   /** Unsaved settings, per caller: a probe of arbitrary servers. */
   readonly #unsaved: RateLimiter;
   /** A stored connector, per connector: every test is a login with its password. */
@@ -25,6 +29,7 @@ export class ConnectionTests {
 
   constructor(
     private readonly registry: ConnectorRegistry,
+    private readonly workspaces: Workspaces,
     private readonly audit: AuditLog,
     private readonly oauth: OAuthTokens,
     private readonly endpoint: TokenEndpoint,
@@ -36,8 +41,8 @@ export class ConnectionTests {
     this.#stored = new RateLimiter({ burst: 5, everyMs: 6_000, now, what: 'connection tests of this connector' });
   }
 
-  async test(target: TestTarget, actor: Actor): Promise<TestStepResult[]> {
-    const resolved = await this.#resolve(target, actor, 'CONNECTION_TESTED');
+  async test(scope: Scope, target: TestTarget, actor: Actor): Promise<TestStepResult[]> {
+    const resolved = await this.#resolve(scope, target, actor, 'CONNECTION_TESTED');
     const { settings } = resolved;
     // OAUTH2: the token exchange is the first step a person sees, with its time.
     const steps: TestStepResult[] = [];
@@ -53,8 +58,8 @@ export class ConnectionTests {
     return [...steps, ...(settings.protocol === 'IMAP' ? await testImap(server, imapPart(settings).folder) : await testPop3(server))];
   }
 
-  async folders(target: TestTarget, actor: Actor): Promise<string[]> {
-    const resolved = await this.#resolve(target, actor, 'FOLDERS_LISTED');
+  async folders(scope: Scope, target: TestTarget, actor: Actor): Promise<string[]> {
+    const resolved = await this.#resolve(scope, target, actor, 'FOLDERS_LISTED');
     if (resolved.settings.protocol !== 'IMAP') throw ValidationError.single('protocol', 'imap-only', 'POP3 mailboxes have no folders');
     return listImapFolders(access(resolved.settings, await this.#login(resolved), this.sourceAddress, resolved.secrets.proxyPassword));
   }
@@ -64,10 +69,11 @@ export class ConnectionTests {
    * new ones; overrides that change where a secret goes need it again, as an update does) or
    * unsaved settings, validated like a create (name and workflow may be left out).
    */
-  async #resolve(target: TestTarget, actor: Actor, action: 'CONNECTION_TESTED' | 'FOLDERS_LISTED'): Promise<Resolved> {
+  async #resolve(scope: Scope, target: TestTarget, actor: Actor, action: 'CONNECTION_TESTED' | 'FOLDERS_LISTED'): Promise<Resolved> {
     if ('ref' in target) {
-      const { connector, secrets: stored } = await this.registry.credentials(target.ref);
+      const { connector, secrets: stored } = await this.registry.credentials(scope, target.ref);
       const { settings, secrets: given } = target.overrides ? resolveUpdate(connector, target.overrides, connector.secretsSet) : { settings: connector, secrets: {} };
+      this.#takeWorkspace(await this.workspaces.forChange(scope));
       this.#stored.take(connector.id);
       const overridden = target.overrides ? Object.keys(target.overrides).filter((k) => target.overrides?.[k as keyof ConnectorSpecInput] !== undefined) : [];
       await this.audit.record(actor, action, { type: 'connector', id: connector.id, name: connector.name }, overridden.length ? `with changed ${overridden.join(', ')}` : '');
@@ -80,9 +86,21 @@ export class ConnectionTests {
       name: target.spec.name ?? 'connection-test',
       workflowId: target.spec.workflowId ?? 'connection-test',
     });
+    this.#takeWorkspace(await this.workspaces.forChange(scope));
     this.#unsaved.take(actor.who);
     await this.audit.record(actor, action, undefined, `unsaved ${settings.protocol} settings for ${settings.host}:${settings.port}`);
     return { settings, secrets, stored: undefined };
+  }
+
+  #takeWorkspace(w: WorkspaceRecord): void {
+    const perMinute = w.quotas.connectionTestsPerMinute;
+    if (perMinute === 0) return;
+    let entry = this.#perWorkspace.get(w.id);
+    if (entry?.perMinute !== perMinute) {
+      entry = { perMinute, limiter: new RateLimiter({ burst: perMinute, everyMs: 60_000 / perMinute, now: this.now, what: `connection tests in workspace ${w.id} (its limit: ${perMinute} a minute)` }) };
+      this.#perWorkspace.set(w.id, entry);
+    }
+    entry.limiter.take(w.id);
   }
 
   /**

@@ -7,7 +7,9 @@ import { EntitySchema } from 'typeorm';
  */
 export interface ConnectorRow {
   id: string;
-  /** lower(name): uniqueness that behaves the same on SQLite and MariaDB collations. */
+  /** The workspace that owns it; names are unique within it. */
+  workspaceId: string;
+  /** lower(name): uniqueness (per workspace) that behaves the same on SQLite and MariaDB collations. */
   nameKey: string;
   settingsJson: string;
   /** '' when the connector has no password (OAUTH2). */
@@ -28,7 +30,8 @@ export const ConnectorEntity = new EntitySchema<ConnectorRow>({
   tableName: 'connectors',
   columns: {
     id: { type: 'varchar', length: 36, primary: true },
-    nameKey: { name: 'name_key', type: 'varchar', length: 100, unique: true },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
+    nameKey: { name: 'name_key', type: 'varchar', length: 100 },
     settingsJson: { name: 'settings_json', type: 'text' },
     passwordCiphertext: { name: 'password_ciphertext', type: 'text' },
     passwordKeyId: { name: 'password_key_id', type: 'varchar', length: 64 },

@@ -6,6 +6,7 @@ export function recordFromRow(row: ConnectorRow): ConnectorRecord {
   return Object.freeze({
     ...settingsFromDocument(row.settingsJson),
     id: row.id,
+    workspace: row.workspaceId,
     secretsSet: ConnectorSecrets.stored(row),
     revision: row.revision,
     createdAt: new Date(row.createdAt),

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { IsNull, QueryFailedError, type DataSource, type Repository } from 'typeorm';
+import { EVERY_WORKSPACE, type Scope } from '@postbote/auth';
 import { LIMITS, SECRET_KEYS, SETTING_KEYS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput, type Secrets } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
-import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@postbote/errors';
+import { AlreadyExistsError, ConcurrencyError, NotFoundError, QuotaExceededError, ValidationError } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
 import type { Actor, AuditLog } from './audit-log';
@@ -11,6 +12,7 @@ import type { ConnectorEventPublisher } from './connector-events';
 import { applySettings, recordFromRow } from './connector-record';
 import { ConnectorSecrets } from './connector-secrets';
 import type { KeySource } from './key-source';
+import type { WorkspaceRecord, Workspaces } from './workspaces';
 
 export interface RegistryDeps {
   readonly dataSource: DataSource;
@@ -18,6 +20,8 @@ export interface RegistryDeps {
   readonly gate: Gate;
   readonly keys: KeySource;
   readonly events: ConnectorEventPublisher;
+  /** Where a change may be made (exists, not suspended) and its quotas. */
+  readonly workspaces: Workspaces;
   /** Every change is written here in its own transaction (who, what, when). */
   readonly audit: AuditLog;
   readonly logger: Logger;
@@ -37,7 +41,11 @@ export interface Page<T> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROTATION_BATCH = 100;
 
-/** The config service's behaviour: connector CRUD, sealed credentials, change events. */
+/**
+ * The config service's behaviour: connector CRUD, sealed credentials, change events. Every
+ * read and change takes the scope the gate decided: a connector of another workspace is
+ * found exactly as often as one that does not exist (never), by the same single query.
+ */
 export class ConnectorRegistry {
   readonly #repo: Repository<ConnectorRow>;
   readonly #secrets: ConnectorSecrets;
@@ -47,18 +55,26 @@ export class ConnectorRegistry {
     this.#secrets = new ConnectorSecrets(new SecretBox(() => deps.keys.keyring()));
   }
 
-  async create(input: ConnectorSpecInput, actor: Actor): Promise<Saved> {
+  async create(scope: Scope, input: ConnectorSpecInput, actor: Actor): Promise<Saved> {
     const { settings, secrets, warnings } = resolveCreate(input);
-    await this.#ensureNameFree(settings.name, undefined);
+    const workspace = await this.deps.workspaces.forChange(scope);
+    checkInterval(workspace, settings.pollIntervalSeconds);
+    await this.#ensureNameFree(workspace.id, settings.name, undefined);
     const id = randomUUID();
     const now = this.deps.now();
-    const row = { id, revision: 1, createdAt: now, updatedAt: now, passwordCiphertext: '', passwordKeyId: '', secretsCiphertext: null, secretsKeyId: null, secretKeys: null } as ConnectorRow;
+    const row = { id, workspaceId: workspace.id, revision: 1, createdAt: now, updatedAt: now, passwordCiphertext: '', passwordKeyId: '', secretsCiphertext: null, secretsKeyId: null, secretKeys: null } as ConnectorRow;
     applySettings(row, settings);
     this.#secrets.apply(row, secrets, settings);
+    const max = workspace.quotas.maxConnectors;
     await this.deps
       .gate(() =>
         this.deps.dataSource.transaction(async (tx) => {
-          await tx.getRepository(ConnectorEntity).insert(row);
+          const repo = tx.getRepository(ConnectorEntity);
+          // Counted in the transaction that inserts; two creates racing past the limit by one is the worst case.
+          if (max > 0 && (await repo.countBy({ workspaceId: workspace.id })) >= max) {
+            throw new QuotaExceededError(`workspace ${workspace.id} has ${max} connectors, its limit; delete one or ask your provider to raise the limit`, 'quotas.max_connectors');
+          }
+          await repo.insert(row);
           await this.deps.audit.append(tx, actor, 'CONNECTOR_CREATED', target(id, settings.name), `${settings.protocol} ${settings.host}:${settings.port}, ${settings.security}`);
         }),
       )
@@ -69,30 +85,39 @@ export class ConnectorRegistry {
     return { connector, warnings };
   }
 
-  async get(ref: string): Promise<ConnectorRecord> {
-    return recordFromRow(await this.#find(ref));
+  async get(scope: Scope, ref: string): Promise<ConnectorRecord> {
+    return recordFromRow(await this.#find(scope, ref));
   }
 
-  /** Pages in name order; the token is the last name_key seen. */
-  async list(pageSize: number, pageToken: string): Promise<Page<ConnectorRecord>> {
+  /** Pages in name order (every workspace: by workspace, then name); the token is the last key seen. */
+  async list(scope: Scope, pageSize: number, pageToken: string): Promise<Page<ConnectorRecord>> {
     const size = Math.min(Math.max(pageSize || 100, 1), 1000);
     const after = pageToken ? decodeToken(pageToken) : undefined;
-    const qb = this.#repo.createQueryBuilder('c').orderBy('c.name_key', 'ASC').take(size + 1);
-    if (after !== undefined) qb.where('c.name_key > :after', { after });
+    const qb = this.#repo.createQueryBuilder('c').orderBy('c.workspace_id', 'ASC').addOrderBy('c.name_key', 'ASC').take(size + 1);
+    if (!scope.every) qb.where('c.workspace_id = :w', { w: scope.workspace });
+    if (after !== undefined) qb.andWhere('(c.workspace_id > :aw OR (c.workspace_id = :aw AND c.name_key > :an))', { aw: after.workspace, an: after.nameKey });
     const rows = await this.deps.gate(() => qb.getMany());
     const page = rows.slice(0, size);
     const last = page.at(-1);
-    return { items: page.map(recordFromRow), nextPageToken: rows.length > size && last ? encodeToken(last.nameKey) : '' };
+    return { items: page.map(recordFromRow), nextPageToken: rows.length > size && last ? encodeToken(last.workspaceId, last.nameKey) : '' };
   }
 
-  async update(ref: string, patch: ConnectorSpecInput, actor: Actor, expectedRevision?: number): Promise<Saved> {
-    const row = await this.#find(ref);
+  /** How many connectors a workspace has. */
+  count(workspace: string): Promise<number> {
+    return this.deps.gate(() => this.#repo.countBy({ workspaceId: workspace }));
+  }
+
+  async update(scope: Scope, ref: string, patch: ConnectorSpecInput, actor: Actor, expectedRevision?: number): Promise<Saved> {
+    const row = await this.#find(scope, ref);
+    const workspace = await this.deps.workspaces.forChange(scope);
     if (expectedRevision !== undefined && row.revision !== expectedRevision) {
       throw new ConcurrencyError(`connector ${row.id} is at revision ${row.revision}, not ${expectedRevision}; re-read and retry`);
     }
     const before = recordFromRow(row);
     const { settings, secrets, warnings } = resolveUpdate(before, patch, before.secretsSet);
-    if (settings.name.toLowerCase() !== row.nameKey) await this.#ensureNameFree(settings.name, row.id);
+    // A limit raised later does not break updates that leave the interval alone.
+    if (patch.pollIntervalSeconds !== undefined) checkInterval(workspace, settings.pollIntervalSeconds);
+    if (settings.name.toLowerCase() !== row.nameKey) await this.#ensureNameFree(row.workspaceId, settings.name, row.id);
     const previousRevision = row.revision;
     applySettings(row, settings);
     this.#secrets.apply(row, secrets, settings);
@@ -120,12 +145,13 @@ export class ConnectorRegistry {
     return { connector, warnings };
   }
 
-  async setEnabled(ref: string, enabled: boolean, actor: Actor): Promise<ConnectorRecord> {
-    return (await this.update(ref, { enabled }, actor)).connector;
+  async setEnabled(scope: Scope, ref: string, enabled: boolean, actor: Actor): Promise<ConnectorRecord> {
+    return (await this.update(scope, ref, { enabled }, actor)).connector;
   }
 
-  async delete(ref: string, purgeEmailsNow: boolean, actor: Actor): Promise<string> {
-    const row = await this.#find(ref);
+  async delete(scope: Scope, ref: string, purgeEmailsNow: boolean, actor: Actor): Promise<string> {
+    const row = await this.#find(scope, ref);
+    await this.deps.workspaces.forChange(scope);
     const name = recordFromRow(row).name;
     await this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
@@ -140,8 +166,8 @@ export class ConnectorRegistry {
   }
 
   /** A connector with its plaintext secrets, for a login only (a fetcher's run, a connection test). */
-  async credentials(id: string): Promise<{ connector: ConnectorRecord; secrets: Secrets }> {
-    const row = await this.#find(id);
+  async credentials(scope: Scope, ref: string): Promise<{ connector: ConnectorRecord; secrets: Secrets }> {
+    const row = await this.#find(scope, ref);
     return { connector: recordFromRow(row), secrets: this.#secrets.open(row) };
   }
 
@@ -208,29 +234,32 @@ export class ConnectorRegistry {
     return (await repo.find()).map((t) => ({ id: t.id, purgeEmailsNow: Boolean(t.purgeEmailsNow) }));
   }
 
-  /** Every connector, for the boot-time republish to the compacted topic. */
-  async *all(): AsyncGenerator<ConnectorRecord> {
+  /** Every connector of a scope (every workspace: the boot-time republish to the compacted topic). */
+  async *all(scope: Scope = EVERY_WORKSPACE): AsyncGenerator<ConnectorRecord> {
     let token = '';
     do {
-      const page = await this.list(500, token);
+      const page = await this.list(scope, 500, token);
       yield* page.items;
       token = page.nextPageToken;
     } while (token);
   }
 
-  async #find(ref: string): Promise<ConnectorRow> {
+  async #find(scope: Scope, ref: string): Promise<ConnectorRow> {
     const value = ref.trim();
     if (value === '') throw ValidationError.single('ref', 'required', 'must be a connector id or name');
     // Checked before use and before it is quoted back: a ref is an id or a name, no more.
     // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     if (value.length > LIMITS.nameMaxLength || /[\u0000-\u001f\u007f]/.test(value)) throw ValidationError.single('ref', 'ref', 'must be a connector id or name');
-    const row = await this.deps.gate(() => (UUID.test(value) ? this.#repo.findOneBy({ id: value.toLowerCase() }) : this.#repo.findOneBy({ nameKey: value.toLowerCase() })));
+    const where = { ...(UUID.test(value) ? { id: value.toLowerCase() } : { nameKey: value.toLowerCase() }), ...(scope.every ? {} : { workspaceId: scope.workspace }) };
+    // Names repeat across workspaces: outside one, only an id names a connector.
+    const rows = await this.deps.gate(() => this.#repo.find({ where, take: 2 }));
+    const row = rows.length === 1 ? rows[0] : undefined;
     if (!row) throw new NotFoundError(`no connector "${value}"`);
     return row;
   }
 
-  async #ensureNameFree(name: string, selfId: string | undefined): Promise<void> {
-    const other = await this.deps.gate(() => this.#repo.findOneBy({ nameKey: name.toLowerCase() }));
+  async #ensureNameFree(workspace: string, name: string, selfId: string | undefined): Promise<void> {
+    const other = await this.deps.gate(() => this.#repo.findOneBy({ workspaceId: workspace, nameKey: name.toLowerCase() }));
     if (other && other.id !== selfId) throw nameTaken(name);
   }
 
@@ -246,6 +275,12 @@ export class ConnectorRegistry {
     if (warnings.length) this.deps.logger.warn({ ...fields, warnings }, msg);
     else this.deps.logger.info(fields, msg);
   }
+}
+
+/** A connector's interval against its workspace's shortest allowed one. */
+function checkInterval(workspace: WorkspaceRecord, seconds: number): void {
+  const min = workspace.quotas.minPollIntervalSeconds;
+  if (min > 0 && seconds < min) throw ValidationError.single('spec.poll_interval_seconds', 'workspace-minimum', `must be at least ${min} s in workspace ${workspace.id}`);
 }
 
 function target(id: string, name: string) {
@@ -267,13 +302,15 @@ function withoutId(row: ConnectorRow): Omit<ConnectorRow, 'id'> {
   return rest;
 }
 
-function encodeToken(nameKey: string): string {
-  return Buffer.from(nameKey, 'utf8').toString('base64url');
+function encodeToken(workspace: string, nameKey: string): string {
+  return Buffer.from(`${workspace}\n${nameKey}`, 'utf8').toString('base64url');
 }
 
-function decodeToken(token: string): string {
+function decodeToken(token: string): { workspace: string; nameKey: string } {
   const decoded = Buffer.from(token, 'base64url').toString('utf8');
-  if (encodeToken(decoded) !== token) throw ValidationError.single('page_token', 'invalid', 'is not a token from a previous page');
-  return decoded;
+  const at = decoded.indexOf('\n');
+  const value = { workspace: decoded.slice(0, at), nameKey: decoded.slice(at + 1) };
+  if (at < 0 || encodeToken(value.workspace, value.nameKey) !== token) throw ValidationError.single('page_token', 'invalid', 'is not a token from a previous page');
+  return value;
 }
 

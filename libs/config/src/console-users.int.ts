@@ -106,7 +106,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
     it('names every rule a new user breaks', async () => {
       await assert.rejects(call(admin.addConsoleUser, admin, { name: ' ', role: Role.INGEST, password: 'short', replace: false }), (err: Error) => {
         assert.match(err.message, /name: must be 1 to 64 characters/);
-        assert.match(err.message, /role: must be admin, operator or viewer/);
+        assert.match(err.message, /role: must be admin, operator, viewer \(in this workspace\) or installation-admin/);
         assert.match(err.message, /password: must be 12 to 200 characters/);
         return true;
       });

@@ -1,17 +1,20 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { RateLimiter, consoleSessionName, isConsoleRole, mintToken, parseToken, secretMatches } from '@postbote/auth';
-import { AlreadyExistsError, AuthenticationError, NotFoundError, ValidationError, type Violation } from '@postbote/errors';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DEFAULT_WORKSPACE, INSTALLATION_ADMIN, RateLimiter, consoleSessionName, isConsoleRole, isInstallationAdmin, mayGrant, mintToken, parseToken, secretMatches, type Principal, type Scope } from '@postbote/auth';
+import { AlreadyExistsError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError, type Violation } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
-import { ApiTokenEntity, ConsoleUserEntity, type ConsoleUserRow } from './access-entities';
+import { ApiTokenEntity, ConsoleUserEntity, MembershipEntity, type ConsoleUserRow } from './access-entities';
 import type { Actor, AuditLog } from './audit-log';
+import type { Workspaces } from './workspaces';
 
 /** How long a console session lasts from sign-in (absolute; signing out ends it sooner). */
 export const CONSOLE_SESSION_MS = 12 * 3_600_000;
 const NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
 const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 200;
+/** What a console session's token row holds as its role: its rights are its person's (see ApiTokens). */
+const SESSION_ROLE = 'session';
 
 /**
  * scrypt with N = 2^15, r = 8, p = 1 (32 MiB, ~50–100 ms here): slow enough that a stolen
@@ -47,22 +50,42 @@ export interface ConsoleUsersDeps {
   readonly dataSource: DataSource;
   readonly gate: Gate;
   readonly audit: AuditLog;
+  readonly workspaces: Workspaces;
   readonly logger: Logger;
   readonly now: () => Date;
 }
 
+/** A person as a workspace sees them: their role there (or installation admin). */
+export interface Member {
+  readonly name: string;
+  readonly role: string;
+  readonly createdAt: Date;
+  readonly createdBy: string;
+  readonly lastSignInAt: Date | null;
+}
+
 export interface SignedIn {
-  readonly user: ConsoleUserRow;
+  readonly user: Member;
   readonly sessionToken: string;
   readonly expiresAt: Date;
 }
 
+/** Who asks: the scope the gate decided and the caller. */
+export interface MemberCaller {
+  readonly scope: Scope;
+  readonly principal: Principal;
+}
+
 /**
- * The web console's users and their sessions. A session is an API token with the user's
- * role (marked with the user's name), so every call the console makes for the person passes
- * the same gate and permission table as any API caller, and the audit log names the person.
- * Sign-ins are rate-limited per user name and per client address, here where every console
- * replica's attempts meet.
+ * The web console's people, their memberships and their sessions. A person has a password
+ * and a role in each workspace they belong to (or is an installation admin); a session is an
+ * API token marked with the person's name, whose rights are the person's memberships as they
+ * are at each call, so every call the console makes for them passes the same gate and
+ * permission table as any API caller, and the audit log names them. A workspace admin adds
+ * new people to their workspace, adds existing people by name (who keep their own password),
+ * and sets passwords only of people who belong to no other workspace. Sign-ins are
+ * rate-limited per user name and per client address, here where every console replica's
+ * attempts meet.
  */
 export class ConsoleUsers {
   readonly #perName: RateLimiter;
@@ -74,49 +97,91 @@ export class ConsoleUsers {
     this.#perAddress = new RateLimiter({ burst: 30, everyMs: 10_000, now, what: 'sign-in attempts from this address' });
   }
 
-  async add(input: { name: string; role: string; password: string; replace: boolean }, actor: Actor): Promise<ConsoleUserRow> {
+  async add(caller: MemberCaller, input: { name: string; role: string; password: string; replace: boolean }, actor: Actor): Promise<Member> {
     const name = input.name.trim().toLowerCase();
+    const installation = input.role === INSTALLATION_ADMIN;
     const violations: Violation[] = [];
     if (!NAME.test(name)) violations.push({ field: 'name', rule: 'pattern', message: 'must be 1 to 64 characters: lower-case letters, digits, ".", "_", "-", "@", starting with a letter or digit' });
-    if (!isConsoleRole(input.role)) violations.push({ field: 'role', rule: 'required', message: 'must be admin, operator or viewer' });
-    if ([...input.password].length < MIN_PASSWORD || [...input.password].length > MAX_PASSWORD) violations.push({ field: 'password', rule: 'length', message: `must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters` });
+    if (!installation && !isConsoleRole(input.role)) violations.push({ field: 'role', rule: 'required', message: 'must be admin, operator, viewer (in this workspace) or installation-admin' });
+    const length = [...input.password].length;
+    if (input.password !== '' && (length < MIN_PASSWORD || length > MAX_PASSWORD)) violations.push({ field: 'password', rule: 'length', message: `must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters` });
     if (violations.length) throw new ValidationError(violations);
-    const passwordHash = await hashPassword(input.password);
+    if (installation && !mayGrant(caller.principal, INSTALLATION_ADMIN)) throw new PermissionDeniedError('only an installation admin makes another', { reason: 'ROLE_NOT_PERMITTED' });
+    const workspace = installation ? '' : (await this.deps.workspaces.forChange(caller.scope)).id;
+    const passwordHash = input.password === '' ? null : await hashPassword(input.password);
     const now = this.deps.now();
     return this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
-        const repo = tx.getRepository(ConsoleUserEntity);
-        const existing = await repo.findOneBy({ name });
-        if (existing && !input.replace) throw new AlreadyExistsError(`console user ${name} exists (--replace sets a new role and password)`, 'name');
+        const people = tx.getRepository(ConsoleUserEntity);
+        const memberships = tx.getRepository(MembershipEntity);
+        const existing = await people.findOneBy({ name });
+        if (!existing && passwordHash === null) throw ValidationError.single('password', 'required', 'is required for a new person');
+        const mine = existing && !installation ? await memberships.findOneBy({ userName: name, workspaceId: workspace }) : null;
+        const already = installation ? Boolean(existing?.installationAdmin) : mine !== null;
+        if (already && !input.replace) throw new AlreadyExistsError(`${name} is ${installation ? 'an installation admin' : `a member of workspace ${workspace}`} already (--replace sets a new role and password)`, 'name');
+        if (existing && passwordHash !== null) {
+          if (!already) throw new AlreadyExistsError(`a person named ${name} exists; add them without a password (they keep their own), or choose another name`, 'name');
+          await this.#mayReset(tx, caller, existing);
+        }
         const row: ConsoleUserRow = existing
-          ? { ...existing, role: input.role, passwordHash }
-          : { name, role: input.role, passwordHash, createdAt: now, createdBy: actor.who.slice(0, 200), lastSignInAt: null };
-        await repo.save(row);
-        // A new password or role ends the sessions the old one opened.
-        if (existing) await this.#endSessions(tx.getRepository(ApiTokenEntity), name, now);
-        await this.deps.audit.append(tx, actor, existing ? 'CONSOLE_USER_REPLACED' : 'CONSOLE_USER_ADDED', { type: 'console-user', id: name, name }, `role ${row.role}`);
-        this.deps.logger.info({ user: name, role: row.role, by: actor.who }, existing ? 'console user replaced' : 'console user added');
-        return row;
+          ? { ...existing, installationAdmin: existing.installationAdmin || installation, passwordHash: passwordHash ?? existing.passwordHash }
+          : { name, installationAdmin: installation, passwordHash: passwordHash ?? '', createdAt: now, createdBy: actor.who.slice(0, 200), lastSignInAt: null };
+        await people.save(row);
+        if (!installation) await memberships.save({ userName: name, workspaceId: workspace, role: input.role, createdAt: mine?.createdAt ?? now, createdBy: mine?.createdBy ?? actor.who.slice(0, 200) });
+        // A new password ends the sessions the old one opened (a changed role reaches them by itself).
+        if (existing && passwordHash !== null) await endSessions(tx, name, now);
+        const action = already ? 'CONSOLE_USER_REPLACED' : 'CONSOLE_USER_ADDED';
+        await this.deps.audit.append(tx, { ...actor, workspace }, action, { type: 'console-user', id: name, name }, `role ${input.role}${existing && passwordHash !== null ? ', new password' : ''}`);
+        this.deps.logger.info({ user: name, role: input.role, workspace, by: actor.who }, already ? 'console user replaced' : 'console user added');
+        return { name, role: input.role, createdAt: row.createdAt, createdBy: row.createdBy, lastSignInAt: row.lastSignInAt };
       }),
     );
   }
 
-  list(): Promise<ConsoleUserRow[]> {
-    return this.deps.gate(() => this.deps.dataSource.getRepository(ConsoleUserEntity).find({ order: { name: 'ASC' } }));
+  /** The scope's members with their role there (and, for an installation admin, the installation admins), by name. */
+  async list(caller: MemberCaller): Promise<Member[]> {
+    if (caller.scope.every) return [];
+    const workspace = caller.scope.workspace;
+    return this.deps.gate(async () => {
+      const members = await this.deps.dataSource.getRepository(MembershipEntity).findBy({ workspaceId: workspace });
+      const people = await this.deps.dataSource.getRepository(ConsoleUserEntity).find({ order: { name: 'ASC' } });
+      const roleOf = new Map(members.map((m) => [m.userName, m.role]));
+      return people
+        .filter((p) => roleOf.has(p.name) || (p.installationAdmin && isInstallationAdmin(caller.principal)))
+        .map((p) => ({ name: p.name, role: p.installationAdmin ? INSTALLATION_ADMIN : (roleOf.get(p.name) ?? ''), createdAt: p.createdAt, createdBy: p.createdBy, lastSignInAt: p.lastSignInAt }));
+    });
   }
 
-  async remove(rawName: string, actor: Actor): Promise<ConsoleUserRow> {
+  /**
+   * Removes a person from the scope's workspace; one left in no workspace is deleted. An
+   * installation admin removing an installation admin deletes the person.
+   */
+  async remove(caller: MemberCaller, rawName: string, actor: Actor): Promise<Member> {
     const name = rawName.trim().toLowerCase();
+    const workspace = caller.scope.every ? '' : caller.scope.workspace;
     return this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
-        const repo = tx.getRepository(ConsoleUserEntity);
-        const row = await repo.findOneBy({ name });
-        if (!row) throw new NotFoundError(`no console user ${name}`);
-        await repo.delete({ name });
-        await this.#endSessions(tx.getRepository(ApiTokenEntity), name, this.deps.now());
-        await this.deps.audit.append(tx, actor, 'CONSOLE_USER_REMOVED', { type: 'console-user', id: name, name });
-        this.deps.logger.info({ user: name, by: actor.who }, 'console user removed');
-        return row;
+        const people = tx.getRepository(ConsoleUserEntity);
+        const memberships = tx.getRepository(MembershipEntity);
+        const person = NAME.test(name) ? await people.findOneBy({ name }) : null;
+        const mine = person ? await memberships.findOneBy({ userName: name, workspaceId: workspace }) : null;
+        const wholePerson = person?.installationAdmin === true && isInstallationAdmin(caller.principal);
+        // Someone of another workspace is not there, for this caller.
+        if (!person || (!mine && !wholePerson)) throw new NotFoundError(`no console user ${name}`);
+        const now = this.deps.now();
+        if (wholePerson) {
+          await memberships.delete({ userName: name });
+        } else {
+          await memberships.delete({ userName: name, workspaceId: workspace });
+        }
+        const left = wholePerson ? 0 : await memberships.countBy({ userName: name });
+        if (left === 0 && !(person.installationAdmin && !wholePerson)) {
+          await people.delete({ name });
+          await endSessions(tx, name, now);
+        }
+        await this.deps.audit.append(tx, { ...actor, workspace: wholePerson ? '' : workspace }, 'CONSOLE_USER_REMOVED', { type: 'console-user', id: name, name }, wholePerson ? 'installation admin removed' : '');
+        this.deps.logger.info({ user: name, workspace, by: actor.who }, 'console user removed');
+        return { name, role: wholePerson ? INSTALLATION_ADMIN : (mine?.role ?? ''), createdAt: person.createdAt, createdBy: person.createdBy, lastSignInAt: person.lastSignInAt };
       }),
     );
   }
@@ -136,13 +201,14 @@ export class ConsoleUsers {
     const minted = mintToken();
     const now = this.deps.now();
     const expiresAt = new Date(now.getTime() + CONSOLE_SESSION_MS);
-    const actor: Actor = { who: `console user ${name} (${row.role})`, peer: `${client} via ${console.peer}`.slice(0, 100) };
+    const actor: Actor = { who: `console user ${name}`, peer: `${client} via ${console.peer}`.slice(0, 100), workspace: '' };
     await this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
         await tx.getRepository(ApiTokenEntity).insert({
           id: minted.id,
           name: consoleSessionName(name),
-          role: row.role,
+          role: SESSION_ROLE,
+          workspaceId: null,
           secretHash: minted.secretHash,
           createdAt: now,
           createdBy: console.who.slice(0, 200),
@@ -155,7 +221,10 @@ export class ConsoleUsers {
         await this.deps.audit.append(tx, actor, 'CONSOLE_SIGNED_IN', { type: 'console-user', id: name, name }, `session ${minted.id}`);
       }),
     );
-    return { user: { ...row, lastSignInAt: now }, sessionToken: minted.token, expiresAt };
+    // Their role where a session naming no workspace acts (see homeWorkspace).
+    const memberships = (await this.deps.gate(() => this.deps.dataSource.getRepository(MembershipEntity).findBy({ userName: name }))).sort((a, b) => (a.workspaceId === DEFAULT_WORKSPACE ? -1 : b.workspaceId === DEFAULT_WORKSPACE ? 1 : a.workspaceId.localeCompare(b.workspaceId)));
+    const user = { name, role: row.installationAdmin ? INSTALLATION_ADMIN : (memberships[0]?.role ?? ''), createdAt: row.createdAt, createdBy: row.createdBy, lastSignInAt: now };
+    return { user, sessionToken: minted.token, expiresAt };
   }
 
   /** Ends a session (idempotent: an unknown or ended session is no error). */
@@ -171,12 +240,19 @@ export class ConsoleUsers {
         // Only the holder of the whole token ends a session, never someone who knows its id.
         if (!row?.consoleUser || row.revokedAt || !secretMatches(parsed.secret, row.secretHash)) return;
         await repo.update({ id }, { revokedAt: now });
-        await this.deps.audit.append(tx, { who: `console user ${row.consoleUser} (${row.role})`, peer: '' }, 'CONSOLE_SIGNED_OUT', { type: 'console-user', id: row.consoleUser, name: row.consoleUser }, `session ${id}`);
+        await this.deps.audit.append(tx, { who: `console user ${row.consoleUser}`, peer: '', workspace: '' }, 'CONSOLE_SIGNED_OUT', { type: 'console-user', id: row.consoleUser, name: row.consoleUser }, `session ${id}`);
       }),
     );
   }
 
-  async #endSessions(repo: ReturnType<DataSource['getRepository']>, name: string, now: Date): Promise<void> {
-    await repo.createQueryBuilder().update().set({ revokedAt: now }).where('console_user = :name AND revoked_at IS NULL', { name }).execute();
+  /** A workspace admin sets passwords only of people who are theirs alone; an installation admin of anyone. */
+  async #mayReset(tx: EntityManager, caller: MemberCaller, person: ConsoleUserRow): Promise<void> {
+    if (isInstallationAdmin(caller.principal)) return;
+    const elsewhere = person.installationAdmin || (await tx.getRepository(MembershipEntity).findBy({ userName: person.name })).some((m) => caller.scope.every || m.workspaceId !== caller.scope.workspace);
+    if (elsewhere) throw new PermissionDeniedError(`${person.name} belongs to other workspaces too: only an installation admin sets their password (leave the password empty to change only the role)`, { reason: 'PASSWORD_NOT_YOURS' });
   }
+}
+
+async function endSessions(tx: EntityManager, name: string, now: Date): Promise<void> {
+  await tx.getRepository(ApiTokenEntity).createQueryBuilder().update().set({ revokedAt: now }).where('console_user = :name AND revoked_at IS NULL', { name }).execute();
 }

@@ -10,3 +10,6 @@ export { CONFIG_MIGRATIONS } from './migrations';
 export * from './access-entities';
 export * from './api-tokens';
 export * from './audit-log';
+export * from './workspaces';
+export * from './workspace-entity';
+export * from './console-users';

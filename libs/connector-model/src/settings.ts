@@ -75,6 +75,8 @@ export type ConnectorSpecInput = {
 /** A stored connector as services hand it out: settings and bookkeeping, never a secret. */
 export interface ConnectorRecord extends ConnectorSettings {
   readonly id: string;
+  /** The workspace that owns it (set at creation, never changed). */
+  readonly workspace: string;
   /** Which secrets are stored (shown as "set"; their values never leave the config service's store). */
   readonly secretsSet: readonly SecretKey[];
   readonly revision: number;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { roleToProto } from '@postbote/contract';
 import { PostboteError, ValidationError } from '@postbote/errors';
 import { formOf, signedIn, type ConsoleContext } from './console-context';
-import { isConsoleRole } from '@postbote/auth';
+import { INSTALLATION_ADMIN, isConsoleRole } from '@postbote/auth';
 import { auditPage, usersPage, type UserForm } from './pages-admin';
 import type { Session } from './sessions';
 
@@ -16,13 +16,13 @@ export function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     '/audit',
     signedIn<{ Querystring: Query }>(ctx, async (req, reply, s) => {
       const target = (req.query.target ?? '').slice(0, 36);
-      const res = await calls.as(s.token, calls.access, calls.access.listAuditEntries, { pageSize: 100, pageToken: req.query.page ?? '', targetId: target });
+      const res = await calls.as(s, calls.access, calls.access.listAuditEntries, { pageSize: 100, pageToken: req.query.page ?? '', targetId: target });
       return ctx.send(reply, auditPage(s, res.entries, res.nextPageToken, target));
     }),
   );
 
   const users = async (reply: FastifyReply, s: Session, form: UserForm, flash: string, status = 200) => {
-    const res = await calls.as(s.token, calls.consoleUsers, calls.consoleUsers.listConsoleUsers, {});
+    const res = await calls.as(s, calls.consoleUsers, calls.consoleUsers.listConsoleUsers, {});
     return ctx.send(reply, usersPage(s, res.users, form, flash), status);
   };
   const empty: UserForm = { name: '', role: 'viewer', errors: new Map() };
@@ -40,9 +40,9 @@ export function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     signedIn(ctx, async (req, reply, s) => {
       const f = formOf(req);
       const given = f['role'] ?? '';
-      const role = isConsoleRole(given) ? given : 'viewer';
+      const role = isConsoleRole(given) || (given === INSTALLATION_ADMIN && s.installationAdmin) ? given : 'viewer';
       try {
-        await calls.as(s.token, calls.consoleUsers, calls.consoleUsers.addConsoleUser, { name: f['name'] ?? '', role: roleToProto(role), password: f['password'] ?? '', replace: f['replace'] === 'on' });
+        await calls.as(s, calls.consoleUsers, calls.consoleUsers.addConsoleUser, { name: f['name'] ?? '', role: roleToProto(role), password: f['password'] ?? '', replace: f['replace'] === 'on' });
         return reply.redirect('/users?done=added', 303);
       } catch (err) {
         const errors = new Map<string, string>();
@@ -57,7 +57,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.post(
     '/users/remove',
     signedIn(ctx, async (req, reply, s) => {
-      await calls.as(s.token, calls.consoleUsers, calls.consoleUsers.removeConsoleUser, { name: formOf(req)['name'] ?? '' });
+      await calls.as(s, calls.consoleUsers, calls.consoleUsers.removeConsoleUser, { name: formOf(req)['name'] ?? '' });
       return reply.redirect('/users?done=removed', 303);
     }),
   );

@@ -13,6 +13,8 @@ header.top { display:flex; gap:1.5rem; align-items:center; padding:.6rem 1.5rem;
 header.top .brand { font-weight:700; }
 header.top nav { display:flex; gap:1rem; flex:1; }
 header.top form { margin:0; }
+header.top .workspace { display:flex; gap:.5rem; align-items:center; }
+header.top .workspace select { margin-left:.4rem; }
 main { max-width:1200px; margin:1.25rem auto; padding:0 1.5rem; }
 h1 { font-size:1.45rem; margin:.2rem 0 1rem; }
 h2 { font-size:1.1rem; margin:1.5rem 0 .6rem; }

@@ -26,14 +26,14 @@ function violationsOf(err: unknown): readonly Violation[] | null {
 
 export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const { calls } = ctx;
-  const get = async (s: Session, id: string): Promise<ConnectorRecord> => connectorFromProto(await calls.as(s.token, calls.config, calls.config.getConnector, { ref: id }));
+  const get = async (s: Session, id: string): Promise<ConnectorRecord> => connectorFromProto(await calls.as(s, calls.config, calls.config.getConnector, { ref: id }));
   const wantsJson = (req: FastifyRequest) => (req.headers.accept ?? '').includes('application/json');
 
   /** Every fetcher's report; `known` false when none answered (states are then unknown, not "stopped"). */
   const running = async (s: Session): Promise<{ map: Map<string, Running>; known: boolean }> => {
     const map = new Map<string, Running>();
     try {
-      const res = await calls.as(s.token, calls.fetcher, calls.fetcher.listFetchers, {}, { deadlineMs: 5_000 });
+      const res = await calls.as(s, calls.fetcher, calls.fetcher.listFetchers, {}, { deadlineMs: 5_000 });
       for (const i of res.instances) for (const st of i.connectors as ConnectorStatus[]) map.set(st.connectorId, { status: st, fetcher: i.instanceId });
       return { map, known: true };
     } catch {
@@ -54,7 +54,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
       const all: ConnectorRecord[] = [];
       let pageToken = '';
       do {
-        const page = await calls.as(s.token, calls.config, calls.config.listConnectors, { pageSize: 500, pageToken });
+        const page = await calls.as(s, calls.config, calls.config.listConnectors, { pageSize: 500, pageToken });
         all.push(...page.connectors.map(connectorFromProto));
         pageToken = page.nextPageToken;
       } while (pageToken);
@@ -87,7 +87,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
       try {
         // The validator the config service runs, run here first: every error at once, before a round trip.
         resolveCreate(input);
-        const res = await calls.as(s.token, calls.config, calls.config.createConnector, { spec: specToProto(input) });
+        const res = await calls.as(s, calls.config, calls.config.createConnector, { spec: specToProto(input) });
         return reply.redirect(`/connectors/${res.connector?.id ?? ''}?done=created`, 303);
       } catch (err) {
         return refused(reply, s, state, err);
@@ -124,7 +124,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
       const expected = Number(body['expected_revision']);
       try {
         resolveUpdate(c, input, c.secretsSet);
-        await calls.as(s.token, calls.config, calls.config.updateConnector, { ref: c.id, spec: specToProto(input), expectedRevision: Number.isInteger(expected) ? expected : undefined });
+        await calls.as(s, calls.config, calls.config.updateConnector, { ref: c.id, spec: specToProto(input), expectedRevision: Number.isInteger(expected) ? expected : undefined });
         return reply.redirect(`/connectors/${c.id}?done=saved`, 303);
       } catch (err) {
         return refused(reply, s, { protocol: c.protocol, current: c, body }, err);
@@ -136,7 +136,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
     '/connectors/:id/enabled',
     signedIn<{ Params: Params }>(ctx, async (req, reply, s) => {
       const enabled = formOf(req)['enabled'] === 'true';
-      const c = await calls.as(s.token, calls.config, calls.config.setConnectorEnabled, { ref: req.params.id, enabled });
+      const c = await calls.as(s, calls.config, calls.config.setConnectorEnabled, { ref: req.params.id, enabled });
       return reply.redirect(`/connectors/${c.id}?done=${enabled ? 'enabled' : 'disabled'}`, 303);
     }),
   );
@@ -152,7 +152,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
   app.post<{ Params: Params }>(
     '/connectors/:id/delete',
     signedIn<{ Params: Params }>(ctx, async (req, reply, s) => {
-      await calls.as(s.token, calls.config, calls.config.deleteConnector, { ref: req.params.id, purgeEmailsNow: formOf(req)['purge_emails_now'] === 'on' });
+      await calls.as(s, calls.config, calls.config.deleteConnector, { ref: req.params.id, purgeEmailsNow: formOf(req)['purge_emails_now'] === 'on' });
       return reply.redirect('/connectors', 303);
     }),
   );
@@ -161,7 +161,7 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
     '/connectors/:id/test',
     signedIn<{ Params: Params }>(ctx, async (req, reply, s) => {
       const c = await get(s, req.params.id);
-      const r = await calls.as(s.token, calls.config, calls.config.testConnection, { target: { $case: 'ref', value: c.id }, overrides: undefined }, { deadlineMs: c.connectTimeoutMs * 3 + 15_000 });
+      const r = await calls.as(s, calls.config, calls.config.testConnection, { target: { $case: 'ref', value: c.id }, overrides: undefined }, { deadlineMs: c.connectTimeoutMs * 3 + 15_000 });
       return ctx.send(reply, testPage(s, c, r));
     }),
   );
@@ -177,10 +177,10 @@ export function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): void
       const spec = specToProto(specFromForm(body, protocol, !c));
       const target = c ? { $case: 'ref' as const, value: c.id } : { $case: 'spec' as const, value: spec };
       if (kind === 'folders') {
-        const r = await calls.as(s.token, calls.config, calls.config.listFolders, { target }, { deadlineMs: 60_000 });
+        const r = await calls.as(s, calls.config, calls.config.listFolders, { target }, { deadlineMs: 60_000 });
         return reply.type('application/json').send({ folders: r.folders });
       }
-      const r = await calls.as(s.token, calls.config, calls.config.testConnection, { target, overrides: c ? spec : undefined }, { deadlineMs: 60_000 });
+      const r = await calls.as(s, calls.config, calls.config.testConnection, { target, overrides: c ? spec : undefined }, { deadlineMs: 60_000 });
       if (wantsJson(req)) return reply.type('application/json').send({ ok: r.ok, steps: r.steps });
       return ctx.send(reply, connectorFormPage(s, { protocol, current: c, body, errors: new Map() }, r));
     } catch (err) {

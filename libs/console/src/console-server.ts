@@ -14,7 +14,8 @@ import { formOf, type ConsoleContext } from './console-context';
 import { mailRoutes } from './mail-routes';
 import { problemPage, signInPage } from './pages-access';
 import { ServiceCalls } from './service-calls';
-import { SessionCache, newSignInNonce, sameSecret, sessionCookie, signInCookie, type Session } from './sessions';
+import { SessionCache, newSignInNonce, sameSecret, sessionCookie, signInCookie, workspaceCookie, type Session } from './sessions';
+import { workspaceRoutes } from './workspace-routes';
 
 export interface RunningConsole {
   /** Where people open the console, e.g. http://127.0.0.1:8080/ */
@@ -82,7 +83,7 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
       const token = req.cookies[sessionCookie(https)];
       let session: Session | null;
       try {
-        session = await sessions.resolve(token);
+        session = await sessions.resolve(token, req.cookies[workspaceCookie(https)]);
       } catch (err) {
         fail(reply, null, err);
         return null;
@@ -164,8 +165,9 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
   connectorRoutes(app, ctx);
   mailRoutes(app, ctx);
   adminRoutes(app, ctx);
+  workspaceRoutes(app, ctx, (reply, workspace) => reply.setCookie(workspaceCookie(https), workspace, cookieOptions(new Date(now() + 365 * 86_400_000))));
   app.setNotFoundHandler(async (req, reply) => {
-    const session = req.method === 'GET' ? await sessions.resolve(req.cookies[sessionCookie(https)]).catch(() => null) : null;
+    const session = req.method === 'GET' ? await sessions.resolve(req.cookies[sessionCookie(https)], req.cookies[workspaceCookie(https)]).catch(() => null) : null;
     return send(reply, problemPage(session, 'Not found', 'There is no such page.'), 404);
   });
   app.setErrorHandler(async (err, _req, reply) => {

@@ -20,8 +20,8 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     '/connectors/:id/log',
     signedIn<{ Params: Params; Querystring: Query }>(ctx, async (req, reply, s) => {
       const level = (LOG_LEVELS as readonly string[]).includes(req.query.level ?? '') ? (req.query.level as (typeof LOG_LEVELS)[number]) : 'INFO';
-      const c = connectorFromProto(await calls.as(s.token, calls.config, calls.config.getConnector, { ref: req.params.id }));
-      const res = await calls.as(s.token, calls.storage, calls.storage.listConnectorLog, { connectorId: c.id, minLevel: LogLevel[level], pageSize: PAGE, pageToken: req.query.page ?? '' });
+      const c = connectorFromProto(await calls.as(s, calls.config, calls.config.getConnector, { ref: req.params.id }));
+      const res = await calls.as(s, calls.storage, calls.storage.listConnectorLog, { connectorId: c.id, minLevel: LogLevel[level], pageSize: PAGE, pageToken: req.query.page ?? '' });
       return ctx.send(reply, logPage(s, c, res.entries, level, res.nextPageToken));
     }),
   );
@@ -33,8 +33,8 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       const untilDay = day(req.query.until);
       // "until" names a day the person includes: stored before the end of it.
       const until = untilDay ? new Date(untilDay.getTime() + 86_400_000) : undefined;
-      const c = connectorFromProto(await calls.as(s.token, calls.config, calls.config.getConnector, { ref: req.params.id }));
-      const res = await calls.as(s.token, calls.storage, calls.storage.listEmails, { connectorId: c.id, since, until, pageSize: PAGE, pageToken: req.query.page ?? '' });
+      const c = connectorFromProto(await calls.as(s, calls.config, calls.config.getConnector, { ref: req.params.id }));
+      const res = await calls.as(s, calls.storage, calls.storage.listEmails, { connectorId: c.id, since, until, pageSize: PAGE, pageToken: req.query.page ?? '' });
       return ctx.send(reply, emailsPage(s, c, res.emails, { since: since ? (req.query.since ?? '') : '', until: untilDay ? (req.query.until ?? '') : '' }, res.nextPageToken));
     }),
   );
@@ -42,8 +42,8 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get<{ Params: Params }>(
     '/emails/:id',
     signedIn<{ Params: Params }>(ctx, async (req, reply, s) => {
-      const e = await calls.as(s.token, calls.storage, calls.storage.getEmail, { emailId: req.params.id });
-      const c = await calls.as(s.token, calls.config, calls.config.getConnector, { ref: e.connectorId }).catch(() => null);
+      const e = await calls.as(s, calls.storage, calls.storage.getEmail, { emailId: req.params.id });
+      const c = await calls.as(s, calls.config, calls.config.getConnector, { ref: e.connectorId }).catch(() => null);
       return ctx.send(reply, emailPage(s, e, c?.name ?? e.connectorId));
     }),
   );
@@ -53,22 +53,22 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     '/emails/:id/raw',
     signedIn<{ Params: Params }>(ctx, async (req, reply, s) => {
       // Asked first, so a missing email or a refusal is a page, not a broken download.
-      const e = await calls.as(s.token, calls.storage, calls.storage.getEmail, { emailId: req.params.id });
+      const e = await calls.as(s, calls.storage, calls.storage.getEmail, { emailId: req.params.id });
       const abort = new AbortController();
       req.raw.on('close', () => abort.abort());
       return reply
         .header('content-type', 'message/rfc822')
         .header('content-disposition', `attachment; filename="${e.id}.eml"`)
         .header('content-length', String(e.size))
-        .send(Readable.from(calls.download(s.token, e.id, abort.signal)));
+        .send(Readable.from(calls.download(s, e.id, abort.signal)));
     }),
   );
 
   app.get(
     '/fleet',
     signedIn(ctx, async (_req, reply, s) => {
-      const res = await calls.as(s.token, calls.fetcher, calls.fetcher.listFetchers, {}, { deadlineMs: 5_000 });
-      const list = await calls.as(s.token, calls.config, calls.config.listConnectors, { pageSize: 1000, pageToken: '' });
+      const res = await calls.as(s, calls.fetcher, calls.fetcher.listFetchers, {}, { deadlineMs: 5_000 });
+      const list = await calls.as(s, calls.config, calls.config.listConnectors, { pageSize: 1000, pageToken: '' });
       return ctx.send(reply, fleetPage(s, res.instances, new Map(list.connectors.map((c) => [c.id, c.name]))));
     }),
   );

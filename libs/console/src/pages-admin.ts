@@ -1,4 +1,4 @@
-import { CONSOLE_ROLES } from '@postbote/auth';
+import { CONSOLE_ROLES, INSTALLATION_ADMIN } from '@postbote/auth';
 import { roleFromProto } from '@postbote/contract';
 import type { AuditEntry, ConsoleUser } from '@postbote/proto';
 import { html, type Html } from './html';
@@ -30,7 +30,7 @@ export interface UserForm {
   readonly errors: ReadonlyMap<string, string>;
 }
 
-/** The console's users (admins): add one, or remove one (their sessions end). */
+/** The workspace's people (admins): add one, or remove one from the workspace. */
 export function usersPage(session: Session, users: readonly ConsoleUser[], form: UserForm, flash: string): Html {
   const err = (f: string) => form.errors.get(f);
   const described = (f: string) => (err(f) ? html`aria-invalid="true" aria-describedby="u-${f}-error"` : html``);
@@ -50,8 +50,8 @@ ${postForm(
   session,
   '/users',
   html`<div class="field"><label for="u-name">Name</label><div><input type="text" id="u-name" name="name" value="${form.name}" autocomplete="off" ${described('name')}></div><span class="hint">lower-case letters, digits, ".", "_", "-", "@"</span>${error('name')}</div>
-<div class="field"><label for="u-role">Role</label><div><select id="u-role" name="role" ${described('role')}>${CONSOLE_ROLES.map((r) => html`<option ${r === form.role ? 'selected' : ''}>${r}</option>`)}</select></div><span class="hint">viewer reads; operator also changes connectors; admin also manages users and tokens</span>${error('role')}</div>
-<div class="field"><label for="u-password">Password</label><div><input type="password" id="u-password" name="password" autocomplete="new-password" ${described('password')}></div><span class="hint">12 characters or more; tell it to the person another way</span>${error('password')}</div>
+<div class="field"><label for="u-role">Role in ${session.workspace}</label><div><select id="u-role" name="role" ${described('role')}>${[...CONSOLE_ROLES, ...(session.installationAdmin ? [INSTALLATION_ADMIN] : [])].map((r) => html`<option ${r === form.role ? 'selected' : ''}>${r}</option>`)}</select></div><span class="hint">viewer reads; operator also changes connectors; admin also manages people and tokens</span>${error('role')}</div>
+<div class="field"><label for="u-password">Password</label><div><input type="password" id="u-password" name="password" autocomplete="new-password" ${described('password')}></div><span class="hint">12 characters or more; tell it to the person another way. Empty adds a person who has one (a member of another workspace)</span>${error('password')}</div>
 <div class="field"><label for="u-replace">Replace if the name exists</label><div><input type="checkbox" id="u-replace" name="replace"></div><span class="hint">sets this role and password; their open sessions end</span></div>
 <div class="actions"><button type="submit">Add user</button></div>`,
   html`class="panel"`,

@@ -1,8 +1,14 @@
 import { Metadata, type Client } from '@grpc/grpc-js';
-import { call, connect, fromGrpcError, type CallOpts } from '@postbote/grpc-runtime';
-import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, StorageServiceClient } from '@postbote/proto';
+import { WORKSPACE_HEADER, call, connect, fromGrpcError, type CallOpts } from '@postbote/grpc-runtime';
+import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, StorageServiceClient, WorkspaceServiceClient, type WhoAmIResponse } from '@postbote/proto';
 import { internalClientAuth } from '@postbote/service-clients';
 import type { ConsoleConfig } from './console-config';
+
+/** Who a call is made for: a person's session token, in the workspace they work in. */
+export interface OnBehalf {
+  readonly token: string;
+  readonly workspace: string;
+}
 
 type Unary<Req, Res> = Parameters<typeof call<Req, Res>>[0];
 
@@ -10,8 +16,8 @@ type Unary<Req, Res> = Parameters<typeof call<Req, Res>>[0];
  * The console's channels to the services, opened once. Each channel carries the console's
  * own identity (certificate or internal token), which the permission table lets do one
  * thing: sign people in and out. Everything else is called `as` a person — with their
- * session token, which the gate puts first — so the console can do for a person exactly
- * what the API would let them do.
+ * session token, which the gate puts first, and the workspace they work in — so the console
+ * can do for a person exactly what the API would let them do there.
  */
 export class ServiceCalls {
   readonly config: ConnectorServiceClient;
@@ -19,6 +25,7 @@ export class ServiceCalls {
   readonly consoleUsers: ConsoleUserServiceClient;
   readonly storage: StorageServiceClient;
   readonly fetcher: FetcherServiceClient;
+  readonly workspaces: WorkspaceServiceClient;
 
   constructor(cfg: ConsoleConfig) {
     const auth = internalClientAuth(cfg.security);
@@ -27,6 +34,7 @@ export class ServiceCalls {
     this.consoleUsers = connect(ConsoleUserServiceClient, cfg.services.config, auth);
     this.storage = connect(StorageServiceClient, cfg.services.storage, auth);
     this.fetcher = connect(FetcherServiceClient, cfg.services.fetcher, auth);
+    this.workspaces = connect(WorkspaceServiceClient, cfg.services.config, auth);
   }
 
   /** A unary call with the console's own identity (sign-in, sign-out). */
@@ -34,15 +42,22 @@ export class ServiceCalls {
     return call(method, client, request, { deadlineMs: 10_000 });
   }
 
-  /** A unary call made for the person holding `sessionToken`. */
-  as<Req, Res>(sessionToken: string, client: Client, method: Unary<Req, Res>, request: Req, opts: CallOpts = {}): Promise<Res> {
-    return call(method, client, request, { deadlineMs: 15_000, ...opts, metadata: { ...opts.metadata, authorization: `Bearer ${sessionToken}` } });
+  /** A unary call made for a person, in their workspace. */
+  as<Req, Res>(who: OnBehalf, client: Client, method: Unary<Req, Res>, request: Req, opts: CallOpts = {}): Promise<Res> {
+    return call(method, client, request, { deadlineMs: 15_000, ...opts, metadata: { ...opts.metadata, authorization: `Bearer ${who.token}`, [WORKSPACE_HEADER]: who.workspace } });
   }
 
-  /** A raw email's bytes as they arrive from storage, for the person holding `sessionToken`. */
-  download(sessionToken: string, emailId: string, signal: AbortSignal): AsyncIterable<Buffer> {
+  /** Who holds a session token and what they may do in `workspace` ('' for their home workspace). */
+  whoAmI(token: string, workspace: string): Promise<WhoAmIResponse> {
+    const metadata: Record<string, string> = { authorization: `Bearer ${token}`, ...(workspace ? { [WORKSPACE_HEADER]: workspace } : {}) };
+    return call(this.access.whoAmI, this.access, {}, { deadlineMs: 15_000, metadata });
+  }
+
+  /** A raw email's bytes as they arrive from storage, for a person in their workspace. */
+  download(who: OnBehalf, emailId: string, signal: AbortSignal): AsyncIterable<Buffer> {
     const md = new Metadata();
-    md.set('authorization', `Bearer ${sessionToken}`);
+    md.set('authorization', `Bearer ${who.token}`);
+    md.set(WORKSPACE_HEADER, who.workspace);
     const stream = this.storage.downloadRawEmail({ emailId }, md);
     signal.addEventListener('abort', () => stream.cancel(), { once: true });
     return (async function* () {
@@ -55,6 +70,6 @@ export class ServiceCalls {
   }
 
   close(): void {
-    for (const c of [this.config, this.access, this.consoleUsers, this.storage, this.fetcher]) c.close();
+    for (const c of [this.config, this.access, this.consoleUsers, this.storage, this.fetcher, this.workspaces]) c.close();
   }
 }

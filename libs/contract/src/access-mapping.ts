@@ -1,18 +1,56 @@
-import { ROLES, type Role as AuthRole, type Principal } from '@postbote/auth';
-import { Role, enumKey, type WhoAmIResponse } from '@postbote/proto';
+import { ANY_ROLES, INSTALLATION_ADMIN, type Access, type AnyRole, type Principal, type Role as Role_, type TokenPrincipal } from '@postbote/auth';
+import { Role, enumKey, type AuthenticateResponse, type Membership, type WhoAmIResponse } from '@postbote/proto';
 
-/** `admin` ↔ `ROLE_ADMIN`; the empty string for an unset or unknown value. */
-export function roleToProto(role: AuthRole): Role {
-  return Role[role.toUpperCase() as Uppercase<AuthRole>];
+/** `admin` ↔ `ROLE_ADMIN`, `installation-admin` ↔ `ROLE_INSTALLATION_ADMIN`. */
+export function roleToProto(role: AnyRole): Role {
+  return Role[role.replace('-', '_').toUpperCase() as keyof typeof Role];
 }
 
-export function roleFromProto(role: Role | string): AuthRole | '' {
-  const name = enumKey(Role, role).toLowerCase();
-  return (ROLES as readonly string[]).includes(name) ? (name as AuthRole) : '';
+/** The role a proto value names; the empty string for an unset or unknown value. */
+export function roleFromProto(role: Role | string): AnyRole | '' {
+  const name = enumKey(Role, role).toLowerCase().replace('_', '-');
+  return (ANY_ROLES as readonly string[]).includes(name) ? (name as AnyRole) : '';
 }
 
-export function principalToProto(p: Principal, description: string): WhoAmIResponse {
-  return p.kind === 'token'
-    ? { description, role: roleToProto(p.role), tokenId: p.tokenId, service: '', name: p.name }
-    : { description, role: Role.UNSPECIFIED, tokenId: '', service: p.service, name: '' };
+/** A token's memberships as the API lists them (none for an installation admin). */
+export function membershipsToProto(p: Principal): Membership[] {
+  if (p.kind !== 'token' || p.access.installationAdmin) return [];
+  return [...p.access.roles].map(([workspace, role]) => ({ workspace, role: roleToProto(role) }));
+}
+
+/** WhoAmI's answer for a caller acting in `workspace` ('' for a service). */
+export function principalToProto(p: Principal, description: string, workspace: string): WhoAmIResponse {
+  if (p.kind !== 'token') return { description, role: Role.UNSPECIFIED, tokenId: '', service: p.service, name: '', workspace: '', installationAdmin: false, memberships: [] };
+  const role = p.access.installationAdmin ? INSTALLATION_ADMIN : p.access.roles.get(workspace);
+  return {
+    description,
+    role: role ? roleToProto(role) : Role.UNSPECIFIED,
+    tokenId: p.tokenId,
+    service: '',
+    name: p.name,
+    workspace,
+    installationAdmin: p.access.installationAdmin,
+    memberships: membershipsToProto(p),
+  };
+}
+
+/** Who holds a token, as AuthService answers it (the role field serves services of the previous version). */
+export function authenticatedToProto(p: TokenPrincipal | null): AuthenticateResponse {
+  if (!p) return { valid: false, tokenId: '', name: '', role: Role.UNSPECIFIED, expiresAt: undefined, installationAdmin: false, memberships: [] };
+  const memberships = membershipsToProto(p);
+  const role = p.access.installationAdmin ? Role.ADMIN : memberships.length === 1 ? (memberships[0]?.role ?? Role.UNSPECIFIED) : Role.UNSPECIFIED;
+  return { valid: true, tokenId: p.tokenId, name: p.name, role, expiresAt: p.expiresAt ?? undefined, installationAdmin: p.access.installationAdmin, memberships };
+}
+
+/** The principal behind an AuthService answer, or null. */
+export function authenticatedFromProto(r: AuthenticateResponse): TokenPrincipal | null {
+  if (!r.valid) return null;
+  const roles = new Map<string, Role_>();
+  for (const m of r.memberships) {
+    const role = roleFromProto(m.role);
+    if (role && role !== INSTALLATION_ADMIN) roles.set(m.workspace, role);
+  }
+  const access: Access = r.installationAdmin ? { installationAdmin: true } : { installationAdmin: false, roles };
+  if (!r.installationAdmin && roles.size === 0) return null;
+  return { kind: 'token', tokenId: r.tokenId, name: r.name, access, expiresAt: r.expiresAt ?? null };
 }

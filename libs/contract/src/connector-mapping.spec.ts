@@ -16,6 +16,7 @@ const protoFields = (message: string): string[] => {
 const record = (over: Record<string, unknown> = {}): ConnectorRecord => ({
   ...resolveCreate({ name: 'Support', protocol: 'IMAP', host: 'imap.example.test', username: 'u', password: new Secret('p'), workflowId: 'wf', folder: 'Inbox/Incidents', strategy: 'MOVE', moveTo: 'Done', ...over }).settings,
   id: '0b1c7f0e-8d1b-4a2e-9f3c-1d2e3f4a5b6c',
+  workspace: 'default',
   secretsSet: ['password'],
   revision: 3,
   createdAt: new Date('2026-11-01T10:00:00Z'),
@@ -26,7 +27,7 @@ describe('the connector contract (API ↔ model)', () => {
   it('maps every field the proto messages have: a setting added to the proto alone fails here', () => {
     const settings = SETTING_KEYS.map((k) => FIELDS[k].api);
     const secrets = SECRET_KEYS.map((k) => SECRET_FIELDS[k].api);
-    assert.deepEqual(protoFields('Connector'), [...settings, ...secrets.map((a) => `has_${a}`), 'id', 'revision', 'created_at', 'updated_at'].sort());
+    assert.deepEqual(protoFields('Connector'), [...settings, ...secrets.map((a) => `has_${a}`), 'id', 'workspace', 'revision', 'created_at', 'updated_at'].sort());
     assert.deepEqual(protoFields('ConnectorSpec'), [...settings, ...secrets].sort());
   });
 

@@ -9,6 +9,7 @@ import {
   type SecretKey,
   type SettingKey,
 } from '@postbote/connector-model';
+import { DEFAULT_WORKSPACE } from '@postbote/auth';
 import { Secret } from '@postbote/crypto';
 import { AuthType, Connector, ConnectorSpec, OauthProvider, Protocol, Security, Strategy, enumKey } from '@postbote/proto';
 
@@ -81,7 +82,7 @@ const hasFlag = (key: SecretKey) => `has${key[0]?.toUpperCase()}${key.slice(1)}`
 
 export function connectorToProto(r: ConnectorRecord): Connector {
   const flags = Object.fromEntries(SECRET_KEYS.map((k) => [hasFlag(k), r.secretsSet.includes(k)]));
-  return Connector.fromPartial({ ...settingsToProto(r), ...flags, id: r.id, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt });
+  return Connector.fromPartial({ ...settingsToProto(r), ...flags, id: r.id, workspace: r.workspace, revision: r.revision, createdAt: r.createdAt, updatedAt: r.updatedAt });
 }
 
 /**
@@ -102,7 +103,8 @@ export function connectorFromProto(c: Connector): ConnectorRecord {
     else settings[key] = v;
   }
   const secretsSet = SECRET_KEYS.filter((k) => p[hasFlag(k)] === true);
-  return { ...(settings as unknown as ConnectorSettings), id: c.id, secretsSet, revision: c.revision, createdAt: c.createdAt ?? new Date(0), updatedAt: c.updatedAt ?? new Date(0) };
+  // A connector published before workspaces existed belongs to `default`.
+  return { ...(settings as unknown as ConnectorSettings), id: c.id, workspace: c.workspace || DEFAULT_WORKSPACE, secretsSet, revision: c.revision, createdAt: c.createdAt ?? new Date(0), updatedAt: c.updatedAt ?? new Date(0) };
 }
 
 /** Settings a connector may lack (IMAP-only ones of a POP3 connector, OAuth2 ones of a password connector, optional ones). */

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { DataSource, type EntitySchema, type EntitySubscriberInterface, type MixedList, type TransactionStartEvent } from 'typeorm';
 import { UnavailableError } from '@postbote/errors';
 import type { DatabaseConfig } from './database-config';
 
@@ -38,6 +38,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
       // WAL lets readers proceed during a write; several services share the file in the all-in-one.
       enableWAL: true,
       timeout: 10_000,
+      subscribers: [writeLockFirst(options.migrationsTableName)],
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
         db.pragma('foreign_keys = ON');
         // FULL: a commit is on disk when it returns, also across a power loss (NORMAL in
@@ -73,6 +74,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     throw err;
   }
   return ds;
+}
+
+/**
+ * Makes every SQLite transaction take the write lock at its start, as BEGIN IMMEDIATE would
+ * (TypeORM always says BEGIN). A deferred transaction that reads and then writes holds a
+ * snapshot when it asks for the lock; if another connection committed meanwhile — the
+ * storage service's writer thread does, all the time, in the all-in-one — SQLite answers
+ * SQLITE_BUSY at once instead of waiting. Asked first, the lock is waited for (busy
+ * timeout). A write statement that matches no row is enough to take it; the migrations
+ * table exists in every service's database.
+ */
+function writeLockFirst(table: string): new () => EntitySubscriberInterface {
+  return class WriteLockFirst implements EntitySubscriberInterface {
+    async afterTransactionStart(event: TransactionStartEvent): Promise<void> {
+      await event.queryRunner.query(`UPDATE "${table}" SET "id" = "id" WHERE 0`);
+    }
+  };
 }
 
 async function migrate(ds: DataSource, config: DatabaseConfig, table: string): Promise<void> {

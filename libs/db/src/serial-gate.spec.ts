@@ -19,6 +19,23 @@ describe('gateFor', () => {
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
   });
 
+  it('is one FIFO per SQLite file in the process: services sharing a file never interleave their work', async () => {
+    const config = gateFor({ kind: 'sqlite', file: '/tmp/shared.sqlite' });
+    const storage = gateFor({ kind: 'sqlite', file: '/tmp/shared.sqlite' });
+    const other = gateFor({ kind: 'sqlite', file: '/tmp/other.sqlite' });
+    assert.equal(config, storage);
+    assert.notEqual(config, other);
+    const log: string[] = [];
+    const step = (gate: typeof config, name: string) =>
+      gate(async () => {
+        log.push(`${name}:start`);
+        await new Promise((r) => setImmediate(r));
+        log.push(`${name}:end`);
+      });
+    await Promise.all([step(config, 'config'), step(storage, 'storage')]);
+    assert.deepEqual(log, ['config:start', 'config:end', 'storage:start', 'storage:end']);
+  });
+
   it('lets MariaDB work run concurrently', async () => {
     const gate = gateFor({ kind: 'mysql', url: 'mysql://x' });
     const log: string[] = [];

@@ -12,6 +12,8 @@ export interface OutboxRow {
   eventId: string;
   emailId: string;
   connectorId: string;
+  /** Its connector's workspace (also in the payload): the record's header, and its topic when each workspace has one. */
+  workspaceId: string;
   /** The encoded EmailReceived event (protobuf), built at store time. */
   payload: Buffer;
   createdAt: Date;
@@ -26,6 +28,7 @@ export const OutboxEntity = new EntitySchema<OutboxRow>({
     eventId: { name: 'event_id', type: 'varchar', length: 36, unique: true },
     emailId: { name: 'email_id', type: 'varchar', length: 36 },
     connectorId: { name: 'connector_id', type: 'varchar', length: 36 },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
     payload: { type: 'blob' },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     publishedAt: { name: 'published_at', type: 'datetime', precision: 3, nullable: true },

@@ -116,6 +116,21 @@ export class RateLimitedError extends PostboteError {
   readonly retryable = true;
 }
 
+/**
+ * A workspace's quota stands in the way (docs/decisions/0023): retrying does not help until
+ * something is freed or the installation admin raises the limit. `quota` is its API name.
+ */
+export class QuotaExceededError extends PostboteError {
+  readonly code = 'RESOURCE_EXHAUSTED' as const;
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly quota: string,
+  ) {
+    super(`${quota}: ${message}`, { reason: 'QUOTA_EXCEEDED' });
+  }
+}
+
 export class TimeoutError extends PostboteError {
   readonly code = 'DEADLINE_EXCEEDED' as const;
   readonly retryable = true;

@@ -25,3 +25,18 @@ const DECEPTIVE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u
 export function hasDeceptiveCharacters(value: string): boolean {
   return DECEPTIVE.test(value);
 }
+
+/**
+ * Characters no name or label a person reads may carry: C0 and C1 controls, DEL, the line
+ * and paragraph separators (U+2028/9), and the deceptive ones above.
+ */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A name or label a person reads: `min`–`max` characters (trimmed), none of them invisible or deceptive; null when it is one. */
+export function checkLabel(field: string, value: string, min: number, max: number): ValidationError | null {
+  const length = [...value.trim()].length;
+  if (length < min || length > max) return ValidationError.single(field, 'length', min === max ? `must be ${min} characters` : `must be ${min} to ${max} characters`);
+  if (INVISIBLE.test(value) || DECEPTIVE.test(value)) return ValidationError.single(field, 'visible', 'must not contain control, zero-width or bidirectional characters');
+  return null;
+}

@@ -21,7 +21,7 @@ function connector(revision = 1, over: Record<string, unknown> = {}): FetchConne
     pollIntervalSeconds: 60,
     ...over,
   });
-  return { id: 'c1', revision, settings };
+  return { id: 'c1', workspace: 'default', revision, settings };
 }
 
 const options = { maxAuthFailures: 3, authBackoffMs: 300_000, maxBackoffMs: 900_000 };

@@ -7,6 +7,7 @@ import type { Clock } from './clock';
 /** A connector as its actor runs it (from the connectors topic; never credentials). */
 export interface FetchConnector {
   readonly id: string;
+  readonly workspace: string;
   readonly revision: number;
   readonly settings: ConnectorSettings;
 }
@@ -50,6 +51,7 @@ export interface ActorOptions {
 
 export interface ActorStatus {
   readonly connectorId: string;
+  readonly workspace: string;
   readonly revision: number;
   readonly state: ActorState;
   readonly lastSuccessAt: number | null;
@@ -110,6 +112,7 @@ export class ConnectorActor {
   status(): ActorStatus {
     return {
       connectorId: this.#connector.id,
+      workspace: this.#connector.workspace,
       revision: this.#connector.revision,
       state: this.#state,
       lastSuccessAt: this.#lastSuccessAt,

@@ -1,7 +1,7 @@
 import { sourceAddressFromEnv } from '@postbote/mailbox';
 import { hostname } from 'node:os';
 import type { Client } from '@grpc/grpc-js';
-import type { TokenAuthenticator } from '@postbote/auth';
+import { DEFAULT_WORKSPACE, inScope, type TokenAuthenticator } from '@postbote/auth';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { readVar, type EnvReader } from '@postbote/env';
 import { connect, healthOf, startGrpcServer, unary } from '@postbote/grpc-runtime';
@@ -171,6 +171,7 @@ export async function startFetcherService(
     partitions: [...owned].sort((a, b) => a - b),
     connectors: supervisor.statuses().map((s) => ({
       connectorId: s.connectorId,
+      workspace: s.workspace,
       state: STATE[s.state],
       lastSuccessAt: s.lastSuccessAt === null ? undefined : new Date(s.lastSuccessAt),
       lastError: s.lastError,
@@ -187,7 +188,11 @@ export async function startFetcherService(
   await fleet.start();
 
   const implementation: FetcherServiceServer = {
-    listFetchers: unary(logger, 'ListFetchers', async () => ({ instances: fleet.instances() })),
+    // Every instance, each with only the connectors of the caller's workspace (reports of an
+    // older version name no workspace: theirs are `default`'s).
+    listFetchers: unary(logger, 'ListFetchers', async (_req, ctx) => ({
+      instances: fleet.instances().map((i) => ({ ...i, connectors: i.connectors.filter((c) => inScope(ctx.scope, c.workspace || DEFAULT_WORKSPACE)) })),
+    })),
   };
   const server = await startGrpcServer({
     address: config.address,
@@ -216,7 +221,7 @@ export async function startFetcherService(
 
 function fetchConnector(c: Parameters<typeof connectorFromProto>[0]): FetchConnector {
   const record = connectorFromProto(c);
-  return { id: record.id, revision: record.revision, settings: record };
+  return { id: record.id, workspace: record.workspace, revision: record.revision, settings: record };
 }
 
 /** Connector gauges from the actors' own state at scrape time: a connector this fetcher no longer runs leaves no series. */

@@ -1,6 +1,6 @@
 import { InterceptingCall, Metadata, type CallOptions, type ChannelOptions, type Client, type ClientUnaryCall, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import type { Secret } from '@postbote/crypto';
-import { AUTHORIZATION_HEADER, INTERNAL_TOKEN_HEADER } from './gate';
+import { AUTHORIZATION_HEADER, INTERNAL_TOKEN_HEADER, WORKSPACE_HEADER } from './gate';
 import { fromGrpcError } from './status';
 import { channelCredentials, type Transport } from './transport';
 
@@ -40,6 +40,8 @@ export type ClientIdentity = { readonly token: Secret } | { readonly internalTok
 export interface ClientAuth {
   readonly transport: Transport;
   readonly identity: ClientIdentity;
+  /** The workspace the calls act in (x-postbote-workspace); unset: the caller's home workspace. */
+  readonly workspace?: string | undefined;
 }
 
 type ClientConstructor<C> = new (address: string, credentials: ReturnType<typeof channelCredentials>, options?: ChannelOptions) => C;
@@ -51,17 +53,20 @@ type ClientConstructor<C> = new (address: string, credentials: ReturnType<typeof
  */
 export function connect<C extends Client>(Ctor: ClientConstructor<C>, address: string, auth: ClientAuth, options: ChannelOptions = {}): C {
   const header = headerOf(auth.identity);
-  const interceptors: Interceptor[] = header
-    ? [
-        (opts, next) =>
-          new InterceptingCall(next(opts), {
-            start: (metadata, listener, proceed) => {
-              metadata.set(header.key, header.value.reveal());
-              proceed(metadata, listener);
-            },
-          }),
-      ]
-    : [];
+  const workspace = auth.workspace;
+  const interceptors: Interceptor[] =
+    header || workspace
+      ? [
+          (opts, next) =>
+            new InterceptingCall(next(opts), {
+              start: (metadata, listener, proceed) => {
+                if (header) metadata.set(header.key, header.value.reveal());
+                if (workspace && metadata.get(WORKSPACE_HEADER).length === 0) metadata.set(WORKSPACE_HEADER, workspace);
+                proceed(metadata, listener);
+              },
+            }),
+        ]
+      : [];
   return new Ctor(address, channelCredentials(auth.transport, address), { ...options, interceptors });
 }
 

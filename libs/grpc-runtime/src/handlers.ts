@@ -15,16 +15,18 @@ import {
   type StatusObject,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import type { Principal } from '@postbote/auth';
+import type { Principal, Scope } from '@postbote/auth';
 import { InternalError, PostboteError, ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
-import type { Gate } from './gate';
+import type { Admitted, Gate } from './gate';
 import { toGrpcStatus } from './status';
 import { grpcMetrics } from '@postbote/metrics';
 
-/** What a handler sees of its call: who calls, from where, the metadata and a signal that fires on cancel. */
+/** What a handler sees of its call: who calls, where it acts, from where, the metadata and a signal that fires on cancel. */
 export interface CallContext {
   readonly principal: Principal;
+  /** The workspace the call acts in (every workspace for Postbote's own services): the gate's decision. */
+  readonly scope: Scope;
   /** The caller's host:port. */
   readonly peer: string;
   readonly metadata: Metadata;
@@ -32,7 +34,7 @@ export interface CallContext {
 }
 
 /** The gate's verdict per call, for the handler adapters below (no handler runs ungated). */
-const principals = new WeakMap<object, Principal>();
+const admitted = new WeakMap<object, Admitted>();
 
 interface AnyCall {
   metadata: Metadata;
@@ -57,8 +59,8 @@ export function gated(definition: ServiceDefinition, implementation: UntypedServ
       started.set(call, { method: method.path, t0: performance.now() });
       const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
       run(() => gate({ method: method.path, metadata: call.metadata, peer: call.getPeer(), certificateName: Array.isArray(cn) ? undefined : cn })).then(
-        (principal) => {
-          principals.set(call, principal);
+        (verdict) => {
+          admitted.set(call, verdict);
           original.call(implementation, call, callback);
         },
         (err: unknown) => {
@@ -81,14 +83,14 @@ export class UndecodableRequest {
 }
 
 function contextOf(call: AnyCall): CallContext {
-  const principal = principals.get(call);
+  const verdict = admitted.get(call);
   // Unreachable through startGrpcServer; refuse rather than run a handler for nobody.
-  if (!principal) throw new InternalError('call reached a handler without passing the gate');
+  if (!verdict) throw new InternalError('call reached a handler without passing the gate');
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort());
   // Cancelled while the gate was deciding: the event has already fired.
   if (call.cancelled) ac.abort();
-  return { principal, peer: call.getPeer(), metadata: call.metadata, signal: ac.signal };
+  return { principal: verdict.principal, scope: verdict.scope, peer: call.getPeer(), metadata: call.metadata, signal: ac.signal };
 }
 
 function report(logger: Logger, method: string, err: unknown): Partial<StatusObject> {

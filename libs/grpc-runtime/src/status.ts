@@ -9,6 +9,7 @@ import {
   PermissionDeniedError,
   PostboteError,
   PreconditionError,
+  QuotaExceededError,
   RateLimitedError,
   TimeoutError,
   UnavailableError,
@@ -121,6 +122,8 @@ export function fromGrpcError(err: ServiceError): PostboteError {
     case status.UNAVAILABLE:
       return new UnavailableError(message, options);
     case status.RESOURCE_EXHAUSTED:
+      // The quota's name leads the message ("quotas.max_connectors: …"), as QuotaExceededError writes it.
+      if (reason === 'QUOTA_EXCEEDED') return new QuotaExceededError(message.slice(message.indexOf(': ') + 2), message.slice(0, Math.max(0, message.indexOf(': '))));
       return new RateLimitedError(message, options);
     case status.DEADLINE_EXCEEDED:
       return new TimeoutError(message, options);

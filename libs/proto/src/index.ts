@@ -6,6 +6,7 @@ export * from './gen/postbote/v1/events';
 export * from './gen/postbote/v1/storage';
 export * from './gen/postbote/v1/trigger';
 export * from './gen/postbote/v1/fetcher';
+export * from './gen/postbote/v1/workspace';
 export { Timestamp } from './gen/google/protobuf/timestamp';
 export { Any } from './gen/google/protobuf/any';
 export { Status } from './gen/google/rpc/status';

@@ -1,6 +1,6 @@
 import type { TokenAuthenticator, TokenCacheOptions } from '@postbote/auth';
 import { TokenCache } from '@postbote/auth';
-import { roleFromProto } from '@postbote/contract';
+import { authenticatedFromProto } from '@postbote/contract';
 import type { Secret } from '@postbote/crypto';
 import type { EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
@@ -39,9 +39,7 @@ export function remoteTokenAuthority(security: ServiceSecurity, configAddress: s
   const remote: TokenAuthenticator = {
     authenticate: async (token) => {
       client ??= connect(AuthServiceClient, configAddress, internalClientAuth(security));
-      const r = await call(client.authenticate, client, { token }, { deadlineMs: 5_000 });
-      const role = roleFromProto(r.role);
-      return r.valid && role ? { kind: 'token', tokenId: r.tokenId, name: r.name, role, expiresAt: r.expiresAt ?? null } : null;
+      return authenticatedFromProto(await call(client.authenticate, client, { token }, { deadlineMs: 5_000 }));
     },
   };
   return new TokenCache(remote, options);

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { Scope } from '@postbote/auth';
 import type { Gate } from '@postbote/db';
 import { ValidationError } from '@postbote/errors';
 import { LogEntity, type LogRow } from './entities';
@@ -8,6 +9,8 @@ export const LOG_LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 } as const;
 export type ConnectorLogLevel = keyof typeof LOG_LEVELS;
 
 export interface LogEntryInput {
+  /** The connector's workspace (storage's copy of the registry, never the writer's say). */
+  readonly workspace: string;
   readonly connectorId: string;
   readonly time: Date;
   readonly level: ConnectorLogLevel;
@@ -37,6 +40,7 @@ export class ConnectorLog {
       if (!CODE.test(e.code)) throw ValidationError.single(`entries[${i}].code`, 'code', 'must be UPPER_SNAKE_CASE, at most 64 characters');
     });
     const rows = entries.map((e) => ({
+      workspaceId: e.workspace,
       connectorId: e.connectorId,
       time: e.time,
       level: LOG_LEVELS[e.level],
@@ -46,14 +50,15 @@ export class ConnectorLog {
     await this.gate(() => this.ds.getRepository(LogEntity).insert(rows));
   }
 
-  /** Newest first, at or above `minLevel`; the token is the last id seen. */
-  async list(connectorId: string, minLevel: ConnectorLogLevel, pageSize: number, pageToken: string): Promise<{ entries: LogEntry[]; nextPageToken: string }> {
+  /** Newest first, at or above `minLevel`, in the scope's workspace; the token is the last id seen. */
+  async list(scope: Scope, connectorId: string, minLevel: ConnectorLogLevel, pageSize: number, pageToken: string): Promise<{ entries: LogEntry[]; nextPageToken: string }> {
     const size = Math.min(Math.max(pageSize || 100, 1), 1000);
     const qb = this.ds
       .getRepository(LogEntity)
       .createQueryBuilder('l')
       .where('l.connector_id = :c', { c: connectorId })
       .andWhere('l.level >= :lvl', { lvl: LOG_LEVELS[minLevel] })
+      .andWhere(scope.every ? '1 = 1' : 'l.workspace_id = :w', { w: scope.every ? '' : scope.workspace })
       .orderBy('l.id', 'DESC')
       .take(size + 1);
     if (pageToken) {
@@ -69,5 +74,5 @@ export class ConnectorLog {
 
 function toEntry(r: LogRow): LogEntry {
   const level = (Object.keys(LOG_LEVELS) as ConnectorLogLevel[]).find((k) => LOG_LEVELS[k] === r.level) ?? 'INFO';
-  return { id: r.id, connectorId: r.connectorId, time: new Date(r.time), level, code: r.code, message: r.message };
+  return { id: r.id, workspace: r.workspaceId, connectorId: r.connectorId, time: new Date(r.time), level, code: r.code, message: r.message };
 }

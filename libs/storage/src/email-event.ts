@@ -7,6 +7,7 @@ export interface EventFacts {
   readonly eventId: string;
   readonly emailId: string;
   readonly connectorId: string;
+  readonly workspace: string;
   readonly connectorName: string;
   readonly workflowId: string;
   readonly source: MessageSource;
@@ -27,6 +28,7 @@ export function buildEmailReceived(f: EventFacts, m: ParsedMetadata): Uint8Array
     EmailReceived.fromPartial({
       eventId: f.eventId,
       connectorId: f.connectorId,
+      workspace: f.workspace,
       connectorName: f.connectorName,
       workflowId: f.workflowId,
       emailId: f.emailId,

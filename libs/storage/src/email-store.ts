@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
+import type { Scope } from '@postbote/auth';
 import type { Gate, TransactionRunner } from '@postbote/db';
 import { Wakeup } from '@postbote/backoff';
 import { OutboxEntity } from '@postbote/email-outbox';
@@ -38,6 +39,7 @@ export interface EmailStoreOptions {
 }
 
 export interface ListQuery {
+  readonly scope: Scope;
   readonly connectorId: string;
   readonly since?: Date | undefined;
   readonly until?: Date | undefined;
@@ -49,7 +51,8 @@ export interface ListQuery {
  * Byte-exact, idempotent email storage. Emails arrive complete and verified (see
  * StoreEmails), are parsed for metadata, and are committed in groups: every email that
  * is ready while a commit runs goes into the next one, so a busy store pays one
- * transaction (and one sync) per group, not per email.
+ * transaction (and one sync) per group, not per email. Every read takes the caller's
+ * scope: another workspace's email is not found, by the same one-row query as a missing one.
  */
 export class EmailStore {
   readonly #committer: GroupCommitter<EmailToCommit, StoreResult>;
@@ -113,8 +116,8 @@ export class EmailStore {
     return known.filter(Boolean);
   }
 
-  async get(emailId: string): Promise<StoredEmail> {
-    const row = await this.gate(() => this.ds.getRepository(EmailEntity).findOneBy({ id: emailId }));
+  async get(scope: Scope, emailId: string): Promise<StoredEmail> {
+    const row = await this.gate(() => this.ds.getRepository(EmailEntity).findOneBy({ id: emailId, ...(scope.every ? {} : { workspaceId: scope.workspace }) }));
     if (!row) throw new NotFoundError(`no stored email "${emailId}" (never stored, or removed by retention)`);
     // The outbox row lives as long as the email (retention removes both together).
     const outbox = row.eventId ? await this.gate(() => this.ds.getRepository(OutboxEntity).findOneBy({ eventId: row.eventId })) : null;
@@ -128,6 +131,7 @@ export class EmailStore {
       .getRepository(EmailEntity)
       .createQueryBuilder('e')
       .where('e.connector_id = :c', { c: q.connectorId })
+      .andWhere(q.scope.every ? '1 = 1' : 'e.workspace_id = :w', { w: q.scope.every ? '' : q.scope.workspace })
       .orderBy('e.stored_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(size + 1);
@@ -147,12 +151,13 @@ export class EmailStore {
   }
 
   /** Emails of a connector stored since each time, and when the newest was stored. */
-  async count(connectorId: string, since: readonly Date[]): Promise<{ counts: number[]; lastStoredAt: Date | undefined }> {
+  async count(scope: Scope, connectorId: string, since: readonly Date[]): Promise<{ counts: number[]; lastStoredAt: Date | undefined }> {
+    const owned = scope.every ? {} : { workspaceId: scope.workspace };
     return this.gate(async () => {
       const repo = this.ds.getRepository(EmailEntity);
       const counts: number[] = [];
-      for (const at of since) counts.push(await repo.createQueryBuilder('e').where('e.connector_id = :c', { c: connectorId }).andWhere('e.stored_at >= :at', { at }).getCount());
-      const newest = await repo.findOne({ select: { id: true, storedAt: true }, where: { connectorId }, order: { storedAt: 'DESC' } });
+      for (const at of since) counts.push(await repo.createQueryBuilder('e').where({ connectorId, ...owned }).andWhere('e.stored_at >= :at', { at }).getCount());
+      const newest = await repo.findOne({ select: { id: true, storedAt: true }, where: { connectorId, ...owned }, order: { storedAt: 'DESC' } });
       return { counts, lastStoredAt: newest?.storedAt };
     });
   }
@@ -162,8 +167,8 @@ export class EmailStore {
    * as the bytes go out; on a mismatch the stream ends with an error instead of
    * pretending the copy is good.
    */
-  async *readRaw(emailId: string): AsyncGenerator<Buffer> {
-    const { row } = await this.get(emailId);
+  async *readRaw(scope: Scope, emailId: string): AsyncGenerator<Buffer> {
+    const { row } = await this.get(scope, emailId);
     const hash = createHash('sha256');
     const chunks = this.ds.getRepository(ChunkEntity);
     for (let seq = 0; seq < row.chunkCount; seq++) {

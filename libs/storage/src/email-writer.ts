@@ -21,14 +21,16 @@ const CHUNK_BYTES_PER_INSERT = 4 * CHUNK_BYTES;
 /** Chunks of a large email written per transaction ahead of its group's (same bound). */
 const CHUNKS_PER_AHEAD = 4;
 
-const EMAIL_COLUMNS = ['id', 'connector_id', 'event_id', 'source_kind', 'folder', 'uid_validity', 'uid', 'uidl', 'occurrence', 'message_id', 'sha256', 'size', 'chunk_count', 'metadata_json', 'subject', 'parse_error', 'received_at', 'stored_at'];
+const EMAIL_COLUMNS = ['id', 'workspace_id', 'connector_id', 'event_id', 'source_kind', 'folder', 'uid_validity', 'uid', 'uidl', 'occurrence', 'message_id', 'sha256', 'size', 'chunk_count', 'metadata_json', 'subject', 'parse_error', 'received_at', 'stored_at'];
 const CHUNK_COLUMNS = ['email_id', 'seq', 'data', 'created_at'];
 const DEDUPE_COLUMNS = ['connector_id', 'key_hash', 'kind', 'email_id', 'event_id', 'created_at'];
-const OUTBOX_COLUMNS = ['event_id', 'email_id', 'connector_id', 'payload', 'created_at', 'published_at'];
+const OUTBOX_COLUMNS = ['event_id', 'email_id', 'connector_id', 'workspace_id', 'payload', 'created_at', 'published_at'];
 
 /** Who stores: one StoreEmails stream's session. */
 export interface StoreSessionInfo {
   readonly connectorId: string;
+  /** The connector's workspace (storage's copy of the registry): every row of its emails carries it. */
+  readonly workspace: string;
   readonly connectorName: string;
   readonly workflowId: string;
   readonly reprocess: boolean;
@@ -263,6 +265,7 @@ export class EmailWriter {
           eventId,
           emailId,
           connectorId,
+          workspace: p.item.session.workspace,
           connectorName: p.item.session.connectorName,
           workflowId: p.item.session.workflowId,
           source: p.item.source,
@@ -274,7 +277,7 @@ export class EmailWriter {
         },
         p.item.metadata,
       );
-      outbox.push([eventId, emailId, connectorId, Buffer.from(payload), at, null]);
+      outbox.push([eventId, emailId, connectorId, p.item.session.workspace, Buffer.from(payload), at, null]);
     }
     flushChunks();
     if (unused.length) out.push(this.#deleteChunks(unused));
@@ -299,6 +302,7 @@ function emailRow(item: EmailToCommit, x: { emailId: string; eventId: string; ch
   const m = item.metadata;
   return [
     x.emailId,
+    item.session.workspace,
     item.session.connectorId,
     x.eventId,
     s.kind,

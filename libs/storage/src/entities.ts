@@ -6,6 +6,8 @@ const num: ValueTransformer = { to: (v: unknown) => v, from: (v: unknown) => (v 
 
 export interface EmailRow {
   id: string;
+  /** Its connector's workspace: every read asks for the caller's. */
+  workspaceId: string;
   connectorId: string;
   eventId: string;
   sourceKind: string;
@@ -31,6 +33,7 @@ export const EmailEntity = new EntitySchema<EmailRow>({
   tableName: 'emails',
   columns: {
     id: { type: 'varchar', length: 36, primary: true },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
     connectorId: { name: 'connector_id', type: 'varchar', length: 36 },
     eventId: { name: 'event_id', type: 'varchar', length: 36 },
     sourceKind: { name: 'source_kind', type: 'varchar', length: 8 },
@@ -99,6 +102,7 @@ export const DedupeEntity = new EntitySchema<DedupeRow>({
 
 export interface LogRow {
   id: number;
+  workspaceId: string;
   connectorId: string;
   time: Date;
   level: number;
@@ -111,6 +115,7 @@ export const LogEntity = new EntitySchema<LogRow>({
   tableName: 'connector_log',
   columns: {
     id: { type: 'bigint', primary: true, generated: 'increment', transformer: num },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
     connectorId: { name: 'connector_id', type: 'varchar', length: 36 },
     time: { type: 'datetime', precision: 3 },
     level: { type: 'int' },
@@ -122,6 +127,7 @@ export const LogEntity = new EntitySchema<LogRow>({
 /** What storage knows of each connector, from the connectors topic: name, workflow, retention, deletion. */
 export interface StorageConnectorRow {
   connectorId: string;
+  workspaceId: string;
   name: string;
   /** '' until the connector's first event since the upgrade that added it. */
   workflowId: string;
@@ -137,6 +143,7 @@ export const StorageConnectorEntity = new EntitySchema<StorageConnectorRow>({
   tableName: 'storage_connectors',
   columns: {
     connectorId: { name: 'connector_id', type: 'varchar', length: 36, primary: true },
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
     name: { type: 'varchar', length: 100 },
     workflowId: { name: 'workflow_id', type: 'varchar', length: 200, default: '' },
     reprocess: { type: 'boolean', default: false },

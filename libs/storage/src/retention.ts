@@ -58,7 +58,7 @@ export class RetentionJob {
       }
       if (purged > 0) {
         await this.log.append([
-          { connectorId: c.connectorId, time: now, level: 'INFO', code: 'PURGED', message: `retention (${c.retentionDays} days) removed ${purged} email(s)` },
+          { workspace: c.workspaceId, connectorId: c.connectorId, time: now, level: 'INFO', code: 'PURGED', message: `retention (${c.retentionDays} days) removed ${purged} email(s)` },
         ]);
       }
       const dedupeCutoff = new Date(now.getTime() - (c.retentionDays + this.options.dedupeExtraDays) * DAY);

@@ -1,23 +1,36 @@
 import { IsNull, type DataSource } from 'typeorm';
-import { DEFAULTS } from '@postbote/connector-model';
+import { DEFAULTS, type ConnectorRecord } from '@postbote/connector-model';
 import { PreconditionError } from '@postbote/errors';
 import { isUniqueViolation, type Gate } from '@postbote/db';
-import { StorageConnectorEntity, type StorageConnectorRow } from './entities';
+import { LogEntity, StorageConnectorEntity, type StorageConnectorRow } from './entities';
+
+/** Whose emails a StoreEmails stream carries, from storage's copy of the registry (never from the caller). */
+export interface StoreTarget {
+  readonly workspace: string;
+  readonly name: string;
+  readonly workflowId: string;
+  readonly reprocess: boolean;
+}
 
 /**
- * What storage needs to know about connectors (retention, deletion), kept from the
+ * What storage needs to know about connectors (workspace, retention, deletion), kept from the
  * connectors topic in `storage_connectors`. Events are state, not commands: applying one twice is harmless,
  * and an older upsert never resurrects a deleted connector.
  */
 export class StorageConnectors {
+  /** Connector → workspace: it never changes, so once known it is known. */
+  readonly #workspaces = new Map<string, string>();
+
   constructor(
     private readonly ds: DataSource,
     private readonly gate: Gate,
   ) {}
 
-  async upserted(connectorId: string, c: { name: string; workflowId: string; reprocess: boolean; retentionDays: number }, at: Date): Promise<void> {
+  async upserted(c: Pick<ConnectorRecord, 'id' | 'workspace' | 'name' | 'workflowId' | 'reprocess' | 'retentionDays'>, at: Date): Promise<void> {
     const repo = this.ds.getRepository(StorageConnectorEntity);
-    const values = { name: c.name, workflowId: c.workflowId, reprocess: c.reprocess, retentionDays: c.retentionDays, purgeNow: false, updatedAt: at };
+    const connectorId = c.id;
+    const values = { workspaceId: c.workspace, name: c.name, workflowId: c.workflowId, reprocess: c.reprocess, retentionDays: c.retentionDays, purgeNow: false, updatedAt: at };
+    this.#workspaces.set(connectorId, c.workspace);
     await this.gate(async () => {
       const existing = await repo.findOneBy({ connectorId });
       if (existing?.deletedAt) return;
@@ -27,21 +40,39 @@ export class StorageConnectors {
         if (!isUniqueViolation(err)) throw err;
         await repo.update({ connectorId, deletedAt: IsNull() }, values);
       });
+      // Log entries a fetcher wrote before this event reached storage were filed under no
+      // workspace (see ConnectorLog): they are the connector's first words, so they join it now.
+      await this.ds.getRepository(LogEntity).update({ connectorId, workspaceId: '' }, { workspaceId: c.workspace });
     });
   }
 
   /**
-   * The connector an email is stored for, as the registry last said: its name, workflow and
-   * reprocess switch come from here, never from the caller. Unknown (its event has not
-   * arrived yet) and deleted connectors are refused; the fetcher retries the first.
+   * The connector an email is stored for, as the registry last said: its workspace, name,
+   * workflow and reprocess switch come from here, never from the caller. Unknown (its event
+   * has not arrived yet) and deleted connectors are refused; the fetcher retries the first.
    */
-  async forStore(connectorId: string): Promise<{ name: string; workflowId: string; reprocess: boolean }> {
+  async forStore(connectorId: string): Promise<StoreTarget> {
     const row = await this.gate(() => this.ds.getRepository(StorageConnectorEntity).findOneBy({ connectorId }));
     if (row?.deletedAt) throw new PreconditionError(`connector ${connectorId} was deleted; nothing is stored for it`, { reason: 'CONNECTOR_DELETED' });
     if (!row || !row.workflowId) {
       throw new PreconditionError(`connector ${connectorId} is not known to storage yet (its configuration event has not arrived); try again shortly`, { reason: 'CONNECTOR_UNKNOWN' });
     }
-    return { name: row.name, workflowId: row.workflowId, reprocess: Boolean(row.reprocess) };
+    this.#workspaces.set(connectorId, row.workspaceId);
+    return { workspace: row.workspaceId, name: row.name, workflowId: row.workflowId, reprocess: Boolean(row.reprocess) };
+  }
+
+  /** The workspaces of these connectors (an unknown one is absent). */
+  async workspacesOf(connectorIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of new Set(connectorIds)) {
+      let w = this.#workspaces.get(id);
+      if (w === undefined) {
+        const row = await this.gate(() => this.ds.getRepository(StorageConnectorEntity).findOne({ select: { connectorId: true, workspaceId: true }, where: { connectorId: id } }));
+        if (row) this.#workspaces.set(id, (w = row.workspaceId));
+      }
+      if (w !== undefined) out.set(id, w);
+    }
+    return out;
   }
 
   async deleted(connectorId: string, purgeNow: boolean, at: Date): Promise<void> {
@@ -50,6 +81,8 @@ export class StorageConnectors {
       const existing = await repo.findOneBy({ connectorId });
       await repo.save({
         connectorId,
+        // Unknown connector (never saw an upsert): nothing of it is stored anywhere anyway.
+        workspaceId: existing?.workspaceId ?? this.#workspaces.get(connectorId) ?? '',
         name: existing?.name ?? '',
         workflowId: existing?.workflowId ?? '',
         reprocess: Boolean(existing?.reprocess),
@@ -67,6 +100,7 @@ export class StorageConnectors {
   }
 
   forget(connectorId: string): Promise<unknown> {
+    this.#workspaces.delete(connectorId);
     return this.gate(() => this.ds.getRepository(StorageConnectorEntity).delete({ connectorId }));
   }
 }

@@ -29,19 +29,19 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
       if (req.pop3Uidls.length > 100_000) throw ValidationError.single('pop3_uidls', 'max-items', 'at most 100000 per call');
       return { knownPop3Uidls: await store.knownPop3(connectorId, req.pop3Uidls) };
     }),
-    getEmail: unary(logger, 'GetEmail', async (req) => metadataToProto(await store.get(requireUuid('email_id', req.emailId)))),
-    listEmails: unary(logger, 'ListEmails', async (req) => {
+    getEmail: unary(logger, 'GetEmail', async (req, ctx) => metadataToProto(await store.get(ctx.scope, requireUuid('email_id', req.emailId)))),
+    listEmails: unary(logger, 'ListEmails', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
-      const page = await store.list({ connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
+      const page = await store.list({ scope: ctx.scope, connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
       return { emails: page.items.map(metadataToProto), nextPageToken: page.nextPageToken };
     }),
-    countEmails: unary(logger, 'CountEmails', async (req) => {
+    countEmails: unary(logger, 'CountEmails', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
       if (req.since.length > 16) throw ValidationError.single('since', 'max-items', 'at most 16 times per call');
-      return store.count(connectorId, req.since);
+      return store.count(ctx.scope, connectorId, req.since);
     }),
     downloadRawEmail: serverStream(logger, 'DownloadRawEmail', async (req, send, ctx) => {
-      for await (const chunk of store.readRaw(requireUuid('email_id', req.emailId))) {
+      for await (const chunk of store.readRaw(ctx.scope, requireUuid('email_id', req.emailId))) {
         // gRPC messages stay well under the default 4 MiB limit of any client.
         for (let off = 0; off < chunk.length; off += DOWNLOAD_CHUNK) {
           if (ctx.signal.aborted) return;
@@ -50,9 +50,13 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
       }
     }),
     appendConnectorLog: unary(logger, 'AppendConnectorLog', async (req) => {
+      const ids = req.entries.map((e, i) => requireUuid(`entries[${i}].connector_id`, e.connectorId));
+      // The connector's workspace as storage knows it; '' until its event arrives (see StorageConnectors.upserted).
+      const workspaces = await connectors.workspacesOf(ids);
       await log.append(
         req.entries.map((e, i) => ({
-          connectorId: requireUuid(`entries[${i}].connector_id`, e.connectorId),
+          workspace: workspaces.get(ids[i] ?? '') ?? '',
+          connectorId: ids[i] ?? '',
           time: logTime(e.time, now()),
           level: levelFromProto(e.level, `entries[${i}].level`),
           code: e.code,
@@ -61,10 +65,10 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
       );
       return {};
     }),
-    listConnectorLog: unary(logger, 'ListConnectorLog', async (req) => {
+    listConnectorLog: unary(logger, 'ListConnectorLog', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
       const min = req.minLevel === LogLevel.UNSPECIFIED ? 'DEBUG' : levelFromProto(req.minLevel, 'min_level');
-      const page = await log.list(connectorId, min, req.pageSize, req.pageToken);
+      const page = await log.list(ctx.scope, connectorId, min, req.pageSize, req.pageToken);
       return {
         entries: page.entries.map((e) => ({ id: String(e.id), connectorId: e.connectorId, time: e.time, level: LogLevel[e.level], code: e.code, message: e.message })),
         nextPageToken: page.nextPageToken,
@@ -91,6 +95,7 @@ export function metadataToProto({ row, metadata: m, eventPublishedAt }: StoredEm
   return {
     id: row.id,
     connectorId: row.connectorId,
+    workspace: row.workspaceId,
     source: sourceToProto(sourceOf(row)),
     from: m.from ? addr(m.from) : undefined,
     to: m.to.map(addr),

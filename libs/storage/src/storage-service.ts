@@ -21,6 +21,7 @@ import { localStoreEmails } from './local-store-call';
 import { serveStoreStream } from './store-stream';
 import { remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenStoreEmails, type ServiceSecurity } from '@postbote/service-clients';
 import { addReadinessCheck } from '@postbote/metrics';
+import { connectorFromProto } from '@postbote/contract';
 
 const STORAGE_GROUP_SESSION_MS = 7_500;
 
@@ -139,7 +140,7 @@ export async function startStorageService(
     if (!m.value) return;
     const e = ConnectorChanged.decode(m.value);
     const at = e.occurredAt ?? now();
-    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(e.connectorId, e.connector, at);
+    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(connectorFromProto(e.connector), at);
     else if (e.kind === ConnectorChanged_Kind.DELETED) await known.deleted(e.connectorId, e.purgeEmailsNow, at);
   });
 

@@ -17,6 +17,8 @@ const DAY = 86_400_000;
 
 interface Target {
   readonly connectorId: string;
+  /** The connector's workspace (default: `default`). */
+  readonly workspace?: string;
   /** What storage knows of the connector (from the connectors topic). */
   readonly known: { readonly name: string; readonly workflowId: string; readonly reprocess: boolean };
   readonly source: SourceCoordinates | undefined;
@@ -130,7 +132,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       knowConnector = async (t) => {
         const existing = (await svc.connectors.all()).find((r) => r.connectorId === t.connectorId);
         retention.set(t.connectorId, existing?.retentionDays ?? 30);
-        await svc.connectors.upserted(t.connectorId, { ...t.known, retentionDays: retention.get(t.connectorId) ?? 30 }, new Date(clock));
+        await svc.connectors.upserted({ id: t.connectorId, workspace: t.workspace ?? 'default', ...t.known, retentionDays: retention.get(t.connectorId) ?? 30 }, new Date(clock));
       };
     });
 
@@ -398,6 +400,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     it('pages the connector log newest first with a level filter', async () => {
       const c = randomUUID();
+      await knowConnector(pop3(c, 'x'));
       const levels = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];
       await call(client.appendConnectorLog, client, {
         entries: Array.from({ length: 20 }, (_, i) => ({ id: '', connectorId: c, time: new Date(clock + i), level: levels[i % 4]!, code: 'RUN_FINISHED', message: `entry ${i}` })),
@@ -417,6 +420,59 @@ for (const [label, makeDb] of TEST_DATABASES) {
       );
     });
 
+    it('files log entries written before the connector\'s event arrived under its workspace once it does', async () => {
+      const c = randomUUID();
+      await call(client.appendConnectorLog, client, { entries: [{ id: '', connectorId: c, time: new Date(clock), level: LogLevel.ERROR, code: 'STORE_FAILED', message: 'first words' }] });
+      const mine = connect(StorageServiceClient, svc.address, asRole('viewer', 'early'));
+      try {
+        const list = () => call(mine.listConnectorLog, mine, { connectorId: c, minLevel: LogLevel.DEBUG, pageSize: 10, pageToken: '' });
+        assert.equal((await list()).entries.length, 0, 'nobody\'s yet');
+        await knowConnector({ ...pop3(c, 'x'), workspace: 'early' });
+        assert.deepEqual((await list()).entries.map((e) => e.message), ['first words']);
+      } finally {
+        mine.close();
+      }
+    });
+
+    it('shows a workspace only its own: another\'s email, bytes, list, count and log answer as for ids that do not exist', async () => {
+      const a = randomUUID();
+      const b = randomUUID();
+      const inA = await store(client, { ...pop3(a, 'iso'), workspace: 'acme' }, mail('iso-a'));
+      const inB = await store(client, { ...pop3(b, 'iso'), workspace: 'globex' }, mail('iso-b'));
+      await call(client.appendConnectorLog, client, { entries: [a, b].map((connectorId) => ({ id: '', connectorId, time: new Date(clock), level: LogLevel.INFO, code: 'RUN_FINISHED', message: connectorId })) });
+      const asA = connect(StorageServiceClient, svc.address, asRole('viewer', 'acme'));
+      const ingestA = connect(StorageServiceClient, svc.address, asRole('ingest', 'acme'));
+      try {
+        const outcome = (p: Promise<unknown>) => p.then(() => 'answered', (e: unknown) => (e instanceof Error ? `${(e as { code?: string }).code}: ${e.message.replace(/[0-9a-f-]{36}/g, 'ID')}` : String(e)));
+        const missing = randomUUID();
+        for (const client of [asA, ingestA]) {
+          assert.equal(await outcome(call(client.getEmail, client, { emailId: inA.emailId })), 'answered');
+          assert.equal(await outcome(call(client.getEmail, client, { emailId: inB.emailId })), await outcome(call(client.getEmail, client, { emailId: missing })));
+        }
+        assert.match(await outcome(call(asA.getEmail, asA, { emailId: inB.emailId })), /^NOT_FOUND/);
+        const downloadAs = (c: StorageServiceClient, emailId: string) =>
+          new Promise<void>((resolve, reject) => {
+            const s = c.downloadRawEmail({ emailId });
+            s.on('data', () => undefined);
+            s.on('error', (e) => reject(fromGrpcError(e as Parameters<typeof fromGrpcError>[0])));
+            s.on('end', () => resolve());
+          });
+        assert.equal(await outcome(downloadAs(asA, inB.emailId)), await outcome(downloadAs(asA, missing)));
+        const list = (connectorId: string) => call(asA.listEmails, asA, { connectorId, pageSize: 10, pageToken: '', since: undefined, until: undefined });
+        assert.equal((await list(a)).emails.length, 1);
+        assert.deepEqual(await list(b), await list(missing));
+        const count = (connectorId: string) => call(asA.countEmails, asA, { connectorId, since: [new Date(0)] });
+        assert.deepEqual(await count(b), await count(missing));
+        const logOf = (connectorId: string) => call(asA.listConnectorLog, asA, { connectorId, minLevel: LogLevel.DEBUG, pageSize: 10, pageToken: '' });
+        assert.equal((await logOf(a)).entries.length, 1);
+        assert.deepEqual(await logOf(b), await logOf(missing));
+        assert.equal((await call(reader.getEmail, reader, { emailId: inA.emailId }).catch((e: unknown) => e)) instanceof NotFoundError, true, 'default\'s viewer sees neither');
+      } finally {
+        asA.close();
+        ingestA.close();
+      }
+    });
+
     it('stores only for connectors the registry announced, with the registry\'s name and workflow', async () => {
       const stranger = randomUUID();
       const refused = await storeOne(client, { connectorId: stranger }, { source: { source: { $case: 'pop3', value: { uidl: 'x' } } }, occurrence: '', receivedAt: new Date(), content: mail('forged') }).catch((e: unknown) => e);
@@ -425,7 +481,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [stranger]), 0);
 
       const c = randomUUID();
-      await svc.connectors.upserted(c, { name: 'Billing', workflowId: 'wf-from-registry', reprocess: false, retentionDays: 30 }, new Date(clock));
+      await svc.connectors.upserted({ id: c, workspace: 'default', name: 'Billing', workflowId: 'wf-from-registry', reprocess: false, retentionDays: 30 }, new Date(clock));
       const stored = await storeOne(client, { connectorId: c }, { source: { source: { $case: 'pop3', value: { uidl: 'y' } } }, occurrence: '', receivedAt: new Date(), content: mail('registry') });
       assert.ok('stored' in stored);
       const ds = await rawDs();
@@ -448,6 +504,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     it('dates connector log entries by its own clock when the caller\'s time is far off', async () => {
       const c = randomUUID();
+      await knowConnector(pop3(c, 'x'));
       await call(client.appendConnectorLog, client, {
         entries: [
           { id: '', connectorId: c, time: new Date('2269-01-01T00:00:00Z'), level: LogLevel.INFO, code: 'FORGED', message: 'from the future' },

@@ -72,7 +72,7 @@ describe('StoreEmails protocol (SQLite)', () => {
   /** A connector storage knows (as if announced on the connectors topic). */
   const newConnector = async () => {
     const id = randomUUID();
-    await svc.connectors.upserted(id, { name: 'n', workflowId: 'wf', reprocess: false, retentionDays: 30 }, new Date());
+    await svc.connectors.upserted({ id, workspace: 'default', name: 'n', workflowId: 'wf', reprocess: false, retentionDays: 30 }, new Date());
     return id;
   };
 

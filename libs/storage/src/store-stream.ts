@@ -51,7 +51,7 @@ export async function serveStoreStream(
   if (first.value.part?.$case !== 'session') throw ValidationError.single('session', 'required', 'the first message of StoreEmails must be the session');
   const connectorId = checkSession(first.value.part.value);
   const known = await connectors.forStore(connectorId);
-  const session: StoreSessionInfo = { connectorId, connectorName: known.name, workflowId: known.workflowId, reprocess: known.reprocess };
+  const session: StoreSessionInfo = { connectorId, workspace: known.workspace, connectorName: known.name, workflowId: known.workflowId, reprocess: known.reprocess };
 
   let current: Current | undefined;
   let lastSeq = 0;

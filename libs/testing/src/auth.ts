@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mintToken, type Role, type TokenAuthenticator, type TokenPrincipal } from '@postbote/auth';
+import { DEFAULT_WORKSPACE, accessOf, inWorkspace, mintToken, type AnyRole, type TokenAuthenticator, type TokenPrincipal } from '@postbote/auth';
 import { Secret } from '@postbote/crypto';
 import { PLAINTEXT_LOOPBACK, type ClientAuth } from '@postbote/grpc-runtime';
 import type { ServiceSecurity } from '@postbote/service-clients';
@@ -21,15 +21,17 @@ export const AS_STRANGER: ClientAuth = Object.freeze({ transport: PLAINTEXT_LOOP
  */
 class TestTokens implements TokenAuthenticator {
   readonly #byToken = new Map<string, TokenPrincipal>();
-  readonly #byRole = new Map<Role, string>();
+  readonly #byRole = new Map<string, string>();
 
-  token(role: Role): string {
-    let token = this.#byRole.get(role);
+  /** A token with `role` in `workspace` (installation-admin: in every workspace). */
+  token(role: AnyRole, workspace = DEFAULT_WORKSPACE): string {
+    const key = `${role}\n${workspace}`;
+    let token = this.#byRole.get(key);
     if (!token) {
       const minted = mintToken();
       token = minted.token;
-      this.#byRole.set(role, token);
-      this.#byToken.set(token, { kind: 'token', tokenId: minted.id, name: `test ${role}`, role, expiresAt: null });
+      this.#byRole.set(key, token);
+      this.#byToken.set(token, { kind: 'token', tokenId: minted.id, name: `test ${role}`, access: accessOf(role, workspace), expiresAt: null });
     }
     return token;
   }
@@ -41,8 +43,8 @@ class TestTokens implements TokenAuthenticator {
 
 export const TEST_TOKENS = new TestTokens();
 
-export function asRole(role: Role): ClientAuth {
-  return { transport: PLAINTEXT_LOOPBACK, identity: { token: new Secret(TEST_TOKENS.token(role)) } };
+export function asRole(role: AnyRole, workspace = DEFAULT_WORKSPACE): ClientAuth {
+  return { transport: PLAINTEXT_LOOPBACK, identity: { token: new Secret(TEST_TOKENS.token(role, workspace)) } };
 }
 
 /** The first admin token a config service wrote into `dataDir` (or the file itself). */
@@ -52,4 +54,7 @@ export function adminAuthFrom(dataDirOrFile: string): ClientAuth {
 }
 
 /** Who made a change a test makes directly on the registry (the audit log's "who"). */
-export const TEST_ACTOR = Object.freeze({ who: 'test', peer: '' });
+export const TEST_ACTOR = Object.freeze({ who: 'test', peer: '', workspace: DEFAULT_WORKSPACE });
+
+/** Where a test's direct calls on a service's behaviour act: the default workspace. */
+export const TEST_SCOPE = inWorkspace(DEFAULT_WORKSPACE);

@@ -12,14 +12,15 @@ export const CONTENT_TYPES: Record<EventEncoding, string> = {
 
 /**
  * One outbox row as a topic record: keyed by connector id (one connector's events stay
- * in one partition, in order), with headers consumers can route and dedupe on.
+ * in one partition, in order), with headers consumers can route (workspace) and dedupe
+ * (event-id) on.
  */
 export function toRecord(row: OutboxRow, encoding: EventEncoding): BusMessage {
   const value = encoding === 'protobuf' ? row.payload : Buffer.from(JSON.stringify(EmailReceived.toJSON(EmailReceived.decode(row.payload))), 'utf8');
   return {
     key: row.connectorId,
     value,
-    headers: { 'content-type': CONTENT_TYPES[encoding], 'schema-version': EVENT_SCHEMA_VERSION, 'event-id': row.eventId },
+    headers: { 'content-type': CONTENT_TYPES[encoding], 'schema-version': EVENT_SCHEMA_VERSION, 'event-id': row.eventId, workspace: row.workspaceId },
   };
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Wakeup } from '@postbote/backoff';
+import { DEFAULT_WORKSPACE, inScope } from '@postbote/auth';
 import type { Bus } from '@postbote/bus';
+import { requireUuid } from '@postbote/errors';
 import { serverStream, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { TriggerServiceService, type EmailReceived, type TriggerServiceServer } from '@postbote/proto';
@@ -11,18 +13,22 @@ const QUEUE_LIMIT = 1_000;
 /**
  * TailEvents: a live view of the event topic for operators (`postbote events tail`).
  * Each call joins its own throwaway consumer group from the current end of the topic,
- * so tails never take events away from the workflow engine's group.
+ * so tails never take events away from the workflow engine's group, and sees only the
+ * events of the workspace it acts in.
  */
 export function triggerService(bus: Bus, topic: string, logger: Logger): ServiceRegistration {
   const implementation: TriggerServiceServer = {
     tailEvents: serverStream(logger, 'TailEvents', async (req, send, ctx) => {
+      const connectorId = req.connectorId === '' ? '' : requireUuid('connector_id', req.connectorId);
       const queue: EmailReceived[] = [];
       const arrived = new Wakeup();
       let dropped = 0;
       const sub = await bus.subscribe({ topic, groupId: `postbote-tail-${randomUUID()}`, fromBeginning: false }, async (m) => {
         if (!m.value) return;
         const event = fromRecord(m.value, m.headers);
-        if (req.connectorId && event.connectorId !== req.connectorId) return;
+        // Another workspace's events are not there for this caller (an event from before workspaces is `default`'s).
+        if (!inScope(ctx.scope, event.workspace || DEFAULT_WORKSPACE)) return;
+        if (connectorId && event.connectorId !== connectorId) return;
         // A slow terminal must not make the service buffer without bound.
         if (queue.length >= QUEUE_LIMIT) dropped++;
         else queue.push(event);

@@ -20,10 +20,13 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
 
-/** Who may do what (docs/security.md has the permission table). */
+/**
+ * Who may do what (docs/security.md has the permission table). ADMIN, OPERATOR, VIEWER and
+ * INGEST are held in one workspace; INSTALLATION_ADMIN acts in every workspace.
+ */
 export enum Role {
   UNSPECIFIED = "ROLE_UNSPECIFIED",
-  /** ADMIN - Everything, including API tokens, master keys and the audit log. */
+  /** ADMIN - Everything in its workspace: API tokens, console members and the audit log included. */
   ADMIN = "ROLE_ADMIN",
   /** OPERATOR - Creates, changes, tests and deletes connectors; reads everything a viewer reads. */
   OPERATOR = "ROLE_OPERATOR",
@@ -31,6 +34,11 @@ export enum Role {
   VIEWER = "ROLE_VIEWER",
   /** INGEST - An outside system (the workflow engine): reads the emails events name, tails events. */
   INGEST = "ROLE_INGEST",
+  /**
+   * INSTALLATION_ADMIN - The vendor running the installation: creates, suspends and deletes workspaces, rotates
+   * master keys, and acts as an admin in any workspace (audited as such).
+   */
+  INSTALLATION_ADMIN = "ROLE_INSTALLATION_ADMIN",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -51,6 +59,9 @@ export function roleFromJSON(object: any): Role {
     case 4:
     case "ROLE_INGEST":
       return Role.INGEST;
+    case 5:
+    case "ROLE_INSTALLATION_ADMIN":
+      return Role.INSTALLATION_ADMIN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -70,6 +81,8 @@ export function roleToJSON(object: Role): string {
       return "ROLE_VIEWER";
     case Role.INGEST:
       return "ROLE_INGEST";
+    case Role.INSTALLATION_ADMIN:
+      return "ROLE_INSTALLATION_ADMIN";
     case Role.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -88,10 +101,18 @@ export function roleToNumber(object: Role): number {
       return 3;
     case Role.INGEST:
       return 4;
+    case Role.INSTALLATION_ADMIN:
+      return 5;
     case Role.UNRECOGNIZED:
     default:
       return -1;
   }
+}
+
+/** A role held in one workspace. */
+export interface Membership {
+  workspace: string;
+  role: Role;
 }
 
 /** An API token as listed: never its secret. */
@@ -111,9 +132,17 @@ export interface ApiToken {
     | Date
     | undefined;
   /** Updated at most once a minute. */
-  lastUsedAt?: Date | undefined;
+  lastUsedAt?:
+    | Date
+    | undefined;
+  /** The workspace it acts in; empty for an INSTALLATION_ADMIN token. */
+  workspace: string;
 }
 
+/**
+ * The token acts in the workspace the call acts in (INSTALLATION_ADMIN: in every workspace;
+ * only an installation admin creates one).
+ */
 export interface CreateTokenRequest {
   /** What the token is for, e.g. "workflow engine"; 1–100 characters. */
   name: string;
@@ -130,6 +159,10 @@ export interface CreateTokenResponse {
   secret: string;
 }
 
+/**
+ * The tokens of the workspace the call acts in (for an installation admin also the
+ * installation admin tokens).
+ */
 export interface ListTokensRequest {
   includeRevoked: boolean;
 }
@@ -157,8 +190,17 @@ export interface AuditEntry {
   targetName: string;
   /** What changed, e.g. "host, port, password" (names of settings, never values of secrets). */
   detail: string;
+  /**
+   * The workspace the change was made in; empty for the installation's own (master keys,
+   * installation admins).
+   */
+  workspace: string;
 }
 
+/**
+ * The entries of the workspace the call acts in (for an installation admin also the
+ * installation's own), newest first.
+ */
 export interface ListAuditEntriesRequest {
   /** 1–500; 0 means 100. */
   pageSize: number;
@@ -186,6 +228,12 @@ export interface WhoAmIResponse {
   service: string;
   /** For an API token: its name (a console session's is "console: <user>"). */
   name: string;
+  /** The workspace this call acted in (empty for a service). */
+  workspace: string;
+  /** The token acts in every workspace (role is then INSTALLATION_ADMIN). */
+  installationAdmin: boolean;
+  /** Every workspace the token holds a role in (empty for an installation admin). */
+  memberships: Membership[];
 }
 
 export interface AuthenticateRequest {
@@ -197,27 +245,49 @@ export interface AuthenticateResponse {
   valid: boolean;
   tokenId: string;
   name: string;
+  /**
+   * The role of a token with exactly one membership (INSTALLATION_ADMIN for one); kept for
+   * services of the previous version during a rolling upgrade. Memberships say it all.
+   */
   role: Role;
   expiresAt?: Date | undefined;
+  installationAdmin: boolean;
+  memberships: Membership[];
 }
 
-/** A person who signs in to the web console (issue #11). Never the password or its hash. */
+/**
+ * A person who signs in to the web console (issue #11), as a workspace sees them. Never the
+ * password or its hash, never their memberships elsewhere.
+ */
 export interface ConsoleUser {
   /** 1–64 characters: lower-case letters, digits, '.', '_', '-', '@'. */
   name: string;
-  /** ADMIN, OPERATOR or VIEWER: the same roles and permission table as API tokens. */
+  /**
+   * ADMIN, OPERATOR or VIEWER in the workspace the call acts in (the same roles and
+   * permission table as API tokens), or INSTALLATION_ADMIN.
+   */
   role: Role;
   createdAt?: Date | undefined;
   createdBy: string;
   lastSignInAt?: Date | undefined;
 }
 
+/**
+ * Adds a person to the workspace the call acts in (INSTALLATION_ADMIN: makes them an
+ * installation admin; only an installation admin may).
+ */
 export interface AddConsoleUserRequest {
   name: string;
   role: Role;
-  /** 12–200 characters; stored as a scrypt hash only. */
+  /**
+   * 12–200 characters; stored as a scrypt hash only. Required for a new person; empty adds an
+   * existing person with the role (a person may belong to several workspaces).
+   */
   password: string;
-  /** An existing user gets this role and password (its sessions end); otherwise ALREADY_EXISTS. */
+  /**
+   * An existing member gets this role (and password, if given: only for a person who belongs
+   * to no other workspace); their sessions end. Otherwise ALREADY_EXISTS.
+   */
   replace: boolean;
 }
 
@@ -228,6 +298,10 @@ export interface ListConsoleUsersResponse {
   users: ConsoleUser[];
 }
 
+/**
+ * Removes a person from the workspace the call acts in (a person left in no workspace is
+ * deleted); their sessions lose that workspace at once.
+ */
 export interface RemoveConsoleUserRequest {
   name: string;
 }
@@ -244,8 +318,9 @@ export interface ConsoleSignInResponse {
     | ConsoleUser
     | undefined;
   /**
-   * An API token with the user's role, valid until expires_at; the console keeps it in the
-   * session cookie and sends it on every call it makes for the user.
+   * An API token with the user's roles (their memberships, or installation admin), valid
+   * until expires_at; the console keeps it in the session cookie and sends it, with the
+   * workspace the person is working in, on every call it makes for them.
    */
   sessionToken: string;
   expiresAt?: Date | undefined;
@@ -258,6 +333,91 @@ export interface ConsoleSignOutRequest {
 export interface ConsoleSignOutResponse {
 }
 
+function createBaseMembership(): Membership {
+  return { workspace: "", role: Role.UNSPECIFIED };
+}
+
+export const Membership: MessageFns<Membership> = {
+  encode(message: Membership, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workspace !== "") {
+      writer.uint32(10).string(message.workspace);
+    }
+    if (message.role !== Role.UNSPECIFIED) {
+      writer.uint32(16).int32(roleToNumber(message.role));
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Membership {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembership();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.role = roleFromJSON(reader.int32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Membership {
+    return {
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
+      role: isSet(object.role) ? roleFromJSON(object.role) : Role.UNSPECIFIED,
+    };
+  },
+
+  toJSON(message: Membership): unknown {
+    const obj: any = {};
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
+    if (message.role !== Role.UNSPECIFIED) {
+      obj.role = roleToJSON(message.role);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Membership>): Membership {
+    return Membership.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Membership>): Membership {
+    const message = createBaseMembership();
+    message.workspace = object.workspace ?? "";
+    message.role = object.role ?? Role.UNSPECIFIED;
+    return message;
+  },
+};
+
 function createBaseApiToken(): ApiToken {
   return {
     id: "",
@@ -268,6 +428,7 @@ function createBaseApiToken(): ApiToken {
     expiresAt: undefined,
     revokedAt: undefined,
     lastUsedAt: undefined,
+    workspace: "",
   };
 }
 
@@ -296,6 +457,9 @@ export const ApiToken: MessageFns<ApiToken> = {
     }
     if (message.lastUsedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.lastUsedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.workspace !== "") {
+      writer.uint32(74).string(message.workspace);
     }
     return writer;
   },
@@ -377,6 +541,14 @@ export const ApiToken: MessageFns<ApiToken> = {
             message.lastUsedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -419,6 +591,7 @@ export const ApiToken: MessageFns<ApiToken> = {
         : isSet(object.last_used_at)
         ? fromJsonTimestamp(object.last_used_at)
         : undefined,
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
     };
   },
 
@@ -448,6 +621,9 @@ export const ApiToken: MessageFns<ApiToken> = {
     if (message.lastUsedAt !== undefined) {
       obj.lastUsedAt = message.lastUsedAt.toISOString();
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
     return obj;
   },
 
@@ -464,6 +640,7 @@ export const ApiToken: MessageFns<ApiToken> = {
     message.expiresAt = object.expiresAt ?? undefined;
     message.revokedAt = object.revokedAt ?? undefined;
     message.lastUsedAt = object.lastUsedAt ?? undefined;
+    message.workspace = object.workspace ?? "";
     return message;
   },
 };
@@ -880,6 +1057,7 @@ function createBaseAuditEntry(): AuditEntry {
     targetId: "",
     targetName: "",
     detail: "",
+    workspace: "",
   };
 }
 
@@ -911,6 +1089,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     }
     if (message.detail !== "") {
       writer.uint32(74).string(message.detail);
+    }
+    if (message.workspace !== "") {
+      writer.uint32(82).string(message.workspace);
     }
     return writer;
   },
@@ -1000,6 +1181,14 @@ export const AuditEntry: MessageFns<AuditEntry> = {
             message.detail = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1035,6 +1224,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
         ? globalThis.String(object.target_name)
         : "",
       detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
     };
   },
 
@@ -1067,6 +1257,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     if (message.detail !== "") {
       obj.detail = message.detail;
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
     return obj;
   },
 
@@ -1084,6 +1277,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     message.targetId = object.targetId ?? "";
     message.targetName = object.targetName ?? "";
     message.detail = object.detail ?? "";
+    message.workspace = object.workspace ?? "";
     return message;
   },
 };
@@ -1343,7 +1537,16 @@ export const WhoAmIRequest: MessageFns<WhoAmIRequest> = {
 };
 
 function createBaseWhoAmIResponse(): WhoAmIResponse {
-  return { description: "", role: Role.UNSPECIFIED, tokenId: "", service: "", name: "" };
+  return {
+    description: "",
+    role: Role.UNSPECIFIED,
+    tokenId: "",
+    service: "",
+    name: "",
+    workspace: "",
+    installationAdmin: false,
+    memberships: [],
+  };
 }
 
 export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
@@ -1362,6 +1565,15 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     }
     if (message.name !== "") {
       writer.uint32(42).string(message.name);
+    }
+    if (message.workspace !== "") {
+      writer.uint32(50).string(message.workspace);
+    }
+    if (message.installationAdmin !== false) {
+      writer.uint32(56).bool(message.installationAdmin);
+    }
+    for (const v of message.memberships) {
+      Membership.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1419,6 +1631,30 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
             message.name = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.installationAdmin = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.memberships.push(Membership.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1442,6 +1678,15 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
         : "",
       service: isSet(object.service) ? globalThis.String(object.service) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
+      installationAdmin: isSet(object.installationAdmin)
+        ? globalThis.Boolean(object.installationAdmin)
+        : isSet(object.installation_admin)
+        ? globalThis.Boolean(object.installation_admin)
+        : false,
+      memberships: globalThis.Array.isArray(object?.memberships)
+        ? object.memberships.map((e: any) => Membership.fromJSON(e))
+        : [],
     };
   },
 
@@ -1462,6 +1707,15 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
+    if (message.installationAdmin !== false) {
+      obj.installationAdmin = message.installationAdmin;
+    }
+    if (message.memberships?.length) {
+      obj.memberships = message.memberships.map((e) => Membership.toJSON(e));
+    }
     return obj;
   },
 
@@ -1475,6 +1729,9 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     message.tokenId = object.tokenId ?? "";
     message.service = object.service ?? "";
     message.name = object.name ?? "";
+    message.workspace = object.workspace ?? "";
+    message.installationAdmin = object.installationAdmin ?? false;
+    message.memberships = object.memberships?.map((e) => Membership.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1547,7 +1804,15 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
 };
 
 function createBaseAuthenticateResponse(): AuthenticateResponse {
-  return { valid: false, tokenId: "", name: "", role: Role.UNSPECIFIED, expiresAt: undefined };
+  return {
+    valid: false,
+    tokenId: "",
+    name: "",
+    role: Role.UNSPECIFIED,
+    expiresAt: undefined,
+    installationAdmin: false,
+    memberships: [],
+  };
 }
 
 export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
@@ -1566,6 +1831,12 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(42).fork()).join();
+    }
+    if (message.installationAdmin !== false) {
+      writer.uint32(48).bool(message.installationAdmin);
+    }
+    for (const v of message.memberships) {
+      Membership.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1623,6 +1894,22 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.installationAdmin = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.memberships.push(Membership.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1650,6 +1937,14 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      installationAdmin: isSet(object.installationAdmin)
+        ? globalThis.Boolean(object.installationAdmin)
+        : isSet(object.installation_admin)
+        ? globalThis.Boolean(object.installation_admin)
+        : false,
+      memberships: globalThis.Array.isArray(object?.memberships)
+        ? object.memberships.map((e: any) => Membership.fromJSON(e))
+        : [],
     };
   },
 
@@ -1670,6 +1965,12 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.installationAdmin !== false) {
+      obj.installationAdmin = message.installationAdmin;
+    }
+    if (message.memberships?.length) {
+      obj.memberships = message.memberships.map((e) => Membership.toJSON(e));
+    }
     return obj;
   },
 
@@ -1683,6 +1984,8 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     message.name = object.name ?? "";
     message.role = object.role ?? Role.UNSPECIFIED;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.installationAdmin = object.installationAdmin ?? false;
+    message.memberships = object.memberships?.map((e) => Membership.fromPartial(e)) || [];
     return message;
   },
 };

@@ -366,6 +366,8 @@ export interface Connector {
   /** socks5://[user@]host:port or http://[user@]host:port (HTTP CONNECT); empty: direct. */
   proxyUrl: string;
   hasProxyPassword: boolean;
+  /** The workspace that owns it: the one the creating call acted in (never changes). */
+  workspace: string;
 }
 
 /**
@@ -579,6 +581,7 @@ function createBaseConnector(): Connector {
     hasOauthRefreshToken: false,
     proxyUrl: "",
     hasProxyPassword: false,
+    workspace: "",
   };
 }
 
@@ -682,6 +685,9 @@ export const Connector: MessageFns<Connector> = {
     }
     if (message.hasProxyPassword !== false) {
       writer.uint32(264).bool(message.hasProxyPassword);
+    }
+    if (message.workspace !== "") {
+      writer.uint32(274).string(message.workspace);
     }
     return writer;
   },
@@ -963,6 +969,14 @@ export const Connector: MessageFns<Connector> = {
             message.hasProxyPassword = reader.bool();
             continue;
           }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1090,6 +1104,7 @@ export const Connector: MessageFns<Connector> = {
         : isSet(object.has_proxy_password)
         ? globalThis.Boolean(object.has_proxy_password)
         : false,
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
     };
   },
 
@@ -1194,6 +1209,9 @@ export const Connector: MessageFns<Connector> = {
     if (message.hasProxyPassword !== false) {
       obj.hasProxyPassword = message.hasProxyPassword;
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
     return obj;
   },
 
@@ -1235,6 +1253,7 @@ export const Connector: MessageFns<Connector> = {
     message.hasOauthRefreshToken = object.hasOauthRefreshToken ?? false;
     message.proxyUrl = object.proxyUrl ?? "";
     message.hasProxyPassword = object.hasProxyPassword ?? false;
+    message.workspace = object.workspace ?? "";
     return message;
   },
 };

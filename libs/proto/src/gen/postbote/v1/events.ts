@@ -118,8 +118,9 @@ export interface RawEmailLocator {
 }
 
 /**
- * The workflow-start event. Topic default: postbote.email-received.v1, keyed by
- * connector id. Headers: content-type, schema-version, event-id.
+ * The workflow-start event. Topic default: postbote.email-received.v1 (or one topic per
+ * workspace, see TRIGGER_TOPIC_PER_WORKSPACE), keyed by connector id. Headers: content-type,
+ * schema-version, event-id, workspace.
  */
 export interface EmailReceived {
   eventId: string;
@@ -136,7 +137,14 @@ export interface EmailReceived {
   size: number;
   attachments: AttachmentSummary[];
   source?: SourceCoordinates | undefined;
-  raw?: RawEmailLocator | undefined;
+  raw?:
+    | RawEmailLocator
+    | undefined;
+  /**
+   * The workspace of the connector. Events written before workspaces existed carry none:
+   * read an empty value as "default".
+   */
+  workspace: string;
 }
 
 function createBaseConnectorChanged(): ConnectorChanged {
@@ -938,6 +946,7 @@ function createBaseEmailReceived(): EmailReceived {
     attachments: [],
     source: undefined,
     raw: undefined,
+    workspace: "",
   };
 }
 
@@ -987,6 +996,9 @@ export const EmailReceived: MessageFns<EmailReceived> = {
     }
     if (message.raw !== undefined) {
       RawEmailLocator.encode(message.raw, writer.uint32(122).fork()).join();
+    }
+    if (message.workspace !== "") {
+      writer.uint32(130).string(message.workspace);
     }
     return writer;
   },
@@ -1124,6 +1136,14 @@ export const EmailReceived: MessageFns<EmailReceived> = {
             message.raw = RawEmailLocator.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1189,6 +1209,7 @@ export const EmailReceived: MessageFns<EmailReceived> = {
         : [],
       source: isSet(object.source) ? SourceCoordinates.fromJSON(object.source) : undefined,
       raw: isSet(object.raw) ? RawEmailLocator.fromJSON(object.raw) : undefined,
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
     };
   },
 
@@ -1239,6 +1260,9 @@ export const EmailReceived: MessageFns<EmailReceived> = {
     if (message.raw !== undefined) {
       obj.raw = RawEmailLocator.toJSON(message.raw);
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
     return obj;
   },
 
@@ -1266,6 +1290,7 @@ export const EmailReceived: MessageFns<EmailReceived> = {
     message.raw = (object.raw !== undefined && object.raw !== null)
       ? RawEmailLocator.fromPartial(object.raw)
       : undefined;
+    message.workspace = object.workspace ?? "";
     return message;
   },
 };

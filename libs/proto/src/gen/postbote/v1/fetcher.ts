@@ -111,7 +111,11 @@ export interface ConnectorStatus {
   /** Emails the last run found but left for the next one (batch limit). */
   backlog: number;
   /** When last_error happened. */
-  lastErrorAt?: Date | undefined;
+  lastErrorAt?:
+    | Date
+    | undefined;
+  /** The connector's workspace: a caller sees only the connectors of the workspace it acts in. */
+  workspace: string;
 }
 
 /**
@@ -132,6 +136,7 @@ export interface FetcherInstance {
   sourceAddress: string;
 }
 
+/** Every fetcher instance, each with the connectors it runs of the workspace the call acts in. */
 export interface ListFetchersRequest {
 }
 
@@ -150,6 +155,7 @@ function createBaseConnectorStatus(): ConnectorStatus {
     push: false,
     backlog: 0,
     lastErrorAt: undefined,
+    workspace: "",
   };
 }
 
@@ -181,6 +187,9 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     }
     if (message.lastErrorAt !== undefined) {
       Timestamp.encode(toTimestamp(message.lastErrorAt), writer.uint32(74).fork()).join();
+    }
+    if (message.workspace !== "") {
+      writer.uint32(82).string(message.workspace);
     }
     return writer;
   },
@@ -270,6 +279,14 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
             message.lastErrorAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -313,6 +330,7 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
         : isSet(object.last_error_at)
         ? fromJsonTimestamp(object.last_error_at)
         : undefined,
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
     };
   },
 
@@ -345,6 +363,9 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     if (message.lastErrorAt !== undefined) {
       obj.lastErrorAt = message.lastErrorAt.toISOString();
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
     return obj;
   },
 
@@ -362,6 +383,7 @@ export const ConnectorStatus: MessageFns<ConnectorStatus> = {
     message.push = object.push ?? false;
     message.backlog = object.backlog ?? 0;
     message.lastErrorAt = object.lastErrorAt ?? undefined;
+    message.workspace = object.workspace ?? "";
     return message;
   },
 };

@@ -203,6 +203,7 @@ export interface EmailMetadata {
    * in the outbox (or without an event: a duplicate). Only GetEmail fills it.
    */
   eventPublishedAt?: Date | undefined;
+  workspace: string;
 }
 
 export interface GetEmailRequest {
@@ -1217,6 +1218,7 @@ function createBaseEmailMetadata(): EmailMetadata {
     receivedAt: undefined,
     eventId: "",
     eventPublishedAt: undefined,
+    workspace: "",
   };
 }
 
@@ -1287,6 +1289,9 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     }
     if (message.eventPublishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.eventPublishedAt), writer.uint32(178).fork()).join();
+    }
+    if (message.workspace !== "") {
+      writer.uint32(186).string(message.workspace);
     }
     return writer;
   },
@@ -1480,6 +1485,14 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
             message.eventPublishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.workspace = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1564,6 +1577,7 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
         : isSet(object.event_published_at)
         ? fromJsonTimestamp(object.event_published_at)
         : undefined,
+      workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
     };
   },
 
@@ -1635,6 +1649,9 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     if (message.eventPublishedAt !== undefined) {
       obj.eventPublishedAt = message.eventPublishedAt.toISOString();
     }
+    if (message.workspace !== "") {
+      obj.workspace = message.workspace;
+    }
     return obj;
   },
 
@@ -1667,6 +1684,7 @@ export const EmailMetadata: MessageFns<EmailMetadata> = {
     message.receivedAt = object.receivedAt ?? undefined;
     message.eventId = object.eventId ?? "";
     message.eventPublishedAt = object.eventPublishedAt ?? undefined;
+    message.workspace = object.workspace ?? "";
     return message;
   },
 };
