@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { call, connect } from '@postbote/grpc-runtime';
-import { DeleteWorkspaceResponse, Workspace, WorkspaceServiceClient, WorkspaceState, enumKey, type WorkspaceQuotas } from '@postbote/proto';
+import { DeleteWorkspaceResponse, StorageServiceClient, Workspace, WorkspaceServiceClient, WorkspaceState, WorkspaceUsage, enumKey, type WorkspaceQuotas } from '@postbote/proto';
 import { day } from './access-commands';
 import type { Ctx } from './cli-context';
 import { CliUsageError } from './cli-support';
@@ -41,7 +41,7 @@ function quotasFrom(o: Record<string, string | undefined>): WorkspaceQuotas {
 
 const limit = (n: number | undefined, unit = '') => (n ? `${n}${unit}` : 'none');
 
-function workspaceLines(w: Workspace): string {
+function workspaceLines(w: Workspace, usage?: WorkspaceUsage): string {
   const q = w.quotas ?? {};
   const rows: Array<[string, string]> = [
     ['Id', w.id],
@@ -51,7 +51,7 @@ function workspaceLines(w: Workspace): string {
     ['Shortest interval', limit(q.minPollIntervalSeconds, ' s')],
     ['Runs at once', `${limit(q.maxConcurrentRuns)} per fetcher`],
     ['Connection tests', limit(q.connectionTestsPerMinute, ' a minute')],
-    ['Stored mail', limit(q.maxStoredBytes, ' bytes')],
+    ['Stored mail', usage ? `${usage.storedBytes} bytes in ${usage.storedEmails} emails (limit ${limit(q.maxStoredBytes, ' bytes')})` : `limit ${limit(q.maxStoredBytes, ' bytes')}`],
     ['Created', `${day(w.createdAt)} by ${w.createdBy}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -82,7 +82,9 @@ export function workspacesCommand(ctx: Ctx): Command {
     .action(async (id: string | undefined) => {
       const c = inWorkspace(id);
       const w = await call(c.getWorkspace, c, {});
-      print(ctx.json(), Workspace.toJSON(w), () => workspaceLines(w));
+      const s = connect(StorageServiceClient, ctx.addresses().storage, { ...ctx.auth(), ...(id ? { workspace: id } : {}) });
+      const usage = await call(s.getWorkspaceUsage, s, {});
+      print(ctx.json(), { ...(Workspace.toJSON(w) as object), usage: WorkspaceUsage.toJSON(usage) }, () => workspaceLines(w, usage));
     });
   withQuotaFlags(cmd.command('create <id>').description('a new workspace (its id never changes: events name it)').requiredOption('--name <name>', 'the customer, as people read it')).action(
     async (id: string, o: Record<string, string | undefined>) => {
@@ -119,12 +121,15 @@ export function workspacesCommand(ctx: Ctx): Command {
     .option('--yes', 'really: nothing of it can be brought back')
     .action(async (id: string, o: { yes?: boolean }) => {
       if (!o.yes) throw new CliUsageError(`deleting workspace ${id} removes its connectors, stored mail, log, tokens and members for good; add --yes`);
+      // What storage holds of it, read before it goes (the config service knows only its own part).
+      const s = connect(StorageServiceClient, ctx.addresses().storage, { ...ctx.auth(), workspace: id });
+      const usage = await call(s.getWorkspaceUsage, s, {});
       const c = clients.workspaces(ctx);
       const r = await call(c.deleteWorkspace, c, { id });
-      print(ctx.json(), DeleteWorkspaceResponse.toJSON(r), () =>
+      print(ctx.json(), { ...(DeleteWorkspaceResponse.toJSON(r) as object), storedEmails: usage.storedEmails, storedBytes: usage.storedBytes }, () =>
         [
           `workspace ${r.id} deleted: ${r.connectors} connector(s), ${r.tokens} token(s), ${r.consoleMembers} console member(s), ${r.auditEntries} audit entries`,
-          `its stored mail, chunks, log and unpublished events are purged by the storage service at its next purge run`,
+          `its ${usage.storedEmails} stored email(s) (${usage.storedBytes} bytes) with their chunks, log and unpublished events are purged by the storage service within seconds`,
         ].join('\n'),
       );
     });

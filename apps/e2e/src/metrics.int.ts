@@ -76,20 +76,20 @@ describe('metrics, health and readiness over HTTP (all-in-one)', () => {
       // The fetcher counts a run when it ends (after post-processing), which may be after the
       // events were published: wait for both.
       return (
-        value(text, 'postbote_trigger_events_published_total') === 3 &&
+        value(text, 'postbote_trigger_events_published_total{workspace="default"}') === 3 &&
         value(text, 'postbote_outbox_pending') === 0 &&
-        value(text, 'postbote_fetcher_emails_total{protocol="IMAP",result="stored"}') === 3
+        value(text, 'postbote_fetcher_emails_total{workspace="default",protocol="IMAP",result="stored"}') === 3
       );
     }, 30_000, 'three events published and the run counted');
 
-    assert.equal(value(text, 'postbote_fetcher_emails_total{protocol="IMAP",result="stored"}'), 3);
-    assert.equal(value(text, 'postbote_storage_emails_total{result="stored"}'), 3);
-    assert.equal(value(text, 'postbote_storage_bytes_total'), mails.reduce((n, m) => n + m.length, 0));
-    assert.ok((value(text, 'postbote_fetcher_runs_total{protocol="IMAP",outcome="ok"}') ?? 0) >= 1);
+    assert.equal(value(text, 'postbote_fetcher_emails_total{workspace="default",protocol="IMAP",result="stored"}'), 3);
+    assert.equal(value(text, 'postbote_storage_emails_total{workspace="default",result="stored"}'), 3);
+    assert.equal(value(text, 'postbote_storage_bytes_total{workspace="default"}'), mails.reduce((n, m) => n + m.length, 0));
+    assert.ok((value(text, 'postbote_fetcher_runs_total{workspace="default",protocol="IMAP",outcome="ok"}') ?? 0) >= 1);
     assert.ok((value(text, 'postbote_fetcher_run_duration_seconds_count{protocol="IMAP"}') ?? 0) >= 1);
     assert.ok((value(text, 'postbote_storage_commit_duration_seconds_count') ?? 0) >= 1);
     assert.equal(value(text, 'postbote_outbox_oldest_age_seconds'), 0);
-    const states = ['IDLE', 'POLLING', 'BACKOFF', 'AUTH_FAILED', 'STOPPED'].map((s) => value(text, `postbote_fetcher_connectors{state="${s}"}`) ?? 0);
+    const states = ['IDLE', 'WAITING', 'POLLING', 'BACKOFF', 'AUTH_FAILED', 'STOPPED'].map((s) => value(text, `postbote_fetcher_connectors{state="${s}"}`) ?? 0);
     assert.equal(states.reduce((a, b) => a + b, 0), 1, 'one connector on this fetcher');
     const lastSuccess = value(text, `postbote_connector_last_success_timestamp_seconds{connector="${connectorId}"}`) ?? 0;
     assert.ok(Math.abs(Date.now() / 1000 - lastSuccess) < 60, `last success ${lastSuccess}`);

@@ -80,6 +80,7 @@ export const REQUESTS: Record<string, { readonly build: (o: Objects) => unknown;
   '/postbote.v1.StorageService/DownloadRawEmail': { build: (o) => ({ emailId: o.emailId }) },
   '/postbote.v1.StorageService/AppendConnectorLog': { build: () => ({ entries: [] }) },
   '/postbote.v1.StorageService/ListConnectorLog': { build: (o) => ({ connectorId: o.connectorId, minLevel: LogLevel.DEBUG, pageSize: 10, pageToken: '' }) },
+  '/postbote.v1.StorageService/GetWorkspaceUsage': { build: () => ({}) },
   '/postbote.v1.TriggerService/TailEvents': { build: (o) => ({ connectorId: o.connectorId }) },
   '/postbote.v1.FetcherService/ListFetchers': { build: () => ({}) },
 };

@@ -12,7 +12,7 @@ import { startStorageService, type RunningStorageService } from '@postbote/stora
 import { EmailReceived, StorageServiceClient, type StoredEmail } from '@postbote/proto';
 import { AS_FETCHER, TEST_KAFKA_BROKERS, TEST_SECURITY, TEST_TOKENS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
-import { fromRecord, startTriggerService } from '@postbote/trigger';
+import { fromRecord, startTriggerService, workspaceTopic } from '@postbote/trigger';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -28,7 +28,7 @@ interface Env {
   client: InstanceType<typeof StorageServiceClient>;
   count(sql: string): Promise<number>;
   /** Stores as the fetcher would, for a connector storage knows as `name-<id>` with workflow `wf-<id>`. */
-  store(connectorId: string, uidl: string, bytes: Buffer): Promise<StoredEmail>;
+  store(connectorId: string, uidl: string, bytes: Buffer, workspace?: string): Promise<StoredEmail>;
   close(): Promise<void>;
 }
 
@@ -60,8 +60,8 @@ async function storageEnv(): Promise<Env> {
     storage,
     client,
     count: async (sql) => Number(((await ds.query(sql)) as Array<{ n: string }>)[0]?.n ?? 0),
-    store: async (connectorId, uidl, bytes) => {
-      await storage.connectors.upserted({ id: connectorId, workspace: 'default', name: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, reprocess: false, retentionDays: 30 }, new Date());
+    store: async (connectorId, uidl, bytes, workspace = 'default') => {
+      await storage.connectors.upserted({ id: connectorId, workspace, name: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, reprocess: false, retentionDays: 30 }, new Date());
       return storeTestEmail(client, { connectorId, uidl, bytes });
     },
     close: async () => {
@@ -78,7 +78,7 @@ function kafkaConfig(brokers: string[]): BusConfig {
   return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1, namespace: '' };
 }
 
-async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json' } = {}) {
+async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json'; perWorkspace?: boolean } = {}) {
   const busConfig = kafkaConfig(brokers);
   const bus = new KafkaBus({ brokers, clientId: 'postbote-test', defaultPartitions: 3, replicationFactor: 1 });
   const log = new CapturedLog();
@@ -87,6 +87,7 @@ async function startTrigger(env: Env, brokers: string[], topic: string, extra: {
       address: '127.0.0.1:0',
       database: env.db.config,
       topic,
+      topicPerWorkspace: extra.perWorkspace ?? false,
       encoding: extra.encoding ?? 'protobuf',
       batchSize: extra.batchSize ?? 50,
       pollMs: 50,
@@ -121,7 +122,9 @@ describe('trigger service on a real Kafka broker', () => {
       assert.equal(r.headers['content-type'], 'application/x-protobuf; messageType=postbote.v1.EmailReceived');
       assert.equal(r.headers['schema-version'], '1');
       assert.equal(r.headers['event-id'], stored.eventId);
+      assert.equal(r.headers['workspace'], 'default');
       const e = EmailReceived.decode(r.value);
+      assert.equal(e.workspace, 'default');
       assert.equal(e.eventId, stored.eventId);
       assert.equal(e.emailId, stored.emailId);
       assert.equal(e.connectorId, c);
@@ -152,6 +155,25 @@ describe('trigger service on a real Kafka broker', () => {
       const json = JSON.parse(r!.value.toString('utf8')) as Record<string, unknown>;
       assert.equal(json['subject'], 'json');
       assert.equal(fromRecord(r!.value, r!.headers).connectorId, c);
+    } finally {
+      await trigger.stop();
+    }
+  });
+
+  it('publishes each workspace to its own topic when asked (TRIGGER_TOPIC_PER_WORKSPACE), in one transaction', async () => {
+    const base = `tws${randomUUID().slice(0, 8)}.email-received.v1`;
+    const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, base, { perWorkspace: true });
+    try {
+      const [a, b] = [randomUUID(), randomUUID()];
+      await env.store(a, 'pw1', mail('for-acme'), 'acme');
+      await env.store(b, 'pw2', mail('for-globex'), 'globex');
+      // The relay makes a workspace's topic with its first event: read once both are published.
+      await eventually(async () => (await env.count(`SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id IN ('${a}', '${b}') AND published_at IS NOT NULL`)) === 2, 20_000, 'both published');
+      const acme = await consumeTopic(TEST_KAFKA_BROKERS, workspaceTopic(base, 'acme'), 1);
+      const globex = await consumeTopic(TEST_KAFKA_BROKERS, workspaceTopic(base, 'globex'), 1);
+      assert.equal(workspaceTopic(base, 'acme'), `${base.split('.')[0]}.acme.email-received.v1`);
+      assert.deepEqual([acme[0]?.key, acme[0]?.headers['workspace'], EmailReceived.decode(acme[0]!.value).subject], [a, 'acme', 'for-acme']);
+      assert.deepEqual([globex[0]?.key, globex[0]?.headers['workspace'], EmailReceived.decode(globex[0]!.value).subject], [b, 'globex', 'for-globex']);
     } finally {
       await trigger.stop();
     }

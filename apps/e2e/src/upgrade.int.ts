@@ -47,7 +47,7 @@ async function upgradeAndCheck(fixture: string, database: DatabaseConfig, expect
     { bus, logger, tokens: config.tokens },
   );
   const trigger = await startTriggerService(
-    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
+    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, topicPerWorkspace: false, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
     { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens },
   );
   const cc = connect(ConnectorServiceClient, config.address, adminAuthFrom(dir));
@@ -95,6 +95,9 @@ async function upgradeAndCheck(fixture: string, database: DatabaseConfig, expect
       'storage knows the old connector',
     );
     await eventually(() => events.some((ev) => ev.emailId === storedId && ev.workflowId === 'wf-billing'), 10_000, 'its event names the workflow');
+    // What was stored counts against default's (unlimited) quota: counted by the migration, then by the store.
+    const usage = await call(sc.getWorkspaceUsage, sc, {});
+    assert.deepEqual([usage.storedEmails, usage.maxStoredBytes], [expected.emails.length + 1, 0]);
     // Every event, old or new, belongs to the default workspace.
     assert.deepEqual([...new Set(events.map((ev) => ev.workspace))], ['default']);
     if (expected.tokens && expected.consoleUsers) await rightsKept(config.address, storage.address, expected, sc);

@@ -72,6 +72,7 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     ListEmails: READ,
     CountEmails: READ,
     ListConnectorLog: READ,
+    GetWorkspaceUsage: READ,
   },
   'postbote.v1.TriggerService': { TailEvents: [...READ, 'ingest'] },
   'postbote.v1.FetcherService': { ListFetchers: READ },

@@ -22,10 +22,17 @@ const REQUEST_BYTES = 512 * 1024;
 /** What a record costs in a batch beyond its key, value and headers (lengths, offsets, attributes). */
 const RECORD_OVERHEAD = 32;
 
-function* requestSized(messages: readonly BusMessage[]): Generator<BusMessage[]> {
-  let part: BusMessage[] = [];
+/** A record and the topic it goes to: one transaction may write to several topics. */
+export interface TopicRecord {
+  readonly topic: string;
+  readonly message: BusMessage;
+}
+
+function* requestSized(records: readonly TopicRecord[]): Generator<TopicRecord[]> {
+  let part: TopicRecord[] = [];
   let bytes = 0;
-  for (const m of messages) {
+  for (const r of records) {
+    const m = r.message;
     let size = RECORD_OVERHEAD + m.key.length + (m.value?.length ?? 0);
     for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length;
     if (part.length > 0 && bytes + size > REQUEST_BYTES) {
@@ -33,7 +40,7 @@ function* requestSized(messages: readonly BusMessage[]): Generator<BusMessage[]>
       part = [];
       bytes = 0;
     }
-    part.push(m);
+    part.push(r);
     bytes += size;
   }
   if (part.length > 0) yield part;
@@ -89,20 +96,28 @@ export class KafkaPositionedPublisher {
   }
 
   /**
-   * Sends `messages` to `topic` and commits `position`, atomically. `tag` travels with the
-   * position as the offset's metadata (what the position is of: see the trigger's
+   * Sends the records (to their topics) and commits `position`, atomically. `tag` travels
+   * with the position as the offset's metadata (what the position is of: see the trigger's
    * position check).
    */
-  async publish(topic: string, messages: readonly BusMessage[], position: number, tag: string): Promise<void> {
+  async publish(records: readonly TopicRecord[], position: number, tag: string): Promise<void> {
     const producer = this.#producer;
     if (!producer) throw new Error('publisher not started');
     const txn = await producer.transaction();
     try {
-      for (const part of requestSized(messages)) {
-        await txn.send({
-          topic,
+      for (const part of requestSized(records)) {
+        const byTopic = new Map<string, BusMessage[]>();
+        for (const r of part) {
+          const list = byTopic.get(r.topic) ?? [];
+          list.push(r.message);
+          byTopic.set(r.topic, list);
+        }
+        await txn.sendBatch({
           acks: -1,
-          messages: part.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
+          topicMessages: [...byTopic].map(([topic, messages]) => ({
+            topic,
+            messages: messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } })),
+          })),
         });
       }
       await txn.sendOffsets({

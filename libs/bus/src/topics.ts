@@ -4,6 +4,8 @@ export const TOPICS = Object.freeze({
   connectors: 'postbote.connectors.v1',
   /** EmailReceived, keyed by connector id: the workflow-start events. */
   emailReceived: 'postbote.email-received.v1',
+  /** WorkspaceChanged, keyed by workspace id, compacted: the latest record per workspace is its state and quotas. */
+  workspaces: 'postbote.workspaces.v1',
   /** FetcherInstance, keyed by instance id, compacted: each fetcher's latest report (fleet view). */
   fetchers: 'postbote.fetchers.v1',
 });

@@ -16,7 +16,7 @@ import { AuditLog } from './audit-log';
 import { ConsoleUsers } from './console-users';
 import { ConnectionTests } from './connection-test';
 import { ConnectorEntity, TombstoneEntity } from './connector-entity';
-import { ConnectorEventPublisher } from './connector-events';
+import { ConnectorEventPublisher, WorkspaceEventPublisher } from './connector-events';
 import { ConnectorRegistry } from './connector-registry';
 import { connectorService, credentialService } from './grpc-handlers';
 import { fileKeySource, staticKeySource, type KeySource } from './key-source';
@@ -100,11 +100,15 @@ export async function startConfigService(
     migrations: CONFIG_MIGRATIONS,
     migrationsTableName: 'config_migrations',
   });
-  await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
+  await deps.bus.ensureTopics([
+    { topic: TOPICS.connectors, compacted: true },
+    { topic: TOPICS.workspaces, compacted: true },
+  ]);
   const events = new ConnectorEventPublisher(deps.bus, logger, now);
+  const workspaceEvents = new WorkspaceEventPublisher(deps.bus, logger, now);
   const gate = gateFor(config.database);
   const audit = new AuditLog(dataSource, gate, now);
-  const workspaces = new Workspaces({ dataSource, gate, audit, logger, now });
+  const workspaces = new Workspaces({ dataSource, gate, audit, events: workspaceEvents, logger, now });
   const tokens = new ApiTokens({ dataSource, gate, audit, workspaces, logger, now });
   await tokens.ensureAdminTokenFile(config.adminTokenFile);
   const consoleUsers = new ConsoleUsers({ dataSource, gate, audit, workspaces, logger, now });
@@ -112,8 +116,12 @@ export async function startConfigService(
   const endpoint = refreshAccessToken;
   const oauth = new OAuthTokens({ endpoint, storeRotated: (id, previous, next) => registry.storeRotatedRefreshToken(id, previous, next), logger, now });
 
-  // The compacted topic converges on the database: republish every connector on boot.
+  // The compacted topics converge on the database: republish every workspace and connector on boot.
   let republished = 0;
+  for (const w of await workspaces.list('every')) {
+    await workspaceEvents.upserted(w);
+    republished++;
+  }
   for await (const c of registry.all()) {
     await events.upserted(c);
     republished++;
@@ -122,7 +130,7 @@ export async function startConfigService(
     await events.deleted(t.id, t.purgeEmailsNow);
     republished++;
   }
-  logger.info({ republished }, 'connector topic synchronised');
+  logger.info({ republished }, 'workspaces and connectors topics synchronised');
 
   const server = await startGrpcServer({
     address: config.address,
@@ -132,7 +140,7 @@ export async function startConfigService(
       accessService(tokens, audit, logger),
       authService(tokens, logger),
       consoleUserService(consoleUsers, logger),
-      workspaceService(workspaces, { dataSource, gate, audit, events, logger, now }, logger),
+      workspaceService(workspaces, { dataSource, gate, audit, events, workspaceEvents, logger, now }, logger),
     ],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
@@ -149,6 +157,7 @@ export async function startConfigService(
       stopReadiness();
       await server.stop();
       await events.stop();
+      await workspaceEvents.stop();
       await dataSource.destroy();
     },
   };

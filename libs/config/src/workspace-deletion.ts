@@ -5,7 +5,7 @@ import type { Logger } from '@postbote/logging';
 import { ApiTokenEntity, AuditEntity, ConsoleUserEntity, MembershipEntity } from './access-entities';
 import type { Actor, AuditLog } from './audit-log';
 import { ConnectorEntity, TombstoneEntity } from './connector-entity';
-import type { ConnectorEventPublisher } from './connector-events';
+import type { ConnectorEventPublisher, WorkspaceEventPublisher } from './connector-events';
 import { WorkspaceEntity } from './workspace-entity';
 import { deletable } from './workspaces';
 
@@ -22,6 +22,7 @@ export interface WorkspaceDeletionDeps {
   readonly gate: Gate;
   readonly audit: AuditLog;
   readonly events: ConnectorEventPublisher;
+  readonly workspaceEvents: WorkspaceEventPublisher;
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -71,6 +72,7 @@ export async function deleteWorkspace(deps: WorkspaceDeletionDeps, id: string, a
   deps.logger.info({ ...report, by: actor.who }, 'workspace deleted');
   // Published after the commit; a crash in between is covered by the boot-time republish of tombstones.
   for (const cid of connectorIds) await deps.events.deleted(cid, true);
+  await deps.workspaceEvents.deleted(id);
   return report;
 }
 

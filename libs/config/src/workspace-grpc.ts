@@ -1,12 +1,12 @@
 import { isInstallationAdmin } from '@postbote/auth';
 import { unary, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
-import { WorkspaceServiceService, WorkspaceState, type Workspace, type WorkspaceQuotas, type WorkspaceServiceServer } from '@postbote/proto';
+import { WorkspaceServiceService, type Workspace, type WorkspaceQuotas, type WorkspaceServiceServer } from '@postbote/proto';
 import type { DataSource } from 'typeorm';
 import type { Gate } from '@postbote/db';
 import { actorOf, workspaceOf } from './access-grpc';
 import { connectorCounts, deleteWorkspace, type WorkspaceDeletionDeps } from './workspace-deletion';
-import type { Quotas, WorkspaceRecord, Workspaces } from './workspaces';
+import { workspaceToProto, type Quotas, type WorkspaceRecord, type Workspaces } from './workspaces';
 
 /** WorkspaceService: members list and read theirs; installation admins manage all (see the permission table). */
 export function workspaceService(workspaces: Workspaces, deletion: WorkspaceDeletionDeps & { readonly dataSource: DataSource; readonly gate: Gate }, logger: Logger): ServiceRegistration {
@@ -31,20 +31,6 @@ export function workspaceService(workspaces: Workspaces, deletion: WorkspaceDele
     deleteWorkspace: unary(logger, 'DeleteWorkspace', async (req, ctx) => deleteWorkspace(deletion, (await workspaces.get(req.id)).id, actorOf(ctx))),
   };
   return { name: 'postbote.v1.WorkspaceService', definition: WorkspaceServiceService, implementation };
-}
-
-export function workspaceToProto(w: WorkspaceRecord, connectors: number): Workspace {
-  return {
-    id: w.id,
-    displayName: w.displayName,
-    state: w.state === 'SUSPENDED' ? WorkspaceState.SUSPENDED : WorkspaceState.ACTIVE,
-    suspendedReason: w.suspendedReason ?? '',
-    suspendedAt: w.suspendedAt ?? undefined,
-    createdAt: w.createdAt,
-    createdBy: w.createdBy,
-    quotas: { ...w.quotas },
-    connectors,
-  };
 }
 
 function quotasFromProto(q: WorkspaceQuotas | undefined): Partial<Quotas> {

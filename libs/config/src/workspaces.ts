@@ -3,7 +3,9 @@ import { DEFAULT_WORKSPACE, WORKSPACE_ID_RULE, isWorkspaceId, type Scope } from 
 import type { Gate } from '@postbote/db';
 import { AlreadyExistsError, InternalError, NotFoundError, PreconditionError, ValidationError, checkLabel, type Violation } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
+import { WorkspaceState as ProtoState, type Workspace } from '@postbote/proto';
 import type { Actor, AuditLog } from './audit-log';
+import type { WorkspaceEventPublisher } from './connector-events';
 import { WorkspaceEntity, type WorkspaceRow } from './workspace-entity';
 
 /** What one workspace may use; 0 means no limit (see proto WorkspaceQuotas). */
@@ -52,6 +54,8 @@ export interface WorkspacesDeps {
   readonly dataSource: DataSource;
   readonly gate: Gate;
   readonly audit: AuditLog;
+  /** Every change goes to the workspaces topic after its commit (fetchers and storage follow it). */
+  readonly events: WorkspaceEventPublisher;
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -80,7 +84,9 @@ export class Workspaces {
       }),
     );
     this.deps.logger.info({ workspace: id, by: actor.who }, 'workspace created');
-    return recordOf(row);
+    const created = recordOf(row);
+    await this.deps.events.upserted(created);
+    return created;
   }
 
   /** The workspaces with these ids (all of them for `every`), by id. */
@@ -146,7 +152,7 @@ export class Workspaces {
 
   async #change(id: string, actor: Actor, action: 'WORKSPACE_UPDATED' | 'WORKSPACE_SUSPENDED' | 'WORKSPACE_RESUMED', apply: (row: WorkspaceRow, before: WorkspaceRecord) => string): Promise<WorkspaceRecord> {
     const before = await this.get(id);
-    return this.deps.gate(() =>
+    const changed = await this.deps.gate(() =>
       this.deps.dataSource.transaction(async (tx) => {
         const repo = tx.getRepository(WorkspaceEntity);
         const row = await repo.findOneBy({ id: before.id });
@@ -159,6 +165,8 @@ export class Workspaces {
         return recordOf(row);
       }),
     );
+    await this.deps.events.upserted(changed);
+    return changed;
   }
 }
 
@@ -196,4 +204,19 @@ function checkQuotas(q: Quotas, violations: Violation[]): Quotas {
 function describeQuotas(q: Quotas): string {
   const limit = (v: number, unit = '') => (v === 0 ? 'no limit' : `${v}${unit}`);
   return `quotas: connectors ${limit(q.maxConnectors)}, shortest interval ${limit(q.minPollIntervalSeconds, ' s')}, runs at once ${limit(q.maxConcurrentRuns)}, connection tests ${limit(q.connectionTestsPerMinute, '/min')}, stored ${limit(q.maxStoredBytes, ' bytes')}`;
+}
+
+/** A workspace as the API and the workspaces topic show it. */
+export function workspaceToProto(w: WorkspaceRecord, connectors = 0): Workspace {
+  return {
+    id: w.id,
+    displayName: w.displayName,
+    state: w.state === 'SUSPENDED' ? ProtoState.SUSPENDED : ProtoState.ACTIVE,
+    suspendedReason: w.suspendedReason ?? '',
+    suspendedAt: w.suspendedAt ?? undefined,
+    createdAt: w.createdAt,
+    createdBy: w.createdBy,
+    quotas: { ...w.quotas },
+    connectors,
+  };
 }

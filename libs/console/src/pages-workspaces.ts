@@ -1,4 +1,4 @@
-import { WorkspaceState, enumKey, type Workspace } from '@postbote/proto';
+import { WorkspaceState, enumKey, type Workspace, type WorkspaceUsage } from '@postbote/proto';
 import { html, type Html } from './html';
 import { notice, page, postForm, when } from './layout';
 import type { Session } from './sessions';
@@ -13,9 +13,11 @@ export interface WorkspaceForm {
 export const EMPTY_WORKSPACE_FORM: WorkspaceForm = { id: '', displayName: '', maxConnectors: '0', errors: new Map() };
 
 const limit = (n: number | undefined, unit = '') => (n ? `${n}${unit}` : 'no limit');
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const storedOf = (u: WorkspaceUsage | undefined, max: number | undefined) => (u ? `${mib(u.storedBytes)} in ${u.storedEmails} emails of ${max ? mib(max) : 'no limit'}` : 'unknown');
 
 /** Every workspace of the installation (installation admins): state, connectors against the quota, and what they may do with each. */
-export function workspacesPage(session: Session, workspaces: readonly Workspace[], form: WorkspaceForm, flash: string): Html {
+export function workspacesPage(session: Session, workspaces: readonly Workspace[], usage: ReadonlyMap<string, WorkspaceUsage | undefined>, form: WorkspaceForm, flash: string): Html {
   const err = (f: string) => form.errors.get(f);
   const described = (f: string) => (err(f) ? html`aria-invalid="true" aria-describedby="w-${f}-error"` : html``);
   const error = (f: string) => (err(f) ? html`<span class="error" id="w-${f}-error">${err(f)}</span>` : '');
@@ -30,6 +32,7 @@ export function workspacesPage(session: Session, workspaces: readonly Workspace[
   <td>${w.id}</td><td>${w.displayName}</td>
   <td><span class="state ${state}">${state}</span>${w.suspendedReason ? html` <span class="muted">${w.suspendedReason} (${when(w.suspendedAt)})</span>` : ''}</td>
   <td>${w.connectors} of ${limit(q?.maxConnectors)}</td>
+  <td>${storedOf(usage.get(w.id), q?.maxStoredBytes)}</td>
   <td>interval ≥ ${limit(q?.minPollIntervalSeconds, ' s')}; ${limit(q?.maxConcurrentRuns)} runs at once; tests ${limit(q?.connectionTestsPerMinute, '/min')}</td>
   <td>${postForm(session, '/workspace', html`<input type="hidden" name="workspace" value="${w.id}"><button type="submit" class="secondary" aria-label="Work in ${w.id}">Open</button>`)}${actions}</td>
 </tr>`;
@@ -39,7 +42,7 @@ export function workspacesPage(session: Session, workspaces: readonly Workspace[
     'Workspaces',
     html`<h1>Workspaces</h1>
 ${flash ? notice('good', flash) : ''}
-<table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">State</th><th scope="col">Connectors</th><th scope="col">Limits</th><th scope="col"><span class="skip">Actions</span></th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">State</th><th scope="col">Connectors</th><th scope="col">Stored mail</th><th scope="col">Limits</th><th scope="col"><span class="skip">Actions</span></th></tr></thead><tbody>${rows}</tbody></table>
 <h2>New workspace</h2>
 ${postForm(
   session,

@@ -27,7 +27,9 @@ export function workspaceRoutes(app: FastifyInstance, ctx: ConsoleContext, choos
 
   const list = async (reply: FastifyReply, s: Session, form: WorkspaceForm, flash: string, status = 200) => {
     const res = await calls.as(s, calls.workspaces, calls.workspaces.listWorkspaces, {});
-    return ctx.send(reply, workspacesPage(s, res.workspaces, form, flash), status);
+    // Each workspace's stored mail, asked in that workspace (an installation admin may act in any).
+    const usage = new Map(await Promise.all(res.workspaces.map(async (w) => [w.id, await calls.as({ token: s.token, workspace: w.id }, calls.storage, calls.storage.getWorkspaceUsage, {}).catch(() => undefined)] as const)));
+    return ctx.send(reply, workspacesPage(s, res.workspaces, usage, form, flash), status);
   };
   const notForYou = (reply: FastifyReply, s: Session) => ctx.send(reply, problemPage(s, 'Not allowed', 'Only installation admins manage workspaces.'), 403);
 

@@ -51,6 +51,7 @@ export const VARIABLES = {
   STORAGE_DEDUPE_EXTRA_DAYS: { kind: 'int', default: 365, min: 0, max: 3650, readers: ['storage'], doc: 'how long dedupe keys outlive their emails' },
   STORAGE_PUBLIC_ADDR: { kind: 'string', readers: ['storage'], defaultText: '`STORAGE_SERVICE_ADDR`', doc: 'address written into events for downloading raw mail' },
   TRIGGER_TOPIC: { kind: 'string', default: 'postbote.email-received.v1', readers: ['trigger'], doc: 'event topic' },
+  TRIGGER_TOPIC_PER_WORKSPACE: { kind: 'bool', default: false, readers: ['trigger'], doc: 'one event topic per workspace, its id after the topic\'s first segment (`postbote.acme.email-received.v1`), for engines that grant access per topic' },
   TRIGGER_EVENT_ENCODING: { kind: 'oneOf', values: ['protobuf', 'json'], default: 'protobuf', readers: ['trigger'], doc: '`protobuf` or `json` (proto3 JSON mapping)' },
   TRIGGER_BATCH: { kind: 'int', default: 500, min: 1, max: 10_000, readers: ['trigger'], doc: 'outbox rows per Kafka transaction' },
   TRIGGER_POLL_MS: { kind: 'int', default: 250, min: 10, max: 60_000, readers: ['trigger'], doc: 'how often an idle relay looks for new outbox rows (in the all-in-one each commit also wakes it)' },
@@ -78,6 +79,7 @@ export const VARIABLES = {
   METRICS_ADDR: { kind: 'address', readers: ['config', 'storage', 'trigger', 'fetcher'], defaultText: 'off', doc: '`host:port` of the HTTP endpoint with `/metrics` (Prometheus), `/healthz` and `/readyz`; port 0 picks a free one (the log says which); beyond loopback it needs `METRICS_TOKEN`' },
   METRICS_TOKEN: { kind: 'secret', readers: ['config', 'storage', 'trigger', 'fetcher'], defaultText: 'none', doc: 'bearer token Prometheus must send for `/metrics` (at least 16 characters; also `METRICS_TOKEN_FILE`); `/healthz` and `/readyz` stay open' },
   METRICS_CONNECTOR_LABELS: { kind: 'bool', default: true, readers: ['fetcher'], doc: 'export series per connector (last success, backlog); `false` for large fleets' },
+  METRICS_WORKSPACE_LABELS: { kind: 'int', default: 100, min: 0, max: 10_000, readers: ['storage', 'trigger', 'fetcher'], doc: 'how many workspaces get series of their own; later ones are counted as `other`' },
   LOG_LEVEL: { kind: 'oneOf', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', readers: ['all'], doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`' },
 } as const satisfies Record<string, Variable>;
 

@@ -225,6 +225,57 @@ describe('Supervisor', () => {
     await sup.stop();
   });
 
+  it('holds a suspended workspace\'s connectors, says so in their log, and runs them again on resume', async () => {
+    const clock = new SimulatedClock(0);
+    const runs: string[] = [];
+    const logs: string[] = [];
+    const sup = supervisor(async (c) => (runs.push(c.id), ok), (id) => (_level, code) => void logs.push(`${id} ${code}`), clock, 5);
+    const inAcme = (id: string): FetchConnector => ({ ...connector(), id, workspace: 'acme' });
+    sup.workspaceChanged('acme', { suspended: true, maxConcurrentRuns: 0 });
+    sup.apply('x', inAcme('x'));
+    await flush();
+    assert.deepEqual(runs, [], 'a suspended workspace polls nothing');
+    sup.workspaceChanged('acme', { suspended: false, maxConcurrentRuns: 0 });
+    await flush();
+    assert.deepEqual(runs, ['x']);
+    sup.workspaceChanged('acme', { suspended: true, maxConcurrentRuns: 0 });
+    assert.equal(sup.actor('x'), undefined);
+    assert.deepEqual(logs, ['x WORKSPACE_RESUMED', 'x WORKSPACE_SUSPENDED']);
+    await sup.stop();
+  });
+
+  it('runs a workspace\'s connectors at most as many at once as its quota says; the others are WAITING, other workspaces run', async () => {
+    const clock = new SimulatedClock(0);
+    let running = 0;
+    let most = 0;
+    const gates: Array<() => void> = [];
+    const sup = supervisor(
+      async () => {
+        most = Math.max(most, ++running);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running--;
+        return ok;
+      },
+      () => () => undefined,
+      clock,
+      5,
+    );
+    sup.workspaceChanged('slow', { suspended: false, maxConcurrentRuns: 2 });
+    for (let i = 0; i < 5; i++) sup.apply(`s${i}`, { ...connector(), id: `s${i}`, workspace: 'slow' });
+    sup.apply('other', { ...connector(), id: 'other', workspace: 'fast' });
+    await flush();
+    assert.deepEqual(sup.runs('slow'), { running: 2, waiting: 3 });
+    assert.equal(sup.actor('s4')?.state, 'WAITING');
+    assert.equal(sup.actor('other')?.state, 'POLLING', 'another workspace is not queued behind it');
+    while (gates.length) {
+      gates.shift()?.();
+      await flush();
+    }
+    assert.equal(most, 3, 'two of slow and one of fast at a time');
+    assert.deepEqual(sup.runs('slow'), { running: 0, waiting: 0 });
+    await sup.stop();
+  });
+
   it('watchdog reports a connector that has not succeeded for several intervals', async () => {
     const clock = new SimulatedClock(0);
     const logs: string[] = [];

@@ -1,8 +1,9 @@
 import { backoffDelay } from '@postbote/backoff';
 import type { ConnectorSettings } from '@postbote/connector-model';
 import { MailboxError, type RunCounts, type RunLog, type RunMemory } from '@postbote/mailbox';
-import { fetcherMetrics } from '@postbote/metrics';
+import { fetcherMetrics, workspaceLabel } from '@postbote/metrics';
 import type { Clock } from './clock';
+import type { RunSlots } from './run-slots';
 
 /** A connector as its actor runs it (from the connectors topic; never credentials). */
 export interface FetchConnector {
@@ -16,6 +17,8 @@ export interface FetchConnector {
 export type ActorState =
   /** Waiting for the next poll. */
   | 'IDLE'
+  /** Due for a run, waiting for a run slot of its workspace (its quota of runs at once). */
+  | 'WAITING'
   /** A poll is in progress. */
   | 'POLLING'
   /** The last run failed; waiting (growing delays) before the next try. */
@@ -97,6 +100,8 @@ export class ConnectorActor {
     private readonly clock: Clock,
     private readonly options: ActorOptions,
     private readonly onCrash: (err: unknown) => void = () => undefined,
+    /** Its workspace's runs at once; none: no limit. */
+    private readonly slots?: RunSlots,
   ) {
     this.#connector = connector;
   }
@@ -184,11 +189,23 @@ export class ConnectorActor {
 
   async #poll(): Promise<void> {
     this.#clearTimer();
+    const controller = new AbortController();
+    this.#run = controller;
+    let release: (() => void) | undefined;
+    if (this.slots) {
+      this.#state = 'WAITING';
+      try {
+        release = await this.slots.acquire(this.#connector.workspace, controller.signal);
+      } catch {
+        // Stopped or reconfigured while waiting: the queued command decides what happens next.
+        this.#run = undefined;
+        this.#state = 'IDLE';
+        return;
+      }
+    }
     this.#state = 'POLLING';
     const startedAt = this.clock.now();
     this.#runStartedAt = startedAt;
-    const controller = new AbortController();
-    this.#run = controller;
     const interval = this.#connector.settings.pollIntervalSeconds * 1000;
     try {
       const r = await this.run(this.#connector, controller.signal, this.#memory);
@@ -217,6 +234,7 @@ export class ConnectorActor {
       this.#observe(err instanceof MailboxError ? err.failure : 'PROTOCOL_ERROR', startedAt);
       this.#failed(err, interval);
     } finally {
+      release?.();
       this.#run = undefined;
       this.#runStartedAt = null;
     }
@@ -225,11 +243,12 @@ export class ConnectorActor {
   /** Counts a finished run (aborted runs are not finished: the next command decides). */
   #observe(outcome: string, startedAt: number, r?: RunSummary): void {
     const protocol = this.#connector.settings.protocol;
-    fetcherMetrics.runs.inc({ protocol, outcome });
+    const workspace = workspaceLabel(this.#connector.workspace);
+    fetcherMetrics.runs.inc({ workspace, protocol, outcome });
     fetcherMetrics.runSeconds.observe({ protocol }, Math.max(0, this.clock.now() - startedAt) / 1000);
     if (!r) return;
     for (const [result, n] of [['stored', r.stored], ['duplicate', r.duplicates], ['refused', r.refused], ['oversize', r.skippedOversize]] as const) {
-      if (n > 0) fetcherMetrics.emails.inc({ protocol, result }, n);
+      if (n > 0) fetcherMetrics.emails.inc({ workspace, protocol, result }, n);
     }
     this.#backlog = r.more ? Math.max(0, r.candidates - r.stored - r.duplicates - r.refused - r.skippedOversize) : 0;
   }

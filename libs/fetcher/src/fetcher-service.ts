@@ -21,11 +21,12 @@ import { internalClientAuth, remoteTokenAuthority, serviceGate, serviceSecurityF
 import { FleetView } from './fleet-view';
 import { systemClock, type Clock } from './clock';
 import type { ActorState, ActorStatus, FetchConnector } from './connector-actor';
-import { addReadinessCheck, connectorLabelsOn, fetcherMetrics, onScrape } from '@postbote/metrics';
+import { addReadinessCheck, connectorLabelsOn, fetcherMetrics, onScrape, workspaceLabel } from '@postbote/metrics';
 import { connectorFromProto } from '@postbote/contract';
 import { ConnectorLogSink } from './connector-log-sink';
 import { connectorPoll } from './connector-poll';
 import { Supervisor } from './supervisor';
+import { followWorkspaces } from './workspace-policies';
 
 export interface FetcherServiceConfig {
   readonly address: string;
@@ -72,6 +73,7 @@ export interface RunningFetcherService {
 
 const STATE: Record<ActorState, ConnectorState> = {
   IDLE: ConnectorState.IDLE,
+  WAITING: ConnectorState.WAITING,
   POLLING: ConnectorState.POLLING,
   BACKOFF: ConnectorState.BACKOFF,
   AUTH_FAILED: ConnectorState.AUTH_FAILED,
@@ -135,6 +137,8 @@ export async function startFetcherService(
         addReadinessCheck('fetcher: storage service', () => serving(storage, 'postbote.v1.StorageService')),
       ]);
 
+  // Followed before the connectors, so a suspended workspace's state usually arrives before its connectors do.
+  const workspaces = await followWorkspaces(bus, config.instanceId, supervisor);
   await bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
   // Ownership comes from the consumer group: the partitions this instance is assigned are
   // the connectors it runs. No home-made election, no instance list.
@@ -211,6 +215,7 @@ export async function startFetcherService(
       await server.stop();
       await fleet.stop();
       await subscription.close();
+      await workspaces.close();
       await supervisor.stop();
       await logSink.flush();
       credentials.close();
@@ -229,6 +234,8 @@ function scrapeConnectors(statuses: readonly ActorStatus[]): void {
   fetcherMetrics.connectors.reset();
   for (const state of Object.keys(STATE) as ActorState[]) fetcherMetrics.connectors.set({ state }, statuses.filter((s) => s.state === state).length);
   fetcherMetrics.pushConnections.set(statuses.filter((s) => s.push).length);
+  fetcherMetrics.waiting.reset();
+  for (const s of statuses) if (s.state === 'WAITING') fetcherMetrics.waiting.inc({ workspace: workspaceLabel(s.workspace) });
   if (!connectorLabelsOn()) return;
   fetcherMetrics.lastSuccess.reset();
   fetcherMetrics.backlog.reset();

@@ -3,6 +3,16 @@ import type { RunLog } from '@postbote/mailbox';
 import type { Logger } from '@postbote/logging';
 import type { Clock } from './clock';
 import { ConnectorActor, type ActorOptions, type ActorStatus, type FetchConnector, type ConnectorPoll } from './connector-actor';
+import { RunSlots } from './run-slots';
+
+/** What a workspace lets its connectors do (from the workspaces topic; unknown: everything). */
+export interface WorkspacePolicy {
+  readonly suspended: boolean;
+  /** Runs at once on this fetcher; 0: no limit. */
+  readonly maxConcurrentRuns: number;
+}
+
+export const UNRESTRICTED: WorkspacePolicy = Object.freeze({ suspended: false, maxConcurrentRuns: 0 });
 
 export interface SupervisorOptions extends ActorOptions {
   /** A connector without a successful poll for this many intervals is reported and rebuilt. */
@@ -23,7 +33,9 @@ interface Child {
 }
 
 /**
- * Starts, reconfigures and stops one actor per enabled connector. A crashing actor is
+ * Starts, reconfigures and stops one actor per enabled connector of an active workspace (a
+ * suspended workspace's connectors are remembered but not run, and start again when it is
+ * resumed); runs take turns within their workspace's quota of runs at once. A crashing actor is
  * replaced after a jittered, growing delay, without touching the others. The watchdog
  * catches the silent death other IMAP triggers suffer: a connector whose run hangs, or that
  * has not succeeded for `watchdogIntervals` intervals — since its last success or, if it
@@ -32,6 +44,10 @@ interface Child {
  */
 export class Supervisor {
   readonly #children = new Map<string, Child>();
+  /** Every enabled connector this instance owns, running or held by its workspace's suspension. */
+  readonly #desired = new Map<string, { connector: FetchConnector; partition: number }>();
+  readonly #policies = new Map<string, WorkspacePolicy>();
+  readonly #slots = new RunSlots((w) => this.policy(w).maxConcurrentRuns);
   #watchdog: unknown;
 
   constructor(
@@ -41,6 +57,34 @@ export class Supervisor {
     private readonly options: SupervisorOptions,
     private readonly logger: Logger,
   ) {}
+
+  policy(workspace: string): WorkspacePolicy {
+    return this.#policies.get(workspace) ?? UNRESTRICTED;
+  }
+
+  /** A workspace's state or quotas changed (null: deleted): stop or start its connectors, admit waiting runs. */
+  workspaceChanged(workspace: string, policy: WorkspacePolicy | null): void {
+    const before = this.policy(workspace);
+    if (policy) this.#policies.set(workspace, policy);
+    else this.#policies.delete(workspace);
+    const now = this.policy(workspace);
+    this.#slots.changed(workspace);
+    if (before.suspended === now.suspended) return;
+    for (const [id, d] of this.#desired) {
+      if (d.connector.workspace !== workspace) continue;
+      if (now.suspended) {
+        if (this.#stopChild(id)) this.logFor(id)('WARN', 'WORKSPACE_SUSPENDED', `workspace ${workspace} is suspended: this connector polls nothing until it is resumed`);
+      } else if (!this.#children.has(id)) {
+        this.logFor(id)('INFO', 'WORKSPACE_RESUMED', `workspace ${workspace} is active again: polling resumes`);
+        this.#spawn(d.connector, 0, d.partition, false);
+      }
+    }
+  }
+
+  /** Runs of a workspace in progress and waiting for a slot. */
+  runs(workspace: string): { running: number; waiting: number } {
+    return this.#slots.usage(workspace);
+  }
 
   start(): void {
     const tick = () => {
@@ -54,11 +98,13 @@ export class Supervisor {
   apply(connectorId: string, connector: FetchConnector | null, partition = 0): void {
     const child = this.#children.get(connectorId);
     if (!connector || !connector.settings.enabled) {
-      if (child) {
-        child.actor.send({ type: 'STOP' });
-        this.#children.delete(connectorId);
-        this.logger.info({ connectorId }, 'connector actor stopped');
-      }
+      this.#desired.delete(connectorId);
+      if (this.#stopChild(connectorId)) this.logger.info({ connectorId }, 'connector actor stopped');
+      return;
+    }
+    this.#desired.set(connectorId, { connector, partition });
+    if (this.policy(connector.workspace).suspended) {
+      this.#stopChild(connectorId);
       return;
     }
     if (child) {
@@ -76,6 +122,7 @@ export class Supervisor {
   release(partitions: readonly number[]): number {
     const lost = new Set(partitions);
     let stopped = 0;
+    for (const [id, d] of this.#desired) if (lost.has(d.partition)) this.#desired.delete(id);
     for (const [id, child] of this.#children) {
       if (!lost.has(child.partition)) continue;
       child.actor.send({ type: 'STOP' });
@@ -101,9 +148,17 @@ export class Supervisor {
     await Promise.all(actors.map((a) => a.settled()));
   }
 
+  #stopChild(connectorId: string): boolean {
+    const child = this.#children.get(connectorId);
+    if (!child) return false;
+    child.actor.send({ type: 'STOP' });
+    this.#children.delete(connectorId);
+    return true;
+  }
+
   #spawn(connector: FetchConnector, restarts: number, partition: number, staleReported: boolean): void {
     const child: Child = { actor: undefined as unknown as ConnectorActor, partition, restarts, startedAt: this.clock.now(), staleReported };
-    child.actor = new ConnectorActor(connector, this.run, this.logFor(connector.id), this.clock, this.options, (err) => this.#crashed(connector.id, child, err));
+    child.actor = new ConnectorActor(connector, this.run, this.logFor(connector.id), this.clock, this.options, (err) => this.#crashed(connector.id, child, err), this.#slots);
     this.#children.set(connector.id, child);
     child.actor.start();
     this.logger.info({ connectorId: connector.id, restarts }, 'connector actor started');
@@ -131,7 +186,8 @@ export class Supervisor {
       const since = s.lastSuccessAt ?? child.startedAt;
       // A parked connector (refused logins) stays parked: rebuilding it would log in again.
       // A run in progress is judged by `hung` (a long drain may legitimately take a while).
-      const stale = s.state !== 'AUTH_FAILED' && s.state !== 'POLLING' && now - since > this.options.watchdogIntervals * Math.max(interval, 1);
+      // A connector waiting for its workspace's run slot is held by its quota, not broken.
+      const stale = s.state !== 'AUTH_FAILED' && s.state !== 'POLLING' && s.state !== 'WAITING' && now - since > this.options.watchdogIntervals * Math.max(interval, 1);
       if (s.lastSuccessAt !== null && s.lastSuccessAt >= child.startedAt) child.staleReported = false;
       if (hung) {
         this.logFor(id)('ERROR', 'WATCHDOG_RESTART', `run hung for ${Math.round((now - (s.runStartedAt ?? now)) / 1000)} s; session torn down and rebuilt`);

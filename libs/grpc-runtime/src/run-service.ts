@@ -1,7 +1,7 @@
 import { EnvReader, readVar, type Environment } from '@postbote/env';
 import { ConfigError, PostboteError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
-import { setConnectorLabels, startEndpoint, type EndpointOptions } from '@postbote/metrics';
+import { setConnectorLabels, setWorkspaceLabels, startEndpoint, type EndpointOptions } from '@postbote/metrics';
 import { stopOnSignals } from './lifecycle';
 import { hostOf, isLoopback } from './transport';
 
@@ -74,6 +74,7 @@ export function runService(
 /** `METRICS_ADDR` and its token, checked before anything starts; undefined when metrics are off. */
 function metricsEndpointFrom(env: EnvReader): EndpointOptions | undefined {
   setConnectorLabels(readVar(env, 'METRICS_CONNECTOR_LABELS'));
+  setWorkspaceLabels(readVar(env, 'METRICS_WORKSPACE_LABELS'));
   const address = readVar(env, 'METRICS_ADDR');
   if (address === undefined) return undefined;
   const host = hostOf(address);

@@ -18,12 +18,12 @@ describe('metrics endpoint', () => {
   });
 
   it('serves the counters in Prometheus text format, with process metrics', async () => {
-    storageMetrics.emails.inc({ result: 'stored' }, 3);
+    storageMetrics.emails.inc({ workspace: 'acme', result: 'stored' }, 3);
     const res = await fetch(`${open.url}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    assert.match(text, /^postbote_storage_emails_total\{result="stored"\} [1-9]\d*$/m);
+    assert.match(text, /^postbote_storage_emails_total\{workspace="acme",result="stored"\} [1-9]\d*$/m);
     assert.match(text, /^process_cpu_user_seconds_total /m);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { registry } from './metrics';
+import { registry, setWorkspaceLabels, workspaceLabel } from './metrics';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -18,5 +18,13 @@ describe('metric catalogue', () => {
     const documented = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
     const undocumented = [...declared].filter((n) => !documented.includes(n));
     assert.deepEqual(undocumented, [], 'every metric is in docs/operations.md');
+  });
+});
+
+describe('workspace labels', () => {
+  it('keep their id for the first METRICS_WORKSPACE_LABELS workspaces, and count the rest as other', () => {
+    setWorkspaceLabels(2);
+    assert.deepEqual(['w-a', 'w-b', 'w-c', 'w-a', 'w-d'].map(workspaceLabel), ['w-a', 'w-b', 'other', 'w-a', 'other']);
+    setWorkspaceLabels(100);
   });
 });

@@ -5,8 +5,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * into these and `/metrics` renders the registry. One registry per process: in the
  * all-in-one the four services share it, which is what one scrape of one process wants.
  * Labels stay bounded: protocols, outcomes, error codes, gRPC methods and status codes,
- * connector states — never an email, a subject or an address. Connector ids are the one
- * label that grows with the fleet; `METRICS_CONNECTOR_LABELS=false` drops those series.
+ * connector states — never an email, a subject or an address. Connector ids grow with the
+ * fleet (`METRICS_CONNECTOR_LABELS=false` drops those series); workspaces too, so only the
+ * first `METRICS_WORKSPACE_LABELS` seen get a label of their own (see workspaceLabel).
  */
 export const registry = new Registry();
 
@@ -23,9 +24,10 @@ const RUN_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const FAST_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const fetcherMetrics = {
-  runs: new Counter({ name: 'postbote_fetcher_runs_total', help: 'Mailbox runs finished, by protocol and outcome (ok, or the failure code)', labelNames: ['protocol', 'outcome'], registers: [registry] }),
+  runs: new Counter({ name: 'postbote_fetcher_runs_total', help: 'Mailbox runs finished, by workspace, protocol and outcome (ok, or the failure code)', labelNames: ['workspace', 'protocol', 'outcome'], registers: [registry] }),
   runSeconds: new Histogram({ name: 'postbote_fetcher_run_duration_seconds', help: 'Duration of mailbox runs (connect to logout)', labelNames: ['protocol'], buckets: RUN_SECONDS, registers: [registry] }),
-  emails: new Counter({ name: 'postbote_fetcher_emails_total', help: 'Emails handed to storage, by protocol and result (stored, duplicate, refused, oversize)', labelNames: ['protocol', 'result'], registers: [registry] }),
+  emails: new Counter({ name: 'postbote_fetcher_emails_total', help: 'Emails handed to storage, by workspace, protocol and result (stored, duplicate, refused, oversize)', labelNames: ['workspace', 'protocol', 'result'], registers: [registry] }),
+  waiting: new Gauge({ name: 'postbote_fetcher_connectors_waiting', help: 'Connectors due for a run but waiting for a run slot of their workspace (quota max_concurrent_runs), by workspace', labelNames: ['workspace'], registers: [registry] }),
   pushConnections: new Gauge({ name: 'postbote_fetcher_push_connections', help: 'IMAP connections waiting in IDLE for the server to announce mail', registers: [registry] }),
   connectors: new Gauge({ name: 'postbote_fetcher_connectors', help: 'Connectors this fetcher runs, by state', labelNames: ['state'], registers: [registry] }),
   lastSuccess: new Gauge({ name: 'postbote_connector_last_success_timestamp_seconds', help: 'When a connector last finished a run without error (only with METRICS_CONNECTOR_LABELS)', labelNames: ['connector'], registers: [registry] }),
@@ -33,14 +35,14 @@ export const fetcherMetrics = {
 };
 
 export const storageMetrics = {
-  emails: new Counter({ name: 'postbote_storage_emails_total', help: 'Emails storage answered, by result (stored, duplicate, or the refusal code)', labelNames: ['result'], registers: [registry] }),
-  bytes: new Counter({ name: 'postbote_storage_bytes_total', help: 'Bytes of newly stored emails', registers: [registry] }),
+  emails: new Counter({ name: 'postbote_storage_emails_total', help: 'Emails storage answered, by workspace and result (stored, duplicate, or the refusal code: QUOTA_EXCEEDED at a workspace\'s stored-bytes quota)', labelNames: ['workspace', 'result'], registers: [registry] }),
+  bytes: new Counter({ name: 'postbote_storage_bytes_total', help: 'Bytes of newly stored emails, by workspace', labelNames: ['workspace'], registers: [registry] }),
   commitSeconds: new Histogram({ name: 'postbote_storage_commit_duration_seconds', help: 'Duration of a group commit (one transaction, one sync)', buckets: FAST_SECONDS, registers: [registry] }),
   commitEmails: new Histogram({ name: 'postbote_storage_commit_emails', help: 'Emails per group commit', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500], registers: [registry] }),
 };
 
 export const triggerMetrics = {
-  events: new Counter({ name: 'postbote_trigger_events_published_total', help: 'Workflow events published (committed to the events topic)', registers: [registry] }),
+  events: new Counter({ name: 'postbote_trigger_events_published_total', help: 'Workflow events published (committed to the events topic), by workspace', labelNames: ['workspace'], registers: [registry] }),
   publishSeconds: new Histogram({ name: 'postbote_trigger_publish_duration_seconds', help: 'Duration of publishing one outbox batch (one Kafka transaction)', buckets: FAST_SECONDS, registers: [registry] }),
   outboxPending: new Gauge({ name: 'postbote_outbox_pending', help: 'Outbox events not yet published (read at scrape time)', registers: [registry] }),
   outboxAge: new Gauge({ name: 'postbote_outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox event, 0 when none (read at scrape time)', registers: [registry] }),
@@ -80,4 +82,24 @@ export function setConnectorLabels(on: boolean): void {
 
 export function connectorLabelsOn(): boolean {
   return connectorLabels;
+}
+
+let workspaceLabels = 100;
+const labelled = new Set<string>();
+
+/** How many workspaces get a label of their own (`METRICS_WORKSPACE_LABELS`). */
+export function setWorkspaceLabels(max: number): void {
+  workspaceLabels = max;
+}
+
+/**
+ * A workspace as a metric label: the first `METRICS_WORKSPACE_LABELS` workspaces this
+ * process sees keep their id, any later one is counted as `other`, so a fleet of ten thousand
+ * customers cannot make ten thousand series of every metric.
+ */
+export function workspaceLabel(workspace: string): string {
+  if (labelled.has(workspace)) return workspace;
+  if (labelled.size >= workspaceLabels) return 'other';
+  labelled.add(workspace);
+  return workspace;
 }

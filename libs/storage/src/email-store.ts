@@ -12,6 +12,7 @@ import { GroupCommitter } from './group-commit';
 import type { IncomingEmail, IncomingLimits } from './incoming-email';
 import type { ParsedMetadata } from './parse-metadata';
 import { ParsePool } from './parse-pool';
+import { StorageWorkspaces } from './storage-workspaces';
 import { storageMetrics } from '@postbote/metrics';
 
 export { CHUNK_BYTES, type EmailToCommit, type StoreResult, type StoreSessionInfo } from './email-writer';
@@ -60,6 +61,8 @@ export class EmailStore {
   readonly #writer: EmailWriter;
   /** Notified after each commit that wrote events: wakes a trigger relay in this process. */
   readonly outboxWritten = new Wakeup();
+  /** What each workspace has stored against its quota. */
+  readonly workspaces: StorageWorkspaces;
 
   constructor(
     private readonly ds: DataSource,
@@ -68,7 +71,8 @@ export class EmailStore {
     private readonly options: EmailStoreOptions,
     now: () => Date,
   ) {
-    const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now });
+    this.workspaces = new StorageWorkspaces(ds, gate, now);
+    const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now, overQuota: (w, bytes) => this.workspaces.refusal(w, bytes) });
     this.#writer = writer;
     this.#parser = new ParsePool(options.parseWorkers, { previewChars: options.previewChars, timeoutMs: options.parseTimeoutMs });
     const write = async (items: readonly EmailToCommit[]) => {

@@ -62,12 +62,16 @@ export interface StoreResult {
   readonly duplicate: boolean;
   readonly sha256: string;
   readonly size: number;
+  /** Not stored: new, but its workspace is at its stored-bytes quota (why, for the refusal). */
+  readonly overQuota?: string;
 }
 
 export interface WriterOptions {
   /** host:port consumers use to download raw mail (goes into each event). */
   readonly publicAddress: () => string;
   readonly now: () => Date;
+  /** Why `bytes` more may not be stored in a workspace now (its quota), or null. */
+  readonly overQuota: (workspace: string, bytes: number) => Promise<string | null>;
 }
 
 /** A unique key was taken by a concurrent writer (another storage instance). */
@@ -173,6 +177,9 @@ export class EmailWriter {
       result: { emailId: '', eventId: '', duplicate: false, sha256: item.sha256, size: item.size },
     }));
     const known = await this.#lookup(plan.map((p) => ({ connectorId: p.item.session.connectorId, keys: p.ctKey ? [p.srcKey, p.ctKey] : [p.srcKey] })));
+    // Only new emails count against a workspace's quota: a duplicate is answered as one, so
+    // the mail server may still post-process what was stored before the limit was reached.
+    const adding = new Map<string, number>();
     for (const p of plan) {
       const { connectorId, reprocess } = p.item.session;
       const base = { sha256: p.item.sha256, size: p.item.size };
@@ -188,6 +195,14 @@ export class EmailWriter {
         known.set(pair(connectorId, p.srcKey), byContent);
         continue;
       }
+      const workspace = p.item.session.workspace;
+      const bytes = (adding.get(workspace) ?? 0) + p.item.size;
+      const overQuota = await this.options.overQuota(workspace, bytes);
+      if (overQuota) {
+        p.result = { ...base, emailId: '', eventId: '', duplicate: false, overQuota };
+        continue;
+      }
+      adding.set(workspace, bytes);
       const ids = { emailId: p.item.ahead?.emailId ?? randomUUID(), eventId: randomUUID() };
       p.fresh = ids;
       p.result = { ...ids, ...base, duplicate: false };
@@ -238,6 +253,7 @@ export class EmailWriter {
       chunkBytes = 0;
     };
     const unused: string[] = [];
+    const stored = new Map<string, { bytes: number; count: number }>();
     for (const p of plan) {
       const { connectorId } = p.item.session;
       if (p.rememberFor) looseKeys.push([connectorId, p.srcKey, 'SOURCE', p.rememberFor.emailId, p.rememberFor.eventId, at]);
@@ -258,6 +274,8 @@ export class EmailWriter {
         }
       }
       emails.push(emailRow(p.item, { emailId, eventId, chunks: seq }, at, d.datetime(p.item.receivedAt ?? storedAt)));
+      const sum = stored.get(p.item.session.workspace) ?? { bytes: 0, count: 0 };
+      stored.set(p.item.session.workspace, { bytes: sum.bytes + p.item.size, count: sum.count + 1 });
       strictKeys.push([connectorId, p.srcKey, 'SOURCE', emailId, eventId, at]);
       if (p.ctKey) (p.item.session.reprocess ? looseKeys : strictKeys).push([connectorId, p.ctKey, 'CONTENT', emailId, eventId, at]);
       const payload = buildEmailReceived(
@@ -281,6 +299,11 @@ export class EmailWriter {
     }
     flushChunks();
     if (unused.length) out.push(this.#deleteChunks(unused));
+    // What each workspace has stored moves with its emails, in the same transaction.
+    for (const [workspace, { bytes, count }] of stored) {
+      out.push(d.insert('storage_workspaces', ['workspace_id', 'max_stored_bytes', 'stored_bytes', 'stored_emails', 'updated_at'], [[workspace, 0, 0, 0, at]], true));
+      out.push({ sql: 'UPDATE storage_workspaces SET stored_bytes = stored_bytes + ?, stored_emails = stored_emails + ? WHERE workspace_id = ?', params: [bytes, count, workspace] });
+    }
     const many = (table: string, columns: string[], rows: unknown[][], ignore = false) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(d.insert(table, columns, rows.slice(i, i + ROWS_PER_INSERT), ignore));
     };

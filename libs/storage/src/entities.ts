@@ -153,3 +153,26 @@ export const StorageConnectorEntity = new EntitySchema<StorageConnectorRow>({
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
   },
 });
+
+/** A workspace's stored mail against its quota (storage's copy of the quota, from the workspaces topic). */
+export interface StorageWorkspaceRow {
+  workspaceId: string;
+  /** 0: no limit. */
+  maxStoredBytes: number;
+  /** Counted in the transactions that store and purge its emails. */
+  storedBytes: number;
+  storedEmails: number;
+  updatedAt: Date | null;
+}
+
+export const StorageWorkspaceEntity = new EntitySchema<StorageWorkspaceRow>({
+  name: 'StorageWorkspace',
+  tableName: 'storage_workspaces',
+  columns: {
+    workspaceId: { name: 'workspace_id', type: 'varchar', length: 40, primary: true },
+    maxStoredBytes: { name: 'max_stored_bytes', type: 'bigint', transformer: num, default: 0 },
+    storedBytes: { name: 'stored_bytes', type: 'bigint', transformer: num, default: 0 },
+    storedEmails: { name: 'stored_emails', type: 'bigint', transformer: num, default: 0 },
+    updatedAt: { name: 'updated_at', type: 'datetime', precision: 3, nullable: true },
+  },
+});

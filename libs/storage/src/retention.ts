@@ -76,19 +76,21 @@ export class RetentionJob {
     let total = 0;
     for (;;) {
       const done = await this.gate(async () => {
-        const ids = (
-          await this.ds.getRepository(EmailEntity).find({
-            select: { id: true },
-            where: { connectorId, storedAt: LessThan(cutoff) },
-            order: { storedAt: 'ASC' },
-            take: this.options.batchSize,
-          })
-        ).map((r) => r.id);
+        const rows = await this.ds.getRepository(EmailEntity).find({
+          select: { id: true, size: true, workspaceId: true },
+          where: { connectorId, storedAt: LessThan(cutoff) },
+          order: { storedAt: 'ASC' },
+          take: this.options.batchSize,
+        });
+        const ids = rows.map((r) => r.id);
         if (ids.length === 0) return 0;
         await this.ds.transaction(async (tx) => {
           // Email rows first: once it is gone the chunks are unreachable, so a crash in
           // between leaves only orphans for the sweeper, never a half-readable email.
           await tx.getRepository(EmailEntity).delete({ id: In(ids) });
+          // A connector's emails are all of one workspace; its count goes down with them.
+          const bytes = rows.reduce((n, r) => n + r.size, 0);
+          await tx.query('UPDATE storage_workspaces SET stored_bytes = stored_bytes - ?, stored_emails = stored_emails - ? WHERE workspace_id = ?', [bytes, rows.length, rows[0]?.workspaceId ?? '']);
           await tx.getRepository(ChunkEntity).delete({ emailId: In(ids) });
           await tx.getRepository(OutboxEntity).delete({ emailId: In(ids), publishedAt: LessThan(cutoff) });
         });

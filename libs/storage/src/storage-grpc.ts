@@ -65,6 +65,7 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
       );
       return {};
     }),
+    getWorkspaceUsage: unary(logger, 'GetWorkspaceUsage', async (_req, ctx) => (ctx.scope.every ? { storedBytes: 0, storedEmails: 0, maxStoredBytes: 0 } : store.workspaces.usage(ctx.scope.workspace))),
     listConnectorLog: unary(logger, 'ListConnectorLog', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
       const min = req.minLevel === LogLevel.UNSPECIFIED ? 'DEBUG' : levelFromProto(req.minLevel, 'min_level');

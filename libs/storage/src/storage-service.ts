@@ -8,11 +8,11 @@ import { readVar, type EnvReader } from '@postbote/env';
 import { startGrpcServer } from '@postbote/grpc-runtime';
 import type { TokenAuthenticator } from '@postbote/auth';
 import type { Logger } from '@postbote/logging';
-import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
+import { ConnectorChanged, ConnectorChanged_Kind, FILE_DESCRIPTOR_SET_BASE64, WorkspaceChanged, WorkspaceChanged_Kind } from '@postbote/proto';
 import { ConnectorLog } from './connector-log';
 import { EmailStore } from './email-store';
 import { sweepSpool } from './incoming-email';
-import { ChunkEntity, DedupeEntity, EmailEntity, StorageConnectorEntity, LogEntity } from './entities';
+import { ChunkEntity, DedupeEntity, EmailEntity, StorageConnectorEntity, StorageWorkspaceEntity, LogEntity } from './entities';
 import { StorageConnectors } from './storage-connectors';
 import { STORAGE_MIGRATIONS } from './migrations';
 import { RetentionJob } from './retention';
@@ -92,7 +92,7 @@ export async function startStorageService(
   logger.info({ database: describeDatabase(config.database) }, 'storage service starting');
   const ds = await openDatabase({
     config: config.database,
-    entities: [EmailEntity, ChunkEntity, DedupeEntity, LogEntity, StorageConnectorEntity, OutboxEntity],
+    entities: [EmailEntity, ChunkEntity, DedupeEntity, LogEntity, StorageConnectorEntity, StorageWorkspaceEntity, OutboxEntity],
     migrations: STORAGE_MIGRATIONS,
     migrationsTableName: 'storage_migrations',
   });
@@ -131,7 +131,26 @@ export async function startStorageService(
     orphanChunkMinutes: 24 * 60,
   });
 
-  await deps.bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
+  // One purge at a time: on its interval, and soon after a deletion that asks for its mail
+  // to go now (a deleted connector or workspace); a failed run is logged and retried next time.
+  let purging: Promise<unknown> = Promise.resolve();
+  let soon: NodeJS.Timeout | undefined;
+  const purge = () => {
+    purging = purging.then(() => retention.runOnce(now())).catch((err: unknown) => logger.error({ err }, 'retention purge failed'));
+  };
+  const purgeSoon = () => {
+    if (soon) return;
+    soon = setTimeout(() => {
+      soon = undefined;
+      purge();
+    }, 1_000);
+    soon.unref();
+  };
+
+  await deps.bus.ensureTopics([
+    { topic: TOPICS.connectors, compacted: true },
+    { topic: TOPICS.workspaces, compacted: true },
+  ]);
   // The storage instances share one group (they write one shared table). A killed instance
   // stays a member until its session expires, and a restarted one cannot finish joining —
   // nor start serving — before that: kafkajs's 30 s default kept a crashed all-in-one from
@@ -141,14 +160,19 @@ export async function startStorageService(
     const e = ConnectorChanged.decode(m.value);
     const at = e.occurredAt ?? now();
     if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(connectorFromProto(e.connector), at);
-    else if (e.kind === ConnectorChanged_Kind.DELETED) await known.deleted(e.connectorId, e.purgeEmailsNow, at);
+    else if (e.kind === ConnectorChanged_Kind.DELETED) {
+      await known.deleted(e.connectorId, e.purgeEmailsNow, at);
+      if (e.purgeEmailsNow) purgeSoon();
+    }
+  });
+  // Each workspace's stored-bytes quota, into the table the stores check (shared, like the connectors').
+  const quotas = await deps.bus.subscribe({ topic: TOPICS.workspaces, groupId: 'postbote-storage-workspaces', fromBeginning: true, sessionTimeoutMs: STORAGE_GROUP_SESSION_MS }, async (m) => {
+    if (!m.value) return;
+    const e = WorkspaceChanged.decode(m.value);
+    if (e.kind === WorkspaceChanged_Kind.UPSERTED && e.workspace) await store.workspaces.quota(e.workspaceId, e.workspace.quotas?.maxStoredBytes ?? 0);
   });
 
-  // The purge runs on its interval; a failed run is logged and retried next interval.
-  let purging: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    purging = retention.runOnce(now()).catch((err: unknown) => logger.error({ err }, 'retention purge failed'));
-  }, config.purgeIntervalSeconds * 1000);
+  const timer = setInterval(purge, config.purgeIntervalSeconds * 1000);
   timer.unref();
 
   const budget = { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 };
@@ -175,7 +199,9 @@ export async function startStorageService(
       stopReadiness();
       clearInterval(timer);
       await server.stop();
+      clearTimeout(soon);
       await subscription.close();
+      await quotas.close();
       await purging;
       await store.close();
       await runner.close();

@@ -5,7 +5,7 @@ import { InProcessBus, TOPICS } from '@postbote/bus';
 import { NotFoundError, InternalError, PreconditionError } from '@postbote/errors';
 import { call, connect, fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
-import { ConnectorChanged, ConnectorChanged_Kind, EmailReceived, LogLevel, StorageServiceClient, type SourceCoordinates, type StoredEmail } from '@postbote/proto';
+import { ConnectorChanged, ConnectorChanged_Kind, EmailReceived, LogLevel, StorageServiceClient, WorkspaceChanged, WorkspaceChanged_Kind, type SourceCoordinates, type StoredEmail } from '@postbote/proto';
 import { AS_FETCHER, TEST_DATABASES, TEST_SECURITY, TEST_TOKENS, asRole, eventually, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
@@ -470,6 +470,32 @@ for (const [label, makeDb] of TEST_DATABASES) {
       } finally {
         asA.close();
         ingestA.close();
+      }
+    });
+
+    it('holds a workspace to its stored-bytes quota: new mail beyond it is refused and stays on its server; duplicates still answer; purges free room', async () => {
+      const a = randomUUID();
+      const usage = connect(StorageServiceClient, svc.address, asRole('viewer', 'full'));
+      try {
+        const first = await store(client, { ...pop3(a, 'q1'), workspace: 'full' }, mail('q1'));
+        await bus.publish(TOPICS.workspaces, [
+          { key: 'full', value: WorkspaceChanged.encode(WorkspaceChanged.fromPartial({ eventId: randomUUID(), kind: WorkspaceChanged_Kind.UPSERTED, workspaceId: 'full', workspace: { id: 'full', quotas: { maxStoredBytes: first.size + 10 } } })).finish(), headers: {} },
+        ]);
+        await eventually(async () => (await call(usage.getWorkspaceUsage, usage, {})).maxStoredBytes === first.size + 10, 5_000, 'the quota reached storage');
+        assert.deepEqual({ ...(await call(usage.getWorkspaceUsage, usage, {})) }, { storedBytes: first.size, storedEmails: 1, maxStoredBytes: first.size + 10 });
+        clock += 2_000; // past the one-second reading
+        await assert.rejects(store(client, { ...pop3(a, 'q2'), workspace: 'full' }, mail('q2')), /refused QUOTA_EXCEEDED: workspace full has stored \d+ of its \d+ bytes; this email stays on its mail server/);
+        assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [a]), 1, 'nothing of it stored');
+        assert.equal((await store(client, { ...pop3(a, 'q1'), workspace: 'full' }, mail('q1'))).duplicate, true, 'a re-fetch of what is stored still answers duplicate');
+        await svc.connectors.upserted({ id: a, workspace: 'full', name: 'pop', workflowId: 'wf-pop', reprocess: false, retentionDays: 1 }, new Date(clock));
+        clock += 2 * DAY;
+        await svc.retention.runOnce(new Date(clock));
+        assert.equal(await count('SELECT COUNT(*) AS n FROM emails WHERE connector_id = ?', [a]), 0, 'purged');
+        assert.equal((await call(usage.getWorkspaceUsage, usage, {})).storedBytes, 0, 'retention gave the room back');
+        clock += 2_000;
+        assert.equal((await store(client, { ...pop3(a, 'q2'), workspace: 'full' }, mail('q2'))).duplicate, false);
+      } finally {
+        usage.close();
       }
     });
 

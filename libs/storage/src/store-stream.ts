@@ -6,7 +6,7 @@ import type { EmailStore, StoreSessionInfo } from './email-store';
 import { IncomingEmail } from './incoming-email';
 import type { StorageConnectors } from './storage-connectors';
 import { sourceFromProto } from '@postbote/contract';
-import { storageMetrics } from '@postbote/metrics';
+import { storageMetrics, workspaceLabel } from '@postbote/metrics';
 
 export interface StreamBudget {
   /** Emails ended but not yet acknowledged before the stream stops reading. */
@@ -131,11 +131,12 @@ function begin(b: EmailBegin, store: EmailStore): Current {
 
 async function finish(store: EmailStore, session: StoreSessionInfo, email: Current, end: EmailEnd, logger: Logger): Promise<Outcome> {
   const outcome = await decide(store, session, email, end, logger);
-  if (outcome?.$case === 'refused') storageMetrics.emails.inc({ result: outcome.value.code });
-  else if (outcome?.$case === 'stored' && outcome.value.duplicate) storageMetrics.emails.inc({ result: 'duplicate' });
+  const workspace = workspaceLabel(session.workspace);
+  if (outcome?.$case === 'refused') storageMetrics.emails.inc({ workspace, result: outcome.value.code });
+  else if (outcome?.$case === 'stored' && outcome.value.duplicate) storageMetrics.emails.inc({ workspace, result: 'duplicate' });
   else if (outcome?.$case === 'stored') {
-    storageMetrics.emails.inc({ result: 'stored' });
-    storageMetrics.bytes.inc(outcome.value.size);
+    storageMetrics.emails.inc({ workspace, result: 'stored' });
+    storageMetrics.bytes.inc({ workspace }, outcome.value.size);
   }
   return outcome;
 }
@@ -157,6 +158,7 @@ async function decide(store: EmailStore, session: StoreSessionInfo, email: Curre
     // A large email's chunks go to the database while it is parsed, not in its group's commit.
     const [metadata, ahead] = await Promise.all([store.parse(body), store.writeAhead(verified)]);
     const r = await store.commit({ ...verified, metadata, ahead });
+    if (r.overQuota) return refused('QUOTA_EXCEEDED', r.overQuota);
     if (!r.duplicate) logger.debug({ connectorId: session.connectorId, emailId: r.emailId, size: r.size, parseProblems: metadata.problems.length }, 'email stored');
     return { $case: 'stored', value: { emailId: r.emailId, duplicate: r.duplicate, sha256: r.sha256, size: r.size, eventId: r.eventId } };
   } finally {

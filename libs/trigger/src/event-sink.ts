@@ -1,24 +1,26 @@
-import type { Bus, BusMessage, KafkaPositionedPublisher } from '@postbote/bus';
+import type { Bus, BusConfig, KafkaPositionedPublisher, TopicRecord } from '@postbote/bus';
+import { namespaced } from '@postbote/bus';
 import type { HeldPosition } from './position-check';
 
 /**
- * Where the relay delivers events. `start` returns the position (last outbox id) the
- * sink already holds, offset -1 when it keeps none; `publish` delivers a batch and, where
- * the sink supports it, records `position` and its `tag` atomically with it.
+ * Where the relay delivers events (each record to its topic, by its base name). `start`
+ * returns the position (last outbox id) the sink already holds, offset -1 when it keeps none;
+ * `publish` delivers a batch and, where the sink supports it, records `position` and its
+ * `tag` atomically with it.
  */
 export interface EventSink {
   readonly exactlyOnce: boolean;
   start(): Promise<HeldPosition>;
-  publish(messages: readonly BusMessage[], position: number, tag: string): Promise<void>;
+  publish(records: readonly TopicRecord[], position: number, tag: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Kafka with transactions: records and position commit together (exactly once). */
-export function kafkaSink(publisher: KafkaPositionedPublisher, topic: string): EventSink {
+/** Kafka with transactions: records and position commit together (exactly once), topics under the namespace. */
+export function kafkaSink(publisher: KafkaPositionedPublisher, busConfig: BusConfig): EventSink {
   return {
     exactlyOnce: true,
     start: () => publisher.start(),
-    publish: (messages, position, tag) => publisher.publish(topic, messages, position, tag),
+    publish: (records, position, tag) => publisher.publish(records.map((r) => ({ topic: namespaced(busConfig, r.topic), message: r.message })), position, tag),
     close: () => publisher.close(),
   };
 }
@@ -29,11 +31,20 @@ export function kafkaSink(publisher: KafkaPositionedPublisher, topic: string): E
  * dedupe on the event-id header. In-process consumers live in the same process, so they
  * restart with it anyway.
  */
-export function busSink(bus: Bus, topic: string): EventSink {
+export function busSink(bus: Bus): EventSink {
   return {
     exactlyOnce: false,
     start: async () => ({ offset: -1, tag: null }),
-    publish: (messages) => bus.publish(topic, messages),
+    publish: async (records) => {
+      // Topic by topic, in the records' order (one connector's events share a topic).
+      const byTopic = new Map<string, TopicRecord['message'][]>();
+      for (const r of records) {
+        const list = byTopic.get(r.topic) ?? [];
+        list.push(r.message);
+        byTopic.set(r.topic, list);
+      }
+      for (const [topic, messages] of byTopic) await bus.publish(topic, messages);
+    },
     close: async () => undefined,
   };
 }

@@ -3,15 +3,18 @@ import type { Logger } from '@postbote/logging';
 import type { EventEncoding } from './event-encoding';
 import { toRecord } from './event-encoding';
 import type { EventSink } from './event-sink';
+import type { EventTopics } from './event-topics';
 import type { OutboxStore } from './outbox-store';
 import { judgePosition, positionTag } from './position-check';
-import { triggerMetrics } from '@postbote/metrics';
+import { triggerMetrics, workspaceLabel } from '@postbote/metrics';
 
 export interface RelayOptions {
   readonly batchSize: number;
   /** How often an idle relay looks for new rows. */
   readonly pollMs: number;
   readonly encoding: EventEncoding;
+  /** Where each workspace's events go. */
+  readonly topics: EventTopics;
   /** Storage's notice of new rows, when it runs in this process: an idle relay wakes at once. */
   readonly outboxWritten?: Wakeup | undefined;
 }
@@ -118,13 +121,15 @@ export class OutboxRelay {
       const last = rows.at(-1);
       if (!last) continue;
       const t0 = performance.now();
+      const records = rows.map((r) => ({ topic: this.options.topics.of(r.workspaceId), message: toRecord(r, this.options.encoding) }));
+      await this.options.topics.ensure(records.map((r) => r.topic));
       await this.sink.publish(
-        rows.map((r) => toRecord(r, this.options.encoding)),
+        records,
         last.id,
         positionTag(databaseId, last.eventId),
       );
       triggerMetrics.publishSeconds.observe((performance.now() - t0) / 1000);
-      triggerMetrics.events.inc(rows.length);
+      for (const r of rows) triggerMetrics.events.inc({ workspace: workspaceLabel(r.workspaceId) });
       await this.outbox.markPublished(last.id, this.now());
       after = last.id;
     }

@@ -7,6 +7,7 @@ import { serverStream, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { TriggerServiceService, type EmailReceived, type TriggerServiceServer } from '@postbote/proto';
 import { fromRecord } from './event-encoding';
+import type { EventTopics } from './event-topics';
 
 const QUEUE_LIMIT = 1_000;
 
@@ -16,13 +17,16 @@ const QUEUE_LIMIT = 1_000;
  * so tails never take events away from the workflow engine's group, and sees only the
  * events of the workspace it acts in.
  */
-export function triggerService(bus: Bus, topic: string, logger: Logger): ServiceRegistration {
+export function triggerService(bus: Bus, topics: EventTopics, logger: Logger): ServiceRegistration {
   const implementation: TriggerServiceServer = {
     tailEvents: serverStream(logger, 'TailEvents', async (req, send, ctx) => {
       const connectorId = req.connectorId === '' ? '' : requireUuid('connector_id', req.connectorId);
       const queue: EmailReceived[] = [];
       const arrived = new Wakeup();
       let dropped = 0;
+      // With a topic per workspace, the caller's own; the filter below holds either way.
+      const topic = topics.of(ctx.scope.every ? '' : ctx.scope.workspace);
+      await topics.ensure([topic]);
       const sub = await bus.subscribe({ topic, groupId: `postbote-tail-${randomUUID()}`, fromBeginning: false }, async (m) => {
         if (!m.value) return;
         const event = fromRecord(m.value, m.headers);

@@ -12,6 +12,7 @@ import { FILE_DESCRIPTOR_SET_BASE64 } from '@postbote/proto';
 import { remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type ServiceSecurity } from '@postbote/service-clients';
 import type { EventEncoding } from './event-encoding';
 import { busSink, kafkaSink, type EventSink } from './event-sink';
+import { EventTopics } from './event-topics';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxStore } from './outbox-store';
 import { triggerService } from './tail-events';
@@ -24,6 +25,8 @@ export interface TriggerServiceConfig {
   readonly address: string;
   readonly database: DatabaseConfig;
   readonly topic: string;
+  /** One topic per workspace (TRIGGER_TOPIC_PER_WORKSPACE), see EventTopics. */
+  readonly topicPerWorkspace: boolean;
   readonly encoding: EventEncoding;
   readonly batchSize: number;
   readonly pollMs: number;
@@ -42,6 +45,7 @@ export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
     address: readVar(env, 'TRIGGER_SERVICE_ADDR'),
     database,
     topic,
+    topicPerWorkspace: readVar(env, 'TRIGGER_TOPIC_PER_WORKSPACE'),
     encoding: readVar(env, 'TRIGGER_EVENT_ENCODING'),
     batchSize: readVar(env, 'TRIGGER_BATCH'),
     pollMs: readVar(env, 'TRIGGER_POLL_MS'),
@@ -87,11 +91,12 @@ export async function startTriggerService(
       positionGroup: namespaced(deps.busConfig, `${config.transactionalId}.position`),
       replicationFactor: deps.busConfig.replicationFactor,
     });
-    sink = kafkaSink(publisher, namespaced(deps.busConfig, config.topic));
+    sink = kafkaSink(publisher, deps.busConfig);
   } else {
-    sink = busSink(bus, config.topic);
+    sink = busSink(bus);
   }
-  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding, outboxWritten: deps.outboxWritten });
+  const topics = new EventTopics(config.topic, config.topicPerWorkspace, bus);
+  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding, topics, outboxWritten: deps.outboxWritten });
   relay.start();
   const stopScrape = onScrape('outbox', async () => {
     const lag = await outbox.lag();
@@ -102,7 +107,7 @@ export async function startTriggerService(
 
   const server = await startGrpcServer({
     address: config.address,
-    services: [triggerService(bus, config.topic, logger)],
+    services: [triggerService(bus, topics, logger)],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
     transport: config.security.transport,

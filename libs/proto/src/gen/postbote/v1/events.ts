@@ -8,6 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { Connector } from "./connector";
+import { Workspace } from "./workspace";
 
 /**
  * Published on the connector topic (compacted, keyed by connector id) whenever a
@@ -74,6 +75,73 @@ export function connectorChanged_KindToNumber(object: ConnectorChanged_Kind): nu
     case ConnectorChanged_Kind.DELETED:
       return 2;
     case ConnectorChanged_Kind.UNRECOGNIZED:
+    default:
+      return -1;
+  }
+}
+
+/**
+ * Published on the workspaces topic (compacted, keyed by workspace id) whenever a workspace
+ * is created, changed, suspended, resumed or deleted: fetchers stop a suspended workspace's
+ * connectors and hold its runs to its quota; storage holds it to its stored-bytes quota.
+ */
+export interface WorkspaceChanged {
+  eventId: string;
+  kind: WorkspaceChanged_Kind;
+  workspaceId: string;
+  /** Present for KIND_UPSERTED. */
+  workspace?: Workspace | undefined;
+  occurredAt?: Date | undefined;
+}
+
+export enum WorkspaceChanged_Kind {
+  UNSPECIFIED = "KIND_UNSPECIFIED",
+  UPSERTED = "KIND_UPSERTED",
+  DELETED = "KIND_DELETED",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
+export function workspaceChanged_KindFromJSON(object: any): WorkspaceChanged_Kind {
+  switch (object) {
+    case 0:
+    case "KIND_UNSPECIFIED":
+      return WorkspaceChanged_Kind.UNSPECIFIED;
+    case 1:
+    case "KIND_UPSERTED":
+      return WorkspaceChanged_Kind.UPSERTED;
+    case 2:
+    case "KIND_DELETED":
+      return WorkspaceChanged_Kind.DELETED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WorkspaceChanged_Kind.UNRECOGNIZED;
+  }
+}
+
+export function workspaceChanged_KindToJSON(object: WorkspaceChanged_Kind): string {
+  switch (object) {
+    case WorkspaceChanged_Kind.UNSPECIFIED:
+      return "KIND_UNSPECIFIED";
+    case WorkspaceChanged_Kind.UPSERTED:
+      return "KIND_UPSERTED";
+    case WorkspaceChanged_Kind.DELETED:
+      return "KIND_DELETED";
+    case WorkspaceChanged_Kind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export function workspaceChanged_KindToNumber(object: WorkspaceChanged_Kind): number {
+  switch (object) {
+    case WorkspaceChanged_Kind.UNSPECIFIED:
+      return 0;
+    case WorkspaceChanged_Kind.UPSERTED:
+      return 1;
+    case WorkspaceChanged_Kind.DELETED:
+      return 2;
+    case WorkspaceChanged_Kind.UNRECOGNIZED:
     default:
       return -1;
   }
@@ -317,6 +385,159 @@ export const ConnectorChanged: MessageFns<ConnectorChanged> = {
       : undefined;
     message.occurredAt = object.occurredAt ?? undefined;
     message.purgeEmailsNow = object.purgeEmailsNow ?? false;
+    return message;
+  },
+};
+
+function createBaseWorkspaceChanged(): WorkspaceChanged {
+  return {
+    eventId: "",
+    kind: WorkspaceChanged_Kind.UNSPECIFIED,
+    workspaceId: "",
+    workspace: undefined,
+    occurredAt: undefined,
+  };
+}
+
+export const WorkspaceChanged: MessageFns<WorkspaceChanged> = {
+  encode(message: WorkspaceChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.kind !== WorkspaceChanged_Kind.UNSPECIFIED) {
+      writer.uint32(16).int32(workspaceChanged_KindToNumber(message.kind));
+    }
+    if (message.workspaceId !== "") {
+      writer.uint32(26).string(message.workspaceId);
+    }
+    if (message.workspace !== undefined) {
+      Workspace.encode(message.workspace, writer.uint32(34).fork()).join();
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkspaceChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkspaceChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = workspaceChanged_KindFromJSON(reader.int32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workspaceId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workspace = Workspace.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkspaceChanged {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      kind: isSet(object.kind) ? workspaceChanged_KindFromJSON(object.kind) : WorkspaceChanged_Kind.UNSPECIFIED,
+      workspaceId: isSet(object.workspaceId)
+        ? globalThis.String(object.workspaceId)
+        : isSet(object.workspace_id)
+        ? globalThis.String(object.workspace_id)
+        : "",
+      workspace: isSet(object.workspace) ? Workspace.fromJSON(object.workspace) : undefined,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WorkspaceChanged): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.kind !== WorkspaceChanged_Kind.UNSPECIFIED) {
+      obj.kind = workspaceChanged_KindToJSON(message.kind);
+    }
+    if (message.workspaceId !== "") {
+      obj.workspaceId = message.workspaceId;
+    }
+    if (message.workspace !== undefined) {
+      obj.workspace = Workspace.toJSON(message.workspace);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkspaceChanged>): WorkspaceChanged {
+    return WorkspaceChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkspaceChanged>): WorkspaceChanged {
+    const message = createBaseWorkspaceChanged();
+    message.eventId = object.eventId ?? "";
+    message.kind = object.kind ?? WorkspaceChanged_Kind.UNSPECIFIED;
+    message.workspaceId = object.workspaceId ?? "";
+    message.workspace = (object.workspace !== undefined && object.workspace !== null)
+      ? Workspace.fromPartial(object.workspace)
+      : undefined;
+    message.occurredAt = object.occurredAt ?? undefined;
     return message;
   },
 };

@@ -28,6 +28,8 @@ export enum ConnectorState {
   BACKOFF = "CONNECTOR_STATE_BACKOFF",
   AUTH_FAILED = "CONNECTOR_STATE_AUTH_FAILED",
   STOPPED = "CONNECTOR_STATE_STOPPED",
+  /** WAITING - Due for a run, waiting for one of its workspace's run slots (quota max_concurrent_runs). */
+  WAITING = "CONNECTOR_STATE_WAITING",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -51,6 +53,9 @@ export function connectorStateFromJSON(object: any): ConnectorState {
     case 5:
     case "CONNECTOR_STATE_STOPPED":
       return ConnectorState.STOPPED;
+    case 6:
+    case "CONNECTOR_STATE_WAITING":
+      return ConnectorState.WAITING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -72,6 +77,8 @@ export function connectorStateToJSON(object: ConnectorState): string {
       return "CONNECTOR_STATE_AUTH_FAILED";
     case ConnectorState.STOPPED:
       return "CONNECTOR_STATE_STOPPED";
+    case ConnectorState.WAITING:
+      return "CONNECTOR_STATE_WAITING";
     case ConnectorState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -92,6 +99,8 @@ export function connectorStateToNumber(object: ConnectorState): number {
       return 4;
     case ConnectorState.STOPPED:
       return 5;
+    case ConnectorState.WAITING:
+      return 6;
     case ConnectorState.UNRECOGNIZED:
     default:
       return -1;

@@ -165,7 +165,10 @@ export interface StoredEmail {
 
 /** One email not stored, for a reason of its own (the stream goes on). */
 export interface EmailRefused {
-  /** Stable code: SIZE_MISMATCH, HASH_MISMATCH, TOO_LARGE, INVALID_SOURCE. */
+  /**
+   * Stable code: SIZE_MISMATCH, HASH_MISMATCH, TOO_LARGE, INVALID_SOURCE, QUOTA_EXCEEDED (the
+   * workspace's stored bytes are at its quota: the email stays on its server).
+   */
   code: string;
   message: string;
 }
@@ -283,6 +286,17 @@ export interface FindStoredSourcesRequest {
 export interface FindStoredSourcesResponse {
   /** The subset already stored for this connector (their dedupe keys exist). */
   knownPop3Uidls: string[];
+}
+
+/** What the workspace the call acts in has stored. */
+export interface GetWorkspaceUsageRequest {
+}
+
+export interface WorkspaceUsage {
+  storedBytes: number;
+  storedEmails: number;
+  /** Its quota (0: no limit). */
+  maxStoredBytes: number;
 }
 
 function createBaseStoreSession(): StoreSession {
@@ -2994,6 +3008,171 @@ export const FindStoredSourcesResponse: MessageFns<FindStoredSourcesResponse> = 
   },
 };
 
+function createBaseGetWorkspaceUsageRequest(): GetWorkspaceUsageRequest {
+  return {};
+}
+
+export const GetWorkspaceUsageRequest: MessageFns<GetWorkspaceUsageRequest> = {
+  encode(_: GetWorkspaceUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWorkspaceUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWorkspaceUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetWorkspaceUsageRequest {
+    return {};
+  },
+
+  toJSON(_: GetWorkspaceUsageRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetWorkspaceUsageRequest>): GetWorkspaceUsageRequest {
+    return GetWorkspaceUsageRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetWorkspaceUsageRequest>): GetWorkspaceUsageRequest {
+    const message = createBaseGetWorkspaceUsageRequest();
+    return message;
+  },
+};
+
+function createBaseWorkspaceUsage(): WorkspaceUsage {
+  return { storedBytes: 0, storedEmails: 0, maxStoredBytes: 0 };
+}
+
+export const WorkspaceUsage: MessageFns<WorkspaceUsage> = {
+  encode(message: WorkspaceUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.storedBytes !== 0) {
+      writer.uint32(8).uint64(message.storedBytes);
+    }
+    if (message.storedEmails !== 0) {
+      writer.uint32(16).uint64(message.storedEmails);
+    }
+    if (message.maxStoredBytes !== 0) {
+      writer.uint32(24).uint64(message.maxStoredBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkspaceUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkspaceUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.storedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.storedEmails = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxStoredBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkspaceUsage {
+    return {
+      storedBytes: isSet(object.storedBytes)
+        ? globalThis.Number(object.storedBytes)
+        : isSet(object.stored_bytes)
+        ? globalThis.Number(object.stored_bytes)
+        : 0,
+      storedEmails: isSet(object.storedEmails)
+        ? globalThis.Number(object.storedEmails)
+        : isSet(object.stored_emails)
+        ? globalThis.Number(object.stored_emails)
+        : 0,
+      maxStoredBytes: isSet(object.maxStoredBytes)
+        ? globalThis.Number(object.maxStoredBytes)
+        : isSet(object.max_stored_bytes)
+        ? globalThis.Number(object.max_stored_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: WorkspaceUsage): unknown {
+    const obj: any = {};
+    if (message.storedBytes !== 0) {
+      obj.storedBytes = Math.round(message.storedBytes);
+    }
+    if (message.storedEmails !== 0) {
+      obj.storedEmails = Math.round(message.storedEmails);
+    }
+    if (message.maxStoredBytes !== 0) {
+      obj.maxStoredBytes = Math.round(message.maxStoredBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkspaceUsage>): WorkspaceUsage {
+    return WorkspaceUsage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkspaceUsage>): WorkspaceUsage {
+    const message = createBaseWorkspaceUsage();
+    message.storedBytes = object.storedBytes ?? 0;
+    message.storedEmails = object.storedEmails ?? 0;
+    message.maxStoredBytes = object.maxStoredBytes ?? 0;
+    return message;
+  },
+};
+
 export type StorageServiceService = typeof StorageServiceService;
 export const StorageServiceService = {
   /**
@@ -3080,6 +3259,16 @@ export const StorageServiceService = {
       Buffer.from(ListConnectorLogResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListConnectorLogResponse => ListConnectorLogResponse.decode(value),
   },
+  getWorkspaceUsage: {
+    path: "/postbote.v1.StorageService/GetWorkspaceUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWorkspaceUsageRequest): Buffer =>
+      Buffer.from(GetWorkspaceUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWorkspaceUsageRequest => GetWorkspaceUsageRequest.decode(value),
+    responseSerialize: (value: WorkspaceUsage): Buffer => Buffer.from(WorkspaceUsage.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WorkspaceUsage => WorkspaceUsage.decode(value),
+  },
 } as const;
 
 export interface StorageServiceServer extends UntypedServiceImplementation {
@@ -3096,6 +3285,7 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   downloadRawEmail: handleServerStreamingCall<DownloadRawEmailRequest, RawEmailChunk>;
   appendConnectorLog: handleUnaryCall<AppendConnectorLogRequest, AppendConnectorLogResponse>;
   listConnectorLog: handleUnaryCall<ListConnectorLogRequest, ListConnectorLogResponse>;
+  getWorkspaceUsage: handleUnaryCall<GetWorkspaceUsageRequest, WorkspaceUsage>;
 }
 
 export interface StorageServiceClient extends Client {
@@ -3208,6 +3398,21 @@ export interface StorageServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListConnectorLogResponse) => void,
+  ): ClientUnaryCall;
+  getWorkspaceUsage(
+    request: GetWorkspaceUsageRequest,
+    callback: (error: ServiceError | null, response: WorkspaceUsage) => void,
+  ): ClientUnaryCall;
+  getWorkspaceUsage(
+    request: GetWorkspaceUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WorkspaceUsage) => void,
+  ): ClientUnaryCall;
+  getWorkspaceUsage(
+    request: GetWorkspaceUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WorkspaceUsage) => void,
   ): ClientUnaryCall;
 }
 
