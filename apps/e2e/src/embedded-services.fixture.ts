@@ -40,7 +40,7 @@ export async function startEmbeddedServices(prefix: string): Promise<EmbeddedSer
   );
   const trigger = await startTriggerService(
     // The relay never polls here: every event leaves because storage's commit woke it, as in the all-in-one.
-    { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, topicPerWorkspace: false, encoding: 'protobuf', batchSize: 100, pollMs: 3_600_000, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
+    { address: '127.0.0.1:0', database: db, topic: TOPICS.emailReceived, topicPerWorkspace: false, maxEventBytes: 900_000, encoding: 'protobuf', batchSize: 100, pollMs: 3_600_000, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
     { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens, outboxWritten: storage.outboxWritten },
   );
   await bus.subscribe({ topic: TOPICS.emailReceived, groupId: 'workflow-engine', fromBeginning: true }, async (m) => void events.push(EmailReceived.decode(m.value ?? new Uint8Array())));

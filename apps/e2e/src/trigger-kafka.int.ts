@@ -5,20 +5,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect } from '@postbote/grpc-runtime';
+import { call, connect } from '@postbote/grpc-runtime';
 import { InProcessBus, KafkaBus, type BusConfig } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
-import { EmailReceived, StorageServiceClient, type StoredEmail } from '@postbote/proto';
-import { AS_FETCHER, TEST_KAFKA_BROKERS, TEST_SECURITY, TEST_TOKENS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
+import { EmailReceived, StorageServiceClient, TriggerServiceClient, type StoredEmail } from '@postbote/proto';
+import { AS_FETCHER, TEST_KAFKA_BROKERS, asRole, TEST_SECURITY, TEST_TOKENS, consumeTopic, eventually, mariaDbTestDatabase, privateKafka, storeTestEmail, tempDir, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { fromRecord, startTriggerService, workspaceTopic } from '@postbote/trigger';
 
 const root = join(__dirname, '..', '..', '..');
 
-function mail(id: string, extra = ''): Buffer {
-  return Buffer.from(`From: "Sender" <s@example.test>\r\nTo: r@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\n${extra}\r\nbody ${id}\r\n`, 'latin1');
+function mail(id: string, extra = '', to = 'r@example.test'): Buffer {
+  return Buffer.from(`From: "Sender" <s@example.test>\r\nTo: ${to}\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${id}\r\n${extra}\r\nbody ${id}\r\n`, 'latin1');
 }
+
+/**
+ * A To header of `n` recipients of 35 characters each, ten to a folded line: 25,000 of them
+ * are 0.9 MB of header, which the MIME parser still reads (it refuses a head over 1 MiB).
+ */
+const recipients = (n: number) =>
+  Array.from({ length: n }, (_, i) => `r${String(i).padStart(5, '0')}@customer-domain.example.test${i === n - 1 ? '' : (i + 1) % 10 === 0 ? ',\r\n ' : ', '}`).join('');
 
 
 
@@ -26,6 +33,8 @@ interface Env {
   db: TestDatabase;
   storage: RunningStorageService;
   client: InstanceType<typeof StorageServiceClient>;
+  /** A viewer of `default` on the storage service. */
+  reader: InstanceType<typeof StorageServiceClient>;
   count(sql: string): Promise<number>;
   /** Stores as the fetcher would, for a connector storage knows as `name-<id>` with workflow `wf-<id>`. */
   store(connectorId: string, uidl: string, bytes: Buffer, workspace?: string): Promise<StoredEmail>;
@@ -53,12 +62,14 @@ async function storageEnv(): Promise<Env> {
     { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'storage', level: 'warn', destination: new CapturedLog() }) },
   );
   const client = connect(StorageServiceClient, storage.address, AS_FETCHER);
+  const reader = connect(StorageServiceClient, storage.address, asRole('viewer'), { 'grpc.max_receive_message_length': 32 * 1024 * 1024 });
   const ds = new DataSource({ type: 'mysql', url: db.config.kind === 'mysql' ? db.config.url : '' });
   await ds.initialize();
   return {
     db,
     storage,
     client,
+    reader,
     count: async (sql) => Number(((await ds.query(sql)) as Array<{ n: string }>)[0]?.n ?? 0),
     store: async (connectorId, uidl, bytes, workspace = 'default') => {
       await storage.connectors.upserted({ id: connectorId, workspace, name: `name-${connectorId.slice(0, 4)}`, workflowId: `wf-${connectorId.slice(0, 4)}`, reprocess: false, retentionDays: 30 }, new Date());
@@ -66,6 +77,7 @@ async function storageEnv(): Promise<Env> {
     },
     close: async () => {
       client.close();
+      reader.close();
       await ds.destroy();
       await storage.stop();
       await bus.close();
@@ -78,7 +90,7 @@ function kafkaConfig(brokers: string[]): BusConfig {
   return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1, namespace: '' };
 }
 
-async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json'; perWorkspace?: boolean } = {}) {
+async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json'; perWorkspace?: boolean; maxEventBytes?: number } = {}) {
   const busConfig = kafkaConfig(brokers);
   const bus = new KafkaBus({ brokers, clientId: 'postbote-test', defaultPartitions: 3, replicationFactor: 1 });
   const log = new CapturedLog();
@@ -88,6 +100,7 @@ async function startTrigger(env: Env, brokers: string[], topic: string, extra: {
       database: env.db.config,
       topic,
       topicPerWorkspace: extra.perWorkspace ?? false,
+      maxEventBytes: extra.maxEventBytes ?? 900_000,
       encoding: extra.encoding ?? 'protobuf',
       batchSize: extra.batchSize ?? 50,
       pollMs: 50,
@@ -176,6 +189,62 @@ describe('trigger service on a real Kafka broker', () => {
       assert.deepEqual([globex[0]?.key, globex[0]?.headers['workspace'], EmailReceived.decode(globex[0]!.value).subject], [b, 'globex', 'for-globex']);
     } finally {
       await trigger.stop();
+    }
+  });
+
+  it('starts the workflow of an email with 25,000 recipients on the broker\'s default limit: the event carries the first 100 and the count', async () => {
+    const topic = `t-wide-${randomUUID()}`;
+    const trigger = await startTrigger(env, TEST_KAFKA_BROKERS, topic);
+    try {
+      const c = randomUUID();
+      const stored = await env.store(c, 'wide', mail('wide', '', recipients(25_000)));
+      const [r] = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
+      const e = EmailReceived.decode(r!.value);
+      assert.equal(e.emailId, stored.emailId);
+      assert.deepEqual([e.to.length, e.toCount, e.truncated], [100, 25_000, true]);
+      assert.ok(r!.value.length < 64 * 1024, `${r!.value.length} bytes`);
+      const full = await call(env.reader.getEmail, env.reader, { emailId: stored.emailId });
+      assert.equal(full.to.length, 25_000, 'the stored metadata keeps them all');
+    } finally {
+      await trigger.stop();
+    }
+  });
+
+  it('parks an event too large to publish, publishes the ones behind it, and puts it back in line on retry', async () => {
+    const topic = `t-park-${randomUUID()}`;
+    const small = await startTrigger(env, TEST_KAFKA_BROKERS, topic, { maxEventBytes: 4_096 });
+    const c = randomUUID();
+    let large: StoredEmail;
+    try {
+      large = await env.store(c, 'p-large', mail('p-large', '', recipients(120)));
+      const after = await env.store(c, 'p-small', mail('p-small'));
+      const first = await consumeTopic(TEST_KAFKA_BROKERS, topic, 1);
+      assert.deepEqual(first.map((r) => EmailReceived.decode(r.value).eventId), [after.eventId], 'the small one went out; the large one did not hold it');
+      const viewer = connect(TriggerServiceClient, small.svc.address, asRole('viewer'));
+      try {
+        const parked = (await call(viewer.listParkedEvents, viewer, { pageSize: 10, pageToken: '' })).events;
+        assert.deepEqual(parked.map((p) => p.eventId), [large.eventId]);
+        assert.match(parked[0]!.reason, /^the encoded event has \d+ bytes; TRIGGER_MAX_EVENT_BYTES is 4096$/);
+        await assert.rejects(call(viewer.retryParkedEvent, viewer, { eventId: large.eventId }), { code: 'PERMISSION_DENIED' });
+      } finally {
+        viewer.close();
+      }
+      assert.match(small.log.text, /"code":"EVENT_PARKED"/);
+    } finally {
+      await small.stop();
+    }
+    // The limit raised, an operator puts it back in line; the relay (a new one) publishes it.
+    const big = await startTrigger(env, TEST_KAFKA_BROKERS, topic);
+    const operator = connect(TriggerServiceClient, big.svc.address, asRole('operator'));
+    try {
+      await call(operator.retryParkedEvent, operator, { eventId: large.eventId });
+      await assert.rejects(call(operator.retryParkedEvent, operator, { eventId: large.eventId }), { code: 'NOT_FOUND' }, 'no longer parked');
+      const all = await consumeTopic(TEST_KAFKA_BROKERS, topic, 2);
+      assert.deepEqual(all.map((r) => EmailReceived.decode(r.value).subject).sort(), ['p-large', 'p-small']);
+      assert.equal((await call(operator.listParkedEvents, operator, { pageSize: 10, pageToken: '' })).events.length, 0);
+    } finally {
+      operator.close();
+      await big.stop();
     }
   });
 

@@ -47,7 +47,7 @@ async function upgradeAndCheck(fixture: string, database: DatabaseConfig, expect
     { bus, logger, tokens: config.tokens },
   );
   const trigger = await startTriggerService(
-    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, topicPerWorkspace: false, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
+    { address: '127.0.0.1:0', database, topic: TOPICS.emailReceived, topicPerWorkspace: false, maxEventBytes: 900_000, encoding: 'protobuf', batchSize: 100, pollMs: 20, transactionalId: 'x', security: TEST_SECURITY, configAddress: config.address },
     { bus, busConfig: { kind: 'in-process' }, logger, tokens: config.tokens },
   );
   const cc = connect(ConnectorServiceClient, config.address, adminAuthFrom(dir));

@@ -74,7 +74,12 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     ListConnectorLog: READ,
     GetWorkspaceUsage: READ,
   },
-  'postbote.v1.TriggerService': { TailEvents: [...READ, 'ingest'] },
+  'postbote.v1.TriggerService': {
+    TailEvents: [...READ, 'ingest'],
+    // Events the relay set aside (too large to publish), and putting one back in line.
+    ListParkedEvents: READ,
+    RetryParkedEvent: CHANGE,
+  },
   'postbote.v1.FetcherService': { ListFetchers: READ },
   // The schema is public (the .proto files), but a stranger learns nothing from us.
   'grpc.reflection.v1.ServerReflection': { ServerReflectionInfo: ANYONE_KNOWN },

@@ -28,13 +28,18 @@ export interface TopicRecord {
   readonly message: BusMessage;
 }
 
+/** What a record costs in a record batch: key, value, headers and their framing. */
+export function recordBytes(m: BusMessage): number {
+  let size = RECORD_OVERHEAD + m.key.length + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length;
+  return size;
+}
+
 function* requestSized(records: readonly TopicRecord[]): Generator<TopicRecord[]> {
   let part: TopicRecord[] = [];
   let bytes = 0;
   for (const r of records) {
-    const m = r.message;
-    let size = RECORD_OVERHEAD + m.key.length + (m.value?.length ?? 0);
-    for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length;
+    const size = recordBytes(r.message);
     if (part.length > 0 && bytes + size > REQUEST_BYTES) {
       yield part;
       part = [];

@@ -18,6 +18,9 @@ export interface OutboxRow {
   payload: Buffer;
   createdAt: Date;
   publishedAt: Date | null;
+  /** Set aside by the relay (it could not be published); neither pending nor published until retried. */
+  parkedAt: Date | null;
+  parkedReason: string | null;
 }
 
 export const OutboxEntity = new EntitySchema<OutboxRow>({
@@ -32,5 +35,7 @@ export const OutboxEntity = new EntitySchema<OutboxRow>({
     payload: { type: 'blob' },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     publishedAt: { name: 'published_at', type: 'datetime', precision: 3, nullable: true },
+    parkedAt: { name: 'parked_at', type: 'datetime', precision: 3, nullable: true },
+    parkedReason: { name: 'parked_reason', type: 'varchar', length: 500, nullable: true },
   },
 });

@@ -53,6 +53,7 @@ export const VARIABLES = {
   TRIGGER_TOPIC: { kind: 'string', default: 'postbote.email-received.v1', readers: ['trigger'], doc: 'event topic' },
   TRIGGER_TOPIC_PER_WORKSPACE: { kind: 'bool', default: false, readers: ['trigger'], doc: 'one event topic per workspace, its id after the topic\'s first segment (`postbote.acme.email-received.v1`), for engines that grant access per topic' },
   TRIGGER_EVENT_ENCODING: { kind: 'oneOf', values: ['protobuf', 'json'], default: 'protobuf', readers: ['trigger'], doc: '`protobuf` or `json` (proto3 JSON mapping)' },
+  TRIGGER_MAX_EVENT_BYTES: { kind: 'int', default: 900_000, min: 1_024, max: 100 * 1024 * 1024, readers: ['trigger'], doc: 'an event record larger than this is parked (`postbote events parked`, `retry`) instead of holding every event behind it; keep it below the broker\'s `message.max.bytes` (1 MiB by default)' },
   TRIGGER_BATCH: { kind: 'int', default: 500, min: 1, max: 10_000, readers: ['trigger'], doc: 'outbox rows per Kafka transaction' },
   TRIGGER_POLL_MS: { kind: 'int', default: 250, min: 10, max: 60_000, readers: ['trigger'], doc: 'how often an idle relay looks for new outbox rows (in the all-in-one each commit also wakes it)' },
   TRIGGER_TRANSACTIONAL_ID: { kind: 'string', default: 'postbote-trigger', readers: ['trigger'], doc: 'Kafka transactional id (one active relay per id)' },

@@ -44,6 +44,8 @@ export const storageMetrics = {
 export const triggerMetrics = {
   events: new Counter({ name: 'postbote_trigger_events_published_total', help: 'Workflow events published (committed to the events topic), by workspace', labelNames: ['workspace'], registers: [registry] }),
   publishSeconds: new Histogram({ name: 'postbote_trigger_publish_duration_seconds', help: 'Duration of publishing one outbox batch (one Kafka transaction)', buckets: FAST_SECONDS, registers: [registry] }),
+  parked: new Counter({ name: 'postbote_trigger_events_parked_total', help: 'Workflow events set aside because they were too large to publish (TRIGGER_MAX_EVENT_BYTES), by workspace', labelNames: ['workspace'], registers: [registry] }),
+  outboxParked: new Gauge({ name: 'postbote_outbox_parked', help: 'Outbox events parked and not retried yet (read at scrape time)', registers: [registry] }),
   outboxPending: new Gauge({ name: 'postbote_outbox_pending', help: 'Outbox events not yet published (read at scrape time)', registers: [registry] }),
   outboxAge: new Gauge({ name: 'postbote_outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox event, 0 when none (read at scrape time)', registers: [registry] }),
 };

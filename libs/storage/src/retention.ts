@@ -1,4 +1,4 @@
-import { In, LessThan, type DataSource } from 'typeorm';
+import { In, IsNull, LessThan, Not, type DataSource } from 'typeorm';
 import type { Gate } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { Logger } from '@postbote/logging';
@@ -93,6 +93,8 @@ export class RetentionJob {
           await tx.query('UPDATE storage_workspaces SET stored_bytes = stored_bytes - ?, stored_emails = stored_emails - ? WHERE workspace_id = ?', [bytes, rows.length, rows[0]?.workspaceId ?? '']);
           await tx.getRepository(ChunkEntity).delete({ emailId: In(ids) });
           await tx.getRepository(OutboxEntity).delete({ emailId: In(ids), publishedAt: LessThan(cutoff) });
+          // A parked event goes with its email: there is nothing left for it to name.
+          await tx.getRepository(OutboxEntity).delete({ emailId: In(ids), parkedAt: Not(IsNull()) });
         });
         return ids.length;
       });

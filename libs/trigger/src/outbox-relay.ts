@@ -2,6 +2,8 @@ import { backoffDelay, sleep, type Wakeup } from '@postbote/backoff';
 import type { Logger } from '@postbote/logging';
 import type { EventEncoding } from './event-encoding';
 import { toRecord } from './event-encoding';
+import { recordBytes, type TopicRecord } from '@postbote/bus';
+import type { OutboxRow } from '@postbote/email-outbox';
 import type { EventSink } from './event-sink';
 import type { EventTopics } from './event-topics';
 import type { OutboxStore } from './outbox-store';
@@ -15,6 +17,8 @@ export interface RelayOptions {
   readonly encoding: EventEncoding;
   /** Where each workspace's events go. */
   readonly topics: EventTopics;
+  /** A record larger than this is parked instead of published (TRIGGER_MAX_EVENT_BYTES). */
+  readonly maxEventBytes: number;
   /** Storage's notice of new rows, when it runs in this process: an idle relay wakes at once. */
   readonly outboxWritten?: Wakeup | undefined;
 }
@@ -121,7 +125,7 @@ export class OutboxRelay {
       const last = rows.at(-1);
       if (!last) continue;
       const t0 = performance.now();
-      const records = rows.map((r) => ({ topic: this.options.topics.of(r.workspaceId), message: toRecord(r, this.options.encoding) }));
+      const records = await this.#publishable(rows);
       await this.options.topics.ensure(records.map((r) => r.topic));
       await this.sink.publish(
         records,
@@ -129,9 +133,32 @@ export class OutboxRelay {
         positionTag(databaseId, last.eventId),
       );
       triggerMetrics.publishSeconds.observe((performance.now() - t0) / 1000);
-      for (const r of rows) triggerMetrics.events.inc({ workspace: workspaceLabel(r.workspaceId) });
+      for (const r of records) triggerMetrics.events.inc({ workspace: workspaceLabel(r.workspace) });
       await this.outbox.markPublished(last.id, this.now());
       after = last.id;
     }
+  }
+
+  /**
+   * The rows as records, without those too large to publish: a broker refuses a record over
+   * its message.max.bytes on every retry, and one such event must not hold every event behind
+   * it. Those are parked — set aside in the outbox with the reason, logged, counted — and the
+   * relay goes on; `postbote events retry` puts one back in line once the limit is raised.
+   */
+  async #publishable(rows: readonly OutboxRow[]): Promise<Array<TopicRecord & { workspace: string }>> {
+    const records: Array<TopicRecord & { workspace: string }> = [];
+    for (const r of rows) {
+      const message = toRecord(r, this.options.encoding);
+      const size = recordBytes(message);
+      if (size <= this.options.maxEventBytes) {
+        records.push({ topic: this.options.topics.of(r.workspaceId), message, workspace: r.workspaceId });
+        continue;
+      }
+      const reason = `the encoded event has ${size} bytes; TRIGGER_MAX_EVENT_BYTES is ${this.options.maxEventBytes}`;
+      await this.outbox.park([r.id], reason, this.now());
+      triggerMetrics.parked.inc({ workspace: workspaceLabel(r.workspaceId) });
+      this.logger.error({ code: 'EVENT_PARKED', eventId: r.eventId, emailId: r.emailId, connectorId: r.connectorId, workspace: r.workspaceId, size }, `event parked: ${reason}; the events behind it go on (postbote events parked / retry)`);
+    }
+    return records;
   }
 }

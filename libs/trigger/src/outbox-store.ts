@@ -1,8 +1,17 @@
-import { IsNull, LessThanOrEqual, MoreThan, type DataSource } from 'typeorm';
+import { IsNull, LessThanOrEqual, MoreThan, Not, type DataSource } from 'typeorm';
+import type { Scope } from '@postbote/auth';
 import type { Gate } from '@postbote/db';
 import { OutboxEntity, type OutboxRow } from '@postbote/email-outbox';
+import { NotFoundError, ValidationError } from '@postbote/errors';
 
-/** The trigger service's view of the outbox: pending rows in id order, and marking. */
+/** Neither published nor set aside: what the relay still has to send. */
+const WAITING = { publishedAt: IsNull(), parkedAt: IsNull() };
+
+/**
+ * The trigger service's view of the outbox: pending rows in id order, marking, and the rows
+ * the relay parked (it could not publish them) — which are neither pending nor published,
+ * and never count as a gap in what was published up to a position.
+ */
 export class OutboxStore {
   constructor(
     private readonly ds: DataSource,
@@ -11,27 +20,60 @@ export class OutboxStore {
 
   /** Pending rows after `afterId`, oldest first. */
   pending(afterId: number, limit: number): Promise<OutboxRow[]> {
-    return this.gate(() =>
-      this.ds.getRepository(OutboxEntity).find({ where: { publishedAt: IsNull(), id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit }),
-    );
+    return this.gate(() => this.ds.getRepository(OutboxEntity).find({ where: { ...WAITING, id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit }));
   }
 
-  /** Marks every pending row up to `lastId` published (idempotent). */
+  /** Marks every pending row up to `lastId` published (idempotent); parked rows stay parked. */
   async markPublished(lastId: number, at: Date): Promise<number> {
     if (lastId < 0) return 0;
-    const res = await this.gate(() =>
-      this.ds.getRepository(OutboxEntity).update({ id: LessThanOrEqual(lastId), publishedAt: IsNull() }, { publishedAt: at }),
-    );
+    const res = await this.gate(() => this.ds.getRepository(OutboxEntity).update({ ...WAITING, id: LessThanOrEqual(lastId) }, { publishedAt: at }));
     return res.affected ?? 0;
   }
 
-  /** How far publishing is behind: unpublished rows and when the oldest was written. */
-  lag(): Promise<{ pending: number; oldest: Date | undefined }> {
+  /** Sets rows aside with the reason they could not be published. */
+  async park(ids: readonly number[], reason: string, at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.gate(() => this.ds.getRepository(OutboxEntity).createQueryBuilder().update().set({ parkedAt: at, parkedReason: reason.slice(0, 500) }).whereInIds([...ids]).execute());
+  }
+
+  /** A workspace's parked rows, oldest first; the page token is the last id seen. */
+  async parked(scope: Scope, pageSize: number, pageToken: string): Promise<{ rows: OutboxRow[]; nextPageToken: string }> {
+    const size = Math.min(Math.max(pageSize || 100, 1), 500);
+    if (pageToken && !/^\d{1,15}$/.test(pageToken)) throw ValidationError.single('page_token', 'invalid', 'is not a token from a previous page');
+    const qb = this.ds.getRepository(OutboxEntity).createQueryBuilder('o').where('o.parked_at IS NOT NULL').orderBy('o.id', 'ASC').take(size + 1);
+    if (!scope.every) qb.andWhere('o.workspace_id = :w', { w: scope.workspace });
+    if (pageToken) qb.andWhere('o.id > :after', { after: Number(pageToken) });
+    const rows = await this.gate(() => qb.getMany());
+    const page = rows.slice(0, size);
+    return { rows: page, nextPageToken: rows.length > size ? String(page.at(-1)?.id ?? '') : '' };
+  }
+
+  /**
+   * Puts a parked event back in line: the same event under a new outbox id, so it is published
+   * after everything waiting now (the relay's position may already be past its old id). On
+   * MariaDB the insert takes the outbox's ordering lock, as every store does.
+   */
+  async retry(scope: Scope, eventId: string): Promise<void> {
+    await this.gate(() =>
+      this.ds.transaction(async (tx) => {
+        const repo = tx.getRepository(OutboxEntity);
+        const row = await repo.findOneBy({ eventId, parkedAt: Not(IsNull()), ...(scope.every ? {} : { workspaceId: scope.workspace }) });
+        if (!row) throw new NotFoundError(`no parked event "${eventId}"`);
+        if (tx.connection.options.type === 'mysql') await tx.query('SELECT id FROM trigger_outbox_lock WHERE id = 1 FOR UPDATE');
+        await repo.delete({ id: row.id });
+        await repo.insert({ eventId: row.eventId, emailId: row.emailId, connectorId: row.connectorId, workspaceId: row.workspaceId, payload: row.payload, createdAt: row.createdAt, publishedAt: null, parkedAt: null, parkedReason: null });
+      }),
+    );
+  }
+
+  /** How far publishing is behind: unpublished rows and when the oldest was written; and how many are parked. */
+  lag(): Promise<{ pending: number; oldest: Date | undefined; parked: number }> {
     return this.gate(async () => {
       const repo = this.ds.getRepository(OutboxEntity);
-      const pending = await repo.count({ where: { publishedAt: IsNull() } });
-      const first = pending > 0 ? await repo.findOne({ select: { id: true, createdAt: true }, where: { publishedAt: IsNull() }, order: { id: 'ASC' } }) : null;
-      return { pending, oldest: first?.createdAt };
+      const pending = await repo.count({ where: WAITING });
+      const first = pending > 0 ? await repo.findOne({ select: { id: true, createdAt: true }, where: WAITING, order: { id: 'ASC' } }) : null;
+      const parked = await repo.count({ where: { parkedAt: Not(IsNull()) } });
+      return { pending, oldest: first?.createdAt, parked };
     });
   }
 
@@ -48,7 +90,7 @@ export class OutboxStore {
     return this.gate(async () => {
       const repo = this.ds.getRepository(OutboxEntity);
       const row = await repo.findOne({ select: { eventId: true }, where: { id } });
-      const pendingUpTo = await repo.count({ where: { id: LessThanOrEqual(id), publishedAt: IsNull() } });
+      const pendingUpTo = await repo.count({ where: { ...WAITING, id: LessThanOrEqual(id) } });
       const max = (await repo.createQueryBuilder('o').select('MAX(o.id)', 'max').getRawOne<{ max: number | string | null }>())?.max;
       return { eventId: row?.eventId, pendingUpTo, maxId: max === null || max === undefined ? -1 : Number(max) };
     });

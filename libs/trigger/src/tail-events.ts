@@ -8,6 +8,8 @@ import type { Logger } from '@postbote/logging';
 import { TriggerServiceService, type EmailReceived, type TriggerServiceServer } from '@postbote/proto';
 import { fromRecord } from './event-encoding';
 import type { EventTopics } from './event-topics';
+import type { OutboxStore } from './outbox-store';
+import { parkedEvents } from './parked-events';
 
 const QUEUE_LIMIT = 1_000;
 
@@ -17,8 +19,8 @@ const QUEUE_LIMIT = 1_000;
  * so tails never take events away from the workflow engine's group, and sees only the
  * events of the workspace it acts in.
  */
-export function triggerService(bus: Bus, topics: EventTopics, logger: Logger): ServiceRegistration {
-  const implementation: TriggerServiceServer = {
+export function triggerService(bus: Bus, topics: EventTopics, outbox: OutboxStore, logger: Logger): ServiceRegistration {
+  const implementation: Pick<TriggerServiceServer, 'tailEvents'> = {
     tailEvents: serverStream(logger, 'TailEvents', async (req, send, ctx) => {
       const connectorId = req.connectorId === '' ? '' : requireUuid('connector_id', req.connectorId);
       const queue: EmailReceived[] = [];
@@ -57,5 +59,5 @@ export function triggerService(bus: Bus, topics: EventTopics, logger: Logger): S
       }
     }),
   };
-  return { name: 'postbote.v1.TriggerService', definition: TriggerServiceService, implementation };
+  return { name: 'postbote.v1.TriggerService', definition: TriggerServiceService, implementation: { ...implementation, ...parkedEvents(outbox, logger) } };
 }

@@ -28,6 +28,8 @@ export interface TriggerServiceConfig {
   /** One topic per workspace (TRIGGER_TOPIC_PER_WORKSPACE), see EventTopics. */
   readonly topicPerWorkspace: boolean;
   readonly encoding: EventEncoding;
+  /** Larger records are parked, not published (TRIGGER_MAX_EVENT_BYTES). */
+  readonly maxEventBytes: number;
   readonly batchSize: number;
   readonly pollMs: number;
   /** Kafka transactional id; instances sharing it fence each other (one active relay). */
@@ -47,6 +49,7 @@ export function loadTriggerServiceConfig(env: EnvReader): TriggerServiceConfig {
     topic,
     topicPerWorkspace: readVar(env, 'TRIGGER_TOPIC_PER_WORKSPACE'),
     encoding: readVar(env, 'TRIGGER_EVENT_ENCODING'),
+    maxEventBytes: readVar(env, 'TRIGGER_MAX_EVENT_BYTES'),
     batchSize: readVar(env, 'TRIGGER_BATCH'),
     pollMs: readVar(env, 'TRIGGER_POLL_MS'),
     transactionalId: readVar(env, 'TRIGGER_TRANSACTIONAL_ID'),
@@ -96,18 +99,19 @@ export async function startTriggerService(
     sink = busSink(bus);
   }
   const topics = new EventTopics(config.topic, config.topicPerWorkspace, bus);
-  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding, topics, outboxWritten: deps.outboxWritten });
+  const relay = new OutboxRelay(outbox, sink, logger, { batchSize: config.batchSize, pollMs: config.pollMs, encoding: config.encoding, topics, maxEventBytes: config.maxEventBytes, outboxWritten: deps.outboxWritten });
   relay.start();
   const stopScrape = onScrape('outbox', async () => {
     const lag = await outbox.lag();
     triggerMetrics.outboxPending.set(lag.pending);
+    triggerMetrics.outboxParked.set(lag.parked);
     triggerMetrics.outboxAge.set(lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0);
   });
   const stopReadiness = addReadinessCheck('trigger: database', () => ds.query('SELECT 1').then(() => undefined));
 
   const server = await startGrpcServer({
     address: config.address,
-    services: [triggerService(bus, topics, logger)],
+    services: [triggerService(bus, topics, outbox, logger)],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
     transport: config.security.transport,

@@ -198,11 +198,15 @@ export interface EmailReceived {
   emailId: string;
   receivedAt?: Date | undefined;
   storedAt?: Date | undefined;
-  from?: Address | undefined;
+  from?:
+    | Address
+    | undefined;
+  /** At most the first 100 recipients; to_count says how many there are. */
   to: Address[];
   subject: string;
   messageId: string;
   size: number;
+  /** At most the first 100 attachments; attachment_count says how many there are. */
   attachments: AttachmentSummary[];
   source?: SourceCoordinates | undefined;
   raw?:
@@ -213,6 +217,15 @@ export interface EmailReceived {
    * read an empty value as "default".
    */
   workspace: string;
+  /**
+   * How many recipients To has, and attachments the email has (events written before these
+   * fields existed carry 0: count the lists). An event stays small whatever the email: the
+   * full lists are in the stored email's metadata (StorageService.GetEmail).
+   */
+  toCount: number;
+  attachmentCount: number;
+  /** True when `to` or `attachments` hold fewer than their count. */
+  truncated: boolean;
 }
 
 function createBaseConnectorChanged(): ConnectorChanged {
@@ -1168,6 +1181,9 @@ function createBaseEmailReceived(): EmailReceived {
     source: undefined,
     raw: undefined,
     workspace: "",
+    toCount: 0,
+    attachmentCount: 0,
+    truncated: false,
   };
 }
 
@@ -1220,6 +1236,15 @@ export const EmailReceived: MessageFns<EmailReceived> = {
     }
     if (message.workspace !== "") {
       writer.uint32(130).string(message.workspace);
+    }
+    if (message.toCount !== 0) {
+      writer.uint32(136).uint32(message.toCount);
+    }
+    if (message.attachmentCount !== 0) {
+      writer.uint32(144).uint32(message.attachmentCount);
+    }
+    if (message.truncated !== false) {
+      writer.uint32(152).bool(message.truncated);
     }
     return writer;
   },
@@ -1365,6 +1390,30 @@ export const EmailReceived: MessageFns<EmailReceived> = {
             message.workspace = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.toCount = reader.uint32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.attachmentCount = reader.uint32();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1431,6 +1480,17 @@ export const EmailReceived: MessageFns<EmailReceived> = {
       source: isSet(object.source) ? SourceCoordinates.fromJSON(object.source) : undefined,
       raw: isSet(object.raw) ? RawEmailLocator.fromJSON(object.raw) : undefined,
       workspace: isSet(object.workspace) ? globalThis.String(object.workspace) : "",
+      toCount: isSet(object.toCount)
+        ? globalThis.Number(object.toCount)
+        : isSet(object.to_count)
+        ? globalThis.Number(object.to_count)
+        : 0,
+      attachmentCount: isSet(object.attachmentCount)
+        ? globalThis.Number(object.attachmentCount)
+        : isSet(object.attachment_count)
+        ? globalThis.Number(object.attachment_count)
+        : 0,
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
     };
   },
 
@@ -1484,6 +1544,15 @@ export const EmailReceived: MessageFns<EmailReceived> = {
     if (message.workspace !== "") {
       obj.workspace = message.workspace;
     }
+    if (message.toCount !== 0) {
+      obj.toCount = Math.round(message.toCount);
+    }
+    if (message.attachmentCount !== 0) {
+      obj.attachmentCount = Math.round(message.attachmentCount);
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
     return obj;
   },
 
@@ -1512,6 +1581,9 @@ export const EmailReceived: MessageFns<EmailReceived> = {
       ? RawEmailLocator.fromPartial(object.raw)
       : undefined;
     message.workspace = object.workspace ?? "";
+    message.toCount = object.toCount ?? 0;
+    message.attachmentCount = object.attachmentCount ?? 0;
+    message.truncated = object.truncated ?? false;
     return message;
   },
 };

@@ -12,16 +12,55 @@ import {
   Client,
   type ClientOptions,
   type ClientReadableStream,
+  type ClientUnaryCall,
   type handleServerStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp";
 import { EmailReceived } from "./events";
 
 export interface TailEventsRequest {
   /** Only events of this connector; empty for all. */
   connectorId: string;
+}
+
+/**
+ * A workflow event the relay could not publish (larger than TRIGGER_MAX_EVENT_BYTES): set
+ * aside so the events behind it go on, kept until retried or purged with its email.
+ */
+export interface ParkedEvent {
+  eventId: string;
+  emailId: string;
+  connectorId: string;
+  parkedAt?:
+    | Date
+    | undefined;
+  /** Why, e.g. "the encoded event has 1200345 bytes; TRIGGER_MAX_EVENT_BYTES is 900000". */
+  reason: string;
+  size: number;
+}
+
+/** The parked events of the workspace the call acts in, oldest first. */
+export interface ListParkedEventsRequest {
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListParkedEventsResponse {
+  events: ParkedEvent[];
+  nextPageToken: string;
+}
+
+/** Puts a parked event back in line, after everything waiting now (raise the limit first). */
+export interface RetryParkedEventRequest {
+  eventId: string;
+}
+
+export interface RetryParkedEventResponse {
 }
 
 function createBaseTailEventsRequest(): TailEventsRequest {
@@ -97,6 +136,478 @@ export const TailEventsRequest: MessageFns<TailEventsRequest> = {
   },
 };
 
+function createBaseParkedEvent(): ParkedEvent {
+  return { eventId: "", emailId: "", connectorId: "", parkedAt: undefined, reason: "", size: 0 };
+}
+
+export const ParkedEvent: MessageFns<ParkedEvent> = {
+  encode(message: ParkedEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.emailId !== "") {
+      writer.uint32(18).string(message.emailId);
+    }
+    if (message.connectorId !== "") {
+      writer.uint32(26).string(message.connectorId);
+    }
+    if (message.parkedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.parkedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.size !== 0) {
+      writer.uint32(48).uint64(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ParkedEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseParkedEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.emailId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.connectorId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.parkedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ParkedEvent {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      emailId: isSet(object.emailId)
+        ? globalThis.String(object.emailId)
+        : isSet(object.email_id)
+        ? globalThis.String(object.email_id)
+        : "",
+      connectorId: isSet(object.connectorId)
+        ? globalThis.String(object.connectorId)
+        : isSet(object.connector_id)
+        ? globalThis.String(object.connector_id)
+        : "",
+      parkedAt: isSet(object.parkedAt)
+        ? fromJsonTimestamp(object.parkedAt)
+        : isSet(object.parked_at)
+        ? fromJsonTimestamp(object.parked_at)
+        : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: ParkedEvent): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.emailId !== "") {
+      obj.emailId = message.emailId;
+    }
+    if (message.connectorId !== "") {
+      obj.connectorId = message.connectorId;
+    }
+    if (message.parkedAt !== undefined) {
+      obj.parkedAt = message.parkedAt.toISOString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ParkedEvent>): ParkedEvent {
+    return ParkedEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ParkedEvent>): ParkedEvent {
+    const message = createBaseParkedEvent();
+    message.eventId = object.eventId ?? "";
+    message.emailId = object.emailId ?? "";
+    message.connectorId = object.connectorId ?? "";
+    message.parkedAt = object.parkedAt ?? undefined;
+    message.reason = object.reason ?? "";
+    message.size = object.size ?? 0;
+    return message;
+  },
+};
+
+function createBaseListParkedEventsRequest(): ListParkedEventsRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListParkedEventsRequest: MessageFns<ListParkedEventsRequest> = {
+  encode(message: ListParkedEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListParkedEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListParkedEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListParkedEventsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListParkedEventsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListParkedEventsRequest>): ListParkedEventsRequest {
+    return ListParkedEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListParkedEventsRequest>): ListParkedEventsRequest {
+    const message = createBaseListParkedEventsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListParkedEventsResponse(): ListParkedEventsResponse {
+  return { events: [], nextPageToken: "" };
+}
+
+export const ListParkedEventsResponse: MessageFns<ListParkedEventsResponse> = {
+  encode(message: ListParkedEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      ParkedEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListParkedEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListParkedEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(ParkedEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListParkedEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => ParkedEvent.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListParkedEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => ParkedEvent.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListParkedEventsResponse>): ListParkedEventsResponse {
+    return ListParkedEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListParkedEventsResponse>): ListParkedEventsResponse {
+    const message = createBaseListParkedEventsResponse();
+    message.events = object.events?.map((e) => ParkedEvent.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryParkedEventRequest(): RetryParkedEventRequest {
+  return { eventId: "" };
+}
+
+export const RetryParkedEventRequest: MessageFns<RetryParkedEventRequest> = {
+  encode(message: RetryParkedEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryParkedEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryParkedEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryParkedEventRequest {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RetryParkedEventRequest): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryParkedEventRequest>): RetryParkedEventRequest {
+    return RetryParkedEventRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryParkedEventRequest>): RetryParkedEventRequest {
+    const message = createBaseRetryParkedEventRequest();
+    message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryParkedEventResponse(): RetryParkedEventResponse {
+  return {};
+}
+
+export const RetryParkedEventResponse: MessageFns<RetryParkedEventResponse> = {
+  encode(_: RetryParkedEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryParkedEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryParkedEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RetryParkedEventResponse {
+    return {};
+  },
+
+  toJSON(_: RetryParkedEventResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryParkedEventResponse>): RetryParkedEventResponse {
+    return RetryParkedEventResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RetryParkedEventResponse>): RetryParkedEventResponse {
+    const message = createBaseRetryParkedEventResponse();
+    return message;
+  },
+};
+
 export type TriggerServiceService = typeof TriggerServiceService;
 export const TriggerServiceService = {
   /** Streams EmailReceived events as they are published, until cancelled. */
@@ -109,11 +620,35 @@ export const TriggerServiceService = {
     responseSerialize: (value: EmailReceived): Buffer => Buffer.from(EmailReceived.encode(value).finish()),
     responseDeserialize: (value: Buffer): EmailReceived => EmailReceived.decode(value),
   },
+  listParkedEvents: {
+    path: "/postbote.v1.TriggerService/ListParkedEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListParkedEventsRequest): Buffer =>
+      Buffer.from(ListParkedEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListParkedEventsRequest => ListParkedEventsRequest.decode(value),
+    responseSerialize: (value: ListParkedEventsResponse): Buffer =>
+      Buffer.from(ListParkedEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListParkedEventsResponse => ListParkedEventsResponse.decode(value),
+  },
+  retryParkedEvent: {
+    path: "/postbote.v1.TriggerService/RetryParkedEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryParkedEventRequest): Buffer =>
+      Buffer.from(RetryParkedEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryParkedEventRequest => RetryParkedEventRequest.decode(value),
+    responseSerialize: (value: RetryParkedEventResponse): Buffer =>
+      Buffer.from(RetryParkedEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryParkedEventResponse => RetryParkedEventResponse.decode(value),
+  },
 } as const;
 
 export interface TriggerServiceServer extends UntypedServiceImplementation {
   /** Streams EmailReceived events as they are published, until cancelled. */
   tailEvents: handleServerStreamingCall<TailEventsRequest, EmailReceived>;
+  listParkedEvents: handleUnaryCall<ListParkedEventsRequest, ListParkedEventsResponse>;
+  retryParkedEvent: handleUnaryCall<RetryParkedEventRequest, RetryParkedEventResponse>;
 }
 
 export interface TriggerServiceClient extends Client {
@@ -124,6 +659,36 @@ export interface TriggerServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<EmailReceived>;
+  listParkedEvents(
+    request: ListParkedEventsRequest,
+    callback: (error: ServiceError | null, response: ListParkedEventsResponse) => void,
+  ): ClientUnaryCall;
+  listParkedEvents(
+    request: ListParkedEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListParkedEventsResponse) => void,
+  ): ClientUnaryCall;
+  listParkedEvents(
+    request: ListParkedEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListParkedEventsResponse) => void,
+  ): ClientUnaryCall;
+  retryParkedEvent(
+    request: RetryParkedEventRequest,
+    callback: (error: ServiceError | null, response: RetryParkedEventResponse) => void,
+  ): ClientUnaryCall;
+  retryParkedEvent(
+    request: RetryParkedEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryParkedEventResponse) => void,
+  ): ClientUnaryCall;
+  retryParkedEvent(
+    request: RetryParkedEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryParkedEventResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const TriggerServiceClient = makeGenericClientConstructor(
@@ -143,6 +708,39 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
