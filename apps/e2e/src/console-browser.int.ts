@@ -20,7 +20,8 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
 
   before(async () => {
     addresses = await serviceAddresses();
-    const env = { POSTBOTE_DATA_DIR: dataDir, ...addresses, LOG_LEVEL: 'info' };
+    // Small enough that an email to a hundred people is parked, large enough for the others.
+    const env = { POSTBOTE_DATA_DIR: dataDir, ...addresses, LOG_LEVEL: 'info', TRIGGER_MAX_EVENT_BYTES: '4096' };
     proc = await startAllInOne(env);
     base = consoleUrlFrom(proc.out());
     addConsoleUser(env, 'ops', 'admin', 'ops-console-password');
@@ -256,5 +257,42 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     await bob.waitForURL(`${base}/connectors`);
     assert.equal((await bob.goto(`${base}/emails/${emailId}`))?.status(), 404, 'and not from acme');
     await bobs.close();
+  });
+  it('lists an event parked for its size with a retry for operators, not for viewers', async () => {
+    const env = { POSTBOTE_DATA_DIR: dataDir, ...addresses };
+    const user = dovecotUser('parked');
+    const to = Array.from({ length: 100 }, (_, i) => `recipient-number-${String(i).padStart(3, '0')}-of-a-long-list@example.test`).join(',\r\n ');
+    const box = await mailboxAs(user);
+    await box.append('INBOX', Buffer.from(`From: sender@example.test\r\nTo: ${to}\r\nMessage-ID: <wide-${user.username}@example.test>\r\nSubject: to a hundred\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nhello\r\n`));
+    await box.logout();
+    const made = runCli(env, ['--json', 'connector', 'create', '--name', 'Wide mail', '--protocol', 'imap', '--host', DOVECOT.host, '--port', String(DOVECOT.imaps), '--security', 'ssl', '--trusted-ca', DOVECOT.caFile, '--username', user.username, '--workflow', 'wf-wide', '--interval', '10', '--password-stdin'], user.password);
+    assert.equal(made.code, 0, made.err);
+    let eventId = '';
+    await eventually(() => {
+      const listed = runCli(env, ['--json', 'events', 'parked']);
+      eventId = listed.code === 0 ? ((JSON.parse(listed.out) as Array<{ eventId: string }>)[0]?.eventId ?? '') : '';
+      return eventId !== '';
+    }, 60_000, 'the wide email\'s event parked');
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, 'ops', 'ops-console-password');
+    await page.getByRole('link', { name: 'Parked events' }).click();
+    const row = page.locator(`tr[data-event="${eventId}"]`);
+    await row.getByText(/TRIGGER_MAX_EVENT_BYTES is 4096/).waitFor();
+    await shot(page, '15-parked-events');
+    await row.getByRole('button', { name: `Retry event ${eventId}` }).click();
+    await page.getByText('The event is back in line').waitFor();
+    // Still larger than the limit: the relay parks it again rather than holding the line.
+    await eventually(async () => (await page.reload(), (await page.locator(`tr[data-event="${eventId}"]`).count()) === 1), 30_000, 'parked again');
+    await context.close();
+
+    const viewer = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const watcher = await viewer.newPage();
+    await signIn(watcher, 'watcher', 'watcher-console-password');
+    await watcher.goto(`${base}/events/parked`);
+    await watcher.locator(`tr[data-event="${eventId}"]`).waitFor();
+    assert.equal(await watcher.getByRole('button', { name: /Retry/ }).count(), 0);
+    await viewer.close();
   });
 });

@@ -258,6 +258,17 @@ describe('web console over HTTP (all-in-one)', () => {
     assert.equal((await raw('/sign-in', {})), 200);
   });
 
+  it('sends a person only to its own paths after sign-in, judged by the raw Location header', async () => {
+    // Few sign-ins (they are rate-limited per address); safe-next.spec.ts has the other shapes.
+    for (const next of ['/\t/evil.example/x', '/a/..//evil.example']) {
+      const r = await new ConsoleHttp(base).signIn('viewer@example.test', PASSWORDS.viewer, next);
+      assert.equal(r.status, 303, JSON.stringify(next));
+      assert.equal(r.location, '/connectors', JSON.stringify(next));
+    }
+    const kept = await new ConsoleHttp(base).signIn('viewer@example.test', PASSWORDS.viewer, '/fleet?x=1');
+    assert.equal(kept.location, '/fleet?x=1');
+  });
+
   it('add-user checks its input and never takes the password as an argument', () => {
     const short = runCli(env, ['console', 'add-user', 'short@example.test', '--role', 'viewer', '--password-stdin'], 'short\n');
     assert.equal(short.code, 2);

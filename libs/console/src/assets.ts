@@ -45,6 +45,7 @@ legend { font-weight:600; padding:0 .3rem; }
 .state.AUTH_FAILED, .state.BACKOFF { color:var(--bad); }
 .state.IDLE, .state.POLLING { color:var(--good); }
 .muted { color:var(--muted); }
+.nowrap { white-space:nowrap; }
 .steps td.ok { color:var(--good); } .steps td.failed { color:var(--bad); }
 table.settings-view th { width:16rem; }
 dl.meta { display:grid; grid-template-columns: 12rem minmax(0,1fr); gap:.3rem 1rem; background:#fff; border:1px solid var(--line); padding:.8rem 1rem; margin:0; }

@@ -10,7 +10,7 @@ export interface ConsoleConfig {
   readonly https: { readonly cert: Buffer; readonly key: Buffer } | null;
   /** How the console calls the services (its own identity: certificate or internal token). */
   readonly security: ServiceSecurity;
-  readonly services: { readonly config: string; readonly storage: string; readonly fetcher: string };
+  readonly services: { readonly config: string; readonly storage: string; readonly fetcher: string; readonly trigger: string };
 }
 
 export function loadConsoleConfig(env: EnvReader): ConsoleConfig {
@@ -20,7 +20,7 @@ export function loadConsoleConfig(env: EnvReader): ConsoleConfig {
     address,
     https: httpsFrom(security.transport, address),
     security,
-    services: { config: readVar(env, 'CONFIG_SERVICE_ADDR'), storage: readVar(env, 'STORAGE_SERVICE_ADDR'), fetcher: readVar(env, 'FETCHER_SERVICE_ADDR') },
+    services: { config: readVar(env, 'CONFIG_SERVICE_ADDR'), storage: readVar(env, 'STORAGE_SERVICE_ADDR'), fetcher: readVar(env, 'FETCHER_SERVICE_ADDR'), trigger: readVar(env, 'TRIGGER_SERVICE_ADDR') },
   };
 }
 

@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { PostboteError } from '@postbote/errors';
 import { hostOf } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
+import { eventRoutes } from './event-routes';
+import { safeNext } from './safe-next';
 import { adminRoutes } from './admin-routes';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { ConsoleConfig } from './console-config';
@@ -126,8 +128,6 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
   app.get('/assets/console.js', async (_req, reply) => reply.header('cache-control', 'public, max-age=3600').type('text/javascript; charset=utf-8').send(CONSOLE_JS));
   app.get('/', async (_req, reply) => reply.redirect('/connectors', 303));
 
-  const safeNext = (next: string | undefined) => (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/connectors');
-
   const signIn = (reply: FastifyReply, next: string, problem: string, status = 200) => {
     const nonce = newSignInNonce();
     void reply.setCookie(signInCookie(https), nonce, cookieOptions());
@@ -165,6 +165,7 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
   connectorRoutes(app, ctx);
   mailRoutes(app, ctx);
   adminRoutes(app, ctx);
+  eventRoutes(app, ctx);
   workspaceRoutes(app, ctx, (reply, workspace) => reply.setCookie(workspaceCookie(https), workspace, cookieOptions(new Date(now() + 365 * 86_400_000))));
   app.setNotFoundHandler(async (req, reply) => {
     const session = req.method === 'GET' ? await sessions.resolve(req.cookies[sessionCookie(https)], req.cookies[workspaceCookie(https)]).catch(() => null) : null;

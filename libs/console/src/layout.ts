@@ -14,7 +14,7 @@ export function postForm(session: Session, action: string, body: Fragment, attrs
 
 export function page(session: Session | null, title: string, body: Fragment): Html {
   const nav = session
-    ? html`<nav aria-label="Main"><a href="/connectors">Connectors</a><a href="/fleet">Fetchers</a>${can(session, 'ConsoleUserService/ListConsoleUsers') ? html`<a href="/users">Users</a>` : ''}${session.installationAdmin ? html`<a href="/workspaces">Workspaces</a>` : ''}${
+    ? html`<nav aria-label="Main"><a href="/connectors">Connectors</a><a href="/fleet">Fetchers</a><a href="/events/parked">Parked events</a>${can(session, 'ConsoleUserService/ListConsoleUsers') ? html`<a href="/users">Users</a>` : ''}${session.installationAdmin ? html`<a href="/workspaces">Workspaces</a>` : ''}${
         can(session, 'AccessService/ListAuditEntries') ? html`<a href="/audit">Audit log</a>` : ''
       }</nav>
         ${workspaceSwitch(session)}

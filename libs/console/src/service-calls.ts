@@ -1,6 +1,6 @@
 import { Metadata, type Client } from '@grpc/grpc-js';
 import { WORKSPACE_HEADER, call, connect, fromGrpcError, type CallOpts } from '@postbote/grpc-runtime';
-import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, StorageServiceClient, WorkspaceServiceClient, type WhoAmIResponse } from '@postbote/proto';
+import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, StorageServiceClient, TriggerServiceClient, WorkspaceServiceClient, type WhoAmIResponse } from '@postbote/proto';
 import { internalClientAuth } from '@postbote/service-clients';
 import type { ConsoleConfig } from './console-config';
 
@@ -26,6 +26,7 @@ export class ServiceCalls {
   readonly storage: StorageServiceClient;
   readonly fetcher: FetcherServiceClient;
   readonly workspaces: WorkspaceServiceClient;
+  readonly trigger: TriggerServiceClient;
 
   constructor(cfg: ConsoleConfig) {
     const auth = internalClientAuth(cfg.security);
@@ -35,6 +36,7 @@ export class ServiceCalls {
     this.storage = connect(StorageServiceClient, cfg.services.storage, auth);
     this.fetcher = connect(FetcherServiceClient, cfg.services.fetcher, auth);
     this.workspaces = connect(WorkspaceServiceClient, cfg.services.config, auth);
+    this.trigger = connect(TriggerServiceClient, cfg.services.trigger, auth);
   }
 
   /** A unary call with the console's own identity (sign-in, sign-out). */

@@ -53,10 +53,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
-  // Reflection announces what the descriptors describe: ours plus the health service,
-  // so tools like grpcurl see every service this server really answers.
+  // Reflection announces exactly the services this server answers — its own plus health —
+  // though the descriptors describe every service of the product, so tools like grpcurl
+  // neither miss one nor try one that another port serves.
   const pkg = { ...loadFileDescriptorSetFromBuffer(Buffer.from(options.descriptorSetBase64, 'base64')), ...loadSync(healthProtoPath) };
-  new ReflectionService(pkg).addToServer(server);
+  new ReflectionService(pkg, { services: [...options.services.map((s) => s.name), 'grpc.health.v1.Health'] }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(options.address, credentials, (err, p) => (err ? reject(err) : resolve(p))),

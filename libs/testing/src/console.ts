@@ -66,10 +66,11 @@ export class ConsoleHttp {
     return { status: res.status, location: res.headers.get('location') ?? '', body: text, headers: res.headers };
   }
 
-  async signIn(name: string, password: string): Promise<{ status: number; location: string; body: string }> {
+  /** Signs in as the form does; `next` is sent as given (the console decides where it leads). */
+  async signIn(name: string, password: string, next = '/connectors'): Promise<{ status: number; location: string; body: string }> {
     const page = await this.request('/sign-in');
     const nonce = /name="_signin" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-    return this.request('/sign-in', { form: { _signin: nonce, next: '/connectors', name, password } });
+    return this.request('/sign-in', { form: { _signin: nonce, next, name, password } });
   }
 
   /** Posts a form with this session's CSRF token (from the last page that had one). */
