@@ -212,6 +212,34 @@ describe('postbote start (all-in-one, embedded default)', () => {
     }
   });
 
+  it('ends an open events tail with UNAUTHENTICATED once its token is revoked', async () => {
+    const made = JSON.parse(cli(env, ['--json', 'tokens', 'create', '--name', 'tail watcher', '--role', 'viewer']).out) as { secret: string; token: { id: string } };
+    const tail = launch(CLI, ['--json', 'events', 'tail'], { ...env, POSTBOTE_TOKEN: made.secret });
+    try {
+      // Open and served: an event reaches it.
+      const id = (JSON.parse(cli(env, ['--json', 'connector', 'get', 'Support']).out) as { connector: { id: string } }).connector.id;
+      const storage = connect(StorageServiceClient, env['STORAGE_SERVICE_ADDR']!, AS_FETCHER);
+      let n = 0;
+      await eventually(
+        async () => {
+          await storeTestEmail(storage, { connectorId: id, uidl: `revoked-tail-${n++}`, bytes: Buffer.from(`Message-ID: <revoked-tail-${n}@example.test>\r\nSubject: revoked tail ${n}\r\n\r\nx\r\n`) });
+          return tail.out().includes('"subject":"revoked tail');
+        },
+        15_000,
+        'an event on the tail',
+      );
+      storage.close();
+      const revokedAt = Date.now();
+      assert.equal(cli(env, ['tokens', 'revoke', made.token.id]).code, 0);
+      await eventually(() => tail.child.exitCode !== null, 15_000, 'the tail ended');
+      assert.equal(tail.child.exitCode, 1);
+      assert.match(tail.err(), /UNAUTHENTICATED.*credentials this stream was opened with are no longer valid/);
+      assert.ok(Date.now() - revokedAt < 15_000);
+    } finally {
+      if (tail.child.exitCode === null) tail.child.kill('SIGINT');
+    }
+  });
+
   it('shows the fetcher actors by connector name, with plain state names, and the source address', async () => {
     const r = cli(env, ['fetchers']);
     assert.equal(r.code, 0, r.err);

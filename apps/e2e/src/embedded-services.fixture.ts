@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { InProcessBus, TOPICS } from '@postbote/bus';
 import { startConfigService, type RunningConfigService } from '@postbote/config';
-import { SimulatedClock, startFetcherService, type RunningFetcherService } from '@postbote/fetcher';
+import { SimulatedClock } from '@postbote/backoff';
+import { startFetcherService, type RunningFetcherService } from '@postbote/fetcher';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { EmailReceived } from '@postbote/proto';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';

@@ -21,8 +21,9 @@ import { Secret } from '@postbote/crypto';
 import { PermissionDeniedError } from '@postbote/errors';
 import { call, connect, type ClientAuth } from '@postbote/grpc-runtime';
 import { REQUESTS, SERVICES_BY_ADDRESS, asked, codeOf, invoke, methodsOf, type Method, type Objects, type Reply } from './rpc-matrix.fixture';
-import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, Protocol, Role, Security } from '@postbote/proto';
+import { AccessServiceClient, ConnectorServiceClient, ConsoleUserServiceClient, FetcherServiceClient, Protocol, Role, Security, StorageServiceClient } from '@postbote/proto';
 import {
+  CLI,
   DOVECOT,
   REPO_ROOT,
   TEST_KAFKA_BROKERS,
@@ -36,6 +37,7 @@ import {
   mariaDbTestDatabase,
   runCli,
   serviceAddresses,
+  storeTestEmail,
   tempDir,
   testMail,
   type Proc,
@@ -277,6 +279,37 @@ describe('split deployment under mutual TLS: every RPC against the role table', 
       c.close();
       f.close();
       a.close();
+    }
+  });
+
+  it('ends an open TailEvents stream within 30 s of its token being revoked (UNAUTHENTICATED)', async () => {
+    const caPem = readFileSync(join(certs, 'ca.crt'));
+    const fetcher: ClientAuth = { transport: { tls: { cert: readFileSync(join(certs, 'fetcher.crt')), key: readFileSync(join(certs, 'fetcher.key')), ca: caPem, requireClientCerts: true }, allowPlaintext: false }, identity: { certificate: true } };
+    const connectorId = (JSON.parse(cli(['--json', 'connector', 'get', 'secure']).out) as { connector: { id: string } }).connector.id;
+    const made = JSON.parse(cli(['--json', 'tokens', 'create', '--name', 'tail watcher', '--role', 'viewer']).out) as { secret: string; token: { id: string } };
+    const tail = launch(CLI, ['--json', 'events', 'tail'], { ...cliEnv(), POSTBOTE_TOKEN: made.secret });
+    const storage = connect(StorageServiceClient, addrs.STORAGE_SERVICE_ADDR, fetcher);
+    try {
+      // Open and served: stored emails' events reach it.
+      let n = 0;
+      await eventually(
+        async () => {
+          await storeTestEmail(storage, { connectorId, uidl: `tail-${randomUUID()}`, bytes: Buffer.from(`Message-ID: <tail-${n}-${randomUUID()}@example.test>\r\nSubject: watched tail ${n++}\r\n\r\nx\r\n`) });
+          return tail.out().includes('"subject":"watched tail');
+        },
+        30_000,
+        'an event on the tail',
+      );
+      const revokedAt = Date.now();
+      assert.equal(cli(['tokens', 'revoke', made.token.id]).code, 0);
+      await eventually(() => tail.child.exitCode !== null, 40_000, 'the tail ended');
+      const took = Date.now() - revokedAt;
+      assert.ok(took <= 30_000, `ended ${took} ms after the revocation`);
+      assert.equal(tail.child.exitCode, 1);
+      assert.match(tail.err(), /UNAUTHENTICATED.*credentials this stream was opened with are no longer valid/);
+    } finally {
+      storage.close();
+      if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
     }
   });
 

@@ -9,7 +9,11 @@ export interface TokenAuthenticator {
 
 export interface TokenCacheOptions {
   readonly now: () => number;
-  /** How long an answer is trusted: also how long a revocation may take to reach a service. */
+  /**
+   * How long an answer is trusted (25 s): also how long a revocation may take to reach a
+   * service's calls — plus, for an open stream, its re-check interval (5 s), together the
+   * 30 s `docs/security.md` promises.
+   */
   readonly ttlMs?: number;
   /** How long a refusal is remembered (a stream of bad tokens costs one lookup each). */
   readonly refusalTtlMs?: number;
@@ -43,7 +47,7 @@ export class TokenCache implements TokenAuthenticator {
     private readonly inner: TokenAuthenticator,
     private readonly options: TokenCacheOptions,
   ) {
-    this.#ttl = options.ttlMs ?? 30_000;
+    this.#ttl = options.ttlMs ?? 25_000;
     this.#refusalTtl = options.refusalTtlMs ?? 5_000;
     this.#stale = options.staleMs ?? 600_000;
     this.#max = options.maxEntries ?? 10_000;

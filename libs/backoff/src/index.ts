@@ -1,2 +1,3 @@
 export * from './backoff';
 export * from './wakeup';
+export * from './clock';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { resolveCreate } from '@postbote/connector-model';
 import { Secret } from '@postbote/crypto';
 import { MailboxError, type KeptSession, type RunLog, type RunLogLevel } from '@postbote/mailbox';
-import { SimulatedClock } from './clock';
+import { SimulatedClock } from '@postbote/backoff';
 import { ConnectorActor, type FetchConnector, type ConnectorPoll, type RunSummary } from './connector-actor';
 import { Supervisor } from './supervisor';
 import { CapturedLog, createLogger } from '@postbote/logging';

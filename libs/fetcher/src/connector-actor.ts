@@ -2,7 +2,7 @@ import { backoffDelay } from '@postbote/backoff';
 import type { ConnectorSettings } from '@postbote/connector-model';
 import { MailboxError, type RunCounts, type RunLog, type RunMemory } from '@postbote/mailbox';
 import { fetcherMetrics, workspaceLabel } from '@postbote/metrics';
-import type { Clock } from './clock';
+import type { Clock } from '@postbote/backoff';
 import type { RunSlots } from './run-slots';
 
 /** A connector as its actor runs it (from the connectors topic; never credentials). */

@@ -19,7 +19,7 @@ import {
 } from '@postbote/proto';
 import { internalClientAuth, remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenStoreEmails, type ServiceSecurity } from '@postbote/service-clients';
 import { FleetView } from './fleet-view';
-import { systemClock, type Clock } from './clock';
+import { systemClock, type Clock } from '@postbote/backoff';
 import type { ActorState, ActorStatus, FetchConnector } from './connector-actor';
 import { addReadinessCheck, connectorLabelsOn, fetcherMetrics, onScrape, workspaceLabel } from '@postbote/metrics';
 import { connectorFromProto } from '@postbote/contract';

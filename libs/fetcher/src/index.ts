@@ -1,5 +1,4 @@
 export * from './fetcher-service';
-export * from './clock';
 export * from './connector-actor';
 export * from './supervisor';
 

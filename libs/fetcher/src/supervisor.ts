@@ -1,7 +1,7 @@
 import { backoffDelay } from '@postbote/backoff';
 import type { RunLog } from '@postbote/mailbox';
 import type { Logger } from '@postbote/logging';
-import type { Clock } from './clock';
+import type { Clock } from '@postbote/backoff';
 import { ConnectorActor, type ActorOptions, type ActorStatus, type FetchConnector, type ConnectorPoll } from './connector-actor';
 import { RunSlots } from './run-slots';
 

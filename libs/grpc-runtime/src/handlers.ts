@@ -21,6 +21,7 @@ import type { Logger } from '@postbote/logging';
 import type { Admitted, Gate } from './gate';
 import { toGrpcStatus } from './status';
 import { grpcMetrics } from '@postbote/metrics';
+import { watchCredentials, type StreamWatch } from './stream-watch';
 
 /** What a handler sees of its call: who calls, where it acts, from where, the metadata and a signal that fires on cancel. */
 export interface CallContext {
@@ -35,22 +36,27 @@ export interface CallContext {
 
 /** The gate's verdict per call, for the handler adapters below (no handler runs ungated). */
 const admitted = new WeakMap<object, Admitted>();
+/** A streaming call's abort, fired when the caller cancels or its credentials lapse. */
+const aborts = new WeakMap<object, AbortController>();
+/** Streaming calls the credentials watch has ended: their status is sent already. */
+const lapsed = new WeakSet<object>();
 
 interface AnyCall {
   metadata: Metadata;
   cancelled?: boolean;
   getPeer(): string;
   getAuthContext?(): { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } | null;
-  on(event: 'cancelled', l: () => void): unknown;
+  on(event: 'cancelled' | 'finish' | 'close', l: () => void): unknown;
   emit(event: 'error', s: Partial<StatusObject>): boolean;
 }
 
 /**
  * Wraps every method of a service so the gate decides before the implementation runs.
  * A refused call ends with the gate's status; a streaming call's messages wait in its
- * buffer meanwhile.
+ * buffer meanwhile. A streaming call stays under watch while it is open: when its
+ * credentials lapse it ends with UNAUTHENTICATED and its handler is aborted.
  */
-export function gated(definition: ServiceDefinition, implementation: UntypedServiceImplementation, gate: Gate, logger: Logger): UntypedServiceImplementation {
+export function gated(definition: ServiceDefinition, implementation: UntypedServiceImplementation, gate: Gate, logger: Logger, watch: StreamWatch): UntypedServiceImplementation {
   const wrapped: Record<string, (call: AnyCall, callback?: (s: Partial<StatusObject> | null) => void) => void> = {};
   for (const [name, method] of Object.entries(definition)) {
     const original = (implementation as Record<string, unknown>)[name] as ((call: AnyCall, callback?: unknown) => void) | undefined;
@@ -58,9 +64,19 @@ export function gated(definition: ServiceDefinition, implementation: UntypedServ
     wrapped[name] = (call, callback) => {
       started.set(call, { method: method.path, t0: performance.now() });
       const cn = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
-      run(() => gate({ method: method.path, metadata: call.metadata, peer: call.getPeer(), certificateName: Array.isArray(cn) ? undefined : cn })).then(
+      const decide = () => gate({ method: method.path, metadata: call.metadata, peer: call.getPeer(), certificateName: Array.isArray(cn) ? undefined : cn });
+      run(decide).then(
         (verdict) => {
           admitted.set(call, verdict);
+          if (method.responseStream) {
+            const abort = new AbortController();
+            aborts.set(call, abort);
+            watchCredentials(call, verdict, decide, watch, logger, method.path, (err) => {
+              lapsed.add(call);
+              deliver(logger, method.path, call, (st) => call.emit('error', st), report(logger, method.path, err));
+              abort.abort();
+            });
+          }
           original.call(implementation, call, callback);
         },
         (err: unknown) => {
@@ -86,7 +102,7 @@ function contextOf(call: AnyCall): CallContext {
   const verdict = admitted.get(call);
   // Unreachable through startGrpcServer; refuse rather than run a handler for nobody.
   if (!verdict) throw new InternalError('call reached a handler without passing the gate');
-  const ac = new AbortController();
+  const ac = aborts.get(call) ?? new AbortController();
   call.on('cancelled', () => ac.abort());
   // Cancelled while the gate was deciding: the event has already fired.
   if (call.cancelled) ac.abort();
@@ -185,6 +201,7 @@ export function serverStream<Req, Res>(
     const req = call.request as Req | UndecodableRequest;
     if (req instanceof UndecodableRequest) return fail(req.error);
     run(() => fn(req, sender(call, ctx.signal), ctx)).then(() => {
+      if (lapsed.has(call)) return;
       observe(call, status.OK);
       call.end();
     }, fail);
@@ -219,6 +236,7 @@ export function bidiStream<Req, Res>(
     if (!ctx) return;
     run(() => fn(decoded<Req>(call), sender(call, ctx.signal), ctx)).then(
       () => {
+        if (lapsed.has(call)) return;
         observe(call, status.OK);
         call.end();
       },

@@ -7,3 +7,4 @@ export * from './transport';
 export * from './lifecycle';
 export * from './run-service';
 export * from './health-probe';
+export * from './stream-watch';

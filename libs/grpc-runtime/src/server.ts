@@ -5,6 +5,8 @@ import { ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import type { Gate } from './gate';
 import { gated, UndecodableRequest } from './handlers';
+import { STREAM_RECHECK_MS, type StreamWatch } from './stream-watch';
+import { systemClock } from '@postbote/backoff';
 import { serverCredentials, type Transport } from './transport';
 import { onReadinessChange } from '@postbote/metrics';
 
@@ -26,6 +28,8 @@ export interface GrpcServerOptions {
   readonly transport: Transport;
   /** Authenticates and authorizes every call except health checks. */
   readonly gate: Gate;
+  /** How open streams are re-checked (default: every 5 s on the system clock). */
+  readonly streamWatch?: StreamWatch;
 }
 
 export interface RunningGrpcServer {
@@ -47,7 +51,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const { loadFileDescriptorSetFromBuffer, loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   const { ReflectionService } = require('@grpc/reflection') as typeof import('@grpc/reflection');
   const { HealthImplementation, protoPath: healthProtoPath } = require('grpc-health-check') as typeof import('grpc-health-check');
-  const server = new GatedServer(options.gate, options.logger, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const server = new GatedServer(options.gate, options.logger, options.streamWatch ?? { clock: systemClock, recheckMs: STREAM_RECHECK_MS }, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   for (const s of options.services) server.addService(guardDecoding(s.definition), s.implementation);
 
   const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
@@ -101,6 +105,7 @@ class GatedServer extends Server {
   constructor(
     private readonly gate: Gate,
     private readonly logger: Logger,
+    private readonly watch: StreamWatch,
     options: ConstructorParameters<typeof Server>[0],
   ) {
     super(options);
@@ -108,7 +113,7 @@ class GatedServer extends Server {
 
   override addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     const open = Object.values(service).every((m) => isOpen(m.path));
-    super.addService(service, open ? implementation : gated(service, implementation, this.gate, this.logger));
+    super.addService(service, open ? implementation : gated(service, implementation, this.gate, this.logger, this.watch));
   }
 }
 

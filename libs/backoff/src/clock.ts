@@ -1,4 +1,4 @@
-/** Time as actors see it: injected so tests move it instead of sleeping. */
+/** Time as actors, servers and timers see it: injected so tests move it instead of sleeping. */
 export interface Clock {
   now(): number;
   setTimer(ms: number, fn: () => void): unknown;
