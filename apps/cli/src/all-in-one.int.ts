@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import { call, connect } from '@postbote/grpc-runtime';
 import { LogLevel, StorageServiceClient } from '@postbote/proto';
-import { AS_FETCHER, CLI, REPO_ROOT, TEST_INTERNAL_TOKEN, TEST_KAFKA_BROKERS, consumeTopic, ensureBuilt, eventually, freePort, healthStatus, launch, mariaDbTestDatabase, reflectedServices, runCli, storeTestEmail, tempDir, type Proc, type TestDatabase } from '@postbote/testing';
+import { AS_FETCHER, CLI, REPO_ROOT, TEST_INTERNAL_TOKEN, TEST_KAFKA_BROKERS, consumeTopic, ensureBuilt, eventually, freePort, healthStatus, launch, mariaDbTestDatabase, reflectedServices, runCli, scriptedServer, storeTestEmail, tempDir, type Proc, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
 // process) and a separately started config service on MariaDB, driven by the CLI.
@@ -94,6 +94,10 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /INVALID_ARGUMENT: .*spec\.poll_interval_seconds: must be an integer between 10 and 86400/);
     assert.match(bad.err, /spec\.folder: applies to IMAP connectors only/);
+    // Control characters a terminal or a server would act on, in a user name and a name.
+    const controls = cli(env, ['connector', 'create', '--name', 'x\u0085y', '--protocol', 'pop3', '--host', 'h', '--username', 'u\u001b[2J', '--workflow', 'w\u2028x', '--password-stdin'], 'pw');
+    assert.equal(controls.code, 2);
+    for (const field of ['name', 'username', 'workflow_id']) assert.match(controls.err, new RegExp(`spec\\.${field}: must not contain control characters`));
     const notNumber = cli(env, ['connector', 'update', 'Support', '--batch', 'ten']);
     assert.match(notNumber.err, /--batch must be a whole number/);
   });
@@ -237,6 +241,38 @@ describe('postbote start (all-in-one, embedded default)', () => {
       assert.ok(Date.now() - revokedAt < 15_000);
     } finally {
       if (tail.child.exitCode === null) tail.child.kill('SIGINT');
+    }
+  });
+
+  it('prints a hostile mail server\'s answer with its terminal controls escaped (human output), exactly with --json', async () => {
+    // ESC sequences that clear the screen and retitle the window, a bell, a C1 CSI (the
+    // client reads POP3 answers as Latin-1; bidi controls are covered by terminal.spec.ts).
+    const hostile = '-ERR \x1b[2J\x1b]0;pwned\x07 \x9b31m red';
+    const server = await scriptedServer(async (socket, lines) => {
+      socket.write('+OK hostile POP3\r\n');
+      for await (const line of lines) {
+        if (/^CAPA/i.test(line)) socket.write('-ERR no\r\n');
+        else if (/^QUIT/i.test(line)) return void socket.end('+OK\r\n');
+        else socket.write(Buffer.from(`${hostile}\r\n`, 'latin1'));
+      }
+    });
+    try {
+      const made = cli(env, ['--json', 'connector', 'create', '--name', 'Hostile', '--protocol', 'pop3', '--host', '127.0.0.1', '--port', String(server.port), '--security', 'none', '--username', 'u', '--workflow', 'wf-h', '--disabled', '--password-stdin'], PASSWORD);
+      assert.equal(made.code, 0, made.err);
+      // Launched, not run synchronously: the scripted server answers from this process.
+      const run = async (args: string[]) => {
+        const p = launch(CLI, args, env);
+        return { code: await p.exited, out: p.out(), err: p.err() };
+      };
+      const human = await run(['connector', 'test', 'Hostile']);
+      assert.equal(human.code, 1, human.err);
+      assert.ok(![...(human.out + human.err)].some((ch) => ch === '\x07' || ch === '\x1b' || ch === '\x9b'), `no raw control reaches the terminal: ${JSON.stringify(human.out)}`);
+      assert.ok(human.out.includes('\\x1b[2J\\x1b]0;pwned\\x07 \\x9b31m red'), human.out);
+      const json = await run(['--json', 'connector', 'test', 'Hostile']);
+      assert.ok(JSON.stringify(JSON.parse(json.out)).includes(JSON.stringify(hostile.slice('-ERR '.length)).slice(1, -1)), 'JSON keeps the exact text');
+    } finally {
+      await server.close();
+      cli(env, ['connector', 'delete', 'Hostile']);
     }
   });
 

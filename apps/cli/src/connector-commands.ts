@@ -6,6 +6,7 @@ import { Connector, ConnectorSpec, Protocol, Security, enumKey } from '@postbote
 import { clients } from './clients';
 import { allConnectors, type Ctx } from './cli-context';
 import { connectorJson, connectorLines, print, table } from './output';
+import { forTerminal, oneLine } from './terminal';
 import { CliUsageError, fileFlag, readStdin } from './cli-support';
 import { connectorStatusCommand } from './status-command';
 
@@ -160,7 +161,7 @@ export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string })
   const client = () => clients.config(ctx);
   const show = (c: Connector, warnings: readonly string[] = []) => {
     print(ctx.json(), { connector: connectorJson(c), warnings }, () => connectorLines(c));
-    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of warnings) process.stderr.write(`warning: ${forTerminal(w)}\n`);
   };
 
   specOptions(cmd.command('create').description('create a connector (password from --password-stdin; OAuth2: refresh token from --refresh-token-stdin)'), true).action(async (f: SpecFlags & { disabled?: boolean }) => {
@@ -235,7 +236,7 @@ export function connectorCommand(ctx: Ctx & { readFile: (p: string) => string })
     .action(async (ref: string) => {
       const c = client();
       const res = await call(c.testConnection, c, { target: { $case: 'ref', value: ref }, overrides: undefined }, { deadlineMs: 120_000 });
-      print(ctx.json(), res, () => res.steps.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.name.padEnd(9)} ${s.durationMs}ms  ${s.detail}`).join('\n'));
+      print(ctx.json(), res, () => res.steps.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.name.padEnd(9)} ${s.durationMs}ms  ${oneLine(s.detail)}`).join('\n'));
       if (!res.ok) process.exitCode = 1;
     });
 

@@ -5,6 +5,7 @@ import { day } from './access-commands';
 import { consume, type Ctx } from './cli-context';
 import { clients } from './clients';
 import { print, table } from './output';
+import { oneLine } from './terminal';
 
 export function eventsCommand(ctx: Ctx): Command {
   const cmd = new Command('events').description('workflow-start events');
@@ -16,7 +17,7 @@ export function eventsCommand(ctx: Ctx): Command {
       const c = clients.trigger(ctx);
       await consume(c.tailEvents({ connectorId: f.connector ?? '' }), (e) => {
         process.stdout.write(
-          (ctx.json() ? JSON.stringify(EmailReceived.toJSON(e)) : `${e.storedAt?.toISOString() ?? ''} ${e.connectorName} ${e.emailId} ${e.subject}`) + '\n',
+          (ctx.json() ? JSON.stringify(EmailReceived.toJSON(e)) : `${e.storedAt?.toISOString() ?? ''} ${oneLine(e.connectorName)} ${e.emailId} ${oneLine(e.subject)}`) + '\n',
         );
       });
     });

@@ -16,6 +16,7 @@ import { fetchersCommand } from './fetchers-command';
 import { keysCommand } from './keys-command';
 import { logCommand } from './log-command';
 import { workspacesCommand } from './workspaces-command';
+import { forTerminal } from './terminal';
 
 const program = new Command('postbote')
   .description('Postbote: mailbox connectors that start workflows')
@@ -79,7 +80,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
   if (err instanceof CliUsageError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${forTerminal(err.message)}\n`);
     process.exit(2);
   }
   if (err instanceof PostboteError) {
@@ -91,10 +92,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
           : err.reason === 'PASSWORD_REQUIRED'
             ? ` (pass ${secretFlagsNamed(err.message)})`
             : '';
-    process.stderr.write(`error: ${err.code}: ${err.message}${hint}\n`);
+    process.stderr.write(`error: ${err.code}: ${forTerminal(err.message)}${hint}\n`);
     process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'ALREADY_EXISTS' ? 2 : 1);
   }
-  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.stderr.write(`error: ${forTerminal(String((err as Error)?.message ?? err))}\n`);
   process.exit(1);
 });
 

@@ -1,6 +1,7 @@
 import { connectorFromProto } from '@postbote/contract';
 import { FIELDS, SECRET_FIELDS, SECRET_KEYS, SETTING_KEYS, applies, type FieldInfo } from '@postbote/connector-model';
 import { Connector } from '@postbote/proto';
+import { forTerminal, oneLine } from './terminal';
 
 /** A setting's value as a person reads it (driven by its kind and unit in FIELDS). */
 function shown(info: FieldInfo, value: unknown): string {
@@ -20,17 +21,19 @@ export function connectorLines(proto: Connector): string {
   }
   rows.push(['Revision', String(c.revision)], ['Updated', c.updatedAt.toISOString()]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${oneLine(v)}`).join('\n');
 }
 
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], given: string[][]): string {
+  const rows = given.map((r) => r.map(oneLine));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** `--json`: the value exactly; otherwise the human text with terminal controls escaped (see terminal.ts). */
 export function print(json: boolean, value: unknown, human: () => string): void {
-  process.stdout.write((json ? JSON.stringify(value, null, 2) : human()) + '\n');
+  process.stdout.write((json ? JSON.stringify(value, null, 2) : forTerminal(human())) + '\n');
 }
 
 export const connectorJson = (c: Connector) => Connector.toJSON(c);

@@ -131,7 +131,7 @@ export class Workspaces {
   }
 
   async suspend(id: string, reason: string, actor: Actor): Promise<WorkspaceRecord> {
-    const bad = checkLabel('reason', reason, 1, 500);
+    const bad = checkLabel('reason', reason, 1, 500, 'line');
     if (bad) throw bad;
     return this.#change(id, actor, 'WORKSPACE_SUSPENDED', (row) => {
       row.state = 'SUSPENDED';

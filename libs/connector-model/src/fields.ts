@@ -1,3 +1,4 @@
+import type { TextKind } from '@postbote/errors';
 import { AUTH_TYPES, OAUTH_PROVIDERS, PROTOCOLS, SECURITIES, STRATEGIES, type AuthType, type ConnectorSettings, type Protocol, type SecretKey } from './settings';
 
 /** How a setting's value looks on the API, in the stored document and to a person. */
@@ -12,6 +13,8 @@ export interface FieldInfo {
   readonly german: string;
   readonly help: string;
   readonly kind: FieldKind;
+  /** text: which characters it may hold (`TextKind`: a `label` people tell apart, or a `line` sent as it is). */
+  readonly text?: TextKind;
   /** enum: the allowed values. */
   readonly values?: readonly string[];
   /** int: the unit a person reads with the value. */
@@ -39,11 +42,11 @@ export interface FieldInfo {
  * proto messages carry exactly these fields.
  */
 export const FIELDS = {
-  name: { api: 'name', label: 'Name', german: 'Name', help: 'unique name, ignoring case', kind: 'text' },
+  name: { api: 'name', label: 'Name', german: 'Name', help: 'unique name, ignoring case', kind: 'text', text: 'label' },
   protocol: { api: 'protocol', label: 'Protocol', german: 'Protokoll', help: 'POP3 or IMAP; cannot change after creation', kind: 'enum', values: PROTOCOLS },
-  host: { api: 'host', label: 'Server', german: 'Server', help: 'DNS name or IP address of the mail server', kind: 'text', bindsSecret: true },
+  host: { api: 'host', label: 'Server', german: 'Server', help: 'DNS name or IP address of the mail server', kind: 'text', text: 'line', bindsSecret: true },
   port: { api: 'port', label: 'Port', german: 'Port', help: 'default from protocol and security: POP3 110/995, IMAP 143/993', kind: 'int', bindsSecret: true },
-  username: { api: 'username', label: 'Username', german: 'Benutzername', help: 'login name at the mail server', kind: 'text' },
+  username: { api: 'username', label: 'Username', german: 'Benutzername', help: 'login name at the mail server', kind: 'text', text: 'line' },
   security: { api: 'security', label: 'Security', german: 'Sicherheit', help: 'SSL (implicit TLS), TLS (STARTTLS) or NONE (discouraged)', kind: 'enum', values: SECURITIES, bindsSecret: true },
   connectTimeoutMs: { api: 'connect_timeout_ms', label: 'Connection timeout', german: 'Verbindungs-Timeout', help: 'connect and log in within this time', kind: 'int', unit: 'ms' },
   fetchTimeoutMs: { api: 'fetch_timeout_ms', label: 'Fetch timeout', german: 'Abruf-Timeout', help: 'a whole run ends after this time', kind: 'int', unit: 'ms' },
@@ -51,30 +54,34 @@ export const FIELDS = {
   batchSize: { api: 'batch_size', label: 'Emails per run', german: 'E-Mails pro Abruf', help: 'the rest come next run', kind: 'int' },
   retentionDays: { api: 'retention_days', label: 'Retention', german: 'Aufbewahrungsdauer', help: 'days stored emails are kept', kind: 'int', unit: 'days' },
   reprocess: { api: 'reprocess', label: 'Reprocess', german: 'Erneut verarbeiten', help: 'process an email again when the mailbox presents it as new again', kind: 'bool' },
-  workflowId: { api: 'workflow_id', label: 'Workflow', german: 'Workflow', help: 'the workflow each email starts', kind: 'text' },
+  workflowId: { api: 'workflow_id', label: 'Workflow', german: 'Workflow', help: 'the workflow each email starts', kind: 'text', text: 'label' },
   enabled: { api: 'enabled', label: 'Enabled', german: 'Aktiv', help: 'polled when enabled', kind: 'bool' },
-  folder: { api: 'folder', label: 'Folder', german: 'Ordner', help: 'folder to watch, subfolders with "/" (e.g. Inbox/Incidents)', kind: 'text', protocols: ['IMAP'] },
+  folder: { api: 'folder', label: 'Folder', german: 'Ordner', help: 'folder to watch, subfolders with "/" (e.g. Inbox/Incidents)', kind: 'text', text: 'line', protocols: ['IMAP'] },
   strategy: { api: 'strategy', label: 'After storing', german: 'Verarbeitungsstrategie', help: 'mark read, delete or move the email on the server', kind: 'enum', values: STRATEGIES, protocols: ['IMAP'] },
-  moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', protocols: ['IMAP'], optional: true },
+  moveTo: { api: 'move_to', label: 'Move to', german: 'Zielordner', help: 'target folder for MOVE', kind: 'text', text: 'line', protocols: ['IMAP'], optional: true },
   push: { api: 'push', label: 'Push (IDLE)', german: 'Sofortabruf (IDLE)', help: 'keep a connection open and fetch as soon as the server announces new mail; the interval stays as a safety net', kind: 'bool', protocols: ['IMAP'] },
   trustedCaPem: { api: 'trusted_ca_pem', label: 'Trusted CA', german: 'Vertrauenswürdige CA', help: 'PEM certificates trusted for this server, besides the system CAs', kind: 'pem', bindsSecret: true, optional: true },
   authType: { api: 'auth_type', label: 'Login', german: 'Anmeldeverfahren', help: 'PASSWORD, or OAUTH2 (Microsoft 365, Gmail: an access token from a refresh token)', kind: 'enum', values: AUTH_TYPES },
   oauthProvider: { api: 'oauth_provider', label: 'OAuth2 provider', german: 'OAuth2-Anbieter', help: 'MICROSOFT or GOOGLE fill in token endpoint, scope and server; CUSTOM names its own token endpoint', kind: 'enum', values: OAUTH_PROVIDERS, auth: ['OAUTH2'] },
-  oauthClientId: { api: 'oauth_client_id', label: 'OAuth2 client ID', german: 'Client-ID', help: 'the application (client) ID registered with the provider', kind: 'text', auth: ['OAUTH2'] },
-  oauthTokenUrl: { api: 'oauth_token_url', label: 'Token endpoint', german: 'Token-Endpunkt', help: 'https URL the refresh token is exchanged at (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'], bindsSecret: true },
+  oauthClientId: { api: 'oauth_client_id', label: 'OAuth2 client ID', german: 'Client-ID', help: 'the application (client) ID registered with the provider', kind: 'text', text: 'line', auth: ['OAUTH2'] },
+  oauthTokenUrl: { api: 'oauth_token_url', label: 'Token endpoint', german: 'Token-Endpunkt', help: 'https URL the refresh token is exchanged at (from the provider preset unless given)', kind: 'text', text: 'line', auth: ['OAUTH2'], bindsSecret: true },
   proxyUrl: {
     api: 'proxy_url',
     label: 'Proxy',
     german: 'Proxy',
     help: 'reach the server through socks5://[user@]host:port or http://[user@]host:port (HTTP CONNECT); the proxy password apart',
     kind: 'text',
+    text: 'line',
     bindsSecret: true,
     optional: true,
   },
-  oauthScope: { api: 'oauth_scope', label: 'Scope', german: 'Berechtigungen (Scope)', help: 'scopes asked for on refresh, separated by spaces (from the provider preset unless given)', kind: 'text', auth: ['OAUTH2'], optional: true },
+  oauthScope: { api: 'oauth_scope', label: 'Scope', german: 'Berechtigungen (Scope)', help: 'scopes asked for on refresh, separated by spaces (from the provider preset unless given)', kind: 'text', text: 'line', auth: ['OAUTH2'], optional: true },
 } as const satisfies { readonly [K in keyof ConnectorSettings]: FieldInfo };
 
 export type SettingKey = keyof ConnectorSettings;
+
+/** The text settings that name their rule (`text`), checked by it wherever they are validated. */
+export type TextKey = { [K in SettingKey]: (typeof FIELDS)[K] extends { readonly text: TextKind } ? K : never }[SettingKey];
 
 /** The settings' keys in the catalogue's order. */
 export const SETTING_KEYS = Object.keys(FIELDS) as SettingKey[];

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Secret } from '@postbote/crypto';
-import { PermissionDeniedError, ValidationError, hasDeceptiveCharacters, type Violation } from '@postbote/errors';
+import { PermissionDeniedError, ValidationError, hasControlCharacters, textProblem, type Violation } from '@postbote/errors';
 import { DEFAULTS, LIMITS, defaultPort } from './defaults';
-import { SECRET_FIELDS, applies, loginSecret, secretDestinationChanges, specField } from './fields';
+import { FIELDS, SECRET_FIELDS, applies, type TextKey, loginSecret, secretDestinationChanges, specField } from './fields';
 import { sameFolder } from './folder-path';
 import { presetOf } from './oauth-presets';
 import {
@@ -35,8 +35,6 @@ export interface Resolved {
 // Strings that reach a mail server (host, user, password, folders) must not carry
 // CR, LF or NUL: they would end the protocol line and smuggle a second command.
 const LINE_BREAKERS = /[\r\n\0]/;
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IMAP_ONLY = ['folder', 'strategy', 'moveTo', 'push'] as const;
 const OAUTH_ONLY = ['oauthProvider', 'oauthClientId', 'oauthTokenUrl', 'oauthScope'] as const;
@@ -86,7 +84,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     v.add('protocol', 'immutable', 'cannot change after creation; create a new connector instead');
   }
 
-  const name = v.text('name', input.name, { max: LIMITS.nameMaxLength, control: true, visible: true }) ?? current?.name;
+  const name = v.text('name', input.name, LIMITS.nameMaxLength) ?? current?.name;
   if (name === undefined && v.clean('name')) v.add('name', 'required', 'is required');
 
   const authType: AuthType = v.enumOf('authType', input.authType, AUTH_TYPES) ?? current?.authType ?? DEFAULTS.authType;
@@ -96,7 +94,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   const host = checkHost(v, input.host) ?? current?.host ?? presetHost;
   if (host === undefined && v.clean('host')) v.add('host', 'required', 'must not be empty');
 
-  const username = v.text('username', input.username, { max: LIMITS.usernameMaxLength, wire: true }) ?? current?.username;
+  const username = v.text('username', input.username, LIMITS.usernameMaxLength) ?? current?.username;
   if (username === undefined && v.clean('username')) v.add('username', 'required', 'must not be empty');
 
   const proxyUrl = checkProxyUrl(v, input.proxyUrl, current?.proxyUrl ?? null);
@@ -121,7 +119,7 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
   const reprocess = input.reprocess ?? current?.reprocess ?? DEFAULTS.reprocess;
   const enabled = input.enabled ?? current?.enabled ?? DEFAULTS.enabled;
 
-  const workflowId = v.text('workflowId', input.workflowId, { max: LIMITS.workflowIdMaxLength, control: true, visible: true }) ?? current?.workflowId;
+  const workflowId = v.text('workflowId', input.workflowId, LIMITS.workflowIdMaxLength) ?? current?.workflowId;
   if (workflowId === undefined && v.clean('workflowId')) v.add('workflowId', 'required', 'must name the workflow to start');
 
   const imap = protocol === 'IMAP' ? resolveImap(v, input, current) : checkNoImapFields(v, input);
@@ -230,13 +228,13 @@ function resolveOAuth(v: Violations, input: ConnectorSpecInput, given: OAuthProv
   const provider = given ?? current?.oauthProvider ?? 'CUSTOM';
   const fresh = current?.authType !== 'OAUTH2' || (given !== undefined && given !== current.oauthProvider);
   const preset = presetOf(provider);
-  const oauthClientId = v.text('oauthClientId', input.oauthClientId, { max: LIMITS.oauthClientIdMaxLength, control: true }) ?? current?.oauthClientId ?? null;
+  const oauthClientId = v.text('oauthClientId', input.oauthClientId, LIMITS.oauthClientIdMaxLength) ?? current?.oauthClientId ?? null;
   if (oauthClientId === null && v.clean('oauthClientId')) v.add('oauthClientId', 'required', 'is required with auth_type OAUTH2');
   const oauthTokenUrl = checkTokenUrl(v, input.oauthTokenUrl) ?? (fresh ? preset?.tokenUrl : (current?.oauthTokenUrl ?? undefined)) ?? null;
   if (oauthTokenUrl === null && v.clean('oauthTokenUrl')) v.add('oauthTokenUrl', 'required', 'is required with oauth_provider CUSTOM (or choose MICROSOFT or GOOGLE)');
   let oauthScope: string | null;
   if (input.oauthScope !== undefined && input.oauthScope.trim() === '') oauthScope = null;
-  else oauthScope = v.text('oauthScope', input.oauthScope, { max: LIMITS.oauthScopeMaxLength, control: true }) ?? (fresh ? (protocol ? preset?.scope[protocol] : undefined) : current?.oauthScope) ?? null;
+  else oauthScope = v.text('oauthScope', input.oauthScope, LIMITS.oauthScopeMaxLength) ?? (fresh ? (protocol ? preset?.scope[protocol] : undefined) : current?.oauthScope) ?? null;
   return { oauthProvider: provider, oauthClientId, oauthTokenUrl, oauthScope };
 }
 
@@ -264,8 +262,8 @@ function checkProxyUrl(v: Violations, raw: string | undefined, current: string |
           ? ['port', 'must name the proxy\'s port']
           : (url.pathname !== '' && url.pathname !== '/') || url.search || url.hash
             ? ['host-port-only', 'must be scheme, optional user, host and port only']
-            : LINE_BREAKERS.test(decodeURIComponent(url.username))
-              ? ['no-line-break', 'must not contain CR, LF or NUL']
+            : hasControlCharacters(decodeURIComponent(url.username))
+              ? ['no-control', 'must not contain control characters in the user name']
               : undefined;
   if (problem) {
     v.add('proxyUrl', problem[0] ?? 'url', problem[1] ?? '');
@@ -322,7 +320,8 @@ function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | unde
   if (raw === undefined || (key === 'moveTo' && raw === '')) return undefined;
   const value = raw.trim();
   if (value === '') return void v.add(key, 'required', 'must not be empty');
-  if (LINE_BREAKERS.test(value) || CONTROL.test(value)) return void v.add(key, 'no-control', 'must not contain control characters (CR, LF, NUL, …)');
+  const problem = textProblem(FIELDS[key].text, value);
+  if (problem) return void v.add(key, problem.rule, problem.message);
   if (value.length > LIMITS.folderMaxLength) return void v.add(key, 'max-length', `must be at most ${LIMITS.folderMaxLength} characters`);
   if (value.split('/').some((s) => s.trim() === '')) {
     return void v.add(key, 'folder-path', 'must be folder names separated by single "/" (no leading, trailing or double "/")');
@@ -369,14 +368,14 @@ class Violations {
     return this.list.length > 0;
   }
 
-  text(key: keyof ConnectorSettings, raw: string | undefined, opts: { max: number; wire?: boolean; control?: boolean; visible?: boolean }): string | undefined {
+  /** A text setting, trimmed, checked by the rule its catalogue entry names (FIELDS[key].text). */
+  text(key: TextKey, raw: string | undefined, max: number): string | undefined {
     if (raw === undefined) return undefined;
     const value = raw.trim();
     if (value === '') return void this.add(key, 'required', 'must not be empty');
-    if (opts.wire && LINE_BREAKERS.test(value)) return void this.add(key, 'no-line-break', 'must not contain CR, LF or NUL');
-    if (opts.control && CONTROL.test(value)) return void this.add(key, 'no-control', 'must not contain control characters');
-    if (opts.visible && hasDeceptiveCharacters(value)) return void this.add(key, 'visible', 'must not contain zero-width or bidirectional control characters');
-    if (value.length > opts.max) return void this.add(key, 'max-length', `must be at most ${opts.max} characters`);
+    const problem = textProblem(FIELDS[key].text, value);
+    if (problem) return void this.add(key, problem.rule, problem.message);
+    if (value.length > max) return void this.add(key, 'max-length', `must be at most ${max} characters`);
     return value;
   }
 

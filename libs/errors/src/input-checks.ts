@@ -27,16 +27,38 @@ export function hasDeceptiveCharacters(value: string): boolean {
 }
 
 /**
- * Characters no name or label a person reads may carry: C0 and C1 controls, DEL, the line
- * and paragraph separators (U+2028/9), and the deceptive ones above.
+ * How a string is checked, by what it is. Every free-text field names its kind once (the
+ * connector catalogue's `text`, or the caller of `checkLabel`); the kinds are:
+ * - `label` — a name a person reads and tells apart (connector and token names, workflow
+ *   ids, workspace names): no control characters and no zero-width or bidi controls;
+ * - `line` — text that reaches a mail server, a provider or a person as it is (user names,
+ *   folders, OAuth client ids and scopes, a suspension reason): no control characters.
+ * Control characters are C0 (including CR, LF, NUL and ESC), DEL, C1 (including U+0085 NEL)
+ * and the line and paragraph separators U+2028/U+2029: each ends a line somewhere, or
+ * steers a terminal. Secrets keep their own rule (only CR, LF and NUL, which would end a
+ * protocol line; a password may be anything else).
  */
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export type TextKind = 'label' | 'line';
 
-/** A name or label a person reads: `min`–`max` characters (trimmed), none of them invisible or deceptive; null when it is one. */
-export function checkLabel(field: string, value: string, min: number, max: number): ValidationError | null {
+const CONTROLS = new Set([0x2028, 0x2029]);
+const isControl = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || CONTROLS.has(code);
+
+export function hasControlCharacters(value: string): boolean {
+  for (const ch of value) if (isControl(ch.codePointAt(0) ?? 0)) return true;
+  return false;
+}
+
+/** What is wrong with `value` as text of `kind`: a violation's rule and message, or null. */
+export function textProblem(kind: TextKind, value: string): { readonly rule: string; readonly message: string } | null {
+  if (hasControlCharacters(value)) return { rule: 'no-control', message: 'must not contain control characters (C0, C1, DEL, U+2028, U+2029)' };
+  if (kind === 'label' && DECEPTIVE.test(value)) return { rule: 'visible', message: 'must not contain zero-width or bidirectional control characters' };
+  return null;
+}
+
+/** A name or label a person reads (or, `kind` line, a free text like a reason): `min`–`max` characters (trimmed), by its kind's rule; null when it is one. */
+export function checkLabel(field: string, value: string, min: number, max: number, kind: TextKind = 'label'): ValidationError | null {
   const length = [...value.trim()].length;
   if (length < min || length > max) return ValidationError.single(field, 'length', min === max ? `must be ${min} characters` : `must be ${min} to ${max} characters`);
-  if (INVISIBLE.test(value) || DECEPTIVE.test(value)) return ValidationError.single(field, 'visible', 'must not contain control, zero-width or bidirectional characters');
-  return null;
+  const problem = textProblem(kind, value);
+  return problem ? ValidationError.single(field, problem.rule, problem.message) : null;
 }
