@@ -5,8 +5,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
+import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { call, connect } from '@postbote/grpc-runtime';
-import { LogLevel, StorageServiceClient } from '@postbote/proto';
+import { CreateConnectorRequest, LogLevel, Protocol, StorageServiceClient } from '@postbote/proto';
 import { AS_FETCHER, CLI, REPO_ROOT, TEST_INTERNAL_TOKEN, TEST_KAFKA_BROKERS, consumeTopic, ensureBuilt, eventually, freePort, healthStatus, launch, mariaDbTestDatabase, reflectedServices, runCli, scriptedServer, storeTestEmail, tempDir, type Proc, type TestDatabase } from '@postbote/testing';
 
 // End to end through the built artefacts: `postbote start` (all four services, one
@@ -63,6 +64,25 @@ describe('postbote start (all-in-one, embedded default)', () => {
       const names = await reflectedServices(addr, admin);
       assert.deepEqual([...names].sort(), ['grpc.health.v1.Health', ...services.map((s) => `postbote.v1.${s}`)].sort(), variable);
     }
+  });
+
+  it('refuses a name that is not UTF-8 (ED A0 80) with INVALID_ARGUMENT naming spec.name, instead of storing replacement characters', async () => {
+    const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+    const encoded = Buffer.from(CreateConnectorRequest.encode({ spec: { name: 'ZZZ', protocol: Protocol.POP3, host: 'localhost', username: 'u', workflowId: 'wf', password: 'pw' } as never }).finish());
+    Buffer.from([0xed, 0xa0, 0x80]).copy(encoded, encoded.indexOf('ZZZ', 0, 'latin1'));
+    const client = new Client(env['CONFIG_SERVICE_ADDR']!, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${admin}`);
+    try {
+      const err = await new Promise<ServiceError | null>((resolve) =>
+        client.makeUnaryRequest('/postbote.v1.ConnectorService/CreateConnector', (b: Buffer) => b, (b: Buffer) => b, encoded, metadata, (e) => resolve(e)),
+      );
+      assert.equal(err?.code, status.INVALID_ARGUMENT);
+      assert.match(err?.details ?? '', /spec\.name: must be valid UTF-8/);
+    } finally {
+      client.close();
+    }
+    assert.doesNotMatch(cli(env, ['connector', 'list']).out, /\uFFFD/);
   });
 
   it('creates a connector from the CLI with the password from stdin only', () => {

@@ -6,6 +6,7 @@ import type { Logger } from '@postbote/logging';
 import type { Gate } from './gate';
 import { gated, UndecodableRequest } from './handlers';
 import { STREAM_RECHECK_MS, type StreamWatch } from './stream-watch';
+import { RequestTypes, invalidUtf8Path, isInvalidUtf8Error, strictReader } from './utf8-guard';
 import { systemClock } from '@postbote/backoff';
 import { serverCredentials, type Transport } from './transport';
 import { onReadinessChange } from '@postbote/metrics';
@@ -52,7 +53,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const { ReflectionService } = require('@grpc/reflection') as typeof import('@grpc/reflection');
   const { HealthImplementation, protoPath: healthProtoPath } = require('grpc-health-check') as typeof import('grpc-health-check');
   const server = new GatedServer(options.gate, options.logger, options.streamWatch ?? { clock: systemClock, recheckMs: STREAM_RECHECK_MS }, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  for (const s of options.services) server.addService(guardDecoding(s.definition), s.implementation);
+  const types = new RequestTypes(options.descriptorSetBase64);
+  for (const s of options.services) server.addService(guardDecoding(s.definition, types), s.implementation);
 
   const statuses = Object.fromEntries([['', 'SERVING' as const], ...options.services.map((s) => [s.name, 'SERVING' as const])]);
   const health = new HealthImplementation(statuses);
@@ -120,17 +122,25 @@ class GatedServer extends Server {
 /**
  * grpc-js answers a request it cannot decode with a bare INTERNAL. Our deserializers
  * return an UndecodableRequest instead, which the handler adapters answer with
- * INVALID_ARGUMENT saying what could not be read (e.g. a uint64 above 2^53).
+ * INVALID_ARGUMENT saying what could not be read (e.g. a uint64 above 2^53), and they read
+ * strings strictly: bytes that are not UTF-8 are refused naming the field (utf8-guard.ts),
+ * never stored as replacement characters.
  */
-function guardDecoding(definition: ServiceDefinition): ServiceDefinition {
+function guardDecoding(definition: ServiceDefinition, types: RequestTypes): ServiceDefinition {
   const guarded: Record<string, ServiceDefinition[string]> = {};
   for (const [name, method] of Object.entries(definition)) {
     guarded[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
         try {
-          return method.requestDeserialize(bytes);
+          // The generated decoders take a reader as well as bytes; this one is strict about UTF-8.
+          return method.requestDeserialize(strictReader(bytes) as unknown as Buffer);
         } catch (err) {
+          if (isInvalidUtf8Error(err)) {
+            const input = types.of(method.path);
+            const field = (input && invalidUtf8Path(input, bytes)) || 'request';
+            return new UndecodableRequest(ValidationError.single(field, 'utf8', 'must be valid UTF-8 (the bytes sent are not)'));
+          }
           const why = String((err as Error)?.message ?? err).slice(0, 200);
           return new UndecodableRequest(ValidationError.single('request', 'undecodable', `cannot be decoded: ${why}`));
         }
