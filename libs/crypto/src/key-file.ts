@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync, renameSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { KEY_BYTES, Keyring } from './keyring';
@@ -36,16 +36,22 @@ export class KeyFile {
     return this.#ring;
   }
 
-  /** Generates a new key, persists it (atomically, 0600) and makes it active. */
+  /**
+   * Generates a new key, persists it (atomically, 0600) and makes it active. The new file is
+   * written beside the old one under a name no earlier run can have left (a process killed
+   * here leaves a stray temporary file, never a half-written key file), flushed, and renamed
+   * over it; the directory is flushed so the rename survives a power cut too.
+   */
   addKey(): string {
     let id = keyIdFor(this.now());
     while (this.#ring.keyIds.includes(id)) id = `${id}-${randomBytes(2).toString('hex')}`;
     const key = randomBytes(KEY_BYTES);
     const next = this.#ring.withActive(id, key);
     const body = readFileSync(this.path, 'utf8').replace(/\n?$/, '\n') + `${id}:${key.toString('base64')}\n`;
-    const tmp = `${this.path}.tmp-${process.pid}`;
+    const tmp = `${this.path}.tmp-${randomBytes(6).toString('hex')}`;
     writeExclusive(tmp, body);
     renameSync(tmp, this.path);
+    syncDirectory(dirname(this.path));
     this.#ring = next;
     return id;
   }
@@ -59,6 +65,16 @@ function writeExclusive(path: string, body: string): void {
   const fd = openSync(path, 'wx', 0o600);
   try {
     writeSync(fd, body);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
