@@ -3,7 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { PostboteError } from '@postbote/errors';
-import { hostOf } from '@postbote/grpc-runtime';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, hostOf } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import { eventRoutes } from './event-routes';
 import { safeNext } from './safe-next';
@@ -56,7 +56,13 @@ export async function startConsole(cfg: ConsoleConfig, deps: { readonly logger: 
   const https = cfg.https !== null;
   const calls = new ServiceCalls(cfg);
   const sessions = new SessionCache(calls, now);
-  const app: FastifyInstance = (cfg.https ? Fastify({ https: { cert: cfg.https.cert, key: cfg.https.key }, bodyLimit: 1024 * 1024 }) : Fastify({ bodyLimit: 1024 * 1024 })) as FastifyInstance;
+  const edge = cfg.security.transport.edge ?? DEFAULT_CONNECTION_LIMITS;
+  // Slow clients get bounded time: the TLS handshake and a request's headers within the
+  // handshake timeout (slowloris), the whole request within 30 s, an idle keep-alive 5 s.
+  const http = { bodyLimit: 1024 * 1024, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionTimeout: 120_000 };
+  const app: FastifyInstance = (cfg.https ? Fastify({ https: { cert: cfg.https.cert, key: cfg.https.key, handshakeTimeout: edge.handshakeMs }, ...http }) : Fastify(http)) as FastifyInstance;
+  app.server.headersTimeout = edge.handshakeMs;
+  guardConnections(app.server, edge, logger, cfg.address);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
 

@@ -8,3 +8,4 @@ export * from './lifecycle';
 export * from './run-service';
 export * from './health-probe';
 export * from './stream-watch';
+export * from './connection-guard';

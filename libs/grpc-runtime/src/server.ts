@@ -1,9 +1,11 @@
+import { createServer, type Server as NetServer } from 'node:net';
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
 import { isOpen } from '@postbote/auth';
 import { ValidationError } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import type { Gate } from './gate';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections } from './connection-guard';
 import { gated, UndecodableRequest } from './handlers';
 import { STREAM_RECHECK_MS, type StreamWatch } from './stream-watch';
 import { RequestTypes, invalidUtf8Path, isInvalidUtf8Error, strictReader } from './utf8-guard';
@@ -52,7 +54,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const { loadFileDescriptorSetFromBuffer, loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   const { ReflectionService } = require('@grpc/reflection') as typeof import('@grpc/reflection');
   const { HealthImplementation, protoPath: healthProtoPath } = require('grpc-health-check') as typeof import('grpc-health-check');
-  const server = new GatedServer(options.gate, options.logger, options.streamWatch ?? { clock: systemClock, recheckMs: STREAM_RECHECK_MS }, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const server = new GatedServer(options.gate, options.logger, options.streamWatch ?? { clock: systemClock, recheckMs: STREAM_RECHECK_MS }, {
+    'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    // A client that stops answering pings is gone (or never was): its connection closes.
+    'grpc.keepalive_time_ms': 120_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+  });
   const types = new RequestTypes(options.descriptorSetBase64);
   for (const s of options.services) server.addService(guardDecoding(s.definition, types), s.implementation);
 
@@ -65,10 +72,14 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const pkg = { ...loadFileDescriptorSetFromBuffer(Buffer.from(options.descriptorSetBase64, 'base64')), ...loadSync(healthProtoPath) };
   new ReflectionService(pkg, { services: [...options.services.map((s) => s.name), 'grpc.health.v1.Health'] }).addToServer(server);
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(options.address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  // The port is this process's own listener, handing each connection to grpc-js once the
+  // connection guard let it in: grpc-js's own binding has no per-client limit.
+  const injector = server.createConnectionInjector(credentials);
+  const listener = createServer();
+  listener.on('error', (err) => options.logger.error({ err, address: options.address }, 'gRPC listener failed'));
+  guardConnections(listener, options.transport.edge ?? DEFAULT_CONNECTION_LIMITS, options.logger, options.address, (socket) => injector.injectConnection(socket));
   const host = options.address.slice(0, options.address.lastIndexOf(':'));
+  const port = await listen(listener, host.replace(/^\[(.*)\]$/, '$1'), Number(options.address.slice(options.address.lastIndexOf(':') + 1)));
   const address = `${host}:${port}`;
   options.logger.info({ address, tls: options.transport.tls ? (options.transport.tls.requireClientCerts ? 'mutual' : 'server') : 'none', services: options.services.map((s) => s.name) }, 'gRPC server listening');
 
@@ -88,6 +99,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     stop: async (graceMs = 5_000) => {
       stopWatching();
       for (const name of Object.keys(statuses)) health.setStatus(name, 'NOT_SERVING');
+      listener.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -148,4 +160,16 @@ function guardDecoding(definition: ServiceDefinition, types: RequestTypes): Serv
     };
   }
   return guarded as ServiceDefinition;
+}
+
+/** Listens on host:port (0: a free one) and answers the port bound. */
+function listen(listener: NetServer, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host, port }, () => {
+      listener.off('error', reject);
+      const bound = listener.address();
+      resolve(typeof bound === 'object' && bound ? bound.port : port);
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import type { ConnectionLimits } from './connection-guard';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
@@ -14,6 +15,8 @@ export interface Transport {
   readonly tls: TlsMaterial | null;
   /** Plaintext is allowed beyond loopback (POSTBOTE_ALLOW_PLAINTEXT). */
   readonly allowPlaintext: boolean;
+  /** What a listening port accepts (EDGE_*); the defaults when absent. Clients ignore it. */
+  readonly edge?: ConnectionLimits;
 }
 
 export interface TlsMaterial {
@@ -31,9 +34,10 @@ export function transportFromEnv(env: EnvReader): Transport {
   const keyFile = readVar(env, 'POSTBOTE_TLS_KEY_FILE');
   const caFile = readVar(env, 'POSTBOTE_TLS_CA_FILE');
   const allowPlaintext = readVar(env, 'POSTBOTE_ALLOW_PLAINTEXT');
+  const edge: ConnectionLimits = { perPeer: readVar(env, 'EDGE_MAX_CONNECTIONS_PER_PEER'), total: readVar(env, 'EDGE_MAX_CONNECTIONS'), handshakeMs: readVar(env, 'EDGE_HANDSHAKE_TIMEOUT_MS') };
   if (!certFile && !caFile) {
     if (keyFile) throw new ConfigError('POSTBOTE_TLS_CERT_FILE', 'is required with POSTBOTE_TLS_KEY_FILE');
-    return { tls: null, allowPlaintext };
+    return { tls: null, allowPlaintext, edge };
   }
   if (Boolean(certFile) !== Boolean(keyFile)) {
     throw new ConfigError(certFile ? 'POSTBOTE_TLS_KEY_FILE' : 'POSTBOTE_TLS_CERT_FILE', 'certificate and key are given together');
@@ -47,6 +51,7 @@ export function transportFromEnv(env: EnvReader): Transport {
       requireClientCerts,
     },
     allowPlaintext,
+    edge,
   };
 }
 
