@@ -12,6 +12,9 @@
 #            a self-signed CA (ca.crt there), any user name with one test password, Maildir
 #   GreenMail POP3 127.0.0.1:23110, SMTP 23025 (com.icegreen:greenmail-standalone from Maven
 #            Central): a second POP3 implementation; any login is accepted (auth disabled)
+#   MariaDB TLS 127.0.0.1:23306: a second instance of the machine's mariadbd with
+#            require_secure_transport=ON and a certificate from its own CA (ca.crt, client.crt
+#            and client.key under .cache/test-env/mariadb-tls), data under the same folder
 #   Chromium  Debian's `chromium` for the web console's browser tests (installed, not started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,6 +72,50 @@ kafka_fetch() {
   log "fetching Kafka $KAFKA_VERSION from Maven Central"
   mvn -q -B -f scripts/kafka/pom.xml dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" \
     -DincludeScope=runtime -DoutputDirectory="$PWD/$KAFKA_HOME/libs"
+}
+
+MARIADB_TLS_RUN="$STATE/mariadb-tls"
+MARIADB_TLS_PORT="${POSTBOTE_TEST_MARIADB_TLS_PORT:-23306}"
+
+mariadb_tls_ping() {
+  [ -f "$MARIADB_TLS_RUN/ca.crt" ] || return 1
+  node -e "require('mysql2/promise').createConnection({host:'127.0.0.1',port:$MARIADB_TLS_PORT,user:'root',ssl:{ca:require('fs').readFileSync('$MARIADB_TLS_RUN/ca.crt')}}).then(c=>c.end()).then(()=>process.exit(0),()=>process.exit(1))" 2>/dev/null
+}
+
+# A second mariadbd that refuses plaintext clients: the tests of DATABASE_TLS_* run against it.
+mariadb_tls_up() {
+  if mariadb_tls_ping; then log "MariaDB TLS is up"; return; fi
+  mkdir -p "$MARIADB_TLS_RUN"
+  if [ ! -f "$MARIADB_TLS_RUN/server.crt" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Postbote Test DB CA" \
+      -keyout "$MARIADB_TLS_RUN/ca.key" -out "$MARIADB_TLS_RUN/ca.crt" 2>/dev/null
+    for who in server client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$([ $who = server ] && echo 127.0.0.1 || echo postbote)" -keyout "$MARIADB_TLS_RUN/$who.key" -out "$MARIADB_TLS_RUN/$who.csr" 2>/dev/null
+      openssl x509 -req -in "$MARIADB_TLS_RUN/$who.csr" -CA "$MARIADB_TLS_RUN/ca.crt" -CAkey "$MARIADB_TLS_RUN/ca.key" -CAcreateserial \
+        -days 3650 -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost') -out "$MARIADB_TLS_RUN/$who.crt" 2>/dev/null
+    done
+    chmod 644 "$MARIADB_TLS_RUN"/*.key
+  fi
+  if [ ! -d "$MARIADB_TLS_RUN/data/mysql" ]; then
+    mariadb-install-db --no-defaults --user=root --datadir="$PWD/$MARIADB_TLS_RUN/data" --auth-root-authentication-method=normal >/dev/null 2>&1
+  fi
+  log "starting MariaDB TLS (127.0.0.1:$MARIADB_TLS_PORT, require_secure_transport)"
+  nohup /usr/sbin/mariadbd --no-defaults --user=root --datadir="$PWD/$MARIADB_TLS_RUN/data" --bind-address=127.0.0.1 --port="$MARIADB_TLS_PORT" \
+    --socket="$PWD/$MARIADB_TLS_RUN/mysqld.sock" --pid-file="$PWD/$MARIADB_TLS_RUN/pid" --skip-name-resolve \
+    --ssl-ca="$PWD/$MARIADB_TLS_RUN/ca.crt" --ssl-cert="$PWD/$MARIADB_TLS_RUN/server.crt" --ssl-key="$PWD/$MARIADB_TLS_RUN/server.key" \
+    --require-secure-transport=ON --innodb-buffer-pool-size=32M >"$MARIADB_TLS_RUN/log" 2>&1 &
+  for _ in $(seq 1 60); do
+    if mariadb_tls_ping; then log "MariaDB TLS is up"; return; fi
+    sleep 1
+  done
+  log "MariaDB TLS did not come up within 60 s:"; tail -20 "$MARIADB_TLS_RUN/log" >&2; exit 1
+}
+
+mariadb_tls_down() {
+  [ -f "$MARIADB_TLS_RUN/pid" ] || return 0
+  local pid; pid=$(cat "$MARIADB_TLS_RUN/pid")
+  if kill -0 "$pid" 2>/dev/null; then log "stopping MariaDB TLS (pid $pid)"; kill "$pid"; fi
+  rm -f "$MARIADB_TLS_RUN/pid"
 }
 
 kafka_up() {
@@ -337,8 +384,8 @@ chromium_up() {
 }
 
 case "${1:-up}" in
-  up) mariadb_up; kafka_up; dovecot_up; greenmail_up; chromium_up ;;
-  down) greenmail_down; dovecot_down; kafka_down; mariadb_down ;;
+  up) mariadb_up; mariadb_tls_up; kafka_up; dovecot_up; greenmail_up; chromium_up ;;
+  down) greenmail_down; dovecot_down; kafka_down; mariadb_tls_down; mariadb_down ;;
   # For tests that need a broker of their own (POSTBOTE_TEST_KAFKA_PORT=…): fresh, restart, stop.
   kafka-up) kafka_up ;;
   kafka-start) kafka_start ;;
@@ -346,6 +393,7 @@ case "${1:-up}" in
   kafka-wipe) kafka_down; rm -rf "$KAFKA_RUN" ;;
   status)
     mariadb_ping && echo "mariadb: up" || echo "mariadb: down"
+    mariadb_tls_ping && echo "mariadb-tls: up (127.0.0.1:$MARIADB_TLS_PORT)" || echo "mariadb-tls: down"
     kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
     dovecot_ping && echo "dovecot: up" || echo "dovecot: down"
     greenmail_ping && echo "greenmail: up" || echo "greenmail: down" ;;

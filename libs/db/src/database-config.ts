@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
@@ -5,7 +6,14 @@ import { ConfigError } from '@postbote/errors';
 /** Where a service keeps its tables: the embedded SQLite file or a MariaDB/MySQL server. */
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'mysql'; readonly url: string };
+  | { readonly kind: 'mysql'; readonly url: string; readonly tls?: DatabaseTls };
+
+/** TLS to MariaDB/MySQL: the server always verified (by `ca`, else the system CAs), a client certificate optional. */
+export interface DatabaseTls {
+  readonly ca: Buffer | null;
+  readonly cert: Buffer | null;
+  readonly key: Buffer | null;
+}
 
 /**
  * `mysql://` or `mariadb://` URLs select MariaDB/MySQL (through mysql2); no URL
@@ -31,12 +39,43 @@ export function dataDirFromEnv(env: EnvReader): string {
   return readVar(env, 'POSTBOTE_DATA_DIR');
 }
 
-/** DATABASE_URL (or DATABASE_URL_FILE), read once at boot; errors name the variable. */
+/** DATABASE_URL (or DATABASE_URL_FILE) and DATABASE_TLS_*, read once at boot; errors name the variable. */
 export function databaseConfigFromEnv(env: EnvReader): DatabaseConfig {
+  let config: DatabaseConfig;
   try {
-    return databaseConfigFrom(readVar(env, 'DATABASE_URL'), dataDirFromEnv(env));
+    config = databaseConfigFrom(readVar(env, 'DATABASE_URL'), dataDirFromEnv(env));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError('DATABASE_URL', (err as Error).message);
   }
+  const tls = databaseTlsFromEnv(env);
+  if (config.kind === 'sqlite') {
+    if (tls) throw new ConfigError(readVar(env, 'DATABASE_TLS_CA_FILE') ? 'DATABASE_TLS_CA_FILE' : 'DATABASE_TLS', 'applies to MariaDB/MySQL only; DATABASE_URL selects SQLite');
+    return config;
+  }
+  return tls ? { ...config, tls } : config;
+}
+
+function databaseTlsFromEnv(env: EnvReader): DatabaseTls | undefined {
+  const caFile = readVar(env, 'DATABASE_TLS_CA_FILE');
+  const certFile = readVar(env, 'DATABASE_TLS_CERT_FILE');
+  const keyFile = readVar(env, 'DATABASE_TLS_KEY_FILE');
+  const on = readVar(env, 'DATABASE_TLS') === 'verify' || Boolean(caFile);
+  if (!on) {
+    if (certFile || keyFile) throw new ConfigError(certFile ? 'DATABASE_TLS_CERT_FILE' : 'DATABASE_TLS_KEY_FILE', 'a client certificate needs TLS: set DATABASE_TLS=verify or DATABASE_TLS_CA_FILE');
+    return undefined;
+  }
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError(certFile ? 'DATABASE_TLS_KEY_FILE' : 'DATABASE_TLS_CERT_FILE', 'certificate and key are given together');
+  return { ca: caFile ? pemFile('DATABASE_TLS_CA_FILE', caFile) : null, cert: certFile ? pemFile('DATABASE_TLS_CERT_FILE', certFile) : null, key: keyFile ? pemFile('DATABASE_TLS_KEY_FILE', keyFile) : null };
+}
+
+function pemFile(variable: string, path: string): Buffer {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(variable, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!data.includes('-----BEGIN ')) throw new ConfigError(variable, `${path} is not PEM`);
+  return data;
 }

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntitySchema, type EntitySubscriberInterface, type MixedList, type TransactionStartEvent } from 'typeorm';
-import { UnavailableError } from '@postbote/errors';
+import { ConfigError, UnavailableError } from '@postbote/errors';
 import type { DatabaseConfig } from './database-config';
 
 export interface OpenDatabaseOptions {
@@ -60,12 +60,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
       bigNumberStrings: false,
       poolSize: 10,
       extra: { connectTimeout: 10_000 },
+      // Verified always: a certificate that does not chain to the CA, or names another host, is refused.
+      ...(config.tls ? { ssl: { ca: config.tls.ca ?? undefined, cert: config.tls.cert ?? undefined, key: config.tls.key ?? undefined, rejectUnauthorized: true } } : {}),
     });
   }
   try {
     await ds.initialize();
   } catch (err) {
-    throw new UnavailableError(`database unreachable: ${(err as Error).message}`, { cause: err });
+    throw openFailure(err, config);
   }
   try {
     await migrate(ds, config, options.migrationsTableName);
@@ -122,4 +124,25 @@ function restrictSqliteFile(file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   closeSync(openSync(file, 'a', 0o600));
   chmodSync(file, 0o600);
+}
+
+/** Codes Node's TLS gives a server certificate it cannot trust for this host. */
+const UNTRUSTED = new Set(['HANDSHAKE_SSL_ERROR', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+/**
+ * Why a database could not be opened: a refusal no retry will change (an untrusted
+ * certificate, a refused login, a server that wants TLS) is a configuration error naming
+ * the variable to fix, so the service stops at boot saying so; anything else is an outage.
+ */
+function openFailure(err: unknown, config: DatabaseConfig): Error {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  const message = (err as Error)?.message ?? String(err);
+  if (config.kind === 'mysql') {
+    if (UNTRUSTED.has(code)) return new ConfigError('DATABASE_TLS_CA_FILE', `the database server's certificate is not trusted (${message}); give the CA that signed it`);
+    if (code === 'ER_SECURE_TRANSPORT_REQUIRED' || /insecure transport/i.test(message)) return new ConfigError('DATABASE_TLS', `the database server accepts TLS connections only (${message}): set DATABASE_TLS=verify and DATABASE_TLS_CA_FILE`);
+    if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+      return new ConfigError('DATABASE_URL', `the database refused the login (${message})${config.tls ? '' : '; a server that requires TLS refuses plaintext logins too (DATABASE_TLS)'}`);
+    }
+  }
+  return new UnavailableError(`database unreachable: ${message}`, { cause: err });
 }

@@ -30,6 +30,10 @@ const GiB = 1024 * 1024 * 1024;
 export const VARIABLES = {
   POSTBOTE_DATA_DIR: { kind: 'string', default: 'data', readers: ['config', 'storage', 'cli'], doc: 'folder of the SQLite file, the embedded key file and the storage scratch files' },
   DATABASE_URL: { kind: 'secret', readers: ['config', 'storage', 'trigger'], defaultText: 'SQLite in the data folder', doc: '`mysql://user:pass@host:3306/db` or `mariadb://…` selects MariaDB/MySQL; `sqlite:/path/file` a specific SQLite file (also `DATABASE_URL_FILE`)' },
+  DATABASE_TLS: { kind: 'oneOf', values: ['off', 'verify'], default: 'off', readers: ['config', 'storage', 'trigger'], doc: '`verify`: MariaDB/MySQL over TLS, the server\'s certificate verified (against `DATABASE_TLS_CA_FILE`, else the system CAs) and its name checked; on by itself when a CA file is given' },
+  DATABASE_TLS_CA_FILE: { kind: 'string', readers: ['config', 'storage', 'trigger'], defaultText: 'system CAs', doc: 'PEM CA certificates the database server\'s certificate must chain to (implies `DATABASE_TLS=verify`)' },
+  DATABASE_TLS_CERT_FILE: { kind: 'string', readers: ['config', 'storage', 'trigger'], doc: 'PEM client certificate presented to the database server (with `DATABASE_TLS_KEY_FILE`)' },
+  DATABASE_TLS_KEY_FILE: { kind: 'string', readers: ['config', 'storage', 'trigger'], doc: 'PEM private key of `DATABASE_TLS_CERT_FILE`' },
   POSTBOTE_MASTER_KEYS: { kind: 'secret', readers: ['config'], defaultText: 'key file in the data folder', doc: '`id:base64key` entries (32-byte keys), comma or newline separated (also `POSTBOTE_MASTER_KEYS_FILE`)' },
   POSTBOTE_MASTER_KEY_ID: { kind: 'string', readers: ['config'], defaultText: 'last key', doc: 'which key seals new secrets' },
   POSTBOTE_MASTER_KEY_FILE: { kind: 'string', readers: ['config'], defaultText: '`$POSTBOTE_DATA_DIR/master.key`', doc: 'embedded key file location (when no keys are configured)' },
