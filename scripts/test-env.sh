@@ -6,7 +6,8 @@
 # Servers:
 #   MariaDB  127.0.0.1:3306 (root, no password): the machine's own; started if stopped
 #   Kafka    127.0.0.1:19092, single-node KRaft broker from Maven Central's jars
-#            (org.apache.kafka:kafka_2.13, see scripts/kafka/pom.xml), data under .cache
+#            (org.apache.kafka:kafka_2.13, see scripts/kafka/pom.xml), data under .cache;
+#            SASL_SSL on 19094 (SCRAM-SHA-512 user postbote, CA in .cache/test-env/kafka-19092/tls)
 #   Dovecot  IMAP 127.0.0.1:21143 (STARTTLS), IMAPS 21993, POP3 21110 (STLS), POP3S 21995;
 #            Debian's dovecot-imapd/dovecot-pop3d, private config under .cache/test-env/dovecot,
 #            a self-signed CA (ca.crt there), any user name with one test password, Maildir
@@ -55,6 +56,12 @@ mariadb_down() {
 KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
 KAFKA_PORT=${POSTBOTE_TEST_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
+# A second listener for the tests of KAFKA_TLS_* and KAFKA_SASL_*: TLS with a certificate
+# from its own CA (ca.crt under $KAFKA_RUN/tls) and SCRAM-SHA-512 logins (one user,
+# created when the log dir is formatted).
+KAFKA_SASL_PORT=$((KAFKA_PORT + 2))
+KAFKA_SASL_USER=postbote
+KAFKA_SASL_PASSWORD=postbote-test-kafka-pw
 KAFKA_HOME=.cache/kafka/$KAFKA_VERSION
 KAFKA_RUN=$STATE/kafka-$KAFKA_PORT
 
@@ -129,16 +136,29 @@ kafka_up() {
 kafka_start() {
   kafka_fetch
   command -v java >/dev/null || { log "installing a JRE"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
-  mkdir -p "$KAFKA_RUN/data"
+  mkdir -p "$KAFKA_RUN/data" "$KAFKA_RUN/tls"
+  if [ ! -f "$KAFKA_RUN/tls/server.pem" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Postbote Test Kafka CA" \
+      -keyout "$KAFKA_RUN/tls/ca.key" -out "$KAFKA_RUN/tls/ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$KAFKA_RUN/tls/server.key" -out "$KAFKA_RUN/tls/server.csr" 2>/dev/null
+    openssl x509 -req -in "$KAFKA_RUN/tls/server.csr" -CA "$KAFKA_RUN/tls/ca.crt" -CAkey "$KAFKA_RUN/tls/ca.key" -CAcreateserial \
+      -days 3650 -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost') -out "$KAFKA_RUN/tls/server.crt" 2>/dev/null
+    cat "$KAFKA_RUN/tls/server.key" "$KAFKA_RUN/tls/server.crt" > "$KAFKA_RUN/tls/server.pem"
+  fi
   cat > "$KAFKA_RUN/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$PWD/$KAFKA_RUN/tls/server.pem
+ssl.client.auth=none
 log.dirs=$PWD/$KAFKA_RUN/data
 num.partitions=1
 auto.create.topics.enable=false
@@ -162,7 +182,7 @@ PROPS
     local id
     id=$(java -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" kafka.tools.StorageTool random-uuid)
     java -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" kafka.tools.StorageTool format \
-      -t "$id" -c "$KAFKA_RUN/server.properties" >/dev/null
+      -t "$id" -c "$KAFKA_RUN/server.properties" --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" >/dev/null
   fi
   log "starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
   nohup java -Xms256m -Xmx768m -cp "$cp" -Dlog4j.configuration="file:$PWD/$KAFKA_RUN/log4j.properties" \

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, connect } from '@postbote/grpc-runtime';
-import { InProcessBus, KafkaBus, type BusConfig } from '@postbote/bus';
+import { InProcessBus, KafkaBus, PLAINTEXT_KAFKA, type BusConfig } from '@postbote/bus';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
 import { EmailReceived, StorageServiceClient, TriggerServiceClient, type StoredEmail } from '@postbote/proto';
@@ -87,7 +87,7 @@ async function storageEnv(): Promise<Env> {
 }
 
 function kafkaConfig(brokers: string[]): BusConfig {
-  return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1, namespace: '' };
+  return { kind: 'kafka', brokers, clientId: 'postbote-test', partitions: 3, replicationFactor: 1, namespace: '', security: PLAINTEXT_KAFKA };
 }
 
 async function startTrigger(env: Env, brokers: string[], topic: string, extra: { batchSize?: number; encoding?: 'protobuf' | 'json'; perWorkspace?: boolean; maxEventBytes?: number } = {}) {

@@ -4,6 +4,7 @@ import type { Bus } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { KafkaBus } from './kafka-bus';
 import type { WaitLog } from './kafka-retry';
+import { kafkaSecurityFromEnv, type KafkaSecurity } from './kafka-security';
 
 export type BusConfig =
   | { readonly kind: 'in-process' }
@@ -14,6 +15,7 @@ export type BusConfig =
       readonly partitions: number;
       readonly replicationFactor: number;
       readonly namespace: string;
+      readonly security: KafkaSecurity;
     };
 
 /** KAFKA_BROKERS selects Kafka; without it the process uses the in-process bus. */
@@ -28,6 +30,7 @@ export function loadBusConfig(env: EnvReader, clientId: string): BusConfig {
     partitions: readVar(env, 'KAFKA_PARTITIONS'),
     replicationFactor: readVar(env, 'KAFKA_REPLICATION_FACTOR'),
     namespace: kafkaNamespace(env),
+    security: kafkaSecurityFromEnv(env),
   };
 }
 
@@ -55,6 +58,7 @@ export function createBus(config: BusConfig, log?: WaitLog): Bus {
     defaultPartitions: config.partitions,
     replicationFactor: config.replicationFactor,
     namespace: config.namespace,
+    security: config.security,
     log,
   });
 }

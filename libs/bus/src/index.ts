@@ -5,3 +5,4 @@ export * from './topics';
 export * from './bus-config';
 export * from './kafka-positioned-publisher';
 export * from './kafka-retry';
+export * from './kafka-security';

@@ -1,6 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type IHeaders } from 'kafkajs';
 import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
 import { whileTransient, type WaitLog } from './kafka-retry';
+import { kafkaClientSecurity, type KafkaSecurity } from './kafka-security';
 import { addReadinessCheck } from '@postbote/metrics';
 
 export interface KafkaBusOptions {
@@ -8,6 +9,8 @@ export interface KafkaBusOptions {
   /** Prefix of every topic and group name, so deployments can share a cluster. */
   readonly namespace?: string;
   readonly clientId: string;
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); plaintext when absent. */
+  readonly security?: KafkaSecurity;
   readonly defaultPartitions: number;
   readonly replicationFactor: number;
   /** How long start-up waits out transient broker answers (new topics without a leader). */
@@ -31,7 +34,7 @@ export class KafkaBus implements Bus {
   readonly #stopReadiness: () => void;
 
   constructor(private readonly options: KafkaBusOptions) {
-    this.#kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.WARN });
+    this.#kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.WARN, ...kafkaClientSecurity(options.security) });
     this.#stopReadiness = addReadinessCheck('kafka', () => this.#reachable());
   }
 

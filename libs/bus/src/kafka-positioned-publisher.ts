@@ -1,9 +1,12 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { BusMessage } from './bus';
+import { kafkaClientSecurity, type KafkaSecurity } from './kafka-security';
 
 export interface PositionedPublisherOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** TLS and SASL to the brokers; plaintext when absent. */
+  readonly security?: KafkaSecurity;
   /** Stable per logical publisher: a newer producer with this id fences older ones. */
   readonly transactionalId: string;
   /** Topic (1 partition) and group under which the position is committed. */
@@ -75,6 +78,7 @@ export class KafkaPositionedPublisher {
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
       connectionTimeout: 5_000,
       requestTimeout: 15_000,
+      ...kafkaClientSecurity(options.security),
     });
   }
 

@@ -1,4 +1,5 @@
 import { sleep } from '@postbote/backoff';
+import { kafkaRefusal } from './kafka-security';
 
 /** Where a waiting caller says what it waits for (the service's logger). */
 export type WaitLog = (fields: Record<string, unknown>, message: string) => void;
@@ -52,6 +53,9 @@ export async function whileTransient<T>(what: string, work: () => Promise<T>, op
     try {
       return await work();
     } catch (err) {
+      // An untrusted certificate or a refused login passes with no retry: say which variable to fix.
+      const refusal = kafkaRefusal(err);
+      if (refusal) throw refusal;
       const waitMs = Math.min(5_000, 250 * 2 ** attempt);
       if (!isTransientKafkaError(err) || Date.now() + waitMs > deadline) throw err;
       options.log?.({ waitingFor: what, retryInMs: waitMs, err: { message: (err as Error).message } }, 'waiting for Kafka');

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readVar, type EnvReader } from '@postbote/env';
+import { readPemFile, readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 
 /** Where a service keeps its tables: the embedded SQLite file or a MariaDB/MySQL server. */
@@ -66,16 +65,6 @@ function databaseTlsFromEnv(env: EnvReader): DatabaseTls | undefined {
     return undefined;
   }
   if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError(certFile ? 'DATABASE_TLS_KEY_FILE' : 'DATABASE_TLS_CERT_FILE', 'certificate and key are given together');
-  return { ca: caFile ? pemFile('DATABASE_TLS_CA_FILE', caFile) : null, cert: certFile ? pemFile('DATABASE_TLS_CERT_FILE', certFile) : null, key: keyFile ? pemFile('DATABASE_TLS_KEY_FILE', keyFile) : null };
+  return { ca: caFile ? readPemFile('DATABASE_TLS_CA_FILE', caFile) : null, cert: certFile ? readPemFile('DATABASE_TLS_CERT_FILE', certFile) : null, key: keyFile ? readPemFile('DATABASE_TLS_KEY_FILE', keyFile) : null };
 }
 
-function pemFile(variable: string, path: string): Buffer {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(variable, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!data.includes('-----BEGIN ')) throw new ConfigError(variable, `${path} is not PEM`);
-  return data;
-}

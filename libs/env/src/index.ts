@@ -1,2 +1,3 @@
 export * from './env-reader';
 export * from './catalogue';
+export * from './pem-file';

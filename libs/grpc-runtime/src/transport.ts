@@ -1,8 +1,7 @@
 import type { ConnectionLimits } from './connection-guard';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { credentials, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { readVar, type EnvReader } from '@postbote/env';
+import { readPemFile, readVar, type EnvReader } from '@postbote/env';
 import { ConfigError } from '@postbote/errors';
 
 /**
@@ -45,9 +44,9 @@ export function transportFromEnv(env: EnvReader): Transport {
   const requireClientCerts = readVar(env, 'POSTBOTE_TLS_CLIENT_AUTH') === 'require';
   return {
     tls: {
-      cert: certFile ? pem('POSTBOTE_TLS_CERT_FILE', certFile) : null,
-      key: keyFile ? pem('POSTBOTE_TLS_KEY_FILE', keyFile) : null,
-      ca: caFile ? pem('POSTBOTE_TLS_CA_FILE', caFile) : null,
+      cert: certFile ? readPemFile('POSTBOTE_TLS_CERT_FILE', certFile) : null,
+      key: keyFile ? readPemFile('POSTBOTE_TLS_KEY_FILE', keyFile) : null,
+      ca: caFile ? readPemFile('POSTBOTE_TLS_CA_FILE', caFile) : null,
       requireClientCerts,
     },
     allowPlaintext,
@@ -55,16 +54,6 @@ export function transportFromEnv(env: EnvReader): Transport {
   };
 }
 
-function pem(variable: string, path: string): Buffer {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(variable, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!data.toString('latin1').includes('-----BEGIN ')) throw new ConfigError(variable, `${path} holds no PEM data`);
-  return data;
-}
 
 /** Credentials for a server bound to `address`; plaintext beyond loopback is refused unless allowed. */
 export function serverCredentials(transport: Transport, address: string): ServerCredentials {

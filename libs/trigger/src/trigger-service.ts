@@ -88,6 +88,7 @@ export async function startTriggerService(
   if (deps.busConfig.kind === 'kafka') {
     const publisher = new KafkaPositionedPublisher({
       brokers: deps.busConfig.brokers,
+      security: deps.busConfig.security,
       clientId: `${deps.busConfig.clientId}-relay-${hostname()}`,
       transactionalId: namespaced(deps.busConfig, config.transactionalId),
       positionTopic: namespaced(deps.busConfig, POSITION_TOPIC),
