@@ -14,6 +14,8 @@ const UNAVAILABLE_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'ER_LOCK_WAIT_TIMEOUT',
+  // Still a deadlock after the runner's attempts: the caller retries later, as for an outage.
+  'ER_LOCK_DEADLOCK',
   'ER_ACCESS_DENIED_ERROR',
   'ER_BAD_DB_ERROR',
   'SQLITE_BUSY',

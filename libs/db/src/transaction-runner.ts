@@ -59,19 +59,38 @@ function dialectOf(kind: 'sqlite' | 'mysql'): SqlDialect {
 export function transactionRunner(config: DatabaseConfig, ds: DataSource, gate: Gate, workerDir = __dirname): TransactionRunner {
   if (config.kind === 'sqlite') return sqliteRunner(config.file, workerDir);
   const dialect = dialectOf('mysql');
+  const once = (statements: readonly Statement[]) =>
+    gate(() =>
+      ds.transaction(async (tx) => {
+        for (const s of statements) {
+          if (s.params.some((p) => Buffer.isBuffer(p))) await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
+          else await tx.query(s.sql, [...s.params]);
+        }
+      }),
+    );
   return {
     dialect,
-    run: (statements) =>
-      gate(() =>
-        ds.transaction(async (tx) => {
-          for (const s of statements) {
-            if (s.params.some((p) => Buffer.isBuffer(p))) await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
-            else await tx.query(s.sql, [...s.params]);
-          }
-        }),
-      ),
+    run: async (statements) => {
+      // InnoDB ends one of two transactions that wait on each other (a store's inserts and a
+      // retention purge's range delete take gap locks in different orders) and rolls it back
+      // whole; running it again is what the server asks for.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once(statements);
+        } catch (err) {
+          if (!isDeadlock(err) || attempt >= DEADLOCK_ATTEMPTS) throw classifyDatabaseError(err);
+        }
+      }
+    },
     close: async () => undefined,
   };
+}
+
+const DEADLOCK_ATTEMPTS = 5;
+
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return (e?.driverError?.code ?? e?.code) === 'ER_LOCK_DEADLOCK';
 }
 
 /** The part of a mysql2 connection the binary protocol needs (the transaction's own connection). */

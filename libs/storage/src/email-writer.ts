@@ -299,10 +299,13 @@ export class EmailWriter {
     }
     flushChunks();
     if (unused.length) out.push(this.#deleteChunks(unused));
-    // What each workspace has stored moves with its emails, in the same transaction.
+    // What each workspace has stored moves with its emails, in the same transaction: one
+    // upsert, which takes the row's exclusive lock at once. (An INSERT IGNORE followed by
+    // an UPDATE took a shared lock first, and two writers of the row — a store and a
+    // retention purge — each waited for the other to give up theirs: an InnoDB deadlock.)
     for (const [workspace, { bytes, count }] of stored) {
-      out.push(d.insert('storage_workspaces', ['workspace_id', 'max_stored_bytes', 'stored_bytes', 'stored_emails', 'updated_at'], [[workspace, 0, 0, 0, at]], true));
-      out.push({ sql: 'UPDATE storage_workspaces SET stored_bytes = stored_bytes + ?, stored_emails = stored_emails + ? WHERE workspace_id = ?', params: [bytes, count, workspace] });
+      const add = d.kind === 'mysql' ? 'ON DUPLICATE KEY UPDATE stored_bytes = stored_bytes + VALUES(stored_bytes), stored_emails = stored_emails + VALUES(stored_emails)' : 'ON CONFLICT (workspace_id) DO UPDATE SET stored_bytes = stored_bytes + excluded.stored_bytes, stored_emails = stored_emails + excluded.stored_emails';
+      out.push({ sql: `INSERT INTO storage_workspaces (workspace_id, max_stored_bytes, stored_bytes, stored_emails, updated_at) VALUES (?, 0, ?, ?, ?) ${add}`, params: [workspace, bytes, count, at] });
     }
     const many = (table: string, columns: string[], rows: unknown[][], ignore = false) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(d.insert(table, columns, rows.slice(i, i + ROWS_PER_INSERT), ignore));
