@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import { ConnectorServiceClient, Protocol, Security, Strategy } from '@postbote/proto';
 import { call, connect } from '@postbote/grpc-runtime';
-import { DOVECOT, TEST_ACTOR, TestProxy, adminAuthFrom, dovecotLoginAddresses, dovecotUser, dovecotWho, eventually, mailboxAs, testMail, TEST_SCOPE } from '@postbote/testing';
+import { DOVECOT, TEST_ACTOR, TestProxy, adminAuthFrom, dovecotLoginAddresses, dovecotUser, expectLastLoginFrom, dovecotWho, eventually, mailboxAs, testMail, TEST_SCOPE } from '@postbote/testing';
 import { grpcMetrics } from '@postbote/metrics';
 import { startEmbeddedServices, type EmbeddedServices } from './embedded-services.fixture';
 
@@ -175,7 +175,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
       await fetcher.supervisor.actor(c.id)?.settled();
       await eventually(() => events.filter((e) => e.connectorId === c.id).length === 1, 10_000, 'the proxied email');
       assert.deepEqual(proxy.tunnels, [`${DOVECOT.host}:${DOVECOT.imaps}`]);
-      assert.equal(dovecotLoginAddresses(user.username).at(-1), '127.0.0.2');
+      await expectLastLoginFrom(user.username, '127.0.0.2', 'the mailbox saw the fetcher\'s source address');
     } finally {
       await proxy.close();
     }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, TestProxy, dovecotKick, dovecotLoginAddresses, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, TestProxy, dovecotKick, dovecotLoginAddresses, expectLastLoginFrom, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
@@ -326,7 +326,7 @@ describe('IMAP through a per-connector proxy', () => {
         assert.equal(res.stored, 1);
         assert.equal(res.postProcessed, 1);
         assert.deepEqual(proxy.tunnels, [`127.0.0.1:${DOVECOT.imaps}`]);
-        assert.equal(dovecotLoginAddresses(user.username).at(-1), '127.0.0.2', 'the mailbox saw the proxy, not the fetcher');
+        await expectLastLoginFrom(user.username, '127.0.0.2', 'the mailbox saw the proxy, not the fetcher');
         await assert.rejects(run(access(user, { proxy: { url: proxy.url, password: new Secret('wrong') } }), settings(), recorder()), (e: unknown) => e instanceof MailboxError && e.retryable);
         assert.equal(proxy.refused, 1);
       } finally {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, GREENMAIL, TestProxy, dovecotLoginAddresses, dovecotUser, eventually, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, GREENMAIL, TestProxy, dovecotLoginAddresses, dovecotUser, expectLastLoginFrom, eventually, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
 import { pollPop3, type Pop3RunSettings } from './poll-pop3';
 import { testPop3 } from './pop3-probe';
 import { openPop3 } from './pop3-session';
@@ -135,7 +135,7 @@ describe('POP3 through a per-connector proxy', () => {
           await seed(user, [testMail('via-proxy')]);
           const res = await run(access(user, { security, proxy: { url: proxy.url, password: new Secret('proxy-Secret-1') } }), settings(), sink());
           assert.equal(res.stored, 1);
-          assert.deepEqual(dovecotLoginAddresses(user.username).at(-1), '127.0.0.2', 'the mailbox saw the proxy, not the fetcher');
+          await expectLastLoginFrom(user.username, '127.0.0.2', 'the mailbox saw the proxy, not the fetcher');
         }
         assert.deepEqual(proxy.tunnels, [`127.0.0.1:${DOVECOT.pop3s}`, `127.0.0.1:${DOVECOT.pop3}`]);
         const refused = run(access(dovecotUser('p3proxy'), { proxy: { url: proxy.url, password: new Secret('wrong-proxy-pw') } }), settings(), sink());

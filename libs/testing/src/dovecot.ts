@@ -58,6 +58,18 @@ export function dovecotLoginAddresses(username: string): string[] {
   return dovecotLogins(username).map((l) => l.rip);
 }
 
+/**
+ * Waits until Dovecot's log shows `username`'s latest login from `rip` (Dovecot writes its
+ * log line a moment after the login answered); fails naming the address it saw instead.
+ */
+export async function expectLastLoginFrom(username: string, rip: string, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (dovecotLoginAddresses(username).at(-1) !== rip) {
+    if (Date.now() > deadline) throw new Error(`${what}: the last login of ${username} came from ${dovecotLoginAddresses(username).at(-1) ?? 'nowhere'}, not ${rip}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Dovecot's successful logins of `username`, oldest first: client address and SASL mechanism (`method=`). */
 export function dovecotLogins(username: string): Array<{ rip: string; method: string }> {
   const out: Array<{ rip: string; method: string }> = [];
