@@ -37,6 +37,7 @@ describe('fetchers sharded by a Kafka consumer group', () => {
     const child = spawn(process.execPath, [join(root, 'dist/apps/fetcher-service/main.js')], {
       env: {
         PATH: process.env['PATH'],
+        POSTBOTE_DATA_DIR: tempDir('pb-spawned-'),
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
         KAFKA_NAMESPACE: namespace,
         KAFKA_PARTITIONS: '12',

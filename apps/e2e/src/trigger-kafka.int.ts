@@ -366,6 +366,7 @@ describe('trigger service killed with SIGKILL at random points', () => {
       spawn(process.execPath, [join(root, 'dist/apps/trigger-service/main.js')], {
         env: {
           PATH: process.env['PATH'],
+          POSTBOTE_DATA_DIR: tempDir('pb-spawned-'),
           DATABASE_URL: env.db.config.kind === 'mysql' ? env.db.config.url : '',
           KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
           KAFKA_PARTITIONS: '3',

@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { join } from 'node:path';
 import { healthStatus } from './grpc-probe';
 import { freePort } from './ports';
-import { eventually } from './temp';
+import { eventually, tempDir } from './temp';
 
 /** The repository root (tests drive the built bundles under dist/). */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -26,10 +26,13 @@ export interface Proc {
 /**
  * Starts a Node script with only PATH and `env` as its environment; output is captured.
  * The web console listens on a free port unless the test names one: processes started side
- * by side must not meet on the default 8080.
+ * by side must not meet on the default 8080. The data folder is a fresh one unless the test
+ * names one: a service started without it must not leave an admin token in the checkout's
+ * `data/`, where a later `npm start` would read it (a CI run then `npm start` answered
+ * UNAUTHENTICATED to the CLI).
  */
 export function launch(file: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
-  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { env: { PATH: process.env['PATH'], CONSOLE_ADDR: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { env: { PATH: process.env['PATH'], CONSOLE_ADDR: '127.0.0.1:0', POSTBOTE_DATA_DIR: tempDir('pb-launched-'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
