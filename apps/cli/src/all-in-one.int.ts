@@ -112,12 +112,12 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.match(noStdin.err, /--password-stdin is required/);
     const bad = cli(env, ['connector', 'create', '--name', 'x', '--protocol', 'pop3', '--host', 'h', '--username', 'u', '--workflow', 'w', '--interval', '5', '--folder', 'INBOX', '--password-stdin'], 'pw');
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /INVALID_ARGUMENT: .*spec\.poll_interval_seconds: must be an integer between 10 and 86400/);
-    assert.match(bad.err, /spec\.folder: applies to IMAP connectors only/);
+    assert.match(bad.err, /INVALID_ARGUMENT: .*--interval: must be an integer between 10 and 86400/);
+    assert.match(bad.err, /--folder: applies to IMAP connectors only/);
     // Control characters a terminal or a server would act on, in a user name and a name.
     const controls = cli(env, ['connector', 'create', '--name', 'x\u0085y', '--protocol', 'pop3', '--host', 'h', '--username', 'u\u001b[2J', '--workflow', 'w\u2028x', '--password-stdin'], 'pw');
     assert.equal(controls.code, 2);
-    for (const field of ['name', 'username', 'workflow_id']) assert.match(controls.err, new RegExp(`spec\\.${field}: must not contain control characters`));
+    for (const flag of ['name', 'username', 'workflow']) assert.match(controls.err, new RegExp(`--${flag}: must not contain control characters`));
     const notNumber = cli(env, ['connector', 'update', 'Support', '--batch', 'ten']);
     assert.match(notNumber.err, /--batch must be a whole number/);
   });
@@ -142,7 +142,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
   it('asks for the password again to change where it goes, warns about security NONE, and other updates keep it', () => {
     const refused = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30']);
     assert.equal(refused.code, 1);
-    assert.match(refused.err, /PERMISSION_DENIED: spec\.password: changing spec\.port, spec\.security decides where the stored password is sent; give the password again \(pass it with --password-stdin\)/);
+    assert.match(refused.err, /PERMISSION_DENIED: --password-stdin: changing --port, --security decides where the stored password is sent; give the password again \(pass it with --password-stdin\)/);
     const r = cli(env, ['connector', 'update', 'Support', '--security', 'none', '--interval', '30', '--password-stdin'], PASSWORD);
     outputs.push(r.out, r.err);
     assert.equal(r.code, 0, r.err);
@@ -162,7 +162,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
     outputs.push(r.out, r.err);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Server\s+outlook\.office365\.com\n/);
-    assert.match(r.out, /Login\s+OAUTH2\n/);
+    assert.match(r.out, /Login method\s+OAUTH2\n/);
     assert.match(r.out, /OAuth2 client secret\s+\(set, write-only\)/);
     assert.match(r.out, /OAuth2 refresh token\s+\(set, write-only\)/);
     assert.match(r.out, /Proxy\s+http:\/\/fetcher@127\.0\.0\.1:3128\n/);
@@ -179,7 +179,7 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.err, /--refresh-token-stdin \(or --refresh-token-file\) is required with --auth oauth2/);
     const moved = cli(env, ['connector', 'update', 'Gmail', '--host', 'imap.elsewhere.example']);
-    assert.match(moved.err, /PERMISSION_DENIED: spec\.oauth_refresh_token: changing spec\.host .* \(pass it with --refresh-token-stdin\)/);
+    assert.match(moved.err, /PERMISSION_DENIED: --refresh-token-stdin: changing --host .* \(pass it with --refresh-token-stdin\)/);
     for (const name of ['M365', 'Gmail']) assert.equal(cli(env, ['connector', 'delete', name]).code, 0);
   });
 

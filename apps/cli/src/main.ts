@@ -8,7 +8,8 @@ import { auditCommand, tokensCommand, whoamiCommand } from './access-commands';
 import { certsCommand } from './certs-command';
 import { consoleCommand } from './console-command';
 import { addressesFrom, authFrom } from './clients';
-import { SECRET_STDIN_FLAGS, connectorCommand } from './connector-commands';
+import { connectorCommand } from './connector-commands';
+import { flagOfApi, withFlagNames } from './spec-flags';
 import { CliUsageError } from './cli-support';
 import { emailsCommand } from './emails-commands';
 import { eventsCommand } from './events-command';
@@ -92,7 +93,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
           : err.reason === 'PASSWORD_REQUIRED'
             ? ` (pass ${secretFlagsNamed(err.message)})`
             : '';
-    process.stderr.write(`error: ${err.code}: ${forTerminal(err.message)}${hint}\n`);
+    process.stderr.write(`error: ${err.code}: ${forTerminal(withFlagNames(err.message))}${hint}\n`);
     process.exit(err.code === 'INVALID_ARGUMENT' || err.code === 'ALREADY_EXISTS' ? 2 : 1);
   }
   process.stderr.write(`error: ${forTerminal(String((err as Error)?.message ?? err))}\n`);
@@ -102,6 +103,6 @@ program.parseAsync(process.argv).catch((err: unknown) => {
 /** The flags that carry the secrets an error names: "spec.password, spec.oauth_client_secret: …" → "--password-stdin, --client-secret-stdin". */
 function secretFlagsNamed(message: string): string {
   const fields = message.split(':')[0] ?? '';
-  const flags = Object.entries(SECRET_STDIN_FLAGS).filter(([api]) => fields.includes(`spec.${api}`)).map(([, flag]) => flag);
+  const flags = [...fields.matchAll(/spec\.([a-z_]+)/g)].map((m) => flagOfApi(m[1] ?? '')).filter((x) => x !== undefined);
   return flags.length > 1 ? `them with ${flags.join(' and ')}` : `it with ${flags[0] ?? '--password-stdin'}`;
 }

@@ -33,7 +33,7 @@ describe('connector output', () => {
       connectorToProto(created({ protocol: 'IMAP', host: undefined, password: undefined, authType: 'OAUTH2', oauthProvider: 'MICROSOFT', oauthClientId: 'app-1', oauthRefreshToken: new Secret('rt') })),
     );
     assert.match(text, /^Server\s+outlook\.office365\.com$/m);
-    assert.match(text, /^Login\s+OAUTH2$/m);
+    assert.match(text, /^Login method\s+OAUTH2$/m);
     assert.match(text, /^Token endpoint\s+https:\/\/login\.microsoftonline\.com\/common\/oauth2\/v2\.0\/token$/m);
     assert.match(text, /^OAuth2 refresh token\s+\(set, write-only\)$/m);
     assert.match(text, /^OAuth2 client secret\s+\(not set\)$/m);

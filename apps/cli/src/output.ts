@@ -14,10 +14,10 @@ function shown(info: FieldInfo, value: unknown): string {
 export function connectorLines(proto: Connector): string {
   const c = connectorFromProto(proto);
   const rows: Array<[string, string]> = [['Id', c.id]];
-  for (const key of SETTING_KEYS) if (c[key] !== null) rows.push([FIELDS[key].label, shown(FIELDS[key], c[key])]);
+  for (const key of SETTING_KEYS) if (c[key] !== null) rows.push([FIELDS[key].label.en, shown(FIELDS[key], c[key])]);
   // Secrets show only whether they are stored.
   for (const key of SECRET_KEYS) {
-    if (applies(key, c.protocol, c.authType, c.proxyUrl)) rows.push([SECRET_FIELDS[key].label, c.secretsSet.includes(key) ? '(set, write-only)' : '(not set)']);
+    if (applies(key, c.protocol, c.authType, c.proxyUrl)) rows.push([SECRET_FIELDS[key].label.en, c.secretsSet.includes(key) ? '(set, write-only)' : '(not set)']);
   }
   rows.push(['Revision', String(c.revision)], ['Updated', c.updatedAt.toISOString()]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -106,7 +106,7 @@ describe('web console over HTTP (all-in-one)', () => {
     assert.equal(bad.status, 422);
     assert.match(bad.body, /id="f-port-error">must be an integer between 1 and 65535</);
     assert.match(bad.body, /id="f-poll_interval_seconds-error">must be an integer between 10 and 86400</);
-    assert.match(bad.body, /id="f-workflow_id-error">must name the workflow to start</);
+    assert.match(bad.body, /id="f-workflow_id-error">is required</);
     assert.match(bad.body, /id="f-port" [^>]*aria-invalid="true"/);
     assert.ok(!bad.body.includes(MAIL_PASSWORD), 'the typed password is not sent back');
     assert.match(bad.body, /value="Incidents"/, 'what was typed stays');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IsNull, QueryFailedError, type DataSource, type Repository } from 'typeorm';
 import { EVERY_WORKSPACE, type Scope } from '@postbote/auth';
-import { LIMITS, SECRET_KEYS, SETTING_KEYS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput, type Secrets } from '@postbote/connector-model';
+import { FIELDS, SECRET_KEYS, SETTING_KEYS, resolveCreate, resolveUpdate, type ConnectorRecord, type ConnectorSettings, type ConnectorSpecInput, type Secrets } from '@postbote/connector-model';
 import { SecretBox, type Secret } from '@postbote/crypto';
 import { AlreadyExistsError, ConcurrencyError, NotFoundError, QuotaExceededError, ValidationError } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
@@ -249,7 +249,7 @@ export class ConnectorRegistry {
     if (value === '') throw ValidationError.single('ref', 'required', 'must be a connector id or name');
     // Checked before use and before it is quoted back: a ref is an id or a name, no more.
     // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-    if (value.length > LIMITS.nameMaxLength || /[\u0000-\u001f\u007f]/.test(value)) throw ValidationError.single('ref', 'ref', 'must be a connector id or name');
+    if (value.length > FIELDS.name.maxLength || /[\u0000-\u001f\u007f]/.test(value)) throw ValidationError.single('ref', 'ref', 'must be a connector id or name');
     const where = { ...(UUID.test(value) ? { id: value.toLowerCase() } : { nameKey: value.toLowerCase() }), ...(scope.every ? {} : { workspaceId: scope.workspace }) };
     // Names repeat across workspaces: outside one, only an id names a connector.
     const rows = await this.deps.gate(() => this.#repo.find({ where, take: 2 }));

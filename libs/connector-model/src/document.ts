@@ -1,6 +1,6 @@
 import { DEFAULTS, defaultPort } from './defaults';
 import { FIELDS, SETTING_KEYS, applies, type FieldInfo, type SettingKey } from './fields';
-import type { ConnectorSettings } from './settings';
+import type { ConnectorSettings } from './fields';
 
 /**
  * A connector's settings as the config service stores them: one JSON document of the

@@ -1,5 +1,6 @@
 export * from './settings';
 export * from './fields';
+export * from './field-docs';
 export * from './defaults';
 export * from './validate';
 export * from './folder-path';

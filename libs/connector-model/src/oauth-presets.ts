@@ -1,4 +1,4 @@
-import type { OAuthProvider, Protocol } from './settings';
+import type { OAuthProvider, Protocol } from './enums';
 
 export interface OAuthPreset {
   readonly tokenUrl: string;

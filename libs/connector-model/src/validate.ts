@@ -1,28 +1,26 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Secret } from '@postbote/crypto';
-import { PermissionDeniedError, ValidationError, hasControlCharacters, textProblem, type Violation } from '@postbote/errors';
-import { DEFAULTS, LIMITS, defaultPort } from './defaults';
-import { FIELDS, SECRET_FIELDS, applies, type TextKey, loginSecret, secretDestinationChanges, specField } from './fields';
+import { PermissionDeniedError, ValidationError, hasControlCharacters, textProblem, type TextKind, type Violation } from '@postbote/errors';
+import { DEFAULTS, defaultPort } from './defaults';
+import { AUTH_TYPES, OAUTH_PROVIDERS, PROTOCOLS, type AuthType, type OAuthProvider, type Protocol, type Security, type Strategy } from './enums';
+import {
+  FIELDS,
+  SECRET_FIELDS,
+  SECRET_KEYS,
+  SETTING_KEYS,
+  applies,
+  loginSecret,
+  secretDestinationChanges,
+  specField,
+  type ConnectorSettings,
+  type FieldInfo,
+  type SecretKey,
+  type SettingKey,
+} from './fields';
 import { sameFolder } from './folder-path';
 import { presetOf } from './oauth-presets';
-import {
-  AUTH_TYPES,
-  OAUTH_PROVIDERS,
-  PROTOCOLS,
-  SECRET_KEYS,
-  SECURITIES,
-  STRATEGIES,
-  type AuthType,
-  type ConnectorSettings,
-  type OAuthProvider,
-  type ConnectorSpecInput,
-  type Protocol,
-  type SecretKey,
-  type Secrets,
-  type Security,
-  type Strategy,
-} from './settings';
+import type { ConnectorSpecInput, Secrets } from './settings';
 
 export interface Resolved {
   readonly settings: ConnectorSettings;
@@ -36,9 +34,14 @@ export interface Resolved {
 // CR, LF or NUL: they would end the protocol line and smuggle a second command.
 const LINE_BREAKERS = /[\r\n\0]/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
-const IMAP_ONLY = ['folder', 'strategy', 'moveTo', 'push'] as const;
-const OAUTH_ONLY = ['oauthProvider', 'oauthClientId', 'oauthTokenUrl', 'oauthScope'] as const;
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The settings with a rule of their own below (a format, a preset, another setting they
+ * depend on). Every other setting is checked by its catalogue entry alone — kind, range,
+ * length, text rule, default, required — so a new plain setting needs no code here.
+ */
+const OWN_RULES = new Set<SettingKey>(['protocol', 'authType', 'proxyUrl', 'host', 'port', 'folder', 'moveTo', 'oauthProvider', 'oauthTokenUrl', 'oauthScope']);
 
 /** Validates a new connector, filling defaults. Throws ValidationError listing every problem. */
 export function resolveCreate(input: ConnectorSpecInput): Resolved {
@@ -63,7 +66,7 @@ export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecIn
   if (moved.includes('proxyUrl') && r.settings.proxyUrl !== null && stored.includes('proxyPassword')) needed.push('proxyPassword');
   const missing = needed.filter((k) => !r.secrets[k]);
   if (missing.length > 0) {
-    const names = missing.map((k) => SECRET_FIELDS[k].label.replace('OAuth2 ', '').toLowerCase()).join(' and ');
+    const names = missing.map((k) => SECRET_FIELDS[k].label.en.replace('OAuth2 ', '').toLowerCase()).join(' and ');
     throw new PermissionDeniedError(
       `${missing.map((k) => specField(k)).join(', ')}: changing ${moved.map((k) => specField(k)).join(', ')} decides where the stored ${names} ${missing.length > 1 ? 'are' : 'is'} sent; give the ${names} again`,
       { reason: 'PASSWORD_REQUIRED' },
@@ -77,56 +80,50 @@ export function resolveUpdate(current: ConnectorSettings, patch: ConnectorSpecIn
 function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefined): Resolved {
   const v = new Violations();
   const warnings: string[] = [];
+  const given = input as Readonly<Partial<Record<SettingKey, unknown>>>;
+  const out: Partial<Record<SettingKey, unknown>> = {};
 
+  // First what decides which settings apply: the protocol, the login and the proxy.
   const protocol = v.enumOf('protocol', input.protocol, PROTOCOLS) ?? current?.protocol;
   if (protocol === undefined && v.clean('protocol')) v.add('protocol', 'required', `is required (one of ${PROTOCOLS.join(', ')})`);
   if (current && protocol && protocol !== current.protocol) {
     v.add('protocol', 'immutable', 'cannot change after creation; create a new connector instead');
   }
-
-  const name = v.text('name', input.name, LIMITS.nameMaxLength) ?? current?.name;
-  if (name === undefined && v.clean('name')) v.add('name', 'required', 'is required');
-
   const authType: AuthType = v.enumOf('authType', input.authType, AUTH_TYPES) ?? current?.authType ?? DEFAULTS.authType;
+  const proxyUrl = checkProxyUrl(v, input.proxyUrl, current?.proxyUrl ?? null);
+  Object.assign(out, { protocol, authType, proxyUrl });
+
+  for (const key of SETTING_KEYS) {
+    if (!applies(key, protocol, authType)) {
+      notApplicable(v, key, given[key], authType);
+      out[key] = null;
+    } else if (!OWN_RULES.has(key)) {
+      out[key] = plain(v, key, given[key], current?.[key], authType);
+    }
+  }
+
   const givenProvider = authType === 'OAUTH2' ? v.enumOf('oauthProvider', input.oauthProvider, OAUTH_PROVIDERS) : undefined;
   // A provider preset names the server when the connector does not (Microsoft 365, Gmail).
   const presetHost = authType === 'OAUTH2' && protocol ? presetOf(givenProvider ?? current?.oauthProvider)?.host[protocol] : undefined;
-  const host = checkHost(v, input.host) ?? current?.host ?? presetHost;
-  if (host === undefined && v.clean('host')) v.add('host', 'required', 'must not be empty');
+  out.host = checkHost(v, input.host) ?? current?.host ?? presetHost;
+  if (out.host === undefined && v.clean('host')) v.add('host', 'required', 'is required');
 
-  const username = v.text('username', input.username, LIMITS.usernameMaxLength) ?? current?.username;
-  if (username === undefined && v.clean('username')) v.add('username', 'required', 'must not be empty');
-
-  const proxyUrl = checkProxyUrl(v, input.proxyUrl, current?.proxyUrl ?? null);
   const secrets = checkSecrets(v, input, protocol, authType, proxyUrl);
   const login = loginSecret(authType);
   if (!current && !secrets[login] && v.clean(login)) v.add(login, 'required', 'is required when creating a connector');
 
-  const security = v.enumOf('security', input.security, SECURITIES) ?? current?.security ?? DEFAULTS.security;
-
-  let port = v.int('port', input.port, { min: 1, max: 65_535 });
+  const security = out.security as Security;
+  let port = v.int('port', input.port, FIELDS.port);
   // A connector that switches security on update follows to that mode's usual port,
   // unless it was on a custom port (then we keep what the operator chose).
   if (port === undefined && current && protocol && current.port !== defaultPort(protocol, current.security)) port = current.port;
   if (port === undefined && protocol) port = defaultPort(protocol, security);
+  out.port = port;
 
-  const connectTimeoutMs = v.int('connectTimeoutMs', input.connectTimeoutMs, LIMITS.connectTimeoutMs) ?? current?.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-  const fetchTimeoutMs = v.int('fetchTimeoutMs', input.fetchTimeoutMs, LIMITS.fetchTimeoutMs) ?? current?.fetchTimeoutMs ?? DEFAULTS.fetchTimeoutMs;
-  const pollIntervalSeconds =
-    v.int('pollIntervalSeconds', input.pollIntervalSeconds, LIMITS.pollIntervalSeconds) ?? current?.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds;
-  const batchSize = v.int('batchSize', input.batchSize, LIMITS.batchSize) ?? current?.batchSize ?? DEFAULTS.batchSize;
-  const retentionDays = v.int('retentionDays', input.retentionDays, LIMITS.retentionDays) ?? current?.retentionDays ?? DEFAULTS.retentionDays;
-  const reprocess = input.reprocess ?? current?.reprocess ?? DEFAULTS.reprocess;
-  const enabled = input.enabled ?? current?.enabled ?? DEFAULTS.enabled;
+  if (protocol === 'IMAP') Object.assign(out, resolveImap(v, input, current, out.strategy as Strategy));
+  if (authType === 'OAUTH2') Object.assign(out, resolveOAuth(v, input, givenProvider, current, protocol));
 
-  const workflowId = v.text('workflowId', input.workflowId, LIMITS.workflowIdMaxLength) ?? current?.workflowId;
-  if (workflowId === undefined && v.clean('workflowId')) v.add('workflowId', 'required', 'must name the workflow to start');
-
-  const imap = protocol === 'IMAP' ? resolveImap(v, input, current) : checkNoImapFields(v, input);
-  const oauth = authType === 'OAUTH2' ? resolveOAuth(v, input, givenProvider, current, protocol) : checkNoOAuthFields(v, input);
-
-  const trustedCaPem = checkTrustedCa(v, input.trustedCaPem, current?.trustedCaPem ?? null);
-  if (trustedCaPem && security === 'NONE' && v.clean('trustedCaPem')) {
+  if (out.trustedCaPem && security === 'NONE' && v.clean('trustedCaPem')) {
     v.add('trustedCaPem', 'requires-tls', 'only applies with security SSL or TLS');
   }
 
@@ -145,43 +142,45 @@ function resolve(input: ConnectorSpecInput, current: ConnectorSettings | undefin
     }
   }
 
-  const settings: ConnectorSettings = Object.freeze({
-    name: resolved(name, 'name'),
-    protocol: resolved(protocol, 'protocol'),
-    host: resolved(host, 'host'),
-    port: resolved(port, 'port'),
-    username: resolved(username, 'username'),
-    security,
-    connectTimeoutMs,
-    fetchTimeoutMs,
-    pollIntervalSeconds,
-    batchSize,
-    retentionDays,
-    reprocess,
-    workflowId: resolved(workflowId, 'workflowId'),
-    enabled,
-    ...imap,
-    trustedCaPem,
-    authType,
-    ...oauth,
-    proxyUrl,
-  });
+  // Every setting was resolved or reported above; one missing here is a bug in this file, not bad input.
+  const missing = SETTING_KEYS.filter((k) => out[k] === undefined);
+  if (missing.length > 0) throw new Error(`connector validation left ${missing.join(', ')} unresolved`);
+  const settings = Object.freeze(Object.fromEntries(SETTING_KEYS.map((k) => [k, out[k]]))) as unknown as ConnectorSettings;
   return { settings, secrets, warnings };
 }
 
-// Every required value was either resolved or reported above; reaching here without
-// one is a bug in this file, not bad input.
-function resolved<T>(value: T | undefined, field: string): T {
-  if (value === undefined) throw new Error(`connector validation left ${field} unresolved`);
-  return value;
+/** A setting given for a connector it does not apply to (an IMAP setting on POP3, an OAuth2 one with a password). */
+function notApplicable(v: Violations, key: SettingKey, raw: unknown, authType: AuthType): void {
+  if (raw === undefined || raw === '') return;
+  const f: FieldInfo = FIELDS[key];
+  if (f.protocols) v.add(key, `${f.protocols.join('-').toLowerCase()}-only`, `applies to ${f.protocols.join(', ')} connectors only`);
+  else if (f.auth) v.add(key, `${f.auth.join('-').toLowerCase()}-only`, `applies with auth_type ${f.auth.join(', ')} only (this connector: ${authType})`);
+}
+
+/**
+ * A setting checked by its catalogue entry alone: the given value by its kind, else the
+ * stored one, else the default; a required one without any is reported. An optional text
+ * given empty is cleared.
+ */
+function plain(v: Violations, key: SettingKey, raw: unknown, stored: unknown, authType: AuthType): unknown {
+  const f: FieldInfo = FIELDS[key];
+  if (f.optional && typeof raw === 'string' && raw.trim() === '') return null;
+  const value =
+    f.kind === 'int' ? v.int(key, raw, f) : f.kind === 'bool' ? v.bool(key, raw) : f.kind === 'enum' ? v.enumOf(key, raw, f.values ?? []) : f.kind === 'pem' ? v.pem(key, raw, f) : v.text(key, raw, f);
+  const result = value ?? stored ?? f.default;
+  if (result !== undefined && result !== null) return result;
+  if (f.optional) return null;
+  if (v.clean(key)) v.add(key, 'required', f.auth ? `is required with auth_type ${authType}` : 'is required');
+  return undefined;
 }
 
 function checkHost(v: Violations, host: string | undefined): string | undefined {
   if (host === undefined) return undefined;
   const value = host.trim();
-  if (value === '') return void v.add('host', 'required', 'must not be empty');
+  const max = FIELDS.host.maxLength;
+  if (value === '') return void v.add('host', 'required', 'is required');
   if (LINE_BREAKERS.test(value) || /\s/.test(value)) return void v.add('host', 'no-whitespace', 'must not contain whitespace, CR, LF or NUL');
-  if (value.length > LIMITS.hostMaxLength) return void v.add('host', 'max-length', `must be at most ${LIMITS.hostMaxLength} characters`);
+  if (value.length > max) return void v.add('host', 'max-length', `must be at most ${max} characters`);
   const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   if (isIP(bare) === 0 && !HOSTNAME.test(value)) {
     return void v.add('host', 'hostname', 'must be a DNS name or an IP address (no scheme, port or path)');
@@ -201,7 +200,7 @@ function checkSecrets(v: Violations, input: ConnectorSpecInput, protocol: Protoc
       continue;
     }
     const value = secret.reveal();
-    const max = key === 'password' ? LIMITS.passwordMaxLength : LIMITS.oauthSecretMaxLength;
+    const max = SECRET_FIELDS[key].maxLength;
     if (value === '') v.add(key, 'required', 'must not be empty');
     else if (LINE_BREAKERS.test(value)) v.add(key, 'no-line-break', 'must not contain CR, LF or NUL');
     else if (value.length > max) v.add(key, 'max-length', `must be at most ${max} characters`);
@@ -210,32 +209,21 @@ function checkSecrets(v: Violations, input: ConnectorSpecInput, protocol: Protoc
   return out;
 }
 
-type OAuthPart = Pick<ConnectorSettings, 'oauthProvider' | 'oauthClientId' | 'oauthTokenUrl' | 'oauthScope'>;
-
-function checkNoOAuthFields(v: Violations, input: ConnectorSpecInput): OAuthPart {
-  for (const key of OAUTH_ONLY) {
-    if (input[key] !== undefined && input[key] !== '') v.add(key, 'oauth2-only', 'applies with auth_type OAUTH2 only');
-  }
-  return { oauthProvider: null, oauthClientId: null, oauthTokenUrl: null, oauthScope: null };
-}
-
 /**
- * OAUTH2 settings. A provider preset fills the token endpoint and scope unless given;
- * choosing another provider on update takes its preset again. The token endpoint receives
- * the refresh token and client secret, so it must be https (http only on loopback).
+ * OAUTH2 settings beside the client id. A provider preset fills the token endpoint and scope
+ * unless given; choosing another provider on update takes its preset again. The token
+ * endpoint receives the refresh token and client secret, so it must be https (http only on loopback).
  */
-function resolveOAuth(v: Violations, input: ConnectorSpecInput, given: OAuthProvider | undefined, current: ConnectorSettings | undefined, protocol: Protocol | undefined): OAuthPart {
-  const provider = given ?? current?.oauthProvider ?? 'CUSTOM';
+function resolveOAuth(v: Violations, input: ConnectorSpecInput, given: OAuthProvider | undefined, current: ConnectorSettings | undefined, protocol: Protocol | undefined) {
+  const provider = given ?? current?.oauthProvider ?? DEFAULTS.oauthProvider;
   const fresh = current?.authType !== 'OAUTH2' || (given !== undefined && given !== current.oauthProvider);
   const preset = presetOf(provider);
-  const oauthClientId = v.text('oauthClientId', input.oauthClientId, LIMITS.oauthClientIdMaxLength) ?? current?.oauthClientId ?? null;
-  if (oauthClientId === null && v.clean('oauthClientId')) v.add('oauthClientId', 'required', 'is required with auth_type OAUTH2');
   const oauthTokenUrl = checkTokenUrl(v, input.oauthTokenUrl) ?? (fresh ? preset?.tokenUrl : (current?.oauthTokenUrl ?? undefined)) ?? null;
   if (oauthTokenUrl === null && v.clean('oauthTokenUrl')) v.add('oauthTokenUrl', 'required', 'is required with oauth_provider CUSTOM (or choose MICROSOFT or GOOGLE)');
   let oauthScope: string | null;
   if (input.oauthScope !== undefined && input.oauthScope.trim() === '') oauthScope = null;
-  else oauthScope = v.text('oauthScope', input.oauthScope, LIMITS.oauthScopeMaxLength) ?? (fresh ? (protocol ? preset?.scope[protocol] : undefined) : current?.oauthScope) ?? null;
-  return { oauthProvider: provider, oauthClientId, oauthTokenUrl, oauthScope };
+  else oauthScope = v.text('oauthScope', input.oauthScope, FIELDS.oauthScope) ?? (fresh ? (protocol ? preset?.scope[protocol] : undefined) : current?.oauthScope) ?? null;
+  return { oauthProvider: provider, oauthTokenUrl, oauthScope };
 }
 
 /**
@@ -276,7 +264,7 @@ function checkTokenUrl(v: Violations, raw: string | undefined): string | undefin
   if (raw === undefined) return undefined;
   const value = raw.trim();
   if (value === '') return void v.add('oauthTokenUrl', 'required', 'must not be empty');
-  if (value.length > LIMITS.oauthTokenUrlMaxLength) return void v.add('oauthTokenUrl', 'max-length', `must be at most ${LIMITS.oauthTokenUrlMaxLength} characters`);
+  if (value.length > FIELDS.oauthTokenUrl.maxLength) return void v.add('oauthTokenUrl', 'max-length', `must be at most ${FIELDS.oauthTokenUrl.maxLength} characters`);
   let url: URL;
   try {
     url = new URL(value);
@@ -291,18 +279,9 @@ function checkTokenUrl(v: Violations, raw: string | undefined): string | undefin
   return url.href;
 }
 
-type ImapPart = Pick<ConnectorSettings, 'folder' | 'strategy' | 'moveTo' | 'push'>;
-
-function checkNoImapFields(v: Violations, input: ConnectorSpecInput): ImapPart {
-  for (const key of IMAP_ONLY) {
-    if (input[key] !== undefined && input[key] !== '') v.add(key, 'imap-only', 'applies to IMAP connectors only (POP3 never changes the server mailbox)');
-  }
-  return { folder: null, strategy: null, moveTo: null, push: null };
-}
-
-function resolveImap(v: Violations, input: ConnectorSpecInput, current: ConnectorSettings | undefined): ImapPart {
+/** IMAP: the folder (its own path rules) and the MOVE target, which depends on the strategy and the folder. */
+function resolveImap(v: Violations, input: ConnectorSpecInput, current: ConnectorSettings | undefined, strategy: Strategy | undefined) {
   const folder = checkFolder(v, 'folder', input.folder) ?? current?.folder ?? DEFAULTS.folder;
-  const strategy: Strategy = v.enumOf('strategy', input.strategy, STRATEGIES) ?? current?.strategy ?? DEFAULTS.strategy;
   const givenMoveTo = checkFolder(v, 'moveTo', input.moveTo);
   let moveTo: string | null = null;
   if (strategy === 'MOVE') {
@@ -313,7 +292,7 @@ function resolveImap(v: Violations, input: ConnectorSpecInput, current: Connecto
     // A stale target from an earlier MOVE is dropped silently; one given now is a mistake.
     v.add('moveTo', 'move-only', 'only applies when strategy is MOVE');
   }
-  return { folder, strategy, moveTo, push: input.push ?? current?.push ?? DEFAULTS.push };
+  return { folder, moveTo };
 }
 
 function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | undefined): string | undefined {
@@ -322,7 +301,8 @@ function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | unde
   if (value === '') return void v.add(key, 'required', 'must not be empty');
   const problem = textProblem(FIELDS[key].text, value);
   if (problem) return void v.add(key, problem.rule, problem.message);
-  if (value.length > LIMITS.folderMaxLength) return void v.add(key, 'max-length', `must be at most ${LIMITS.folderMaxLength} characters`);
+  const max = FIELDS[key].maxLength;
+  if (value.length > max) return void v.add(key, 'max-length', `must be at most ${max} characters`);
   if (value.split('/').some((s) => s.trim() === '')) {
     return void v.add(key, 'folder-path', 'must be folder names separated by single "/" (no leading, trailing or double "/")');
   }
@@ -330,37 +310,16 @@ function checkFolder(v: Violations, key: 'folder' | 'moveTo', raw: string | unde
   return value;
 }
 
-function checkTrustedCa(v: Violations, raw: string | undefined, current: string | null): string | null {
-  if (raw === undefined) return current;
-  if (raw.trim() === '') return null;
-  if (Buffer.byteLength(raw) > LIMITS.trustedCaMaxBytes) {
-    v.add('trustedCaPem', 'max-size', `must be at most ${LIMITS.trustedCaMaxBytes} bytes`);
-    return null;
-  }
-  const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) {
-    v.add('trustedCaPem', 'pem', 'must contain at least one PEM certificate (-----BEGIN CERTIFICATE-----)');
-    return null;
-  }
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch {
-      v.add('trustedCaPem', 'pem', 'contains a certificate that does not parse');
-      return null;
-    }
-  }
-  return blocks.join('\n') + '\n';
-}
+type Bounded = { readonly min?: number; readonly max?: number; readonly maxLength?: number; readonly text?: TextKind };
 
 class Violations {
   readonly list: Violation[] = [];
 
-  add(key: keyof ConnectorSettings | SecretKey, rule: string, message: string): void {
+  add(key: SettingKey | SecretKey, rule: string, message: string): void {
     this.list.push({ field: specField(key), rule, message });
   }
 
-  clean(key: keyof ConnectorSettings | SecretKey): boolean {
+  clean(key: SettingKey | SecretKey): boolean {
     return !this.list.some((x) => x.field === specField(key));
   }
 
@@ -368,29 +327,54 @@ class Violations {
     return this.list.length > 0;
   }
 
-  /** A text setting, trimmed, checked by the rule its catalogue entry names (FIELDS[key].text). */
-  text(key: TextKey, raw: string | undefined, max: number): string | undefined {
+  /** A text setting, trimmed, checked by the rule its catalogue entry names (`text`) and its length. */
+  text(key: SettingKey, raw: unknown, f: Bounded): string | undefined {
     if (raw === undefined) return undefined;
+    if (typeof raw !== 'string') return void this.add(key, 'text', 'must be text');
     const value = raw.trim();
     if (value === '') return void this.add(key, 'required', 'must not be empty');
-    const problem = textProblem(FIELDS[key].text, value);
+    const problem = f.text ? textProblem(f.text, value) : undefined;
     if (problem) return void this.add(key, problem.rule, problem.message);
-    if (value.length > max) return void this.add(key, 'max-length', `must be at most ${max} characters`);
+    if (f.maxLength !== undefined && value.length > f.maxLength) return void this.add(key, 'max-length', `must be at most ${f.maxLength} characters`);
     return value;
   }
 
-  int(key: keyof ConnectorSettings, raw: number | undefined, range: { min: number; max: number }): number | undefined {
+  int(key: SettingKey, raw: unknown, f: Bounded): number | undefined {
     if (raw === undefined) return undefined;
-    if (!Number.isInteger(raw) || raw < range.min || raw > range.max) {
-      return void this.add(key, 'range', `must be an integer between ${range.min} and ${range.max}`);
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = f;
+    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+      return void this.add(key, 'range', `must be an integer between ${min} and ${max}`);
     }
     return raw;
   }
 
-  enumOf<T extends string>(key: keyof ConnectorSettings, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  bool(key: SettingKey, raw: unknown): boolean | undefined {
+    if (raw === undefined || typeof raw === 'boolean') return raw;
+    return void this.add(key, 'bool', 'must be true or false');
+  }
+
+  enumOf<T extends string>(key: SettingKey, raw: unknown, allowed: readonly T[]): T | undefined {
     if (raw === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(raw)) return void this.add(key, 'enum', `must be one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly unknown[]).includes(raw)) return void this.add(key, 'enum', `must be one of ${allowed.join(', ')}`);
     return raw as T;
+  }
+
+  /** PEM certificates (at most `maxLength` bytes); "" clears. */
+  pem(key: SettingKey, raw: unknown, f: Bounded): string | null | undefined {
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'string') return void this.add(key, 'pem', 'must be PEM text');
+    if (raw.trim() === '') return null;
+    if (f.maxLength !== undefined && Buffer.byteLength(raw) > f.maxLength) return void this.add(key, 'max-size', `must be at most ${f.maxLength} bytes`);
+    const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) return void this.add(key, 'pem', 'must contain at least one PEM certificate (-----BEGIN CERTIFICATE-----)');
+    for (const block of blocks) {
+      try {
+        new X509Certificate(block);
+      } catch {
+        return void this.add(key, 'pem', 'contains a certificate that does not parse');
+      }
+    }
+    return blocks.join('\n') + '\n';
   }
 }
 

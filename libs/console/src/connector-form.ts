@@ -1,12 +1,19 @@
 import {
   DEFAULTS,
   FIELDS,
+  FIELD_GROUPS,
   SECRET_FIELDS,
   SECRET_KEYS,
   SETTING_KEYS,
   applies,
+  boundsText,
+  choiceLabel,
+  fieldInfo,
+  isSecretKey,
+  keyOfApi,
   type ConnectorRecord,
   type ConnectorSpecInput,
+  type FieldGroup,
   type FieldInfo,
   type Protocol,
   type SecretKey,
@@ -19,21 +26,21 @@ import { html, type Html } from './html';
 type Key = SettingKey | SecretKey;
 
 /**
- * How the form groups the catalogue's fields. Every setting and secret of the catalogue is
- * in exactly one group (a test checks it), so a new field appears in the form by being
- * added here once; labels, help, kinds, choices and which protocol or login a field
- * applies to all come from the catalogue.
+ * The form's sections and their fields, from the catalogue: each field's `group`, in the
+ * catalogue's order, a secret right after the setting it belongs to (`after`). A new
+ * setting appears in the form by its catalogue entry alone; labels, help, kinds, choices
+ * and which protocol or login a field applies to all come from there too.
  */
-export const FORM_GROUPS: ReadonlyArray<{ readonly legend: string; readonly keys: readonly Key[] }> = [
-  { legend: 'Connection', keys: ['name', 'protocol', 'host', 'port', 'security', 'trustedCaPem', 'proxyUrl', 'proxyPassword'] },
-  { legend: 'Login', keys: ['authType', 'username', 'password', 'oauthProvider', 'oauthClientId', 'oauthClientSecret', 'oauthRefreshToken', 'oauthTokenUrl', 'oauthScope'] },
-  { legend: 'Mailbox', keys: ['folder', 'strategy', 'moveTo', 'push'] },
-  { legend: 'Schedule and limits', keys: ['pollIntervalSeconds', 'batchSize', 'connectTimeoutMs', 'fetchTimeoutMs'] },
-  { legend: 'Processing', keys: ['workflowId', 'retentionDays', 'reprocess', 'enabled'] },
-];
+export const FORM_GROUPS: ReadonlyArray<{ readonly group: FieldGroup; readonly keys: readonly Key[] }> = (Object.keys(FIELD_GROUPS) as FieldGroup[]).map((group) => ({
+  group,
+  keys: [
+    ...SETTING_KEYS.filter((k) => FIELDS[k].group === group).flatMap((k) => [k, ...SECRET_KEYS.filter((s) => fieldInfo(s).after === k)]),
+    ...SECRET_KEYS.filter((s) => fieldInfo(s).group === group && fieldInfo(s).after === undefined),
+  ],
+}));
 
-const isSecret = (k: Key): k is SecretKey => (SECRET_KEYS as readonly string[]).includes(k);
-const info = (k: Key): FieldInfo => (isSecret(k) ? SECRET_FIELDS[k] : FIELDS[k]);
+const info = fieldInfo;
+const isSecret = isSecretKey;
 
 /** What the browser posted: field name (the API's) → value. */
 export type FormBody = Readonly<Record<string, string | undefined>>;
@@ -80,7 +87,7 @@ export function errorsByField(violations: readonly Violation[]): Map<string, str
   const out = new Map<string, string[]>();
   for (const v of violations) {
     const field = v.field.replace(/^spec\./, '');
-    const known = [...SETTING_KEYS, ...SECRET_KEYS].some((k) => info(k).api === field) ? field : '';
+    const known = keyOfApi(field) ? field : '';
     out.set(known, [...(out.get(known) ?? []), known ? v.message : `${v.field}: ${v.message}`]);
   }
   return out;
@@ -120,9 +127,9 @@ function control(key: Key, s: FormState, id: string, describedBy: string, invali
   if (f.kind === 'bool') return html`<input type="checkbox" id="${id}" name="${f.api}" ${checked(key, s) ? 'checked' : ''} ${aria}>`;
   const value = valueOf(key, s);
   if (f.kind === 'enum') {
-    const optional = !(key in DEFAULTS);
+    const optional = f.default === undefined;
     return html`<select id="${id}" name="${f.api}" ${aria}>${optional ? html`<option value="">—</option>` : ''}${(f.values ?? []).map(
-      (v) => html`<option value="${v}" ${v === value ? 'selected' : ''}>${v}</option>`,
+      (v) => html`<option value="${v}" ${v === value ? 'selected' : ''}>${choiceLabel(f, v, 'en')}</option>`,
     )}</select>`;
   }
   if (f.kind === 'pem') return html`<textarea id="${id}" name="${f.api}" ${aria} spellcheck="false">${value}</textarea>`;
@@ -132,8 +139,8 @@ function control(key: Key, s: FormState, id: string, describedBy: string, invali
 
 function hint(key: Key): string {
   const f = info(key);
-  const unit = f.unit ? ` (${f.unit === 'days' ? 'days' : f.unit})` : '';
-  return `${f.help}${unit}. Original name: ${f.german}.`;
+  const bounds = boundsText(key, 'en');
+  return `${f.help.en}${bounds ? ` (${bounds})` : ''}. Original name: ${f.label.de}.`;
 }
 
 /** One labelled field with its help and its errors, announced to screen readers. */
@@ -152,7 +159,7 @@ function field(key: Key, s: FormState, folderAction: string | null): Html {
       ? html`<span class="hint notice warn" id="security-none-warning" role="note" ${valueOf('security', s) === 'NONE' ? '' : 'hidden'}>NONE sends the password and every email unencrypted across the network; choose SSL or TLS unless the server is on this host.</span>`
       : '';
   return html`<div class="field" data-field="${f.api}"${auth}>
-  <label for="${id}">${f.label}</label>
+  <label for="${id}">${f.label.en}</label>
   <div>${control(key, s, id, `${id}-hint${errors.length ? ` ${id}-error` : ''}`, errors.length > 0)} ${picker}</div>
   <span class="hint" id="${id}-hint">${hint(key)}</span>
   ${warning}
@@ -165,7 +172,7 @@ export function connectorFields(s: FormState, folderAction: string | null): Html
   const general = s.errors.get('') ?? [];
   return html`${general.length ? html`<div class="notice bad" role="alert">${general.map((m) => html`<p>${m}</p>`)}</div>` : ''}
 ${FORM_GROUPS.map(
-  (g) => html`<fieldset><legend>${g.legend}</legend>${g.keys
+  (g) => html`<fieldset><legend>${FIELD_GROUPS[g.group].en}</legend>${g.keys
     .filter((k) => {
       const f = info(k);
       return !f.protocols || f.protocols.includes(s.protocol);

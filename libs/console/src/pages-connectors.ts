@@ -1,4 +1,4 @@
-import { FIELDS, SECRET_FIELDS, SETTING_KEYS, type ConnectorRecord } from '@postbote/connector-model';
+import { FIELDS, SECRET_FIELDS, SETTING_KEYS, formatValue, type ConnectorRecord, type FieldInfo } from '@postbote/connector-model';
 import type { ConnectorStatus, TestConnectionResponse } from '@postbote/proto';
 import { ConnectorState, enumKey } from '@postbote/proto';
 import { connectorFields, type FormState } from './connector-form';
@@ -50,12 +50,12 @@ ${
 
 function settingsTable(c: ConnectorRecord): Html {
   const rows = SETTING_KEYS.filter((k) => c[k] !== null && k !== 'name').map((k) => {
-    const f = FIELDS[k] as { label: string; unit?: string; kind: string };
+    const f: FieldInfo = FIELDS[k];
     const v = c[k];
-    const shown = f.kind === 'pem' ? 'set' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : `${String(v)}${f.unit ? ` ${f.unit}` : ''}`;
-    return html`<tr><th scope="row">${f.label}</th><td>${shown}</td></tr>`;
+    const shown = f.kind === 'pem' ? 'set' : formatValue(f, v as string | number | boolean, 'en');
+    return html`<tr><th scope="row">${f.label.en}</th><td>${shown}</td></tr>`;
   });
-  const secrets = c.secretsSet.map((k) => html`<tr><th scope="row">${SECRET_FIELDS[k].label}</th><td>set</td></tr>`);
+  const secrets = c.secretsSet.map((k) => html`<tr><th scope="row">${SECRET_FIELDS[k].label.en}</th><td>set</td></tr>`);
   return html`<table class="settings-view"><tbody>${rows}${secrets}</tbody></table>`;
 }
 
