@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
@@ -258,6 +259,18 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.equal(direct.connector?.proxyUrl, '');
       assert.equal(direct.connector?.hasProxyPassword, false);
       assert.equal((await call(creds.getCredentials, creds, { connectorId: id, rejectedAccessToken: '' })).proxyPassword, '');
+    });
+
+    it('keeps a trusted CA bundle as large as allowed (64 KiB), which MariaDB\'s TEXT could not hold once escaped in JSON', async () => {
+      const one = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=Big CA', '-days', '2', '-outform', 'PEM'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString();
+      const bundle = one.repeat(Math.floor(64 * 1024 / Buffer.byteLength(one)));
+      assert.ok(Buffer.byteLength(bundle) > 60_000);
+      const res = await rpc(client.createConnector, { spec: imapSpec('Big CA', { trustedCaPem: bundle }) });
+      assert.equal(res.connector?.trustedCaPem, bundle);
+      assert.equal((await rpc(client.getConnector, { ref: 'Big CA' })).trustedCaPem, bundle);
+      await rpc(client.deleteConnector, { ref: 'Big CA', purgeEmailsNow: true });
     });
   });
 }

@@ -1,5 +1,5 @@
 import { DEFAULTS, defaultPort } from './defaults';
-import { FIELDS, SETTING_KEYS, applies, type FieldInfo, type SettingKey } from './fields';
+import { FIELDS, SETTING_KEYS, applies, type FieldInfo, type SettingKey, type SettingValue } from './fields';
 import type { ConnectorSettings } from './fields';
 
 /**
@@ -8,9 +8,9 @@ import type { ConnectorSettings } from './fields';
  * setting the document does not have yet (written before the setting existed) with its
  * default — the one place besides validation where defaults apply.
  */
-export function settingsToDocument(s: ConnectorSettings): string {
+export function settingsToDocument(s: Partial<ConnectorSettings>): string {
   const doc: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) doc[key] = s[key];
+  for (const key of SETTING_KEYS) if (s[key] !== undefined) doc[key] = s[key];
   return JSON.stringify(doc);
 }
 
@@ -28,4 +28,16 @@ function defaultOf(key: SettingKey, doc: Partial<Record<SettingKey, unknown>>): 
   if (key in DEFAULTS) return DEFAULTS[key as keyof typeof DEFAULTS];
   if ((FIELDS[key] as FieldInfo).optional) return null;
   throw new Error(`stored connector lacks the required setting ${key}`);
+}
+
+/**
+ * Some settings from a stored document that may be partial (written by a service that kept
+ * only some settings, or before a setting existed): each its value, else its catalogue
+ * default, else null. For readers that need a few settings, not a whole connector.
+ */
+export function settingsFromPartialDocument<K extends SettingKey>(json: string | null, keys: readonly K[]): { readonly [P in K]: SettingValue<P> } {
+  const doc = json ? (JSON.parse(json) as Partial<Record<SettingKey, unknown>>) : {};
+  const out: Partial<Record<SettingKey, unknown>> = {};
+  for (const key of keys) out[key] = key in doc ? doc[key] : ((FIELDS[key] as FieldInfo).default ?? null);
+  return out as { readonly [P in K]: SettingValue<P> };
 }

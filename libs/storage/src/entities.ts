@@ -124,15 +124,16 @@ export const LogEntity = new EntitySchema<LogRow>({
   },
 });
 
-/** What storage knows of each connector, from the connectors topic: name, workflow, retention, deletion. */
+/** What storage knows of each connector, from the connectors topic: its workspace, settings and deletion. */
 export interface StorageConnectorRow {
   connectorId: string;
   workspaceId: string;
-  name: string;
-  /** '' until the connector's first event since the upgrade that added it. */
-  workflowId: string;
-  reprocess: boolean;
-  retentionDays: number;
+  /**
+   * The settings as the registry last published them: connector-model's settings document,
+   * read with settingFromDocument (a row from before this column holds only the four settings
+   * storage read then, a connector seen only deleted none). Null: never written.
+   */
+  settingsJson: string | null;
   deletedAt: Date | null;
   purgeNow: boolean;
   updatedAt: Date;
@@ -144,10 +145,7 @@ export const StorageConnectorEntity = new EntitySchema<StorageConnectorRow>({
   columns: {
     connectorId: { name: 'connector_id', type: 'varchar', length: 36, primary: true },
     workspaceId: { name: 'workspace_id', type: 'varchar', length: 40 },
-    name: { type: 'varchar', length: 100 },
-    workflowId: { name: 'workflow_id', type: 'varchar', length: 200, default: '' },
-    reprocess: { type: 'boolean', default: false },
-    retentionDays: { name: 'retention_days', type: 'int' },
+    settingsJson: { name: 'settings_json', type: 'text', nullable: true },
     deletedAt: { name: 'deleted_at', type: 'datetime', precision: 3, nullable: true },
     purgeNow: { name: 'purge_now', type: 'boolean' },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },

@@ -1,5 +1,5 @@
 import { IsNull, type DataSource } from 'typeorm';
-import { DEFAULTS, type ConnectorRecord } from '@postbote/connector-model';
+import { settingsFromPartialDocument, settingsToDocument, type ConnectorRecord, type ConnectorSettings } from '@postbote/connector-model';
 import { PreconditionError } from '@postbote/errors';
 import { isUniqueViolation, type Gate } from '@postbote/db';
 import { LogEntity, StorageConnectorEntity, type StorageConnectorRow } from './entities';
@@ -12,9 +12,21 @@ export interface StoreTarget {
   readonly reprocess: boolean;
 }
 
+/** The settings storage reads (a new one is added here; the stored document already has it). */
+const READS = ['name', 'workflowId', 'reprocess', 'retentionDays'] as const;
+
+/** A connector as storage knows it: bookkeeping and the settings it reads. */
+export type KnownConnector = Omit<StorageConnectorRow, 'settingsJson'> & Pick<ConnectorSettings, (typeof READS)[number]>;
+
+function known(row: StorageConnectorRow): KnownConnector {
+  const { settingsJson, ...rest } = row;
+  return { ...rest, ...settingsFromPartialDocument(settingsJson, READS) };
+}
+
 /**
- * What storage needs to know about connectors (workspace, retention, deletion), kept from the
- * connectors topic in `storage_connectors`. Events are state, not commands: applying one twice is harmless,
+ * What storage needs to know about connectors (workspace, settings, deletion), kept from the
+ * connectors topic in `storage_connectors`: the settings as the registry's document, so a
+ * setting storage comes to read needs no migration. Events are state, not commands: applying one twice is harmless,
  * and an older upsert never resurrects a deleted connector.
  */
 export class StorageConnectors {
@@ -26,10 +38,11 @@ export class StorageConnectors {
     private readonly gate: Gate,
   ) {}
 
-  async upserted(c: Pick<ConnectorRecord, 'id' | 'workspace' | 'name' | 'workflowId' | 'reprocess' | 'retentionDays'>, at: Date): Promise<void> {
+  /** A connector's state from the registry (whole; tests give only the settings storage reads). */
+  async upserted(c: Pick<ConnectorRecord, 'id' | 'workspace'> & Partial<ConnectorSettings>, at: Date): Promise<void> {
     const repo = this.ds.getRepository(StorageConnectorEntity);
     const connectorId = c.id;
-    const values = { workspaceId: c.workspace, name: c.name, workflowId: c.workflowId, reprocess: c.reprocess, retentionDays: c.retentionDays, purgeNow: false, updatedAt: at };
+    const values = { workspaceId: c.workspace, settingsJson: settingsToDocument(c), purgeNow: false, updatedAt: at };
     this.#workspaces.set(connectorId, c.workspace);
     await this.gate(async () => {
       const existing = await repo.findOneBy({ connectorId });
@@ -52,7 +65,8 @@ export class StorageConnectors {
    * has not arrived yet) and deleted connectors are refused; the fetcher retries the first.
    */
   async forStore(connectorId: string): Promise<StoreTarget> {
-    const row = await this.gate(() => this.ds.getRepository(StorageConnectorEntity).findOneBy({ connectorId }));
+    const found = await this.gate(() => this.ds.getRepository(StorageConnectorEntity).findOneBy({ connectorId }));
+    const row = found ? known(found) : null;
     if (row?.deletedAt) throw new PreconditionError(`connector ${connectorId} was deleted; nothing is stored for it`, { reason: 'CONNECTOR_DELETED' });
     if (!row || !row.workflowId) {
       throw new PreconditionError(`connector ${connectorId} is not known to storage yet (its configuration event has not arrived); try again shortly`, { reason: 'CONNECTOR_UNKNOWN' });
@@ -83,11 +97,8 @@ export class StorageConnectors {
         connectorId,
         // Unknown connector (never saw an upsert): nothing of it is stored anywhere anyway.
         workspaceId: existing?.workspaceId ?? this.#workspaces.get(connectorId) ?? '',
-        name: existing?.name ?? '',
-        workflowId: existing?.workflowId ?? '',
-        reprocess: Boolean(existing?.reprocess),
-        // Unknown retention (never saw an upsert): keep its mail for the default retention.
-        retentionDays: existing?.retentionDays ?? DEFAULTS.retentionDays,
+        // Never saw an upsert: no settings, so its mail is kept for the default retention.
+        settingsJson: existing?.settingsJson ?? null,
         deletedAt: existing?.deletedAt ?? at,
         purgeNow: purgeNow || Boolean(existing?.purgeNow),
         updatedAt: at,
@@ -95,8 +106,8 @@ export class StorageConnectors {
     });
   }
 
-  all(): Promise<StorageConnectorRow[]> {
-    return this.gate(() => this.ds.getRepository(StorageConnectorEntity).find());
+  async all(): Promise<KnownConnector[]> {
+    return (await this.gate(() => this.ds.getRepository(StorageConnectorEntity).find())).map(known);
   }
 
   forget(connectorId: string): Promise<unknown> {
