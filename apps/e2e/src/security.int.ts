@@ -344,7 +344,7 @@ describe('split deployment under mutual TLS: every RPC against the role table', 
       }
       const update = cli(['connector', 'update', 'secure', '--host', '127.0.0.1', '--port', String(port), '--security', 'tls']);
       assert.equal(update.code, 1, update.out);
-      assert.match(update.err, /PERMISSION_DENIED: spec\.password: changing spec\.port, spec\.security decides where the stored password is sent; give the password again/);
+      assert.match(update.err, /PERMISSION_DENIED: --password-stdin: changing --port, --security decides where the stored password is sent; give the password again/);
       assert.doesNotMatch(update.err, /Warning/, 'nothing but the answer on stderr');
       assert.equal(connections, 0);
     } finally {

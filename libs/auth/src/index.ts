@@ -4,3 +4,4 @@ export * from './principal';
 export * from './rate-limiter';
 export * from './token-cache';
 export * from './workspace';
+export * from './records';

@@ -1,13 +1,12 @@
-import { describePrincipal, isAnyRole, isInstallationAdmin } from '@postbote/auth';
-import { authenticatedToProto, principalToProto, roleFromProto, roleToProto } from '@postbote/contract';
+import { describePrincipal, isInstallationAdmin } from '@postbote/auth';
+import { auditToProto, authenticatedToProto, memberToProto, principalToProto, roleFromProto, tokenToProto } from '@postbote/contract';
 import { ValidationError } from '@postbote/errors';
 import { unary, type CallContext, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
-import { AccessServiceService, AuthServiceService, ConsoleUserServiceService, Role, type AccessServiceServer, type ApiToken, type AuditEntry, type AuthServiceServer, type ConsoleUser, type ConsoleUserServiceServer } from '@postbote/proto';
-import type { ApiTokenRow, AuditRow } from './access-entities';
+import { AccessServiceService, AuthServiceService, ConsoleUserServiceService, type AccessServiceServer, type AuthServiceServer, type ConsoleUserServiceServer } from '@postbote/proto';
 import type { ApiTokens } from './api-tokens';
 import type { Actor, AuditLog } from './audit-log';
-import type { ConsoleUsers, Member } from './console-users';
+import type { ConsoleUsers } from './console-users';
 
 /** The workspace a call acts in ('' for a service, which acts for every one). */
 export function workspaceOf(ctx: CallContext): string {
@@ -66,39 +65,4 @@ export function consoleUserService(users: ConsoleUsers, logger: Logger): Service
     }),
   };
   return { name: 'postbote.v1.ConsoleUserService', definition: ConsoleUserServiceService, implementation };
-}
-
-const protoRole = (role: string) => (isAnyRole(role) ? roleToProto(role) : Role.UNSPECIFIED);
-
-function memberToProto(m: Member): ConsoleUser {
-  return { name: m.name, role: protoRole(m.role), createdAt: m.createdAt, createdBy: m.createdBy, lastSignInAt: m.lastSignInAt ?? undefined };
-}
-
-function tokenToProto(row: ApiTokenRow): ApiToken {
-  return {
-    id: row.id,
-    name: row.name,
-    role: protoRole(row.role),
-    createdAt: row.createdAt,
-    createdBy: row.createdBy,
-    expiresAt: row.expiresAt ?? undefined,
-    revokedAt: row.revokedAt ?? undefined,
-    lastUsedAt: row.lastUsedAt ?? undefined,
-    workspace: row.workspaceId ?? '',
-  };
-}
-
-function auditToProto(row: AuditRow): AuditEntry {
-  return {
-    id: row.id,
-    at: row.at,
-    actor: row.actor,
-    peer: row.peer,
-    action: row.action,
-    targetType: row.targetType,
-    targetId: row.targetId,
-    targetName: row.targetName,
-    detail: row.detail,
-    workspace: row.workspaceId,
-  };
 }

@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { DEFAULT_WORKSPACE, INSTALLATION_ADMIN, RateLimiter, consoleSessionName, isConsoleRole, isInstallationAdmin, mayGrant, mintToken, parseToken, secretMatches, type Principal, type Scope } from '@postbote/auth';
+import { DEFAULT_WORKSPACE, INSTALLATION_ADMIN, RateLimiter, consoleSessionName, isConsoleRole, isInstallationAdmin, mayGrant, mintToken, parseToken, secretMatches, type ConsoleMemberInfo, type Principal, type Scope } from '@postbote/auth';
 import { AlreadyExistsError, AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError, type Violation } from '@postbote/errors';
 import type { Gate } from '@postbote/db';
 import type { Logger } from '@postbote/logging';
@@ -56,13 +56,8 @@ export interface ConsoleUsersDeps {
 }
 
 /** A person as a workspace sees them: their role there (or installation admin). */
-export interface Member {
-  readonly name: string;
-  readonly role: string;
-  readonly createdAt: Date;
-  readonly createdBy: string;
-  readonly lastSignInAt: Date | null;
-}
+/** A console user as the API shows them. */
+export type Member = ConsoleMemberInfo;
 
 export interface SignedIn {
   readonly user: Member;

@@ -7,3 +7,4 @@ export * from './folder-path';
 export * from './message-source';
 export * from './document';
 export * from './oauth-presets';
+export * from './email-model';

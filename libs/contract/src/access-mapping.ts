@@ -1,5 +1,17 @@
-import { ANY_ROLES, INSTALLATION_ADMIN, type Access, type AnyRole, type Principal, type Role as Role_, type TokenPrincipal } from '@postbote/auth';
-import { Role, enumKey, type AuthenticateResponse, type Membership, type WhoAmIResponse } from '@postbote/proto';
+import {
+  ANY_ROLES,
+  INSTALLATION_ADMIN,
+  isAnyRole,
+  type Access,
+  type AnyRole,
+  type ApiTokenInfo,
+  type AuditEntryInfo,
+  type ConsoleMemberInfo,
+  type Principal,
+  type Role as Role_,
+  type TokenPrincipal,
+} from '@postbote/auth';
+import { Role, enumKey, type ApiToken, type AuditEntry, type AuthenticateResponse, type ConsoleUser, type Membership, type WhoAmIResponse } from '@postbote/proto';
 
 /** `admin` ↔ `ROLE_ADMIN`, `installation-admin` ↔ `ROLE_INSTALLATION_ADMIN`. */
 export function roleToProto(role: AnyRole): Role {
@@ -53,4 +65,40 @@ export function authenticatedFromProto(r: AuthenticateResponse): TokenPrincipal 
   const access: Access = r.installationAdmin ? { installationAdmin: true } : { installationAdmin: false, roles };
   if (!r.installationAdmin && roles.size === 0) return null;
   return { kind: 'token', tokenId: r.tokenId, name: r.name, access, expiresAt: r.expiresAt ?? null };
+}
+
+/** A stored role as the API's; UNSPECIFIED for one this version does not know. */
+const protoRole = (role: string) => (isAnyRole(role) ? roleToProto(role) : Role.UNSPECIFIED);
+
+export function memberToProto(m: ConsoleMemberInfo): ConsoleUser {
+  return { name: m.name, role: protoRole(m.role), createdAt: m.createdAt, createdBy: m.createdBy, lastSignInAt: m.lastSignInAt ?? undefined };
+}
+
+export function tokenToProto(t: ApiTokenInfo): ApiToken {
+  return {
+    id: t.id,
+    name: t.name,
+    role: protoRole(t.role),
+    createdAt: t.createdAt,
+    createdBy: t.createdBy,
+    expiresAt: t.expiresAt ?? undefined,
+    revokedAt: t.revokedAt ?? undefined,
+    lastUsedAt: t.lastUsedAt ?? undefined,
+    workspace: t.workspaceId ?? '',
+  };
+}
+
+export function auditToProto(e: AuditEntryInfo): AuditEntry {
+  return {
+    id: e.id,
+    at: e.at,
+    actor: e.actor,
+    peer: e.peer,
+    action: e.action,
+    targetType: e.targetType,
+    targetId: e.targetId,
+    targetName: e.targetName,
+    detail: e.detail,
+    workspace: e.workspaceId,
+  };
 }

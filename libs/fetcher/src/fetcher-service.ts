@@ -4,7 +4,7 @@ import type { Client } from '@grpc/grpc-js';
 import { DEFAULT_WORKSPACE, inScope, type TokenAuthenticator } from '@postbote/auth';
 import { TOPICS, type Bus } from '@postbote/bus';
 import { readVar, type EnvReader } from '@postbote/env';
-import { connect, healthOf, startGrpcServer, unary } from '@postbote/grpc-runtime';
+import { connect, healthOf, startGrpcServer, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
 import type { Logger } from '@postbote/logging';
 import {
   ConnectorChanged,
@@ -27,6 +27,14 @@ import { ConnectorLogSink } from './connector-log-sink';
 import { connectorPoll } from './connector-poll';
 import { Supervisor } from './supervisor';
 import { followWorkspaces } from './workspace-policies';
+
+/** The fetcher service's fixed tuning, in one place. */
+export const FETCHER_TUNING = Object.freeze({
+  /** A store stream's message (one email's chunk) may be this large on the wire. */
+  storageMaxSendBytes: 8 * 1024 * 1024,
+  /** How often the supervisor looks for a run that outlived its watchdog. */
+  watchdogEveryMs: 30_000,
+});
 
 export interface FetcherServiceConfig {
   readonly address: string;
@@ -108,7 +116,7 @@ export async function startFetcherService(
   // Checked before anything starts: without an identity every run would fail later.
   const asFetcher = internalClientAuth(config.security);
   const credentials = connect(CredentialServiceClient, config.configAddress, asFetcher);
-  const storage = connect(StorageServiceClient, config.storageAddress, asFetcher, { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
+  const storage = connect(StorageServiceClient, config.storageAddress, asFetcher, { 'grpc.max_send_message_length': FETCHER_TUNING.storageMaxSendBytes });
   const logSink = new ConnectorLogSink(storage, logger);
   const run = connectorPoll({
     credentials,
@@ -124,7 +132,7 @@ export async function startFetcherService(
     authBackoffMs: config.authBackoffMs,
     maxBackoffMs: config.maxBackoffMs,
     watchdogIntervals: config.watchdogIntervals,
-    watchdogEveryMs: 30_000,
+    watchdogEveryMs: FETCHER_TUNING.watchdogEveryMs,
   }, logger);
   supervisor.start();
   const stopScrape = onScrape('fetcher-connectors', () => scrapeConnectors(supervisor.statuses()));
@@ -139,20 +147,53 @@ export async function startFetcherService(
 
   // Followed before the connectors, so a suspended workspace's state usually arrives before its connectors do.
   const workspaces = await followWorkspaces(bus, config.instanceId, supervisor);
+  const connectors = await followConnectors(bus, config.sessionTimeoutMs, supervisor, logger);
+  const fleet = new FleetView(bus, config.instanceId, config.reportEveryMs, () => instanceReport(config, connectors.owned(), supervisor), logger);
+  await fleet.start();
+  const server = await startGrpcServer({
+    address: config.address,
+    services: [fetcherApi(fleet, logger)],
+    logger,
+    descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
+    transport: config.security.transport,
+    gate: serviceGate(config.security, deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: () => clock.now() }), logger),
+  });
+  return {
+    address: server.address,
+    supervisor,
+    stop: async () => {
+      stopScrape();
+      stopPeerChecks();
+      await server.stop();
+      await fleet.stop();
+      await connectors.close();
+      await workspaces.close();
+      await supervisor.stop();
+      await logSink.flush();
+      credentials.close();
+      storage.close();
+    },
+  };
+}
+
+/**
+ * Ownership comes from the consumer group: the partitions this instance is assigned are
+ * the connectors it runs. No home-made election, no instance list.
+ */
+async function followConnectors(bus: Bus, sessionTimeoutMs: number, supervisor: Supervisor, logger: Logger): Promise<{ owned(): number[]; close(): Promise<void> }> {
   await bus.ensureTopics([{ topic: TOPICS.connectors, compacted: true }]);
-  // Ownership comes from the consumer group: the partitions this instance is assigned are
-  // the connectors it runs. No home-made election, no instance list.
   const owned = new Set<number>();
+  const sorted = () => [...owned].sort((a, b) => a - b);
   const subscription = await bus.subscribe(
     {
       topic: TOPICS.connectors,
       groupId: 'postbote-fetchers',
       fromBeginning: true,
-      sessionTimeoutMs: config.sessionTimeoutMs,
+      sessionTimeoutMs,
       ownership: {
         assigned: (partitions) => {
           for (const p of partitions) owned.add(p);
-          logger.info({ partitions: [...owned].sort((a, b) => a - b) }, 'connector partitions assigned');
+          logger.info({ partitions: sorted() }, 'connector partitions assigned');
         },
         revoked: (partitions) => {
           for (const p of partitions) owned.delete(p);
@@ -169,10 +210,14 @@ export async function startFetcherService(
       else if (e.kind === ConnectorChanged_Kind.DELETED) supervisor.apply(e.connectorId, null);
     },
   );
+  return { owned: sorted, close: () => subscription.close() };
+}
 
-  const self = (): FetcherInstance => ({
+/** What this instance tells the fleet (and ListFetchers) about itself. */
+function instanceReport(config: FetcherServiceConfig, partitions: number[], supervisor: Supervisor): FetcherInstance {
+  return {
     instanceId: config.instanceId,
-    partitions: [...owned].sort((a, b) => a - b),
+    partitions,
     connectors: supervisor.statuses().map((s) => ({
       connectorId: s.connectorId,
       workspace: s.workspace,
@@ -187,41 +232,20 @@ export async function startFetcherService(
     })),
     reportedAt: new Date(),
     sourceAddress: config.sourceAddress ?? '',
-  });
-  const fleet = new FleetView(bus, config.instanceId, config.reportEveryMs, self, logger);
-  await fleet.start();
+  };
+}
 
+/**
+ * ListFetchers: every instance, each with only the connectors of the caller's workspace
+ * (reports of an older version name no workspace: theirs are `default`'s).
+ */
+function fetcherApi(fleet: FleetView, logger: Logger): ServiceRegistration {
   const implementation: FetcherServiceServer = {
-    // Every instance, each with only the connectors of the caller's workspace (reports of an
-    // older version name no workspace: theirs are `default`'s).
     listFetchers: unary(logger, 'ListFetchers', async (_req, ctx) => ({
       instances: fleet.instances().map((i) => ({ ...i, connectors: i.connectors.filter((c) => inScope(ctx.scope, c.workspace || DEFAULT_WORKSPACE)) })),
     })),
   };
-  const server = await startGrpcServer({
-    address: config.address,
-    services: [{ name: 'postbote.v1.FetcherService', definition: FetcherServiceService, implementation }],
-    logger,
-    descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
-    transport: config.security.transport,
-    gate: serviceGate(config.security, deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: () => clock.now() }), logger),
-  });
-  return {
-    address: server.address,
-    supervisor,
-    stop: async () => {
-      stopScrape();
-      stopPeerChecks();
-      await server.stop();
-      await fleet.stop();
-      await subscription.close();
-      await workspaces.close();
-      await supervisor.stop();
-      await logSink.flush();
-      credentials.close();
-      storage.close();
-    },
-  };
+  return { name: 'postbote.v1.FetcherService', definition: FetcherServiceService, implementation };
 }
 
 function fetchConnector(c: Parameters<typeof connectorFromProto>[0]): FetchConnector {

@@ -10,7 +10,7 @@ import { ChunkEntity, DedupeEntity, EmailEntity, type EmailRow } from './entitie
 import { EmailWriter, type ChunksAhead, type EmailToCommit, type StoreResult } from './email-writer';
 import { GroupCommitter } from './group-commit';
 import type { IncomingEmail, IncomingLimits } from './incoming-email';
-import type { ParsedMetadata } from './parse-metadata';
+import type { ParsedMetadata } from '@postbote/connector-model';
 import { ParsePool } from './parse-pool';
 import { StorageWorkspaces } from './storage-workspaces';
 import { storageMetrics } from '@postbote/metrics';

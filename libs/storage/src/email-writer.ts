@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { In, type DataSource } from 'typeorm';
 import { isUniqueViolation, type Gate, type Statement, type TransactionRunner } from '@postbote/db';
-import type { MessageSource } from '@postbote/connector-model';
+import type { MessageSource, ParsedMetadata } from '@postbote/connector-model';
+import { emailReceivedToProto } from '@postbote/contract';
+import { EmailReceived } from '@postbote/proto';
 import { contentKey, sourceKey } from './dedupe-keys';
-import { buildEmailReceived } from './email-event';
 import { DedupeEntity } from './entities';
 import type { IncomingEmail } from './incoming-email';
-import type { ParsedMetadata } from './parse-metadata';
 
 export const CHUNK_BYTES = 1024 * 1024;
 /** Emails above this have their chunks written ahead of their group (see writeAhead). */
@@ -278,7 +278,8 @@ export class EmailWriter {
       stored.set(p.item.session.workspace, { bytes: sum.bytes + p.item.size, count: sum.count + 1 });
       strictKeys.push([connectorId, p.srcKey, 'SOURCE', emailId, eventId, at]);
       if (p.ctKey) (p.item.session.reprocess ? looseKeys : strictKeys).push([connectorId, p.ctKey, 'CONTENT', emailId, eventId, at]);
-      const payload = buildEmailReceived(
+      const payload = EmailReceived.encode(
+        emailReceivedToProto(
         {
           eventId,
           emailId,
@@ -292,9 +293,10 @@ export class EmailWriter {
           sha256: p.item.sha256,
           size: p.item.size,
           storageAddress: this.options.publicAddress(),
-        },
-        p.item.metadata,
-      );
+          },
+          p.item.metadata,
+        ),
+      ).finish();
       outbox.push([eventId, emailId, connectorId, p.item.session.workspace, Buffer.from(payload), at, null]);
     }
     flushChunks();

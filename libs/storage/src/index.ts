@@ -4,4 +4,3 @@ export * from './connector-log';
 export * from './dedupe-keys';
 export * from './retention';
 export * from './storage-connectors';
-export type { ParsedMetadata, MailAddress, AttachmentInfo } from './parse-metadata';

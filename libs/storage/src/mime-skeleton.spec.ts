@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { decodeClean, skeletonOf } from './mime-skeleton';
-import { parseMetadata, parseMetadataOf, parseSkeleton, type ParsedMetadata } from './parse-metadata';
+import type { ParsedMetadata } from '@postbote/connector-model';
+import { parseMetadata, parseMetadataOf, parseSkeleton } from './parse-metadata';
 import { CORPUS } from './testdata/corpus';
 
 const options = { previewChars: 500, timeoutMs: 10_000 };

@@ -1,39 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type HeaderValue } from 'mailparser';
+import type { MailAddress, ParsedMetadata } from '@postbote/connector-model';
 import { PART_HEADER, skeletonOf } from './mime-skeleton';
 import { MAILPARSER_OPTIONS, parseSimple, type SimpleParse } from './parse-simple';
-
-export interface MailAddress {
-  readonly name: string;
-  readonly address: string;
-}
-
-export interface AttachmentInfo {
-  readonly fileName: string;
-  readonly contentType: string;
-  readonly size: number;
-  readonly sha256: string;
-}
-
-/** What storage keeps of a message's content besides the raw bytes. */
-export interface ParsedMetadata {
-  from: MailAddress | null;
-  to: MailAddress[];
-  cc: MailAddress[];
-  replyTo: MailAddress[];
-  subject: string;
-  /** ISO date from the Date header, null when absent or unparseable. */
-  date: string | null;
-  messageId: string;
-  inReplyTo: string;
-  references: string[];
-  textPreview: string;
-  htmlPreview: string;
-  attachments: AttachmentInfo[];
-  /** Problems found while parsing; empty for a clean message. Never blocks storing. */
-  problems: string[];
-}
 
 export interface ParseOptions {
   readonly previewChars: number;

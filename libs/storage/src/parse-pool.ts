@@ -3,7 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { WorkerPool } from '@postbote/threads';
 import type { IncomingEmail } from './incoming-email';
-import { parseMetadata, parseMetadataOf, type ParseOptions, type ParsedMetadata } from './parse-metadata';
+import type { ParsedMetadata } from '@postbote/connector-model';
+import { parseMetadata, parseMetadataOf, type ParseOptions } from './parse-metadata';
 
 /** One email to parse: its bytes (copied to the worker), or the scratch file they are in. */
 export interface ParseJob {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import MimeNode from '@zone-eu/mailsplit/lib/mime-node.js';
 import { MailParser, type HeaderValue } from 'mailparser';
 import { decodeClean } from './mime-skeleton';
-import type { AttachmentInfo } from './parse-metadata';
+import type { AttachmentInfo } from '@postbote/connector-model';
 
 /** Larger messages go through mailparser: the saving is per message, not per byte. */
 const SIMPLE_MAX_BYTES = 1024 * 1024;

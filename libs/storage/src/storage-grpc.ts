@@ -1,18 +1,11 @@
 import { bidiStream, serverStream, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
-import { sourceToProto } from '@postbote/contract';
-import type { MessageSource } from '@postbote/connector-model';
+import { logLevelFromProto, logLevelToProto, metadataToProto } from '@postbote/contract';
+import type { MessageSource, StoredEmailFacts } from '@postbote/connector-model';
 import { ValidationError, requireUuid } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
-import {
-  LogLevel,
-  StorageServiceService,
-  type Address,
-  type EmailMetadata,
-  type StorageServiceServer,
-} from '@postbote/proto';
-import type { ConnectorLog, ConnectorLogLevel } from './connector-log';
+import { LogLevel, StorageServiceService, type EmailMetadata, type StorageServiceServer } from '@postbote/proto';
+import type { ConnectorLog } from './connector-log';
 import type { EmailStore, StoredEmail } from './email-store';
-import type { MailAddress } from './parse-metadata';
 import type { StorageConnectors } from './storage-connectors';
 import { serveStoreStream, type StreamBudget } from './store-stream';
 
@@ -29,11 +22,11 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
       if (req.pop3Uidls.length > 100_000) throw ValidationError.single('pop3_uidls', 'max-items', 'at most 100000 per call');
       return { knownPop3Uidls: await store.knownPop3(connectorId, req.pop3Uidls) };
     }),
-    getEmail: unary(logger, 'GetEmail', async (req, ctx) => metadataToProto(await store.get(ctx.scope, requireUuid('email_id', req.emailId)))),
+    getEmail: unary(logger, 'GetEmail', async (req, ctx) => emailToProto(await store.get(ctx.scope, requireUuid('email_id', req.emailId)))),
     listEmails: unary(logger, 'ListEmails', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
       const page = await store.list({ scope: ctx.scope, connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
-      return { emails: page.items.map(metadataToProto), nextPageToken: page.nextPageToken };
+      return { emails: page.items.map(emailToProto), nextPageToken: page.nextPageToken };
     }),
     countEmails: unary(logger, 'CountEmails', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
@@ -58,7 +51,7 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
           workspace: workspaces.get(ids[i] ?? '') ?? '',
           connectorId: ids[i] ?? '',
           time: logTime(e.time, now()),
-          level: levelFromProto(e.level, `entries[${i}].level`),
+          level: logLevelFromProto(e.level, `entries[${i}].level`),
           code: e.code,
           message: e.message,
         })),
@@ -68,10 +61,10 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
     getWorkspaceUsage: unary(logger, 'GetWorkspaceUsage', async (_req, ctx) => (ctx.scope.every ? { storedBytes: 0, storedEmails: 0, maxStoredBytes: 0 } : store.workspaces.usage(ctx.scope.workspace))),
     listConnectorLog: unary(logger, 'ListConnectorLog', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
-      const min = req.minLevel === LogLevel.UNSPECIFIED ? 'DEBUG' : levelFromProto(req.minLevel, 'min_level');
+      const min = req.minLevel === LogLevel.UNSPECIFIED ? 'DEBUG' : logLevelFromProto(req.minLevel, 'min_level');
       const page = await log.list(ctx.scope, connectorId, min, req.pageSize, req.pageToken);
       return {
-        entries: page.entries.map((e) => ({ id: String(e.id), connectorId: e.connectorId, time: e.time, level: LogLevel[e.level], code: e.code, message: e.message })),
+        entries: page.entries.map((e) => ({ id: String(e.id), connectorId: e.connectorId, time: e.time, level: logLevelToProto(e.level), code: e.code, message: e.message })),
         nextPageToken: page.nextPageToken,
       };
     }),
@@ -79,45 +72,23 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
   return { name: 'postbote.v1.StorageService', definition: StorageServiceService, implementation };
 }
 
-function levelFromProto(level: LogLevel, field: string): ConnectorLogLevel {
-  const name = (Object.keys(LogLevel) as Array<keyof typeof LogLevel>).find((k) => LogLevel[k] === level);
-  if (!name || name === 'UNSPECIFIED' || name === 'UNRECOGNIZED') throw ValidationError.single(field, 'enum', 'must be DEBUG, INFO, WARN or ERROR');
-  return name;
-}
-
-/** A stored email's coordinates, from its row's columns. */
-function sourceOf(e: StoredEmail['row']): MessageSource {
-  return e.sourceKind === 'IMAP' ? { kind: 'IMAP', folder: e.folder ?? '', uidValidity: e.uidValidity ?? 0, uid: e.uid ?? 0 } : { kind: 'POP3', uidl: e.uidl ?? '' };
-}
-
-const addr = (a: MailAddress): Address => ({ name: a.name, address: a.address });
-
-export function metadataToProto({ row, metadata: m, eventPublishedAt }: StoredEmail): EmailMetadata {
-  return {
+/** A stored email's row as the model's facts (the mapping to the API is the contract's). */
+function emailToProto({ row, metadata, eventPublishedAt }: StoredEmail): EmailMetadata {
+  const source: MessageSource = row.sourceKind === 'IMAP' ? { kind: 'IMAP', folder: row.folder ?? '', uidValidity: row.uidValidity ?? 0, uid: row.uid ?? 0 } : { kind: 'POP3', uidl: row.uidl ?? '' };
+  const facts: StoredEmailFacts = {
     id: row.id,
     connectorId: row.connectorId,
     workspace: row.workspaceId,
-    source: sourceToProto(sourceOf(row)),
-    from: m.from ? addr(m.from) : undefined,
-    to: m.to.map(addr),
-    cc: m.cc.map(addr),
-    replyTo: m.replyTo.map(addr),
-    subject: m.subject,
-    date: m.date ? new Date(m.date) : undefined,
-    messageId: m.messageId,
-    inReplyTo: m.inReplyTo,
-    references: m.references,
-    textPreview: m.textPreview,
-    htmlPreview: m.htmlPreview,
-    attachments: m.attachments.map((a) => ({ fileName: a.fileName, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+    source,
     size: row.size,
     sha256: row.sha256,
-    parseError: row.parseError ?? '',
+    parseError: row.parseError,
     storedAt: new Date(row.storedAt),
     receivedAt: new Date(row.receivedAt),
     eventId: row.eventId,
-    eventPublishedAt: eventPublishedAt ? new Date(eventPublishedAt) : undefined,
+    eventPublishedAt: eventPublishedAt ? new Date(eventPublishedAt) : null,
   };
+  return metadataToProto(facts, metadata);
 }
 
 /**

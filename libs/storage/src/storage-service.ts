@@ -23,7 +23,35 @@ import { remoteTokenAuthority, serviceGate, serviceSecurityFromEnv, type OpenSto
 import { addReadinessCheck } from '@postbote/metrics';
 import { connectorFromProto } from '@postbote/contract';
 
-const STORAGE_GROUP_SESSION_MS = 7_500;
+/** The storage service's tuning, in one place: each number with why it is what it is. */
+export const STORAGE_TUNING = Object.freeze({
+  /** An incoming email is held in memory up to this size, then spooled to disk. */
+  incomingMemoryBytes: 4 * 1024 * 1024,
+  /** Characters of text and HTML kept as a stored email's preview. */
+  previewChars: 2000,
+  /** Parsing one email's metadata may take this long; then it is stored raw with a parse error. */
+  parseTimeoutMs: 30_000,
+  /** A group commit holds at most this many emails and bytes, and waits this long for company. */
+  groupMaxEmails: 500,
+  groupMaxBytes: 32 * 1024 * 1024,
+  groupLingerMs: 5,
+  /** What one StoreEmails stream may have received but not yet acknowledged. */
+  streamBudget: { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 },
+  /**
+   * Far beyond the time between a large email's chunks being written ahead and its group's
+   * commit (seconds), so the sweep can never take chunks a commit is about to name.
+   */
+  orphanChunkMinutes: 24 * 60,
+  /** A deletion that asks for its mail to go now is purged this soon after. */
+  purgeSoonMs: 1_000,
+  /**
+   * The storage instances share one consumer group (they write one shared table). A killed
+   * instance stays a member until its session expires, and a restarted one cannot finish
+   * joining — nor start serving — before that: kafkajs's 30 s default kept a crashed
+   * all-in-one from storing for 30 s. 7.5 s is just above the broker's usual minimum (6 s).
+   */
+  groupSessionMs: 7_500,
+});
 
 export interface StorageServiceConfig {
   readonly address: string;
@@ -89,6 +117,7 @@ export async function startStorageService(
 ): Promise<RunningStorageService> {
   const { logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const T = STORAGE_TUNING;
   logger.info({ database: describeDatabase(config.database) }, 'storage service starting');
   const ds = await openDatabase({
     config: config.database,
@@ -110,13 +139,13 @@ export async function startStorageService(
       get publicAddress() {
         return config.publicAddress ?? boundAddress;
       },
-      incoming: { spoolDir: config.spoolDir, memoryBytes: 4 * 1024 * 1024, maxBytes: config.maxMessageBytes },
-      previewChars: 2000,
-      parseTimeoutMs: 30_000,
+      incoming: { spoolDir: config.spoolDir, memoryBytes: T.incomingMemoryBytes, maxBytes: config.maxMessageBytes },
+      previewChars: T.previewChars,
+      parseTimeoutMs: T.parseTimeoutMs,
       parseWorkers: config.parseWorkers,
-      groupMaxEmails: 500,
-      groupMaxBytes: 32 * 1024 * 1024,
-      groupLingerMs: 5,
+      groupMaxEmails: T.groupMaxEmails,
+      groupMaxBytes: T.groupMaxBytes,
+      groupLingerMs: T.groupLingerMs,
     },
     now,
   );
@@ -126,60 +155,15 @@ export async function startStorageService(
     batchSize: config.purgeBatchSize,
     logRetentionDays: config.logRetentionDays,
     dedupeExtraDays: config.dedupeExtraDays,
-    // Far beyond the time between a large email's chunks being written ahead and its group's
-    // commit (seconds), so the sweep can never take chunks a commit is about to name.
-    orphanChunkMinutes: 24 * 60,
+    orphanChunkMinutes: T.orphanChunkMinutes,
   });
+  const purges = schedulePurges(retention, config.purgeIntervalSeconds, logger, now);
+  const following = await followRegistry(deps.bus, known, store, purges.soon, now);
 
-  // One purge at a time: on its interval, and soon after a deletion that asks for its mail
-  // to go now (a deleted connector or workspace); a failed run is logged and retried next time.
-  let purging: Promise<unknown> = Promise.resolve();
-  let soon: NodeJS.Timeout | undefined;
-  const purge = () => {
-    purging = purging.then(() => retention.runOnce(now())).catch((err: unknown) => logger.error({ err }, 'retention purge failed'));
-  };
-  const purgeSoon = () => {
-    if (soon) return;
-    soon = setTimeout(() => {
-      soon = undefined;
-      purge();
-    }, 1_000);
-    soon.unref();
-  };
-
-  await deps.bus.ensureTopics([
-    { topic: TOPICS.connectors, compacted: true },
-    { topic: TOPICS.workspaces, compacted: true },
-  ]);
-  // The storage instances share one group (they write one shared table). A killed instance
-  // stays a member until its session expires, and a restarted one cannot finish joining —
-  // nor start serving — before that: kafkajs's 30 s default kept a crashed all-in-one from
-  // storing for 30 s. 7.5 s is just above the broker's usual minimum (6 s).
-  const subscription = await deps.bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-storage', fromBeginning: true, sessionTimeoutMs: STORAGE_GROUP_SESSION_MS }, async (m) => {
-    if (!m.value) return;
-    const e = ConnectorChanged.decode(m.value);
-    const at = e.occurredAt ?? now();
-    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(connectorFromProto(e.connector), at);
-    else if (e.kind === ConnectorChanged_Kind.DELETED) {
-      await known.deleted(e.connectorId, e.purgeEmailsNow, at);
-      if (e.purgeEmailsNow) purgeSoon();
-    }
-  });
-  // Each workspace's stored-bytes quota, into the table the stores check (shared, like the connectors').
-  const quotas = await deps.bus.subscribe({ topic: TOPICS.workspaces, groupId: 'postbote-storage-workspaces', fromBeginning: true, sessionTimeoutMs: STORAGE_GROUP_SESSION_MS }, async (m) => {
-    if (!m.value) return;
-    const e = WorkspaceChanged.decode(m.value);
-    if (e.kind === WorkspaceChanged_Kind.UPSERTED && e.workspace) await store.workspaces.quota(e.workspaceId, e.workspace.quotas?.maxStoredBytes ?? 0);
-  });
-
-  const timer = setInterval(purge, config.purgeIntervalSeconds * 1000);
-  timer.unref();
-
-  const budget = { maxPendingEmails: 1_000, maxPendingBytes: 64 * 1024 * 1024 };
   const tokens = deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: () => now().getTime() });
   const server = await startGrpcServer({
     address: config.address,
-    services: [storageService(store, known, log, budget, logger, now)],
+    services: [storageService(store, known, log, T.streamBudget, logger, now)],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
     transport: config.security.transport,
@@ -189,7 +173,7 @@ export async function startStorageService(
   const stopReadiness = addReadinessCheck('storage: database', () => ds.query('SELECT 1').then(() => undefined));
   return {
     address: server.address,
-    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, budget, logger)),
+    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, T.streamBudget, logger)),
     outboxWritten: store.outboxWritten,
     store,
     connectors: known,
@@ -197,15 +181,72 @@ export async function startStorageService(
     retention,
     stop: async () => {
       stopReadiness();
-      clearInterval(timer);
       await server.stop();
-      clearTimeout(soon);
-      await subscription.close();
-      await quotas.close();
-      await purging;
+      await following.close();
+      await purges.stop();
       await store.close();
       await runner.close();
       await ds.destroy();
+    },
+  };
+}
+
+/**
+ * One purge at a time: on its interval, and soon after a deletion that asks for its mail
+ * to go now (a deleted connector or workspace); a failed run is logged and retried next time.
+ */
+function schedulePurges(retention: RetentionJob, intervalSeconds: number, logger: Logger, now: () => Date) {
+  let purging: Promise<unknown> = Promise.resolve();
+  let soonTimer: NodeJS.Timeout | undefined;
+  const purge = () => {
+    purging = purging.then(() => retention.runOnce(now())).catch((err: unknown) => logger.error({ err }, 'retention purge failed'));
+  };
+  const timer = setInterval(purge, intervalSeconds * 1000);
+  timer.unref();
+  return {
+    soon: () => {
+      if (soonTimer) return;
+      soonTimer = setTimeout(() => {
+        soonTimer = undefined;
+        purge();
+      }, STORAGE_TUNING.purgeSoonMs);
+      soonTimer.unref();
+    },
+    stop: async () => {
+      clearInterval(timer);
+      clearTimeout(soonTimer);
+      await purging;
+    },
+  };
+}
+
+/** Storage's copies of the registry: connectors (settings, deletions) and each workspace's stored-bytes quota. */
+async function followRegistry(bus: Bus, known: StorageConnectors, store: EmailStore, purgeSoon: () => void, now: () => Date): Promise<{ close(): Promise<void> }> {
+  const sessionTimeoutMs = STORAGE_TUNING.groupSessionMs;
+  await bus.ensureTopics([
+    { topic: TOPICS.connectors, compacted: true },
+    { topic: TOPICS.workspaces, compacted: true },
+  ]);
+  const connectors = await bus.subscribe({ topic: TOPICS.connectors, groupId: 'postbote-storage', fromBeginning: true, sessionTimeoutMs }, async (m) => {
+    if (!m.value) return;
+    const e = ConnectorChanged.decode(m.value);
+    const at = e.occurredAt ?? now();
+    if (e.kind === ConnectorChanged_Kind.UPSERTED && e.connector) await known.upserted(connectorFromProto(e.connector), at);
+    else if (e.kind === ConnectorChanged_Kind.DELETED) {
+      await known.deleted(e.connectorId, e.purgeEmailsNow, at);
+      if (e.purgeEmailsNow) purgeSoon();
+    }
+  });
+  // Shared like the connectors' table: one group for every storage instance.
+  const quotas = await bus.subscribe({ topic: TOPICS.workspaces, groupId: 'postbote-storage-workspaces', fromBeginning: true, sessionTimeoutMs }, async (m) => {
+    if (!m.value) return;
+    const e = WorkspaceChanged.decode(m.value);
+    if (e.kind === WorkspaceChanged_Kind.UPSERTED && e.workspace) await store.workspaces.quota(e.workspaceId, e.workspace.quotas?.maxStoredBytes ?? 0);
+  });
+  return {
+    close: async () => {
+      await connectors.close();
+      await quotas.close();
     },
   };
 }

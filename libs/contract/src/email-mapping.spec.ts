@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { EmailReceived } from '@postbote/proto';
-import { EVENT_LIST_MAX, buildEmailReceived } from './email-event';
-import type { ParsedMetadata } from './parse-metadata';
+import type { ParsedMetadata } from '@postbote/connector-model';
+import { EVENT_LIST_MAX, emailReceivedToProto } from './email-mapping';
+
+const buildEmailReceived = (f: Parameters<typeof emailReceivedToProto>[0], m: ParsedMetadata) => EmailReceived.encode(emailReceivedToProto(f, m)).finish();
 
 const facts = { eventId: 'e', emailId: 'm', connectorId: 'c', workspace: 'acme', connectorName: 'n', workflowId: 'wf', source: { kind: 'POP3' as const, uidl: 'u' }, receivedAt: new Date(0), storedAt: new Date(0), sha256: 'h', size: 1, storageAddress: 's:1' };
 const metadata = (to: number, attachments: number, subject = 's'): ParsedMetadata =>
