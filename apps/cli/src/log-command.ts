@@ -18,7 +18,9 @@ export function logCommand(ctx: Ctx): Command {
       const c = clients.storage(ctx);
       const res = await call(c.listConnectorLog, c, { connectorId: await connectorId(ctx, ref), minLevel: level, pageSize: Number(f.limit), pageToken: '' });
       print(ctx.json(), res, () =>
-        res.entries.map((e) => `${e.time?.toISOString() ?? ''} ${enumKey(LogLevel, e.level).padEnd(5)} ${e.code} ${e.message}`).join('\n'),
+        res.entries.length === 0
+          ? `no log entries at ${f.level.toLowerCase()} or above`
+          : res.entries.map((e) => `${e.time?.toISOString() ?? ''} ${enumKey(LogLevel, e.level).padEnd(5)} ${e.code} ${e.message}`).join('\n'),
       );
     });
 }

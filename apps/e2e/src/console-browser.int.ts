@@ -46,12 +46,12 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     assert.ok((await page.evaluate<number>('document.documentElement.scrollWidth')) <= 1280, `${name} fits 1280 px`);
   };
 
-  async function signIn(page: Page, name: string, password: string): Promise<void> {
+  async function signIn(page: Page, name: string, password: string, lang: 'en' | 'de' = 'en'): Promise<void> {
     await page.goto(`${base}/connectors`);
     assert.match(page.url(), /\/sign-in\?next=%2Fconnectors$/);
-    await page.getByLabel('User name').fill(name);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel(lang === 'de' ? 'Benutzername' : 'User name').fill(name);
+    await page.getByLabel(lang === 'de' ? 'Passwort' : 'Password').fill(password);
+    await page.getByRole('button', { name: lang === 'de' ? 'Anmelden' : 'Sign in' }).click();
     await page.waitForURL(`${base}/connectors`);
   }
 
@@ -80,10 +80,11 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     await page.getByRole('button', { name: 'Create connector' }).click();
     // One invalid field: the API's message at the field, the rest kept.
     await assert.doesNotReject(page.locator('#f-port-error').waitFor());
-    assert.equal(await page.locator('#f-port-error').textContent(), 'must be an integer between 1 and 65535');
+    assert.equal(await page.locator('#f-port-error').textContent(), 'must be a whole number from 1 to 65,535');
     assert.equal(await page.getByLabel('Port').getAttribute('aria-invalid'), 'true');
     assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Incidents');
     assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '', 'the password is never sent back');
+    assert.equal(await page.locator('#f-password-error').textContent(), 'Enter it again: a password is never sent back to the browser.', 'and the form says so');
     await shot(page, '03-form-error-at-field');
 
     await page.getByLabel('Port').fill(String(DOVECOT.imaps));
@@ -152,17 +153,18 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     } finally {
       await server.logout();
     }
-    assert.match(download.suggestedFilename(), /^[0-9a-f-]{36}\.eml$/);
+    assert.equal(download.suggestedFilename(), `${new Date().toISOString().slice(0, 10)} ${subject}.eml`, 'named by its day and subject');
 
     await page.goto(connectorUrl);
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByLabel('Interval').fill('120');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Changes saved.').waitFor();
-    assert.ok((await page.locator('table').last().textContent())?.includes('120 s'));
+    assert.ok((await page.locator('table').last().textContent())?.includes('120 seconds'));
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByText('Connector disabled.').waitFor();
-    assert.equal(await page.locator('dl.meta .state').textContent(), 'DISABLED');
+    assert.equal(await page.locator('dl.meta .state').textContent(), 'disabled');
+    assert.equal(await page.locator('dl.meta .state').getAttribute('data-state'), 'DISABLED');
     await shot(page, '09-connector-disabled');
 
     await page.goto(`${base}/fleet`);
@@ -198,6 +200,85 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     assert.equal(edit?.status(), 403);
     await page.getByText('may look at connectors but not change them').waitFor();
     await shot(page, '12-viewer-refused');
+    await context.close();
+  });
+
+  /**
+   * Words (runs without spaces) a table shows split over two lines, and one-line (nowrap) cells
+   * that are not: read from the boxes the browser laid out (a word's range has one line box).
+   */
+  const BROKEN_WORDS = `(() => {
+    const out = [];
+    const lines = (r) => new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size;
+    for (const cell of document.querySelectorAll('main table td, main table th')) {
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        // Pieces between spaces and after hyphens: a line may end after a hyphen, never inside a piece.
+        for (const m of (n.textContent || '').matchAll(/[^\\s-]+-?/g)) {
+          const r = document.createRange();
+          r.setStart(n, m.index);
+          r.setEnd(n, m.index + m[0].length);
+          if (lines(r) > 1) out.push(m[0]);
+        }
+      }
+      if (cell.classList.contains('nowrap')) {
+        const r = document.createRange();
+        r.selectNodeContents(cell);
+        if (lines(r) > 1) out.push('[' + (cell.textContent || '').trim() + ']');
+      }
+    }
+    return out;
+  })()`;
+  const brokenWords = (page: Page) => page.evaluate<string[]>(BROKEN_WORDS);
+
+  it('lists keep every word whole at 1280 and 800 px, in German and English', async () => {
+    for (const locale of ['en-GB', 'de-DE']) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale });
+      const page = await context.newPage();
+      await signIn(page, 'ops', 'ops-console-password', locale.startsWith('de') ? 'de' : 'en');
+      const connector = (await page.locator('main table a').first().getAttribute('href')) ?? '';
+      for (const width of [1280, 800]) {
+        await page.setViewportSize({ width, height: 900 });
+        for (const path of ['/connectors', `${connector}/emails`, `${connector}/log?level=DEBUG`, '/events/parked', '/audit', '/users', '/fleet']) {
+          await page.goto(`${base}${path}`);
+          assert.deepEqual(await brokenWords(page), [], `${path} at ${width} px (${locale})`);
+        }
+      }
+      await context.close();
+    }
+  });
+
+  it('speaks German to a German browser: labels, choices, an error at its field; the switch changes the language and keeps it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(`${base}/sign-in`);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'de');
+    await shot(page, 'de-01-sign-in');
+    await signIn(page, 'ops', 'ops-console-password', 'de');
+    await shot(page, 'de-02-connectors');
+    await page.getByRole('link', { name: 'Neuer IMAP-Connector' }).click();
+    await page.getByRole('group', { name: 'Anmeldung am Postfach' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Störungen');
+    await page.getByLabel('Server').fill(DOVECOT.host);
+    await page.getByLabel('Benutzername').fill(mailbox.username);
+    await page.getByLabel('Passwort', { exact: true }).fill(mailbox.password);
+    await page.getByLabel('Abrufintervall').fill('5');
+    await page.getByLabel('Workflow').fill('wf-stoerungen');
+    assert.equal(await page.getByLabel('Verarbeitungsstrategie').locator('option:checked').textContent(), 'Als gelesen markieren');
+    assert.ok(await page.getByLabel('Aufbewahrungsdauer').isVisible());
+    assert.match((await page.locator('#f-poll_interval_seconds-hint').textContent()) ?? '', /Zeit zwischen zwei Abrufen \(10–86\.400 Sekunden, Standard 60 Sekunden\)/);
+    await page.getByRole('button', { name: 'Connector anlegen' }).click();
+    await page.locator('#f-poll_interval_seconds-error').waitFor();
+    assert.equal(await page.locator('#f-poll_interval_seconds-error').textContent(), 'muss eine ganze Zahl von 10 bis 86.400 sein');
+    assert.equal(await page.getByRole('alert').first().textContent(), 'Bitte korrigieren Sie die markierten Felder.');
+    await shot(page, 'de-03-form-error-at-field');
+    // The switch: English from now on, though the browser still asks for German.
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.getByRole('link', { name: 'New IMAP connector' }).waitFor();
+    await page.goto(`${base}/fleet`);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    await page.getByRole('link', { name: 'Deutsch' }).click();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'de');
     await context.close();
   });
   it('keeps a workspace to its members: another workspace\'s connector, email, .eml and log are not found by editing the URL; a person in two switches', async () => {

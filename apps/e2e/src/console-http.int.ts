@@ -104,11 +104,12 @@ describe('web console over HTTP (all-in-one)', () => {
     };
     const bad = await op.post('/connectors', form);
     assert.equal(bad.status, 422);
-    assert.match(bad.body, /id="f-port-error">must be an integer between 1 and 65535</);
-    assert.match(bad.body, /id="f-poll_interval_seconds-error">must be an integer between 10 and 86400</);
+    assert.match(bad.body, /id="f-port-error">must be a whole number from 1 to 65,535</);
+    assert.match(bad.body, /id="f-poll_interval_seconds-error">must be a whole number from 10 to 86,400</);
     assert.match(bad.body, /id="f-workflow_id-error">is required</);
     assert.match(bad.body, /id="f-port" [^>]*aria-invalid="true"/);
     assert.ok(!bad.body.includes(MAIL_PASSWORD), 'the typed password is not sent back');
+    assert.match(bad.body, /id="f-password-error">Enter it again: a password is never sent back to the browser\.</, 'and the form says so at the field');
     assert.match(bad.body, /value="Incidents"/, 'what was typed stays');
     const good = await op.post('/connectors', { ...form, port: String(DOVECOT.imaps), poll_interval_seconds: '60', workflow_id: 'wf-incidents' });
     assert.equal(good.status, 303);
@@ -130,7 +131,7 @@ describe('web console over HTTP (all-in-one)', () => {
     await op.request(`${detailPath}/edit`);
     const moved = await op.post(detailPath, { ...form, port: String(DOVECOT.imap), security: 'TLS', poll_interval_seconds: '60', workflow_id: 'wf-incidents', password: '' });
     assert.equal(moved.status, 422);
-    assert.match(moved.body, /id="f-password-error">changing spec\.port, spec\.security decides where the stored password is sent/);
+    assert.match(moved.body, /id="f-password-error">changing “Port”, “Security” decides where the stored secret is sent: enter it again</);
   });
 
   it('lets a viewer read but not change, as the permission table says; unknown things are 404', async () => {
@@ -283,5 +284,40 @@ describe('web console over HTTP (all-in-one)', () => {
     const listed = JSON.parse(users.out) as Array<{ name: string; role: string }>;
     assert.deepEqual(listed.map((u) => u.name).sort(), ['admin@example.test', 'operator@example.test', 'viewer@example.test']);
     assert.ok(!users.out.includes('scrypt'), 'no hash in the listing');
+  });
+
+  it('speaks German to a browser that asks for it, and keeps the language the switch chose', async () => {
+    const de = { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' };
+    const c = new ConsoleHttp(base);
+    const signIn = await c.request('/sign-in', { headers: de });
+    assert.match(signIn.body, /<html lang="de">/);
+    assert.equal(signIn.headers.get('content-language'), 'de');
+    assert.match(signIn.body, /Bei Postbote anmelden/);
+    const op = await signedIn('operator');
+    const form = await op.request('/connectors/new?protocol=IMAP', { headers: de });
+    assert.match(form.body, /<label for="f-poll_interval_seconds">Abrufintervall<\/label>/);
+    assert.match(form.body, /<legend>Anmeldung am Postfach<\/legend>/);
+    assert.match(form.body, /<option value="MARK_READ" selected>Als gelesen markieren<\/option>/);
+    const bad = await op.post('/connectors', { name: 'Falsch', protocol: 'IMAP', host: '127.0.0.1', username: 'u', password: 'pw', poll_interval_seconds: '5', workflow_id: 'wf' }, de);
+    assert.equal(bad.status, 422);
+    assert.match(bad.body, /id="f-poll_interval_seconds-error">muss eine ganze Zahl von 10 bis 86\.400 sein</);
+    assert.match(bad.body, /id="f-password-error">Bitte erneut eingeben/);
+    // The switch is remembered over what the browser asks for (the way back to the page it was
+    // chosen on follows the Referer, which fetch does not send: the browser test covers it).
+    const back = await op.request('/language/en', { headers: de });
+    assert.equal(back.status, 303);
+    assert.equal(back.location, '/connectors');
+    const english = await op.request('/connectors/new?protocol=POP3', { headers: de });
+    assert.match(english.body, /<html lang="en">/);
+    assert.match(english.body, /default 995 with SSL, 110 with TLS or none/, 'the POP3 form names POP3 ports only');
+    assert.ok(!/143|993/.test(english.body), 'and no IMAP port');
+    // A browser that asks for neither language reads English.
+    assert.match((await new ConsoleHttp(base).request('/sign-in', { headers: { 'accept-language': 'fr-FR,fr;q=0.9' } })).body, /<html lang="en">/);
+  });
+
+  it('has an icon where browsers look for it', async () => {
+    const icon = await new ConsoleHttp(base).request('/favicon.ico');
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get('content-type') ?? '', /image\/svg\+xml/);
   });
 });

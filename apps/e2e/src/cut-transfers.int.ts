@@ -95,7 +95,7 @@ describe('cut and stalled transfers store nothing partial (real Dovecot, real st
 
   /** The emails storage holds for a connector, as SHA-256s. */
   async function storedHashes(connectorId: string): Promise<string[]> {
-    const page = await call(reader.listEmails, reader, { connectorId, pageSize: 100, pageToken: '', since: undefined, until: undefined });
+    const page = await call(reader.listEmails, reader, { connectorId, pageSize: 100, pageToken: '', since: undefined, until: undefined, from: '', subject: '', messageId: '' });
     return page.emails.map((e) => e.sha256).sort();
   }
 

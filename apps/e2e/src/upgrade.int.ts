@@ -82,7 +82,7 @@ async function upgradeAndCheck(fixture: string, database: DatabaseConfig, expect
     await eventually(() => events.length >= expected.emails.length, 10_000, 'the old outbox published');
     assert.deepEqual(events.map((ev) => ev.eventId).sort(), expected.emails.map((e) => e.eventId).sort());
     // A re-store of an old email is still a duplicate: the dedupe keys survived.
-    const page = await call(sc.listEmails, sc, { connectorId: expected.connectors.Billing, pageSize: 10, pageToken: '', since: undefined, until: undefined });
+    const page = await call(sc.listEmails, sc, { connectorId: expected.connectors.Billing, pageSize: 10, pageToken: '', since: undefined, until: undefined, from: '', subject: '', messageId: '' });
     assert.equal(page.emails.length, 2);
     // Storage learned each old connector's workflow from the republish at boot: new mail
     // for it is stored and starts the configured workflow.

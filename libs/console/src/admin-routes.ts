@@ -31,7 +31,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     '/users',
     signedIn<{ Querystring: Query }>(ctx, async (req, reply, s) => {
       const done = req.query.done;
-      return users(reply, s, empty, done === 'added' ? 'User saved.' : done === 'removed' ? 'User removed; their sessions have ended.' : '');
+      return users(reply, s, empty, done === 'added' ? s.t.users.saved : done === 'removed' ? s.t.users.removed : '');
     }),
   );
 

@@ -19,7 +19,8 @@ main { max-width:1200px; margin:1.25rem auto; padding:0 1.5rem; }
 h1 { font-size:1.45rem; margin:.2rem 0 1rem; }
 h2 { font-size:1.1rem; margin:1.5rem 0 .6rem; }
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); }
-th, td { text-align:left; padding:.45rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
+/* break-word, not anywhere: a column is never narrower than its longest word, so words, codes, sizes and times stay whole; only a word longer than the whole column breaks. */
+th, td { text-align:left; padding:.45rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:break-word; }
 th { font-weight:600; background:#eef0f4; }
 .actions { display:flex; gap:.5rem; flex-wrap:wrap; align-items:center; margin:.8rem 0; }
 .actions form { margin:0; }
@@ -31,7 +32,8 @@ form.settings, form.panel { background:#fff; border:1px solid var(--line); paddi
 fieldset { border:1px solid var(--line); margin:0 0 1rem; padding:.6rem 1rem; }
 legend { font-weight:600; padding:0 .3rem; }
 .field { display:grid; grid-template-columns: 14rem minmax(0, 1fr); gap:.2rem 1rem; margin:.55rem 0; align-items:start; }
-.field label { font-weight:600; padding-top:.3rem; }
+.field label, .field .label { font-weight:600; padding-top:.3rem; }
+.field .label label { padding-top:0; }
 .field .hint { grid-column:2; color:var(--muted); font-size:.85rem; }
 .field .error { grid-column:2; color:var(--bad); font-weight:600; }
 .field input[type=text], .field input[type=password], .field input[type=number], .field select, .field textarea { width:100%; max-width:36rem; font:inherit; padding:.35rem .45rem; border:1px solid #aab1bd; border-radius:3px; }
@@ -45,6 +47,11 @@ legend { font-weight:600; padding:0 .3rem; }
 .state.AUTH_FAILED, .state.BACKOFF { color:var(--bad); }
 .state.IDLE, .state.POLLING { color:var(--good); }
 .muted { color:var(--muted); }
+.req { color:var(--bad); margin-left:.2rem; }
+.unit { margin-left:.4rem; color:var(--muted); }
+.field input[inputmode=numeric] { max-width:10rem; }
+.field label.file { display:block; font-weight:normal; font-size:.85rem; padding-top:.3rem; }
+header.top .lang { margin-left:auto; }
 .nowrap { white-space:nowrap; }
 .steps td.ok { color:var(--good); } .steps td.failed { color:var(--bad); }
 table.settings-view th { width:16rem; }
@@ -90,6 +97,17 @@ export const CONSOLE_JS = `
     if (error) error.remove();
     e.target.removeAttribute('aria-invalid');
   });
+  // A PEM file chosen beside the trusted-CA box is read into it (nothing is uploaded by itself).
+  form.querySelectorAll('input[type=file][data-pem-for]').forEach(function (input) {
+    input.addEventListener('change', function () {
+      var box = document.getElementById(input.getAttribute('data-pem-for'));
+      var file = input.files && input.files[0];
+      if (!box || !file) return;
+      file.text().then(function (pem) { box.value = pem; box.dispatchEvent(new Event('input', { bubbles: true })); });
+    });
+  });
+  // What the script says, in the page's language (the server put it on the form).
+  var say = form.dataset;
   var out = document.getElementById('test-result');
   function post(url) {
     var data = new URLSearchParams(new FormData(form));
@@ -100,22 +118,13 @@ export const CONSOLE_JS = `
   form.querySelectorAll('button[data-action=test]').forEach(function (b) {
     b.addEventListener('click', function (e) {
       e.preventDefault();
-      out.replaceChildren(text('p', 'Testing…', 'muted'));
+      out.replaceChildren(text('p', say.tTesting, 'muted'));
       post(b.getAttribute('formaction')).then(function (res) {
         out.replaceChildren();
         if (res.error) { out.appendChild(text('p', res.error, 'notice bad')); return; }
-        out.appendChild(text('p', res.ok ? 'The connection works.' : 'The connection failed.', 'notice ' + (res.ok ? 'good' : 'bad')));
-        var t = document.createElement('table'); t.className = 'steps';
-        var head = document.createElement('tr'); ['Step', 'Result', 'Time', 'Detail'].forEach(function (h) { head.appendChild(text('th', h)); });
-        t.appendChild(head);
-        res.steps.forEach(function (s) {
-          var tr = document.createElement('tr');
-          tr.appendChild(text('td', s.name)); tr.appendChild(text('td', s.ok ? 'ok' : 'failed', s.ok ? 'ok' : 'failed'));
-          tr.appendChild(text('td', s.durationMs + ' ms')); tr.appendChild(text('td', s.detail));
-          t.appendChild(tr);
-        });
-        out.appendChild(t);
-      }).catch(function () { out.replaceChildren(text('p', 'The test could not be run.', 'notice bad')); });
+        // Rendered (and escaped) by the server exactly as the page without the script shows it.
+        out.innerHTML = res.html;
+      }).catch(function () { out.replaceChildren(text('p', say.tTestFailed, 'notice bad')); });
     });
   });
   form.querySelectorAll('button[data-action=folders]').forEach(function (b) {
@@ -124,19 +133,22 @@ export const CONSOLE_JS = `
       e.preventDefault();
       var target = form.querySelector('[name=' + b.getAttribute('data-target') + ']');
       var box = document.getElementById(b.getAttribute('aria-controls'));
-      box.replaceChildren(text('span', 'Reading folders…', 'muted'));
+      box.replaceChildren(text('span', say.tReading, 'muted'));
       post(b.getAttribute('formaction')).then(function (res) {
         box.replaceChildren();
         if (res.error) { box.appendChild(text('span', res.error, 'error')); return; }
         var sel = document.createElement('select');
-        sel.setAttribute('aria-label', 'Folders on the server');
+        sel.setAttribute('aria-label', say.tFolders);
         res.folders.forEach(function (f) { var o = text('option', f); o.value = f; if (f === target.value) o.selected = true; sel.appendChild(o); });
         sel.addEventListener('change', function () { target.value = sel.value; });
         box.appendChild(sel);
         if (!target.value && res.folders.length) target.value = sel.value;
         sel.focus();
-      }).catch(function () { box.replaceChildren(text('span', 'The folders could not be read.', 'error')); });
+      }).catch(function () { box.replaceChildren(text('span', say.tFoldersFailed, 'error')); });
     });
   });
 })();
 `;
+
+/** The console's icon: a letter in an envelope, in the accent colour. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="7" width="28" height="19" rx="3" fill="#1f5fbf"/><path d="M3 9l13 9 13-9" fill="none" stroke="#fff" stroke-width="2.5" stroke-linejoin="round"/></svg>`;

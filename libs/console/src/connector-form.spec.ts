@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { SECRET_KEYS, SETTING_KEYS } from '@postbote/connector-model';
 import { FORM_GROUPS, errorsByField, specFromForm } from './connector-form';
+import { viewerFor } from './i18n';
 
 describe('console connector form', () => {
   it('places every setting and secret of the catalogue in exactly one group', () => {
@@ -27,12 +28,12 @@ describe('console connector form', () => {
   });
 
   it('maps violations to their form fields; others stay general', () => {
-    const m = errorsByField([
+    const m = errorsByField(viewerFor('en'), [
       { field: 'spec.port', rule: 'range', message: 'too big' },
       { field: 'spec.port', rule: 'x', message: 'again' },
       { field: 'request', rule: 'invalid', message: 'odd' },
     ]);
-    assert.deepEqual(m.get('port'), ['too big', 'again']);
+    assert.deepEqual(m.get('port'), ['must be a whole number from 1 to 65,535', 'again']);
     assert.deepEqual(m.get(''), ['request: odd']);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
 import type { Logger } from '@postbote/logging';
 import type { Html } from './html';
+import type { Viewer } from './i18n';
 import type { ServiceCalls } from './service-calls';
 import type { Session } from './sessions';
 
@@ -11,6 +12,8 @@ export interface ConsoleContext {
   /** The request's session, or a redirect to sign in (GET) / 401 (anything else); POSTs must carry the session's CSRF token. */
   session(req: FastifyRequest, reply: FastifyReply): Promise<Session | null>;
   send(reply: FastifyReply, body: Html, status?: number): FastifyReply;
+  /** The request's language (the remembered switch, else the browser's Accept-Language) and its texts. */
+  viewer(req: FastifyRequest): Viewer;
   /** Answers a failed call: the error's code decides the page and status (the one mapping for the console). */
   fail(reply: FastifyReply, session: Session | null, err: unknown): FastifyReply;
 }

@@ -12,7 +12,7 @@ export function eventRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     '/events/parked',
     signedIn<{ Querystring: Query }>(ctx, async (req, reply, s) => {
       const res = await calls.as(s, calls.trigger, calls.trigger.listParkedEvents, { pageSize: 100, pageToken: req.query.page ?? '' });
-      return ctx.send(reply, parkedEventsPage(s, res.events, res.nextPageToken, req.query.done === 'retried' ? 'The event is back in line; it is published after the events waiting now.' : ''));
+      return ctx.send(reply, parkedEventsPage(s, res.events, res.nextPageToken, req.query.done === 'retried' ? s.t.parked.retried : ''));
     }),
   );
 

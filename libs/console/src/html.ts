@@ -4,6 +4,8 @@
  * server answers) goes through `escape`, so none of them can add markup or script.
  */
 export class Html {
+  /** A whole page's language (set by `page`), for the Content-Language header. */
+  lang?: string;
   constructor(readonly value: string) {}
   toString(): string {
     return this.value;

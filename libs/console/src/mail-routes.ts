@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { connectorFromProto } from '@postbote/contract';
-import { LogLevel } from '@postbote/proto';
+import { LOG_LEVEL_NAMES, type LogLevelName } from '@postbote/connector-model';
+import { logLevelToProto } from '@postbote/contract';
+import type { EmailMetadata } from '@postbote/proto';
 import { signedIn, type ConsoleContext } from './console-context';
-import { LOG_LEVELS, emailPage, emailsPage, fleetPage, logPage } from './pages-mail';
+import { emailPage, emailsPage, fleetPage, logPage } from './pages-mail';
 
 type Params = { id: string };
 type Query = Record<string, string | undefined>;
@@ -19,9 +21,9 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get<{ Params: Params; Querystring: Query }>(
     '/connectors/:id/log',
     signedIn<{ Params: Params; Querystring: Query }>(ctx, async (req, reply, s) => {
-      const level = (LOG_LEVELS as readonly string[]).includes(req.query.level ?? '') ? (req.query.level as (typeof LOG_LEVELS)[number]) : 'INFO';
+      const level: LogLevelName = (LOG_LEVEL_NAMES as readonly string[]).includes(req.query.level ?? '') ? (req.query.level as LogLevelName) : 'INFO';
       const c = connectorFromProto(await calls.as(s, calls.config, calls.config.getConnector, { ref: req.params.id }));
-      const res = await calls.as(s, calls.storage, calls.storage.listConnectorLog, { connectorId: c.id, minLevel: LogLevel[level], pageSize: PAGE, pageToken: req.query.page ?? '' });
+      const res = await calls.as(s, calls.storage, calls.storage.listConnectorLog, { connectorId: c.id, minLevel: logLevelToProto(level), pageSize: PAGE, pageToken: req.query.page ?? '' });
       return ctx.send(reply, logPage(s, c, res.entries, level, res.nextPageToken));
     }),
   );
@@ -34,8 +36,10 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       // "until" names a day the person includes: stored before the end of it.
       const until = untilDay ? new Date(untilDay.getTime() + 86_400_000) : undefined;
       const c = connectorFromProto(await calls.as(s, calls.config, calls.config.getConnector, { ref: req.params.id }));
-      const res = await calls.as(s, calls.storage, calls.storage.listEmails, { connectorId: c.id, since, until, pageSize: PAGE, pageToken: req.query.page ?? '' });
-      return ctx.send(reply, emailsPage(s, c, res.emails, { since: since ? (req.query.since ?? '') : '', until: untilDay ? (req.query.until ?? '') : '' }, res.nextPageToken));
+      const term = (v: string | undefined) => (v ?? '').trim().slice(0, 998);
+      const filter = { since: since ? (req.query.since ?? '') : '', until: untilDay ? (req.query.until ?? '') : '', from: term(req.query.from), subject: term(req.query.subject), messageId: term(req.query.message_id) };
+      const res = await calls.as(s, calls.storage, calls.storage.listEmails, { connectorId: c.id, since, until, pageSize: PAGE, pageToken: req.query.page ?? '', from: filter.from, subject: filter.subject, messageId: filter.messageId });
+      return ctx.send(reply, emailsPage(s, c, res.emails, filter, res.nextPageToken));
     }),
   );
 
@@ -58,7 +62,7 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       req.raw.on('close', () => abort.abort());
       return reply
         .header('content-type', 'message/rfc822')
-        .header('content-disposition', `attachment; filename="${e.id}.eml"`)
+        .header('content-disposition', emlDisposition(e))
         .header('content-length', String(e.size))
         .send(Readable.from(calls.download(s, e.id, abort.signal)));
     }),
@@ -72,4 +76,22 @@ export function mailRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       return ctx.send(reply, fleetPage(s, res.instances, new Map(list.connectors.map((c) => [c.id, c.name]))));
     }),
   );
+}
+
+/**
+ * The download's name: the day it was stored and its subject (`2026-12-06 Invoice 4711.eml`),
+ * made safe for every file system (no path separators, controls or characters Windows
+ * refuses, at most 80 characters of subject); the UTF-8 name as RFC 6266's filename*, an
+ * ASCII one beside it for old clients.
+ */
+export function emlDisposition(e: Pick<EmailMetadata, 'id' | 'subject' | 'storedAt'>): string {
+  const day = (e.storedAt ?? new Date(0)).toISOString().slice(0, 10);
+  // eslint-disable-next-line no-control-regex -- control characters are what is taken out
+  const subject = [...e.subject.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f<>:"/\\|?*\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim()]
+    .slice(0, 80)
+    .join('')
+    .replace(/[. ]+$/, '');
+  const name = `${day} ${subject || e.id}.eml`;
+  const ascii = name.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').replace(/["\\%;]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }

@@ -3,19 +3,23 @@ import { INSTALLATION_ADMIN, consoleSessionUser, isConsoleRole, isWorkspaceId, t
 import { roleFromProto } from '@postbote/contract';
 import { PostboteError } from '@postbote/errors';
 import type { WhoAmIResponse } from '@postbote/proto';
+import type { Viewer } from './i18n';
 import type { ServiceCalls } from './service-calls';
 
 /** The session cookie holds the session token itself; `__Host-` pins it to this origin over HTTPS. */
 export const sessionCookie = (https: boolean): string => (https ? '__Host-postbote_session' : 'postbote_session');
 /** Double-submit value for the sign-in form, which has no session yet to derive a CSRF token from. */
 export const signInCookie = (https: boolean): string => (https ? '__Host-postbote_signin' : 'postbote_signin');
+/** The language chosen with the console's switch (not a secret). */
+export const langCookie = (https: boolean): string => (https ? '__Host-postbote_lang' : 'postbote_lang');
 /** The workspace the person works in (not a secret: the services decide what it lets them do). */
 export const workspaceCookie = (https: boolean): string => (https ? '__Host-postbote_workspace' : 'postbote_workspace');
 
 /** How often a session is checked again with the config service (revocation, removed user or membership). */
 const RECHECK_MS = 30_000;
 
-export interface Session {
+/** A console session as the cache keeps it; a request's `Session` adds its viewer's language. */
+export interface SessionRecord {
   readonly token: string;
   readonly user: string;
   /** The workspace every call of this request acts in. */
@@ -30,8 +34,11 @@ export interface Session {
   readonly csrf: string;
 }
 
+/** A signed-in person's request: their session and the language the page is in. */
+export type Session = SessionRecord & Viewer;
+
 /** The session as the permission table sees it, for asking what the person may do here. */
-export function principalOf(s: Session): TokenPrincipal {
+export function principalOf(s: SessionRecord): TokenPrincipal {
   const roles = new Map([...s.memberships].filter((e): e is [string, Exclude<AnyRole, typeof INSTALLATION_ADMIN>] => e[1] !== INSTALLATION_ADMIN));
   return { kind: 'token', tokenId: '', name: s.user, access: s.installationAdmin ? { installationAdmin: true } : { installationAdmin: false, roles }, expiresAt: s.expiresAt };
 }
@@ -64,14 +71,14 @@ export function newSignInNonce(): string {
  * never did: the cookie is theirs to edit) falls back to their home workspace.
  */
 export class SessionCache {
-  readonly #known = new Map<string, { session: Session; checkedAt: number }>();
+  readonly #known = new Map<string, { session: SessionRecord; checkedAt: number }>();
 
   constructor(
     private readonly calls: ServiceCalls,
     private readonly now: () => number,
   ) {}
 
-  remember(session: Session): void {
+  remember(session: SessionRecord): void {
     this.#known.set(keyOf(session.token, session.workspace), { session, checkedAt: this.now() });
   }
 
@@ -80,7 +87,7 @@ export class SessionCache {
   }
 
   /** The session of a cookie's token in the chosen workspace, or null when it is not (or no longer) a console session. */
-  async resolve(token: string | undefined, chosen?: string | undefined): Promise<Session | null> {
+  async resolve(token: string | undefined, chosen?: string | undefined): Promise<SessionRecord | null> {
     if (!token || token.length > 200) return null;
     const workspace = chosen && isWorkspaceId(chosen) ? chosen : '';
     const now = this.now();
@@ -98,7 +105,7 @@ export class SessionCache {
       const r = roleFromProto(m.role);
       return r ? [[m.workspace, r] as const] : [];
     }));
-    const session: Session = { token, user, workspace: me.workspace, role, memberships, installationAdmin: me.installationAdmin, expiresAt: hit?.session.expiresAt ?? null, csrf: csrfFor(token) };
+    const session: SessionRecord = { token, user, workspace: me.workspace, role, memberships, installationAdmin: me.installationAdmin, expiresAt: hit?.session.expiresAt ?? null, csrf: csrfFor(token) };
     this.#known.set(keyOf(token, workspace), { session, checkedAt: now });
     return session;
   }

@@ -20,7 +20,7 @@ export function workspaceRoutes(app: FastifyInstance, ctx: ConsoleContext, choos
     signedIn(ctx, async (req, reply, s) => {
       const wanted = formOf(req)['workspace'] ?? '';
       const known = s.installationAdmin ? (await calls.as(s, calls.workspaces, calls.workspaces.listWorkspaces, {})).workspaces.some((w) => w.id === wanted) : s.memberships.has(wanted);
-      if (!isWorkspaceId(wanted) || !known) return ctx.send(reply, problemPage(s, 'Not found', 'You do not belong to that workspace.'), 404);
+      if (!isWorkspaceId(wanted) || !known) return ctx.send(reply, problemPage(s, s.t.problems.notFound, s.t.problems.notMember), 404);
       return choose(reply, wanted).redirect('/connectors', 303);
     }),
   );
@@ -31,14 +31,14 @@ export function workspaceRoutes(app: FastifyInstance, ctx: ConsoleContext, choos
     const usage = new Map(await Promise.all(res.workspaces.map(async (w) => [w.id, await calls.as({ token: s.token, workspace: w.id }, calls.storage, calls.storage.getWorkspaceUsage, {}).catch(() => undefined)] as const)));
     return ctx.send(reply, workspacesPage(s, res.workspaces, usage, form, flash), status);
   };
-  const notForYou = (reply: FastifyReply, s: Session) => ctx.send(reply, problemPage(s, 'Not allowed', 'Only installation admins manage workspaces.'), 403);
+  const notForYou = (reply: FastifyReply, s: Session) => ctx.send(reply, problemPage(s, s.t.problems.notAllowed, s.t.problems.installationOnly), 403);
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
     '/workspaces',
     signedIn<{ Querystring: Record<string, string | undefined> }>(ctx, async (req, reply, s) => {
       if (!s.installationAdmin) return notForYou(reply, s);
       const done = req.query.done;
-      return list(reply, s, EMPTY_WORKSPACE_FORM, done === 'created' ? 'Workspace created.' : done === 'suspended' ? 'Workspace suspended: its connectors stop polling.' : done === 'resumed' ? 'Workspace resumed.' : '');
+      return list(reply, s, EMPTY_WORKSPACE_FORM, done === 'created' || done === 'suspended' || done === 'resumed' ? s.t.workspaces[done] : '');
     }),
   );
 
@@ -48,7 +48,7 @@ export function workspaceRoutes(app: FastifyInstance, ctx: ConsoleContext, choos
       const f = formOf(req);
       const form: WorkspaceForm = { id: f['id'] ?? '', displayName: f['display_name'] ?? '', maxConnectors: f['max_connectors'] ?? '0', errors: new Map() };
       const max = Number(form.maxConnectors || '0');
-      if (!Number.isSafeInteger(max) || max < 0 || max > 0xffffffff) return list(reply, s, { ...form, errors: new Map([['quotas.max_connectors', 'must be a whole number, 0 for no limit']]) }, '', 422);
+      if (!Number.isSafeInteger(max) || max < 0 || max > 0xffffffff) return list(reply, s, { ...form, errors: new Map([['quotas.max_connectors', s.t.workspaces.maxInvalid]]) }, '', 422);
       try {
         await calls.as(s, calls.workspaces, calls.workspaces.createWorkspace, { id: form.id, displayName: form.displayName, quotas: { maxConnectors: max } });
         return reply.redirect('/workspaces?done=created', 303);

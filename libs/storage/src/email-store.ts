@@ -46,7 +46,14 @@ export interface ListQuery {
   readonly until?: Date | undefined;
   readonly pageSize: number;
   readonly pageToken: string;
+  /** Search terms ('' or absent: not asked); see ListEmailsRequest. */
+  readonly from?: string;
+  readonly subject?: string;
+  readonly messageId?: string;
 }
+
+/** `term` inside a LIKE pattern, its own % and _ taken literally (escaped with !). */
+const likeAny = (term: string) => `%${term.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 
 /**
  * Byte-exact, idempotent email storage. Emails arrive complete and verified (see
@@ -141,6 +148,14 @@ export class EmailStore {
       .take(size + 1);
     if (q.since) qb.andWhere('e.stored_at >= :since', { since: q.since });
     if (q.until) qb.andWhere('e.stored_at < :until', { until: q.until });
+    // LIKE ignores case for ASCII on SQLite and under MariaDB's default collation; the
+    // sender is narrowed in the metadata's text and confirmed on the parsed metadata below.
+    if (q.subject) qb.andWhere("LOWER(e.subject) LIKE LOWER(:subject) ESCAPE '!'", { subject: likeAny(q.subject) });
+    if (q.from) qb.andWhere("LOWER(e.metadata_json) LIKE LOWER(:from) ESCAPE '!'", { from: likeAny(q.from) });
+    if (q.messageId) {
+      const bare = q.messageId.replace(/^<(.*)>$/, '$1');
+      qb.andWhere('e.message_id IN (:...ids)', { ids: [bare, `<${bare}>`] });
+    }
     if (q.pageToken) {
       const { at, id } = decodeCursor(q.pageToken);
       qb.andWhere('(e.stored_at < :at OR (e.stored_at = :at AND e.id < :id))', { at, id });
@@ -148,8 +163,10 @@ export class EmailStore {
     const rows = await this.gate(() => qb.getMany());
     const page = rows.slice(0, size);
     const last = page.at(-1);
+    const from = q.from?.toLowerCase();
+    const sentBy = (m: ParsedMetadata) => !from || (m.from !== null && (m.from.address.toLowerCase().includes(from) || m.from.name.toLowerCase().includes(from)));
     return {
-      items: page.map((row) => ({ row, metadata: JSON.parse(row.metadataJson) as ParsedMetadata })),
+      items: page.map((row) => ({ row, metadata: JSON.parse(row.metadataJson) as ParsedMetadata })).filter((e) => sentBy(e.metadata)),
       nextPageToken: rows.length > size && last ? encodeCursor(last.storedAt, last.id) : '',
     };
   }

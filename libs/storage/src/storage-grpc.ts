@@ -1,7 +1,7 @@
 import { bidiStream, serverStream, unary, type ServiceRegistration } from '@postbote/grpc-runtime';
 import { logLevelFromProto, logLevelToProto, metadataToProto } from '@postbote/contract';
 import type { MessageSource, StoredEmailFacts } from '@postbote/connector-model';
-import { ValidationError, requireUuid } from '@postbote/errors';
+import { ValidationError, requireUuid, textProblem } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import { LogLevel, StorageServiceService, type EmailMetadata, type StorageServiceServer } from '@postbote/proto';
 import type { ConnectorLog } from './connector-log';
@@ -25,7 +25,8 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
     getEmail: unary(logger, 'GetEmail', async (req, ctx) => emailToProto(await store.get(ctx.scope, requireUuid('email_id', req.emailId)))),
     listEmails: unary(logger, 'ListEmails', async (req, ctx) => {
       const connectorId = requireUuid('connector_id', req.connectorId);
-      const page = await store.list({ scope: ctx.scope, connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken });
+      const search = { from: searchTerm('from', req.from), subject: searchTerm('subject', req.subject), messageId: searchTerm('message_id', req.messageId) };
+      const page = await store.list({ scope: ctx.scope, connectorId, since: req.since, until: req.until, pageSize: req.pageSize, pageToken: req.pageToken, ...search });
       return { emails: page.items.map(emailToProto), nextPageToken: page.nextPageToken };
     }),
     countEmails: unary(logger, 'CountEmails', async (req, ctx) => {
@@ -89,6 +90,15 @@ function emailToProto({ row, metadata, eventPublishedAt }: StoredEmail): EmailMe
     eventPublishedAt: eventPublishedAt ? new Date(eventPublishedAt) : null,
   };
   return metadataToProto(facts, metadata);
+}
+
+/** A search term: at most a header line (998 characters), no control characters. */
+function searchTerm(field: string, raw: string): string {
+  const value = raw.trim();
+  if (value.length > 998) throw ValidationError.single(field, 'max-length', 'must be at most 998 characters');
+  const problem = textProblem('line', value);
+  if (problem) throw ValidationError.single(field, problem.rule, problem.message);
+  return value;
 }
 
 /**

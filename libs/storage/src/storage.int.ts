@@ -260,7 +260,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       // Parse problems never hold back the trigger: every message has its outbox event.
       assert.equal(await count('SELECT COUNT(*) AS n FROM trigger_outbox WHERE connector_id = ?', [c]), Object.keys(CORPUS).length);
       const byName = async (uidOf: number) => {
-        const page = await call(reader.listEmails, reader, { connectorId: c, pageSize: 100, pageToken: '', since: undefined, until: undefined });
+        const page = await call(reader.listEmails, reader, { connectorId: c, pageSize: 100, pageToken: '', since: undefined, until: undefined, from: '', subject: '', messageId: '' });
         return page.emails.find((e) => e.source?.source?.$case === 'imap' && e.source.source.value.uid === uidOf)!;
       };
       const jp = await byName(100 + Object.keys(CORPUS).indexOf('ISO-2022-JP'));
@@ -337,12 +337,12 @@ for (const [label, makeDb] of TEST_DATABASES) {
       const seen: string[] = [];
       let token = '';
       do {
-        const page = await call(reader.listEmails, reader, { connectorId: c, pageSize: 2, pageToken: token, since: undefined, until: undefined });
+        const page = await call(reader.listEmails, reader, { connectorId: c, pageSize: 2, pageToken: token, since: undefined, until: undefined, from: '', subject: '', messageId: '' });
         seen.push(...page.emails.map((e) => e.subject));
         token = page.nextPageToken;
       } while (token);
       assert.deepEqual(seen, ['list-4', 'list-3', 'list-2', 'list-1', 'list-0']);
-      const ranged = await call(reader.listEmails, reader, { connectorId: c, pageSize: 10, pageToken: '', since: new Date(start + 1000), until: new Date(start + 3000) });
+      const ranged = await call(reader.listEmails, reader, { connectorId: c, pageSize: 10, pageToken: '', since: new Date(start + 1000), until: new Date(start + 3000), from: '', subject: '', messageId: '' });
       assert.deepEqual(ranged.emails.map((e) => e.subject), ['list-2', 'list-1']);
     });
 
@@ -458,7 +458,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
             s.on('end', () => resolve());
           });
         assert.equal(await outcome(downloadAs(asA, inB.emailId)), await outcome(downloadAs(asA, missing)));
-        const list = (connectorId: string) => call(asA.listEmails, asA, { connectorId, pageSize: 10, pageToken: '', since: undefined, until: undefined });
+        const list = (connectorId: string) => call(asA.listEmails, asA, { connectorId, pageSize: 10, pageToken: '', since: undefined, until: undefined, from: '', subject: '', messageId: '' });
         assert.equal((await list(a)).emails.length, 1);
         assert.deepEqual(await list(b), await list(missing));
         const count = (connectorId: string) => call(asA.countEmails, asA, { connectorId, since: [new Date(0)] });

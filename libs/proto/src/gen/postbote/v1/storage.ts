@@ -220,6 +220,15 @@ export interface ListEmailsRequest {
   until?: Date | undefined;
   pageSize: number;
   pageToken: string;
+  /**
+   * Search (each empty: not asked): the sender's address or name contains `from`, the
+   * subject contains `subject` (both ignoring case), the Message-ID is `message_id` (with
+   * or without its angle brackets). A page may then hold fewer than page_size emails while
+   * next_page_token still says there is more to look through.
+   */
+  from: string;
+  subject: string;
+  messageId: string;
 }
 
 export interface ListEmailsResponse {
@@ -1777,7 +1786,16 @@ export const GetEmailRequest: MessageFns<GetEmailRequest> = {
 };
 
 function createBaseListEmailsRequest(): ListEmailsRequest {
-  return { connectorId: "", since: undefined, until: undefined, pageSize: 0, pageToken: "" };
+  return {
+    connectorId: "",
+    since: undefined,
+    until: undefined,
+    pageSize: 0,
+    pageToken: "",
+    from: "",
+    subject: "",
+    messageId: "",
+  };
 }
 
 export const ListEmailsRequest: MessageFns<ListEmailsRequest> = {
@@ -1796,6 +1814,15 @@ export const ListEmailsRequest: MessageFns<ListEmailsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(42).string(message.pageToken);
+    }
+    if (message.from !== "") {
+      writer.uint32(50).string(message.from);
+    }
+    if (message.subject !== "") {
+      writer.uint32(58).string(message.subject);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(66).string(message.messageId);
     }
     return writer;
   },
@@ -1853,6 +1880,30 @@ export const ListEmailsRequest: MessageFns<ListEmailsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1884,6 +1935,13 @@ export const ListEmailsRequest: MessageFns<ListEmailsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
     };
   },
 
@@ -1904,6 +1962,15 @@ export const ListEmailsRequest: MessageFns<ListEmailsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
     return obj;
   },
 
@@ -1917,6 +1984,9 @@ export const ListEmailsRequest: MessageFns<ListEmailsRequest> = {
     message.until = object.until ?? undefined;
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.from = object.from ?? "";
+    message.subject = object.subject ?? "";
+    message.messageId = object.messageId ?? "";
     return message;
   },
 };
