@@ -210,6 +210,29 @@ describe('postbote start (all-in-one, embedded default)', () => {
     assert.ok(Buffer.from(dl.stdout).equals(bytes), 'download differs from the stored bytes');
     const log = cli(env, ['log', 'Support', '--level', 'warn']);
     assert.match(log.out, /WARN\s+FETCH_TIMEOUT fetch timeout \(300000 ms\) exceeded/);
+    const quiet = cli(env, ['connector', 'create', '--name', 'Quiet', '--protocol', 'pop3', '--host', '127.0.0.1', '--username', 'q', '--workflow', 'wf-q', '--disabled', '--password-stdin'], 'pw');
+    assert.equal(quiet.code, 0, quiet.err);
+    assert.equal(cli(env, ['log', 'Quiet']).out, 'no log entries at info or above\n', 'an empty log says so');
+    assert.equal(cli(env, ['connector', 'delete', 'Quiet']).code, 0);
+
+    // Shown as lines a person reads; JSON only with --json.
+    const human = cli(env, ['emails', 'show', stored.emailId]);
+    assert.match(human.out, /^Subject\s+Grüße$/m);
+    assert.match(human.out, /^Message-ID\s+<cli@example\.test>$/m);
+    assert.ok(!human.out.trimStart().startsWith('{'), human.out);
+    // Searching by subject, sender and Message-ID.
+    assert.match(cli(env, ['emails', 'list', 'Support', '--subject', 'grüß']).out, new RegExp(stored.emailId));
+    assert.match(cli(env, ['emails', 'list', 'Support', '--message-id', 'cli@example.test']).out, new RegExp(stored.emailId));
+    assert.equal(cli(env, ['emails', 'list', 'Support', '--from', 'nobody@nowhere.test']).out, 'no stored emails match\n');
+    // A wrong id leaves no file behind; a good one leaves exactly the bytes.
+    const dir = tempDir('pb-cli-download-');
+    const bad = cli(env, ['emails', 'download', 'BADID', '-o', join(dir, 'x.eml')]);
+    assert.notEqual(bad.code, 0);
+    assert.deepEqual(readdirSync(dir), [], 'no file, not even an empty one');
+    const good = cli(env, ['emails', 'download', stored.emailId, '-o', join(dir, 'x.eml')]);
+    assert.equal(good.code, 0, good.err);
+    assert.deepEqual(readdirSync(dir), ['x.eml']);
+    assert.ok(readFileSync(join(dir, 'x.eml')).equals(bytes));
   });
 
   it('tails workflow-start events on the in-process bus', async () => {

@@ -106,6 +106,17 @@ describe('metrics, health and readiness over HTTP (all-in-one)', () => {
     assert.doesNotMatch(refused[0] ?? '', /code="OK"/);
   });
 
+  it('counts a mailbox refusing the login in the folder picker as the mailbox\'s refusal, not the caller\'s', async () => {
+    const spec = { protocol: Protocol.IMAP, host: DOVECOT.host, port: DOVECOT.imaps, security: Security.SSL, trustedCaPem: DOVECOT.caPem(), username: user.username, password: 'not-the-password' };
+    await assert.rejects(call(config.listFolders, config, { target: { $case: 'spec', value: spec } }), (err: unknown) => {
+      const e = err as { code?: string; reason?: string };
+      return e.code === 'FAILED_PRECONDITION' && e.reason === 'MAILBOX_AUTH_FAILED';
+    });
+    const text = await scrape();
+    assert.equal(value(text, 'postbote_grpc_requests_total{method="/postbote.v1.ConnectorService/ListFolders",code="FAILED_PRECONDITION"}'), 1);
+    assert.equal(value(text, 'postbote_grpc_requests_total{method="/postbote.v1.ConnectorService/ListFolders",code="UNAUTHENTICATED"}'), undefined);
+  });
+
   it('never exports an email, an address or a secret', async () => {
     const text = await scrape();
     for (const secret of ['Geheimer Inhalt', 'metrics-1-', user.password, 'sender@example.test', user.username]) assert.ok(!text.includes(secret), `metrics contain "${secret}"`);

@@ -68,16 +68,36 @@ function watchStartTlsOffer(client: ImapFlow): void {
   };
 }
 
-/** Connects and logs in within the connection timeout; failures become MailboxErrors. */
-export async function connectImap(access: ServerAccess, socketTimeoutMs: number, signal?: AbortSignal): Promise<ImapFlow> {
-  const client = new ImapFlow(imapOptions(access, socketTimeoutMs));
+/** When each stage of a connection ended (ms since the epoch); a connection test shows each stage's own time. */
+export interface ConnectMarks {
+  /** The TCP connection (or the proxy's tunnel) stands; a TLS handshake follows for SSL. */
+  tcp?: number;
+  /** The socket is ready for IMAP: after the TLS handshake for SSL, the TCP connect otherwise. */
+  ready?: number;
+  greeting?: number;
+  starttls?: number;
+  login?: number;
+}
+
+/**
+ * Connects and logs in within the connection timeout; failures become MailboxErrors.
+ * `marks` (connection tests only): filled with the stages' times, read from imapflow's log
+ * events (emitted only then) and the socket's own connect event.
+ */
+export async function connectImap(access: ServerAccess, socketTimeoutMs: number, signal?: AbortSignal, marks?: ConnectMarks): Promise<ImapFlow> {
+  const client = new ImapFlow({ ...imapOptions(access, socketTimeoutMs), ...(marks ? { emitLogs: true } : {}) });
   // imapflow emits 'error' on socket trouble; without a listener that would crash the process.
   client.on('error', () => undefined);
   if (access.security === 'NONE') watchStartTlsOffer(client);
+  if (marks) watchStages(client, marks);
   try {
+    const connecting = client.connect();
+    // A direct connection's socket exists now (a proxied one's later: its stages then count from the tunnel).
+    const socket = (client as unknown as { socket?: { once(e: string, f: () => void): void } }).socket;
+    if (marks && socket) socket.once('connect', () => (marks.tcp = Date.now()));
     await withDeadline(
       access.connectTimeoutMs,
-      client.connect(),
+      connecting,
       () => new MailboxError('CONNECT_TIMEOUT', `no login within the connection timeout (${access.connectTimeoutMs} ms)`),
       () => client.close(),
       signal,
@@ -87,6 +107,17 @@ export async function connectImap(access: ServerAccess, socketTimeoutMs: number,
     client.close();
     throw toMailboxError(err, access);
   }
+}
+
+function watchStages(client: ImapFlow, marks: ConnectMarks): void {
+  client.on('log', (entry: { src?: string; msg?: string }) => {
+    const now = Date.now();
+    if (entry.src === 's' && marks.greeting === undefined) {
+      marks.greeting = now;
+      marks.ready = (client as unknown as { connectedAt?: number }).connectedAt ?? marks.tcp;
+    } else if (entry.msg === 'Established TLS session') marks.starttls = now;
+    else if (entry.msg === 'User authenticated') marks.login = now;
+  });
 }
 
 export function toMailboxError(err: unknown, access: Pick<ServerAccess, 'security' | 'connectTimeoutMs' | 'login'>): MailboxError {

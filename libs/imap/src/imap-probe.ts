@@ -1,6 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import { MailboxError, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
-import { connectImap } from './imap-connect';
+import { connectImap, type ConnectMarks } from './imap-connect';
 import { resolveFolder, toSlashPath } from './folder-resolver';
 
 /**
@@ -11,15 +11,23 @@ import { resolveFolder, toSlashPath } from './folder-resolver';
 export async function testImap(access: ServerAccess, folder: string | null): Promise<TestStepResult[]> {
   const steps: TestStepResult[] = [];
   const started = Date.now();
+  const marks: ConnectMarks = {};
   let client: ImapFlow | undefined;
   try {
-    client = await connectImap(access, access.connectTimeoutMs);
-    const elapsed = Date.now() - started;
+    client = await connectImap(access, access.connectTimeoutMs, undefined, marks);
+    const loggedIn = Date.now();
     const greeting = (client as unknown as { greeting?: string }).greeting ?? '';
-    steps.push({ name: 'TCP', ok: true, detail: `connected to ${access.host}:${access.port}`, durationMs: elapsed });
-    if (access.security !== 'NONE') steps.push({ name: access.security === 'SSL' ? 'TLS' : 'STARTTLS', ok: true, detail: 'certificate verified', durationMs: elapsed });
-    steps.push({ name: 'GREETING', ok: true, detail: greeting || 'server greeted', durationMs: elapsed });
-    steps.push({ name: 'LOGIN', ok: true, detail: `logged in as ${access.username}`, durationMs: elapsed });
+    // Each step's own time, from the stages imapflow passed (a stage not seen takes no time of its own).
+    const tcp = marks.tcp ?? marks.ready ?? marks.greeting ?? loggedIn;
+    const ready = marks.ready ?? tcp;
+    const greeted = marks.greeting ?? ready;
+    const upgraded = marks.starttls ?? greeted;
+    const login = marks.login ?? loggedIn;
+    steps.push({ name: 'TCP', ok: true, detail: `connected to ${access.host}:${access.port}`, durationMs: tcp - started });
+    if (access.security === 'SSL') steps.push({ name: 'TLS', ok: true, detail: 'certificate verified', durationMs: ready - tcp });
+    steps.push({ name: 'GREETING', ok: true, detail: greeting || 'server greeted', durationMs: greeted - ready });
+    if (access.security === 'TLS') steps.push({ name: 'STARTTLS', ok: true, detail: 'certificate verified', durationMs: upgraded - greeted });
+    steps.push({ name: 'LOGIN', ok: true, detail: `logged in as ${access.username}`, durationMs: Math.max(0, login - upgraded) });
     if (folder) {
       const t = Date.now();
       try {
@@ -35,7 +43,9 @@ export async function testImap(access: ServerAccess, folder: string | null): Pro
   } catch (err) {
     const e = err as MailboxError;
     const step = e instanceof MailboxError ? stepFor(e.failure, access.security) : 'TCP';
-    steps.push({ name: step, ok: false, detail: e.message, durationMs: Date.now() - started });
+    // The failing step's own time: from the last stage that passed.
+    const passed = Math.max(started, ...[marks.tcp, marks.ready, marks.greeting, marks.starttls].filter((x): x is number => x !== undefined));
+    steps.push({ name: step, ok: false, detail: e.message, durationMs: Date.now() - passed });
   } finally {
     if (client?.usable) await client.logout().catch(() => client?.close());
     else client?.close();

@@ -305,8 +305,15 @@ describe('IMAP poll against Dovecot', () => {
   it('TestConnection reports each step; ListFolders uses "/" notation', async () => {
     const user = dovecotUser('probe');
     await seed(user, 'INBOX/A', []);
+    const started = Date.now();
     const steps = await testImap(access(user, { security: 'TLS' }), 'Inbox/A');
-    assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'STARTTLS:true', 'GREETING:true', 'LOGIN:true', 'FOLDER:true']);
+    const took = Date.now() - started;
+    assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'GREETING:true', 'STARTTLS:true', 'LOGIN:true', 'FOLDER:true']);
+    // Each step's own time: together no more than the whole test took (cumulative times would add up to more).
+    assert.ok(steps.reduce((n, s) => n + s.durationMs, 0) <= took, `${steps.map((s) => `${s.name} ${s.durationMs} ms`).join(', ')} within ${took} ms`);
+    const ssl = await testImap(access(user, { security: 'SSL' }), null);
+    assert.deepEqual(ssl.map((s) => s.name), ['TCP', 'TLS', 'GREETING', 'LOGIN']);
+    assert.ok(ssl.find((s) => s.name === 'TLS')!.durationMs > 0, 'the TLS handshake takes its own time');
     const bad = await testImap(access({ ...user, password: 'nope' }), null);
     assert.equal(bad.at(-1)!.name, 'LOGIN');
     assert.equal(bad.at(-1)!.ok, false);

@@ -22,7 +22,9 @@ export type MailboxFailure =
 const GRPC_CODE: Record<MailboxFailure, ErrorCode> = {
   CONNECT_TIMEOUT: 'DEADLINE_EXCEEDED',
   FETCH_TIMEOUT: 'DEADLINE_EXCEEDED',
-  AUTH_FAILED: 'UNAUTHENTICATED',
+  // The mail server refused the mailbox's login: a precondition of the call, not the
+  // caller's own credentials (UNAUTHENTICATED would read as the API token being refused).
+  AUTH_FAILED: 'FAILED_PRECONDITION',
   TLS_FAILED: 'UNAVAILABLE',
   STARTTLS_UNAVAILABLE: 'FAILED_PRECONDITION',
   CONNECTION_FAILED: 'UNAVAILABLE',
@@ -43,7 +45,7 @@ export class MailboxError extends PostboteError {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(message, failure === 'AUTH_FAILED' ? { ...options, reason: 'MAILBOX_AUTH_FAILED' } : options);
     this.code = GRPC_CODE[failure];
     this.retryable = failure !== 'AUTH_FAILED' && failure !== 'STARTTLS_UNAVAILABLE' && failure !== 'UIDL_UNSUPPORTED';
   }

@@ -23,15 +23,20 @@ export async function openPop3(access: ServerAccess, commandTimeoutMs: number, s
   // Set when the deadline passed or the run was aborted: a connection still being opened
   // then is closed the moment it opens, instead of logging in for a run that is over.
   let abandoned = false;
-  const t0 = Date.now();
-  const step = (name: string, ok: boolean, detail: string) => steps?.push({ name, ok, detail, durationMs: Date.now() - t0 });
+  // Each step's own time: from the end of the step before (a connection test shows where the time goes).
+  let last = Date.now();
+  let tcpAt: number | undefined;
+  const step = (name: string, ok: boolean, detail: string, endedAt = Date.now()) => {
+    steps?.push({ name, ok, detail, durationMs: Math.max(0, endedAt - last) });
+    last = endedAt;
+  };
   const work = (async () => {
-    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs, access.sourceAddress, access.proxy);
+    wire = await Pop3Wire.open(access.host, access.port, access.security === 'SSL' ? tlsOptions(access) : null, access.connectTimeoutMs, access.sourceAddress, access.proxy, () => (tcpAt = Date.now()));
     if (abandoned) {
       wire.close();
       throw new MailboxError('CONNECTION_FAILED', 'the run ended while the connection was being opened');
     }
-    step('TCP', true, `connected to ${access.host}:${access.port}`);
+    step('TCP', true, `connected to ${access.host}:${access.port}`, access.security === 'SSL' ? tcpAt : undefined);
     if (access.security === 'SSL') step('TLS', true, 'certificate verified');
     const banner = await greeting(wire, access.connectTimeoutMs);
     step('GREETING', true, banner);

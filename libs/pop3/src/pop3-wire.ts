@@ -33,10 +33,12 @@ export class Pop3Wire {
     this.#attach(socket);
   }
 
-  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number, localAddress?: string | null, proxy?: ProxyAccess | null): Promise<Pop3Wire> {
+  /** `onTcp`: called once the TCP connection (or the proxy's tunnel) stands, before any TLS handshake (a connection test times the two apart). */
+  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number, localAddress?: string | null, proxy?: ProxyAccess | null, onTcp?: () => void): Promise<Pop3Wire> {
     if (proxy) {
       // Through the proxy: TLS (implicit) runs end to end over the tunnel.
       const tunnel = await connectThroughProxy(proxy, host, port, timeoutMs);
+      onTcp?.();
       if (!tls) {
         // The tunnel comes paused (the greeting may already be in it): read once listening.
         const wire = new Pop3Wire(tunnel);
@@ -54,6 +56,8 @@ export class Pop3Wire {
     }
     const from = localAddress ? { localAddress } : {};
     const socket = tls ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ...from, ...tls }) : netConnect({ host, port, ...from });
+    // A TLS socket emits 'connect' when its TCP connection stands, 'secureConnect' after the handshake.
+    if (onTcp) socket.once('connect', onTcp);
     await waitConnected(socket, tls ? 'secureConnect' : 'connect', timeoutMs);
     return new Pop3Wire(socket);
   }

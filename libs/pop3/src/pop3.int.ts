@@ -119,8 +119,15 @@ describe('POP3 poll against Dovecot', () => {
   it('TestConnection reports TCP, STLS, GREETING, LOGIN, STAT', async () => {
     const user = dovecotUser('p3probe');
     await seed(user, [testMail('x')]);
+    const started = Date.now();
     const steps = await testPop3(access(user, { security: 'TLS' }));
+    const took = Date.now() - started;
     assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'GREETING:true', 'STLS:true', 'LOGIN:true', 'STAT:true']);
+    // Each step's own time: together no more than the whole test took (cumulative times would add up to more).
+    assert.ok(steps.reduce((n, s) => n + s.durationMs, 0) <= took, `${steps.map((s) => `${s.name} ${s.durationMs} ms`).join(', ')} within ${took} ms`);
+    const ssl = await testPop3(access(user, { security: 'SSL' }));
+    assert.deepEqual(ssl.map((s) => s.name), ['TCP', 'TLS', 'GREETING', 'LOGIN', 'STAT']);
+    assert.ok(ssl.find((s) => s.name === 'TLS')!.durationMs > 0, 'the TLS handshake takes its own time');
     assert.match(steps.at(-1)!.detail, /^1 \d+/);
   });
 });

@@ -346,6 +346,32 @@ for (const [label, makeDb] of TEST_DATABASES) {
       assert.deepEqual(ranged.emails.map((e) => e.subject), ['list-2', 'list-1']);
     });
 
+    it('searches stored emails by sender, subject and Message-ID, ignoring case, with % and _ taken literally', async () => {
+      const c = randomUUID();
+      const sent = (from: string, subject: string, id: string) =>
+        Buffer.from(`From: ${from}\r\nTo: b@example.test\r\nMessage-ID: <${id}@example.test>\r\nSubject: ${subject}\r\n\r\nhello\r\n`, 'utf8');
+      await store(client, imap(c, 1), sent('"Billing Dept" <billing@acme.test>', 'Invoice 4711', 'inv-4711'));
+      await store(client, imap(c, 2), sent('alerts@monitor.test', 'Disk 100% full_now', 'alert-1'));
+      await store(client, imap(c, 3), sent('alerts@monitor.test', 'Störung behoben', 'alert-2'));
+      // The address appears in the To: of none; "acme" only in the sender of the first.
+      const find = async (q: { from?: string; subject?: string; messageId?: string }) =>
+        (await call(reader.listEmails, reader, { connectorId: c, pageSize: 10, pageToken: '', since: undefined, until: undefined, from: q.from ?? '', subject: q.subject ?? '', messageId: q.messageId ?? '' })).emails.map((e) => e.subject).sort();
+      assert.deepEqual(await find({ from: 'ACME' }), ['Invoice 4711']);
+      assert.deepEqual(await find({ from: 'billing dept' }), ['Invoice 4711'], 'the sender\'s name');
+      assert.deepEqual(await find({ from: 'example.test' }), [], 'a recipient is not the sender');
+      assert.deepEqual(await find({ from: 'alerts@' }), ['Disk 100% full_now', 'Störung behoben']);
+      assert.deepEqual(await find({ subject: 'invoice' }), ['Invoice 4711']);
+      assert.deepEqual(await find({ subject: '100%' }), ['Disk 100% full_now']);
+      assert.deepEqual(await find({ subject: '%' }), ['Disk 100% full_now'], '% is a character, not a wildcard');
+      assert.deepEqual(await find({ subject: 'l_n' }), ['Disk 100% full_now']);
+      assert.deepEqual(await find({ subject: 'f_l' }), [], '_ is a character, not a wildcard');
+      assert.deepEqual(await find({ messageId: '<alert-2@example.test>' }), ['Störung behoben']);
+      assert.deepEqual(await find({ messageId: 'alert-2@example.test' }), ['Störung behoben'], 'without the angle brackets');
+      assert.deepEqual(await find({ messageId: 'alert' }), [], 'a Message-ID is matched whole');
+      assert.deepEqual(await find({ from: 'alerts', subject: 'disk' }), ['Disk 100% full_now'], 'terms combine');
+      await assert.rejects(call(reader.listEmails, reader, { connectorId: c, pageSize: 10, pageToken: '', since: undefined, until: undefined, from: 'a\u0007b', subject: '', messageId: '' }), /from: must not contain control characters/);
+    });
+
     it('refuses to hand out bytes that fail their SHA-256', async () => {
       const c = randomUUID();
       const res = await store(client, pop3(c, 'tamper'), mail('tamper'));

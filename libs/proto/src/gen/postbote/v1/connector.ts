@@ -497,6 +497,7 @@ export interface TestStep {
   ok: boolean;
   /** The server's answer or the failure, never a secret. */
   detail: string;
+  /** This step's own time in ms (from the end of the step before), so the steps add up to the test's. */
   durationMs: number;
 }
 
