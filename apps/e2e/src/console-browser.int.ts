@@ -74,6 +74,10 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     // Fields of the other login type are hidden; MOVE's target only with MOVE.
     assert.equal(await page.getByLabel('OAuth2 client ID').isVisible(), false);
     assert.equal(await page.getByLabel('Move to').isVisible(), false);
+    assert.equal(await page.getByLabel('Proxy password').isVisible(), false, 'no proxy, no proxy password');
+    await page.getByLabel('Proxy', { exact: true }).fill('socks5://127.0.0.1:1080');
+    assert.equal(await page.getByLabel('Proxy password').isVisible(), true);
+    await page.getByLabel('Proxy', { exact: true }).fill('');
     await page.getByLabel('Security').selectOption('NONE');
     assert.equal(await page.locator('#security-none-warning').isVisible(), true, 'NONE is warned against');
     await page.getByLabel('Security').selectOption('SSL');

@@ -202,7 +202,7 @@ describe('IMAP connector end to end (embedded default, real Dovecot)', () => {
     const rpc = connect(ConnectorServiceClient, config.address, adminAuthFrom(dir));
     const res = await call(rpc.testConnection, rpc, { target: { $case: 'ref', value: connector.id }, overrides: undefined });
     assert.equal(res.ok, true, JSON.stringify(res.steps));
-    assert.deepEqual(res.steps.map((s) => s.name), ['TCP', 'STARTTLS', 'GREETING', 'LOGIN', 'FOLDER']);
+    assert.deepEqual(res.steps.map((s) => s.name), ['TCP', 'GREETING', 'STARTTLS', 'LOGIN', 'FOLDER']);
     const bad = await call(rpc.testConnection, rpc, {
       target: { $case: 'spec', value: { protocol: Protocol.IMAP, host: DOVECOT.host, port: DOVECOT.imaps, security: Security.SSL, username: user.username, password: 'nope', strategy: Strategy.MARK_READ } },
       overrides: undefined,

@@ -71,6 +71,7 @@ import { Secret } from '@postbote/crypto';
 import { ValidationError } from '@postbote/errors';
 import { connectorCommand } from './apps/cli/src/connector-commands';
 import { connectorFields } from './libs/console/src/connector-form';
+import { viewerFor } from './libs/console/src/i18n';
 
 const base = { name: 'n', protocol: 'POP3', host: 'mail.example.test', username: 'u', workflowId: 'w', password: new Secret('p') };
 
@@ -89,9 +90,11 @@ assert.equal(resolveCreate({ ...base, maxAttachments: 3 }).settings.maxAttachmen
 assert.throws(() => resolveCreate({ ...base, maxAttachments: 501 }), (e: unknown) => e instanceof ValidationError && e.violations.some((v) => v.field === 'spec.max_attachments' && v.rule === 'range'));
 
 // Console: the field in the form, labelled, with its hint.
-const form = String(connectorFields({ protocol: 'POP3', current: null, body: null, errors: new Map() }, null));
+const state = { protocol: 'POP3' as const, current: null, body: null, errors: new Map() };
+const form = String(connectorFields(viewerFor('en'), state, null));
 assert.match(form, /<label for="f-max_attachments">Max attachments<\\/label>/);
 assert.match(form, /name="max_attachments" value="10"/);
+assert.match(String(connectorFields(viewerFor('de'), state, null)), /<label for="f-max_attachments">Höchstzahl Anhänge<\\/label>/);
 
 // API and stored document: it travels and is kept; a document from before it gets the default.
 const settings = resolveCreate({ ...base, maxAttachments: 7 }).settings;

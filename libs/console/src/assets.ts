@@ -86,7 +86,11 @@ export const CONSOLE_JS = `
     var strategy = form.querySelector('[name=strategy]');
     var move = form.querySelector('[data-field=move_to]');
     if (strategy && move) move.hidden = strategy.value !== 'MOVE';
+    var proxy = form.querySelector('[name=proxy_url]');
+    var proxyPassword = form.querySelector('[data-field=proxy_password]');
+    if (proxy && proxyPassword) proxyPassword.hidden = !proxy.value.trim();
   }
+  form.addEventListener('input', function (e) { if (e.target.name === 'proxy_url') sync(); });
   form.addEventListener('change', sync);
   sync();
   // A field the person corrects no longer shows the error the last answer gave it.
