@@ -266,6 +266,16 @@ describe('web console in a browser (all-in-one, Dovecot)', () => {
     await page.getByLabel('Server').fill(DOVECOT.host);
     await page.getByLabel('Benutzername').fill(mailbox.username);
     await page.getByLabel('Passwort', { exact: true }).fill(mailbox.password);
+    await page.getByLabel('Port').fill(String(DOVECOT.imaps));
+    // Without the test server's CA the TLS step fails, and the result points to the field that helps…
+    await page.getByRole('button', { name: 'Verbindung testen' }).click();
+    await page.getByText('Die Verbindung ist fehlgeschlagen.').waitFor();
+    await page.getByText(/Dem Zertifikat des Servers wird nicht vertraut.*„Vertrauenswürdige CA“/).waitFor();
+    // …which takes the CA from a PEM file (read into the box by the script, nothing uploaded).
+    await page.locator('[data-field=trusted_ca_pem] input[type=file]').setInputFiles(DOVECOT.caFile);
+    await eventually(async () => (await page.getByLabel('Vertrauenswürdige CA').inputValue()).includes('BEGIN CERTIFICATE'), 5_000, 'the PEM read into the box');
+    await page.getByRole('button', { name: 'Verbindung testen' }).click();
+    await page.getByText('Die Verbindung funktioniert.').waitFor();
     await page.getByLabel('Abrufintervall').fill('5');
     await page.getByLabel('Workflow').fill('wf-stoerungen');
     assert.equal(await page.getByLabel('Verarbeitungsstrategie').locator('option:checked').textContent(), 'Als gelesen markieren');

@@ -311,9 +311,12 @@ describe('IMAP poll against Dovecot', () => {
     assert.deepEqual(steps.map((s) => `${s.name}:${s.ok}`), ['TCP:true', 'GREETING:true', 'STARTTLS:true', 'LOGIN:true', 'FOLDER:true']);
     // Each step's own time: together no more than the whole test took (cumulative times would add up to more).
     assert.ok(steps.reduce((n, s) => n + s.durationMs, 0) <= took, `${steps.map((s) => `${s.name} ${s.durationMs} ms`).join(', ')} within ${took} ms`);
+    const sslStarted = Date.now();
     const ssl = await testImap(access(user, { security: 'SSL' }), null);
+    assert.ok(ssl.reduce((n, s) => n + s.durationMs, 0) <= Date.now() - sslStarted, 'SSL: the steps add up to the whole');
     assert.deepEqual(ssl.map((s) => s.name), ['TCP', 'TLS', 'GREETING', 'LOGIN']);
-    assert.ok(ssl.find((s) => s.name === 'TLS')!.durationMs > 0, 'the TLS handshake takes its own time');
+    // The handshake is timed apart from TCP (on a loaded machine both may round to the same millisecond, so no > 0 here).
+    assert.ok(ssl.every((s) => Number.isInteger(s.durationMs) && s.durationMs >= 0));
     const bad = await testImap(access({ ...user, password: 'nope' }), null);
     assert.equal(bad.at(-1)!.name, 'LOGIN');
     assert.equal(bad.at(-1)!.ok, false);
