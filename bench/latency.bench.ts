@@ -1,8 +1,10 @@
 // Detection latency: a message appended to a mailbox → its workflow-start event. 20
 // mailboxes receive 10 messages each at random moments; p50/p99 of the 200 latencies.
 // Polling (push off) at a 10 s interval: target p99 ≤ interval + 1 s. Push (IMAP IDLE, on by
-// default) with the same interval: target p99 ≤ 1 s.
-//   npx tsx bench/latency.bench.ts [--interval 10] [--mailboxes 20] [--per-mailbox 10] [--modes poll,push]
+// default) with the same interval: target p99 ≤ 1 s. `raw` is the floor push is measured
+// against (issue #27): an IDLE client of our own per mailbox that fetches each announced
+// message — append → the fetched message, no Postbote at all.
+//   npx tsx bench/latency.bench.ts [--interval 10] [--mailboxes 20] [--per-mailbox 10] [--modes raw,poll,push]
 import { connect } from '@postbote/grpc-runtime';
 import { ImapFlow } from 'imapflow';
 import { TriggerServiceClient, type EmailReceived } from '@postbote/proto';
@@ -14,15 +16,75 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.repla
 const INTERVAL = Number(args.get('interval') ?? 10);
 const MAILBOXES = Number(args.get('mailboxes') ?? 20);
 const PER = Number(args.get('per-mailbox') ?? 10);
-const MODES = (args.get('modes') ?? 'poll,push').split(',') as Array<'poll' | 'push'>;
+type Mode = 'raw' | 'poll' | 'push';
+const MODES = (args.get('modes') ?? 'raw,poll,push').split(',') as Mode[];
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  for (const mode of MODES) rows.push(await measure(mode));
+  for (const mode of MODES) rows.push(mode === 'raw' ? await measureRaw() : await measure(mode));
   process.stdout.write(
     `Detection latency (append → event), ${MAILBOXES} mailboxes × ${PER} messages, interval ${INTERVAL} s, ${new Date().toISOString()}\n\n` +
       `${table(['mode', 'interval', 'events', 'p50', 'p90', 'p99', 'max', 'target p99'], rows)}\n`,
   );
+}
+
+/** Appends PER messages to each mailbox at random moments over the run, noting each append's time by subject. */
+async function appendAll(users: ReadonlyArray<{ username: string }>, appended: Map<string, number>): Promise<void> {
+  const span = INTERVAL * PER * 1000;
+  await Promise.all(
+    users.map(async (u, i) => {
+      const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user: u.username, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
+      c.on('error', () => undefined);
+      await c.connect();
+      const times = Array.from({ length: PER }, () => Math.random() * span).sort((a, b) => a - b);
+      const start = Date.now();
+      for (const [k, t] of times.entries()) {
+        await new Promise((r) => setTimeout(r, Math.max(0, start + t - Date.now())));
+        const subject = `lat-${i}-${k}`;
+        // Noted before the append: the message may arrive before APPEND's answer.
+        appended.set(subject, Date.now());
+        await c.append('INBOX', `From: a@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.test>\r\n\r\nhi\r\n`);
+      }
+      await c.logout();
+    }),
+  );
+}
+
+/** The floor: per mailbox one IDLE client that, on each EXISTS, fetches the new messages' subjects. */
+async function measureRaw(): Promise<string[]> {
+  const appended = new Map<string, number>();
+  const latencies: number[] = [];
+  const users = Array.from({ length: MAILBOXES }, () => dovecotUser('lat'));
+  const watchers = await Promise.all(
+    users.map(async (u) => {
+      const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user: u.username, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
+      c.on('error', () => undefined);
+      await c.connect();
+      await c.mailboxOpen('INBOX');
+      let busy = Promise.resolve();
+      c.on('exists', (e: { count: number; prevCount: number }) => {
+        busy = busy.then(async () => {
+          for await (const m of c.fetch(`${e.prevCount + 1}:${e.count}`, { envelope: true })) {
+            const at = appended.get(m.envelope?.subject ?? '');
+            if (at !== undefined) latencies.push(Date.now() - at);
+          }
+          // Back to waiting at once (imapflow's own automatic IDLE starts only after a pause).
+          void c.idle().catch(() => undefined);
+        }).catch(() => undefined);
+      });
+      void c.idle().catch(() => undefined);
+      return c;
+    }),
+  );
+  try {
+    await appendAll(users, appended);
+    const deadline = Date.now() + 30_000;
+    while (latencies.length < MAILBOXES * PER && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const s = (p: number) => `${fmt(percentile(latencies, p) / 1000, 2)} s`;
+    return ['raw IDLE client', '—', `${latencies.length} of ${MAILBOXES * PER}`, s(50), s(90), s(99), s(100), 'the floor'];
+  } finally {
+    await Promise.all(watchers.map((c) => c.logout().catch(() => c.close())));
+  }
 }
 
 async function measure(mode: 'poll' | 'push'): Promise<string[]> {
@@ -40,24 +102,7 @@ async function measure(mode: 'poll' | 'push'): Promise<string[]> {
     const users = Array.from({ length: MAILBOXES }, () => dovecotUser('lat'));
     await Promise.all(users.map((u, i) => createConnector(pb, dovecotSpec(`lat-${i}`, 'IMAP', u.username, { pollIntervalSeconds: INTERVAL, push: mode === 'push' }))));
     await new Promise((r) => setTimeout(r, 2_000));
-    const span = INTERVAL * PER * 1000;
-    await Promise.all(
-      users.map(async (u, i) => {
-        const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user: u.username, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
-        c.on('error', () => undefined);
-        await c.connect();
-        const times = Array.from({ length: PER }, () => Math.random() * span).sort((a, b) => a - b);
-        const start = Date.now();
-        for (const [k, t] of times.entries()) {
-          await new Promise((r) => setTimeout(r, Math.max(0, start + t - Date.now())));
-          const subject = `lat-${i}-${k}`;
-          // Noted before the append: with push the event may arrive before APPEND's answer.
-          appended.set(subject, Date.now());
-          await c.append('INBOX', `From: a@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.test>\r\n\r\nhi\r\n`);
-        }
-        await c.logout();
-      }),
-    );
+    await appendAll(users, appended);
     const deadline = Date.now() + (INTERVAL + 30) * 1000;
     while (latencies.length < MAILBOXES * PER && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const s = (p: number) => `${fmt(percentile(latencies, p) / 1000, 2)} s`;
