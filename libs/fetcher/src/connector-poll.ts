@@ -8,6 +8,7 @@ import { MailboxError, type Login, type MessageSink, type RunLog, type RunMemory
 import { StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, ConnectorPoll, RunSummary } from './connector-actor';
+import { CredentialCache } from './credential-cache';
 import { sourceToProto } from '@postbote/contract';
 
 export interface ConnectorPollDeps {
@@ -30,13 +31,18 @@ const cause = (err: unknown) => (err instanceof PostboteError ? `${err.code}${er
  * one StoreEmails stream as the durable sink.
  */
 export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
+  const cache = new CredentialCache(() => deps.now().getTime());
   return async (connector: FetchConnector, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> => {
     // A kept IMAP connection (push) was opened with this revision's credentials: no look-up.
-    const kept = memory.session?.usable ? memory.session.access : undefined;
+    // A polled connector uses the ones its last run had, for this revision (CredentialCache).
+    const kept = memory.session?.usable ? memory.session.access : cache.get(connector.id, connector.revision);
     const access = kept ?? (await fetchAccess(deps, connector, signal));
+    cache.put(connector.id, connector.revision, access);
     try {
       return await pollWith(deps, connector, access, signal, memory);
     } catch (err) {
+      // The server refused the login: the password may have changed there; the next run asks again.
+      if (err instanceof MailboxError && err.failure === 'AUTH_FAILED') cache.drop(connector.id);
       // An access token can stop working before its stated expiry (a revoked session, a
       // clock apart): the server's refusal gets one fresh token and one more login. Nothing
       // was fetched before the login, so the retry repeats no work.
