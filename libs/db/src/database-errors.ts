@@ -47,6 +47,11 @@ export function classifyDatabaseError(err: unknown): unknown {
   return err;
 }
 
+/** InnoDB chose this transaction as a deadlock's victim and rolled it back whole: running it again is what the server asks for. */
+export function isDeadlock(err: unknown): boolean {
+  return driverCode(err) === 'ER_LOCK_DEADLOCK';
+}
+
 /** A unique or primary key was already taken (SQLite or MariaDB; ORM, driver or writer thread). */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { WorkerPool, WorkerJobError } from '@postbote/threads';
 import type { DatabaseConfig } from './database-config';
-import { classifyDatabaseError } from './database-errors';
+import { classifyDatabaseError, isDeadlock } from './database-errors';
 import type { Gate } from './serial-gate';
 
 /** One SQL statement with `?` placeholders (the same on SQLite and MariaDB). */
@@ -60,38 +60,34 @@ export function transactionRunner(config: DatabaseConfig, ds: DataSource, gate: 
   if (config.kind === 'sqlite') return sqliteRunner(config.file, workerDir);
   const dialect = dialectOf('mysql');
   const once = (statements: readonly Statement[]) =>
-    gate(() =>
-      ds.transaction(async (tx) => {
-        for (const s of statements) {
-          if (s.params.some((p) => Buffer.isBuffer(p))) await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
-          else await tx.query(s.sql, [...s.params]);
-        }
-      }),
-    );
+    ds.transaction(async (tx) => {
+      for (const s of statements) {
+        if (s.params.some((p) => Buffer.isBuffer(p))) await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
+        else await tx.query(s.sql, [...s.params]);
+      }
+    });
   return {
     dialect,
-    run: async (statements) => {
-      // InnoDB ends one of two transactions that wait on each other (a store's inserts and a
-      // retention purge's range delete take gap locks in different orders) and rolls it back
-      // whole; running it again is what the server asks for.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await once(statements);
-        } catch (err) {
-          if (!isDeadlock(err) || attempt >= DEADLOCK_ATTEMPTS) throw classifyDatabaseError(err);
+    // InnoDB ends one of two transactions that wait on each other (a store's inserts and a
+    // retention purge's range delete take gap locks in different orders) and rolls it back
+    // whole; running it again is what the server asks for. Retried inside the gate, on the
+    // driver's error: the gate names what remains (a deadlock still, after the attempts, as
+    // DATABASE_UNAVAILABLE) — retried outside it, the error would already be renamed.
+    run: (statements) =>
+      gate(async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await once(statements);
+          } catch (err) {
+            if (!isDeadlock(err) || attempt >= DEADLOCK_ATTEMPTS) throw err;
+          }
         }
-      }
-    },
+      }),
     close: async () => undefined,
   };
 }
 
 const DEADLOCK_ATTEMPTS = 5;
-
-function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return (e?.driverError?.code ?? e?.code) === 'ER_LOCK_DEADLOCK';
-}
 
 /** The part of a mysql2 connection the binary protocol needs (the transaction's own connection). */
 interface BinaryProtocolConnection {
