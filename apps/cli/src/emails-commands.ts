@@ -3,24 +3,23 @@ import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { call } from '@postbote/grpc-runtime';
-import { EmailMetadata, type Address } from '@postbote/proto';
+import { addressText, sourceText } from '@postbote/contract';
+import { EmailMetadata } from '@postbote/proto';
 import { connectorId, consume, dateFlag, type Ctx } from './cli-context';
 import { clients } from './clients';
 import { print, table } from './output';
 import { oneLine } from './terminal';
 
-const address = (a: Address | undefined) => (a ? (a.name ? `${a.name} <${a.address}>` : a.address) : '');
 
 /** A stored email's metadata as lines a person reads (`--json` prints the API's form). */
 function emailLines(e: EmailMetadata): string {
-  const src = e.source?.source;
-  const where = src?.$case === 'imap' ? `IMAP ${src.value.folder}, UIDVALIDITY ${src.value.uidValidity}, UID ${src.value.uid}` : src?.$case === 'pop3' ? `POP3 UIDL ${src.value.uidl}` : '';
+  const where = sourceText(e.source);
   const rows: Array<[string, string]> = [
     ['Id', e.id],
     ['Subject', e.subject],
-    ['From', address(e.from)],
-    ['To', e.to.map(address).join(', ')],
-    ...(e.cc.length ? [['Cc', e.cc.map(address).join(', ')] as [string, string]] : []),
+    ['From', addressText(e.from)],
+    ['To', e.to.map(addressText).join(', ')],
+    ...(e.cc.length ? [['Cc', e.cc.map(addressText).join(', ')] as [string, string]] : []),
     ['Date', e.date?.toISOString() ?? ''],
     ['Message-ID', e.messageId],
     ['Received', e.receivedAt?.toISOString() ?? ''],

@@ -45,8 +45,6 @@ export const FORM_GROUPS: ReadonlyArray<{ readonly group: FieldGroup; readonly k
   ],
 }));
 
-const info = fieldInfo;
-const isSecret = isSecretKey;
 
 /** What the browser posted: field name (the API's) → value. */
 export type FormBody = Readonly<Record<string, string | undefined>>;
@@ -91,7 +89,7 @@ export function specFromForm(body: FormBody, protocol: Protocol, creating: boole
 /** The message of a violation in the viewer's language: known rules worded here, others the service's words with field names as labels. */
 function wordedViolation(v: Viewer, x: Violation, key: Key | undefined): string {
   const { t } = v;
-  const f = key ? info(key) : undefined;
+  const f = key ? fieldInfo(key) : undefined;
   switch (x.rule) {
     case 'required':
       return t.rules.required;
@@ -123,7 +121,7 @@ function labelsIn(v: Viewer, text: string): string {
   const [open, close] = v.locale === 'de' ? ['„', '“'] : ['“', '”'];
   return text.replace(/^changing /, '').replace(/\bspec\.([a-z_]+)/g, (whole, api: string) => {
     const key = keyOfApi(api);
-    return key ? `${open}${info(key).label[v.locale]}${close}` : whole;
+    return key ? `${open}${fieldInfo(key).label[v.locale]}${close}` : whole;
   });
 }
 
@@ -144,7 +142,7 @@ export function errorsByField(v: Viewer, violations: readonly Violation[]): Map<
 export function violationLines(v: Viewer, violations: readonly Violation[]): string[] {
   return violations.map((x) => {
     const key = keyOfApi(x.field.replace(/^spec\./, ''));
-    return key ? `${info(key).label[v.locale]}: ${wordedViolation(v, x, key)}` : labelsIn(v, `${x.field}: ${x.message}`);
+    return key ? `${fieldInfo(key).label[v.locale]}: ${wordedViolation(v, x, key)}` : labelsIn(v, `${x.field}: ${x.message}`);
   });
 }
 
@@ -172,8 +170,8 @@ function checked(key: SettingKey, s: FormState): boolean {
 }
 
 function control(v: Viewer, key: Key, s: FormState, id: string, aria: Html): Html {
-  const f = info(key);
-  if (isSecret(key)) {
+  const f = fieldInfo(key);
+  if (isSecretKey(key)) {
     const stored = s.current?.secretsSet.includes(key) ?? false;
     return html`<input type="password" id="${id}" name="${f.api}" autocomplete="new-password" ${aria} placeholder="${stored ? v.t.common.setKeep : ''}">`;
   }
@@ -196,7 +194,7 @@ function control(v: Viewer, key: Key, s: FormState, id: string, aria: Html): Htm
 }
 
 function hint(v: Viewer, key: Key, protocol: Protocol): string {
-  const f = info(key);
+  const f = fieldInfo(key);
   // The port's default depends on the protocol: say this form's, not both protocols'.
   if (key === 'port') return `${v.t.form.portHint(defaultPort(protocol, 'SSL'), defaultPort(protocol, 'TLS'))} (${number(v, f.min ?? 1)}–${number(v, f.max ?? 65_535)}).`;
   const bounds = boundsText(key, v.locale);
@@ -208,16 +206,16 @@ function hint(v: Viewer, key: Key, protocol: Protocol): string {
 /** Whether the person must fill the field in before saving (marked, and announced). */
 function required(key: Key, s: FormState): boolean {
   if (key === 'protocol' || !isRequired(key)) return false;
-  return isSecret(key) ? s.current === null && key === loginSecret((s.body?.['auth_type'] || DEFAULTS.authType) as AuthType) : true;
+  return isSecretKey(key) ? s.current === null && key === loginSecret((s.body?.['auth_type'] || DEFAULTS.authType) as AuthType) : true;
 }
 
 /** One labelled field with its help and its errors, announced to screen readers. */
 function field(v: Viewer, key: Key, s: FormState, folderAction: string | null): Html {
-  const f = info(key);
+  const f = fieldInfo(key);
   const id = `f-${f.api}`;
   const errors = [...(s.errors.get(f.api) ?? [])];
   // A typed secret is never sent back: after a refused submit, say so at the field instead of letting the next submit find out.
-  if (isSecret(key) && s.body?.[f.api] && s.errors.size > 0) errors.push(v.t.form.passwordAgain);
+  if (isSecretKey(key) && s.body?.[f.api] && s.errors.size > 0) errors.push(v.t.form.passwordAgain);
   const must = required(key, s);
   const aria = html`aria-describedby="${id}-hint${errors.length ? ` ${id}-error` : ''}" ${errors.length ? html`aria-invalid="true"` : ''} ${must ? html`aria-required="true"` : ''}`;
   const auth = f.auth ? html` data-auth="${f.auth.join(' ')}"` : '';
@@ -246,7 +244,7 @@ export function connectorFields(v: Viewer, s: FormState, folderAction: string | 
 ${FORM_GROUPS.map(
   (g) => html`<fieldset><legend>${FIELD_GROUPS[g.group][v.locale]}</legend>${g.keys
     .filter((k) => {
-      const f = info(k);
+      const f = fieldInfo(k);
       return !f.protocols || f.protocols.includes(s.protocol);
     })
     .map((k) => field(v, k, s, folderAction))}</fieldset>`,

@@ -1,11 +1,11 @@
 import { LOG_LEVEL_NAMES, type ConnectorRecord } from '@postbote/connector-model';
-import { LogLevel, enumKey, type Address, type ConnectorLogEntry, type EmailMetadata, type FetcherInstance } from '@postbote/proto';
+import { addressText, sourceText } from '@postbote/contract';
+import { LogLevel, enumKey, type ConnectorLogEntry, type EmailMetadata, type FetcherInstance } from '@postbote/proto';
 import { html, type Html } from './html';
 import { size, when } from './i18n';
 import { page } from './layout';
 import type { Session } from './sessions';
 
-const address = (a: Address | undefined) => (a ? (a.name ? `${a.name} <${a.address}>` : a.address) : '');
 
 function pager(s: Session, base: string, next: string): Html {
   if (!next) return html``;
@@ -62,7 +62,7 @@ export function emailsPage(session: Session, c: ConnectorRecord, emails: readonl
 ${
   emails.length
     ? html`<table class="list"><thead><tr><th scope="col">${t.stored}</th><th scope="col">${t.sender}</th><th scope="col">${t.subject}</th><th scope="col">${t.size}</th><th scope="col">${t.problems}</th><th scope="col"><span class="skip">${t.download}</span></th></tr></thead><tbody>${emails.map(
-        (e) => html`<tr><td class="nowrap">${when(session, e.storedAt)}</td><td>${address(e.from)}</td><td><a href="/emails/${e.id}">${e.subject || t.noSubject}</a></td><td class="nowrap">${size(session, e.size)}</td><td>${e.parseError}</td>
+        (e) => html`<tr><td class="nowrap">${when(session, e.storedAt)}</td><td>${addressText(e.from)}</td><td><a href="/emails/${e.id}">${e.subject || t.noSubject}</a></td><td class="nowrap">${size(session, e.size)}</td><td>${e.parseError}</td>
 <td class="nowrap"><a href="/emails/${e.id}/raw" download>.eml</a></td></tr>`,
       )}</tbody></table>`
     : html`<p>${t.none}</p>`
@@ -74,8 +74,7 @@ ${pager(session, base, next)}`,
 export function emailPage(session: Session, e: EmailMetadata, connectorName: string): Html {
   const t = session.t.email;
   const none = session.t.common.none;
-  const src = e.source?.source;
-  const where = src?.$case === 'imap' ? `IMAP ${src.value.folder}, UIDVALIDITY ${src.value.uidValidity}, UID ${src.value.uid}` : src?.$case === 'pop3' ? `POP3 UIDL ${src.value.uidl}` : '';
+  const where = sourceText(e.source);
   const subject = e.subject || session.t.emails.noSubject;
   return page(
     session,
@@ -83,9 +82,9 @@ export function emailPage(session: Session, e: EmailMetadata, connectorName: str
     html`<h1>${subject}</h1>
 <div class="actions"><a class="button" href="/emails/${e.id}/raw" download>${t.download}</a><a href="/connectors/${e.connectorId}/emails">${t.all(connectorName)}</a></div>
 <dl class="meta">
-<dt>${t.from}</dt><dd>${address(e.from)}</dd>
-<dt>${t.to}</dt><dd>${e.to.map(address).join(', ')}</dd>
-${e.cc.length ? html`<dt>${t.cc}</dt><dd>${e.cc.map(address).join(', ')}</dd>` : ''}
+<dt>${t.from}</dt><dd>${addressText(e.from)}</dd>
+<dt>${t.to}</dt><dd>${e.to.map(addressText).join(', ')}</dd>
+${e.cc.length ? html`<dt>${t.cc}</dt><dd>${e.cc.map(addressText).join(', ')}</dd>` : ''}
 <dt>${t.date}</dt><dd>${when(session, e.date)}</dd>
 <dt>${t.messageId}</dt><dd>${e.messageId}</dd>
 <dt>${t.received}</dt><dd>${when(session, e.receivedAt)}</dd>

@@ -34,6 +34,18 @@ export function metadataToProto(e: StoredEmailFacts, m: ParsedMetadata): EmailMe
   };
 }
 
+/** A sender or recipient as people read it: `Name <address>`, or the address alone. */
+export function addressText(a: Address | undefined): string {
+  return a ? (a.name ? `${a.name} <${a.address}>` : a.address) : '';
+}
+
+/** Where a stored email came from, as people read it (CLI and console alike). */
+export function sourceText(source: EmailMetadata['source']): string {
+  const s = source?.source;
+  if (s?.$case === 'imap') return `IMAP ${s.value.folder}, UIDVALIDITY ${s.value.uidValidity}, UID ${s.value.uid}`;
+  return s?.$case === 'pop3' ? `POP3 UIDL ${s.value.uidl}` : '';
+}
+
 /** At most this many recipients and attachments travel in an event (their counts always do). */
 export const EVENT_LIST_MAX = 100;
 /** A subject longer than a header line may be (RFC 5322) is cut in the event; the stored email keeps it whole. */
@@ -46,6 +58,7 @@ const EVENT_SUBJECT_MAX = 998;
  * `truncated`; the full metadata is GetEmail's.
  */
 export function emailReceivedToProto(f: EventFacts, m: ParsedMetadata): EmailReceived {
+  // fromPartial copies every address and attachment itself: no copy of our own first (once per stored email).
   return EmailReceived.fromPartial({
     eventId: f.eventId,
     connectorId: f.connectorId,
@@ -55,13 +68,13 @@ export function emailReceivedToProto(f: EventFacts, m: ParsedMetadata): EmailRec
     emailId: f.emailId,
     receivedAt: f.receivedAt,
     storedAt: f.storedAt,
-    from: m.from ? addr(m.from) : undefined,
-    to: m.to.slice(0, EVENT_LIST_MAX).map(addr),
+    from: m.from ?? undefined,
+    to: m.to.slice(0, EVENT_LIST_MAX),
     toCount: m.to.length,
     subject: m.subject.slice(0, EVENT_SUBJECT_MAX),
     messageId: m.messageId,
     size: f.size,
-    attachments: m.attachments.slice(0, EVENT_LIST_MAX).map((a) => ({ fileName: a.fileName, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+    attachments: m.attachments.slice(0, EVENT_LIST_MAX),
     attachmentCount: m.attachments.length,
     truncated: m.to.length > EVENT_LIST_MAX || m.attachments.length > EVENT_LIST_MAX,
     source: sourceToProto(f.source),

@@ -1,5 +1,5 @@
 import type { Secret } from '@postbote/crypto';
-import type { MessageSource, Security } from '@postbote/connector-model';
+import type { LogLevelName, MessageSource, Security } from '@postbote/connector-model';
 
 export type { MessageSource } from '@postbote/connector-model';
 
@@ -74,7 +74,7 @@ export function keepOversize(memory: RunMemory, present: ReadonlySet<string>): v
   for (const key of memory.oversize) if (!present.has(key)) memory.oversize.delete(key);
 }
 
-export type RunLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+export type RunLogLevel = LogLevelName;
 
 /** Writes to the connector's log ("Protokoll"). */
 export type RunLog = (level: RunLogLevel, code: string, message: string) => void;

@@ -1,12 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { Scope } from '@postbote/auth';
+import type { LogLevelName } from '@postbote/connector-model';
 import type { Gate } from '@postbote/db';
 import { ValidationError } from '@postbote/errors';
 import { LogEntity, type LogRow } from './entities';
 
 /** Levels as stored (ordered, so "at least" is a comparison). */
-export const LOG_LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 } as const;
-export type ConnectorLogLevel = keyof typeof LOG_LEVELS;
+export const LOG_LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 } as const satisfies { readonly [L in LogLevelName]: number };
+export type ConnectorLogLevel = LogLevelName;
 
 export interface LogEntryInput {
   /** The connector's workspace (storage's copy of the registry, never the writer's say). */
