@@ -6,7 +6,7 @@
 //
 //   npx tsx bench/drain.bench.ts [--messages 10000] [--runs 3] [--protocols imap,pop3]
 //                                [--backends embedded,mariadb-kafka] [--profile DIR] [--timeline 1]
-//                                [--references 0]
+//                                [--references 0] [--node-args '--single-threaded-gc …']
 //
 // --timeline 1 prints, for each Postbote run, every 100 ms: emails stored, events
 // committed, and how busy the machine's cores were — where a run waits instead of working.
@@ -34,6 +34,8 @@ const PROFILE = args.get('profile');
 const TIMELINE = args.get('timeline') === '1';
 /** 0: Postbote alone, for comparing two builds back to back; every published figure has its references. */
 const REFERENCES = args.get('references') !== '0';
+/** Extra flags for Postbote's node (V8 experiments: GC, heap sizes), split on spaces. */
+const NODE_ARGS = (args.get('node-args') ?? '').split(' ').filter(Boolean);
 const SEED = 42;
 const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
 
@@ -158,7 +160,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
   const db = backend === 'mariadb-kafka' ? await mariaDbTestDatabase() : undefined;
   const extra: NodeJS.ProcessEnv =
     db?.config.kind === 'mysql' ? { DATABASE_URL: db.config.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '8' } : {};
-  const pb = await startPostbote(extra, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const pb = await startPostbote(extra, [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   try {
     const pid = pb.proc.child.pid ?? 0;
     const counter = await eventCounter(backend, pb.dataDir, namespace, db?.config.kind === 'mysql' ? db.config.url : undefined);

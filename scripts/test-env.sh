@@ -304,9 +304,13 @@ namespace inbox {
 service imap {
   process_limit = 3000
 }
+# One login process: it holds every client's TLS (high-performance mode) and its ticket key,
+# so a connector's next connection can resume its TLS session (decision 0028); OpenSSL's
+# ticket keys are per process, and two processes taking turns would refuse each other's.
 service imap-login {
   service_count = 0
-  process_min_avail = 2
+  process_min_avail = 1
+  process_limit = 1
   client_limit = 6000
   inet_listener imap {
     address = 127.0.0.1
@@ -319,6 +323,10 @@ service imap-login {
   }
 }
 service pop3-login {
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1
+  client_limit = 6000
   inet_listener pop3 {
     address = 127.0.0.1
     port = 21110
@@ -411,11 +419,12 @@ case "${1:-up}" in
   kafka-start) kafka_start ;;
   kafka-stop) kafka_down ;;
   kafka-wipe) kafka_down; rm -rf "$KAFKA_RUN" ;;
+  dovecot-restart) dovecot_down; dovecot_up ;;
   status)
     mariadb_ping && echo "mariadb: up" || echo "mariadb: down"
     mariadb_tls_ping && echo "mariadb-tls: up (127.0.0.1:$MARIADB_TLS_PORT)" || echo "mariadb-tls: down"
     kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
     dovecot_ping && echo "dovecot: up" || echo "dovecot: down"
     greenmail_ping && echo "greenmail: up" || echo "greenmail: down" ;;
-  *) echo "usage: $0 up|down|status|kafka-up|kafka-start|kafka-stop|kafka-wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|kafka-up|kafka-start|kafka-stop|kafka-wipe|dovecot-restart" >&2; exit 2 ;;
 esac

@@ -98,6 +98,15 @@ describe('metrics, health and readiness over HTTP (all-in-one)', () => {
     assert.ok((value(text, 'postbote_grpc_request_duration_seconds_count{method="/postbote.v1.ConnectorService/CreateConnector"}') ?? 0) >= 1);
   });
 
+  it('a polled connector\'s next run resumes its TLS session with the mail server (counted)', async () => {
+    const polled = dovecotUser('metrics-resume');
+    await call(config.createConnector, config, {
+      spec: { name: 'Resumed', protocol: Protocol.IMAP, host: DOVECOT.host, port: DOVECOT.imaps, security: Security.SSL, trustedCaPem: DOVECOT.caPem(), username: polled.username, password: polled.password, workflowId: 'wf-resume', strategy: Strategy.MARK_READ, push: false, pollIntervalSeconds: 10 },
+    });
+    await eventually(async () => (value(await scrape(), 'postbote_fetcher_tls_handshakes_total{resumed="yes"}') ?? 0) >= 1, 40_000, 'a second poll resumed its session');
+    assert.ok((value(await scrape(), 'postbote_fetcher_tls_handshakes_total{resumed="no"}') ?? 0) >= 1, 'the first poll ran a full handshake');
+  });
+
   it('counts refused API calls by status code', async () => {
     await assert.rejects(call(config.getConnector, config, { ref: 'no-such-connector' }));
     const text = await scrape();

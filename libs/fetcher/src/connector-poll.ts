@@ -8,7 +8,7 @@ import { MailboxError, type Login, type MessageSink, type RunLog, type RunMemory
 import { StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
 import type { FetchConnector, ConnectorPoll, RunSummary } from './connector-actor';
-import { CredentialCache } from './credential-cache';
+import { CredentialCache, TlsSessions } from './credential-cache';
 import { sourceToProto } from '@postbote/contract';
 
 export interface ConnectorPollDeps {
@@ -32,12 +32,16 @@ const cause = (err: unknown) => (err instanceof PostboteError ? `${err.code}${er
  */
 export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
   const cache = new CredentialCache(() => deps.now().getTime());
+  const sessions = new TlsSessions(() => deps.now().getTime());
   return async (connector: FetchConnector, signal: AbortSignal, memory: RunMemory): Promise<RunSummary> => {
     // A kept IMAP connection (push) was opened with this revision's credentials: no look-up.
     // A polled connector uses the ones its last run had, for this revision (CredentialCache).
     const kept = memory.session?.usable ? memory.session.access : cache.get(connector.id, connector.revision);
-    const access = kept ?? (await fetchAccess(deps, connector, signal));
-    cache.put(connector.id, connector.revision, access);
+    const handedOut = kept ?? (await fetchAccess(deps, connector, signal));
+    cache.put(connector.id, connector.revision, handedOut);
+    // A new connection offers the TLS session of the connector's previous one (decision 0028).
+    const resumable = (a: ServerAccess): ServerAccess => ({ ...a, tlsResumption: sessions.for(connector.id, connector.revision) });
+    const access = resumable(handedOut);
     try {
       return await pollWith(deps, connector, access, signal, memory);
     } catch (err) {
@@ -48,7 +52,7 @@ export function connectorPoll(deps: ConnectorPollDeps): ConnectorPoll {
       // was fetched before the login, so the retry repeats no work.
       if (!(err instanceof MailboxError && err.failure === 'AUTH_FAILED' && access.login.kind === 'OAUTH2' && !kept)) throw err;
       deps.logFor(connector.id)('INFO', 'OAUTH2_TOKEN_REFUSED', 'the mail server refused the access token; logging in once more with a fresh one');
-      return pollWith(deps, connector, await fetchAccess(deps, connector, signal, access.login), signal, memory);
+      return pollWith(deps, connector, resumable(await fetchAccess(deps, connector, signal, access.login)), signal, memory);
     }
   };
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { ServerAccess } from '@postbote/mailbox';
-import { CREDENTIALS_TTL_MS, CredentialCache } from './credential-cache';
+import { CREDENTIALS_TTL_MS, CredentialCache, TLS_SESSION_TTL_MS, TlsSessions } from './credential-cache';
 
 const access = (login: ServerAccess['login']): ServerAccess => ({
   host: 'mail.example.test',
@@ -52,5 +52,31 @@ describe('the fetcher\'s credential cache', () => {
     now = CREDENTIALS_TTL_MS + 1;
     cache.put('other', 1, access({ kind: 'PASSWORD', password: new Secret('pw') }));
     assert.equal(cache.size, 1);
+  });
+});
+
+describe('the fetcher\'s TLS sessions', () => {
+  it('offers a connector\'s kept session for its revision within the TTL, never for another revision or connector', () => {
+    let now = 0;
+    const sessions = new TlsSessions(() => now);
+    assert.equal(sessions.for('c1', 1).ticket, undefined, 'nothing kept yet: a full handshake');
+    const ticket = Buffer.from('session');
+    sessions.for('c1', 1).keep(ticket);
+    assert.equal(sessions.for('c1', 1).ticket, ticket);
+    assert.equal(sessions.for('c2', 1).ticket, undefined, 'another connector');
+    assert.equal(sessions.for('c1', 2).ticket, undefined, 'a new revision may name another server or trust');
+    assert.equal(sessions.for('c1', 1).ticket, undefined, 'and the old revision\'s session is gone');
+    sessions.for('c1', 2).keep(ticket);
+    now = TLS_SESSION_TTL_MS;
+    assert.equal(sessions.for('c1', 2).ticket, undefined, 'expired');
+  });
+
+  it('a later session replaces the earlier (TLS 1.3 servers send several)', () => {
+    const sessions = new TlsSessions(() => 0);
+    const slot = sessions.for('c1', 1);
+    slot.keep(Buffer.from('first'));
+    slot.keep(Buffer.from('second'));
+    assert.equal(sessions.for('c1', 1).ticket?.toString(), 'second');
+    assert.equal(sessions.size, 1);
   });
 });

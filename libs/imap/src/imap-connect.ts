@@ -1,5 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { MailboxError, classifySocketError, tlsContextFor, withDeadline, type ProxyAccess, type ServerAccess } from '@postbote/mailbox';
+import { TLSSocket } from 'node:tls';
+import { MailboxError, classifySocketError, offerSession, tlsContextFor, watchSession, withDeadline, type ProxyAccess, type ServerAccess } from '@postbote/mailbox';
 import { IDLE_RESTART_MS } from './imap-idle';
 
 /**
@@ -18,13 +19,17 @@ export function imapOptions(access: ServerAccess, socketTimeoutMs: number): Imap
     // protocol. With a token imapflow sends AUTHENTICATE OAUTHBEARER, or XOAUTH2 where
     // only that is offered.
     auth: access.login.kind === 'OAUTH2' ? { user: access.username, accessToken: access.login.accessToken.reveal() } : { user: access.username, pass: access.login.password.reveal() },
-    tls: {
-      rejectUnauthorized: true,
-      secureContext: tlsContextFor(access.trustedCaPem),
-      // imapflow hands these options to net.connect or tls.connect alike, so the source
-      // address holds for every security mode (a STARTTLS upgrade keeps the socket).
-      ...(access.sourceAddress ? { localAddress: access.sourceAddress } : {}),
-    },
+    // With the connector's TLS session to offer (its previous connection's), for SSL and STARTTLS alike.
+    tls: offerSession(
+      {
+        rejectUnauthorized: true,
+        secureContext: tlsContextFor(access.trustedCaPem),
+        // imapflow hands these options to net.connect or tls.connect alike, so the source
+        // address holds for every security mode (a STARTTLS upgrade keeps the socket).
+        ...(access.sourceAddress ? { localAddress: access.sourceAddress } : {}),
+      },
+      access.tlsResumption,
+    ),
     // imapflow's own SOCKS5 / HTTP CONNECT support; the password joins the URL only here.
     ...(access.proxy ? { proxy: proxyUrlWithPassword(access.proxy) } : {}),
     logger: false,
@@ -68,6 +73,28 @@ function watchStartTlsOffer(client: ImapFlow): void {
   };
 }
 
+/**
+ * Watches the TLS session of every TLS socket imapflow opens — implicit TLS, through a proxy,
+ * or STARTTLS's — from the moment it is assigned, before its handshake ends (imapflow answers
+ * STARTTLS only after a CAPABILITY round trip, by when TLS 1.3 tickets have arrived). Internal
+ * API, as for the STARTTLS offer: if a release stops assigning `socket`, sessions are just
+ * not kept (and the resumption test fails).
+ */
+function watchSessions(client: ImapFlow, access: ServerAccess): void {
+  const resumption = access.tlsResumption;
+  if (!resumption) return;
+  let socket: unknown = (client as unknown as { socket?: unknown }).socket;
+  Object.defineProperty(client, 'socket', {
+    configurable: true,
+    enumerable: true,
+    get: () => socket,
+    set: (next: unknown) => {
+      socket = next;
+      if (next instanceof TLSSocket) watchSession(next, resumption);
+    },
+  });
+}
+
 /** When each stage of a connection ended (ms since the epoch); a connection test shows each stage's own time. */
 export interface ConnectMarks {
   /** The TCP connection (or the proxy's tunnel) stands; a TLS handshake follows for SSL. */
@@ -89,6 +116,7 @@ export async function connectImap(access: ServerAccess, socketTimeoutMs: number,
   // imapflow emits 'error' on socket trouble; without a listener that would crash the process.
   client.on('error', () => undefined);
   if (access.security === 'NONE') watchStartTlsOffer(client);
+  watchSessions(client, access);
   if (marks) watchStages(client, marks);
   try {
     const connecting = client.connect();

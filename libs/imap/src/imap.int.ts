@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, TestProxy, dovecotKick, dovecotLoginAddresses, expectLastLoginFrom, dovecotUser, eventually, mailboxAs, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, TestProxy, dovecotKick, dovecotLoginAddresses, expectLastLoginFrom, dovecotUser, eventually, mailboxAs, recordedResumption, scriptedServer, testMail, type MailUser } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
@@ -286,6 +286,18 @@ describe('IMAP poll against Dovecot', () => {
     await assert.rejects(run(access(user), settings({ strategy: 'DELETE' }), r));
     assert.deepEqual(await inspect(user, 'INBOX'), [{ subject: 'x', seen: false }]);
   });
+
+  for (const security of ['SSL', 'TLS'] as const) {
+    it(`offers the previous connection's TLS session and the server resumes it (${security})`, async () => {
+      const user = dovecotUser('resume');
+      await seed(user, 'INBOX', ['first']);
+      const slot = recordedResumption();
+      await run(access(user, { security, tlsResumption: slot }), settings(), recorder());
+      assert.ok(slot.ticket, 'the server handed out a session');
+      await run(access(user, { security, tlsResumption: slot }), settings(), recorder());
+      assert.deepEqual(slot.handshakes, [false, true], 'a full handshake, then a resumed one');
+    });
+  }
 
   it('reports a wrong password as AUTH_FAILED (not retryable)', async () => {
     const user = dovecotUser('auth');

@@ -1,3 +1,4 @@
+import type { TlsResumption } from './tls-resumption';
 import type { Secret } from '@postbote/crypto';
 import type { LogLevelName, MessageSource, Security } from '@postbote/connector-model';
 
@@ -101,6 +102,8 @@ export interface ServerAccess {
   readonly sourceAddress?: string | null;
   /** Reach the server through this proxy (the connector's proxy_url, its password apart); unset: directly. */
   readonly proxy?: ProxyAccess | null;
+  /** The connector's TLS session, offered again and renewed (the fetcher's polls; see TlsResumption). */
+  readonly tlsResumption?: TlsResumption;
 }
 
 export interface ProxyAccess {

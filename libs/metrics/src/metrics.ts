@@ -28,6 +28,7 @@ export const fetcherMetrics = {
   runSeconds: new Histogram({ name: 'postbote_fetcher_run_duration_seconds', help: 'Duration of mailbox runs (connect to logout)', labelNames: ['protocol'], buckets: RUN_SECONDS, registers: [registry] }),
   emails: new Counter({ name: 'postbote_fetcher_emails_total', help: 'Emails handed to storage, by workspace, protocol and result (stored, duplicate, refused, oversize)', labelNames: ['workspace', 'protocol', 'result'], registers: [registry] }),
   waiting: new Gauge({ name: 'postbote_fetcher_connectors_waiting', help: 'Connectors due for a run but waiting for a run slot of their workspace (quota max_concurrent_runs), by workspace', labelNames: ['workspace'], registers: [registry] }),
+  tlsHandshakes: new Counter({ name: 'postbote_fetcher_tls_handshakes_total', help: 'TLS handshakes of polls with a mail server, by whether the server resumed the connector\'s previous session (yes) or ran a full one (no)', labelNames: ['resumed'], registers: [registry] }),
   pushConnections: new Gauge({ name: 'postbote_fetcher_push_connections', help: 'IMAP connections waiting in IDLE for the server to announce mail', registers: [registry] }),
   connectors: new Gauge({ name: 'postbote_fetcher_connectors', help: 'Connectors this fetcher runs, by state', labelNames: ['state'], registers: [registry] }),
   lastSuccess: new Gauge({ name: 'postbote_connector_last_success_timestamp_seconds', help: 'When a connector last finished a run without error (only with METRICS_CONNECTOR_LABELS)', labelNames: ['connector'], registers: [registry] }),

@@ -1,7 +1,6 @@
-import type { ConnectionOptions } from 'node:tls';
 import { MailboxError, tlsContextFor, withDeadline, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
 import { Pop3ErrResponse, capa, greeting, login, stls, utf8 } from './pop3-commands';
-import { Pop3Wire } from './pop3-wire';
+import { Pop3Wire, type WireTls } from './pop3-wire';
 
 export interface Pop3Session {
   readonly wire: Pop3Wire;
@@ -9,8 +8,8 @@ export interface Pop3Session {
   readonly banner: string;
 }
 
-function tlsOptions(access: ServerAccess): ConnectionOptions {
-  return { rejectUnauthorized: true, secureContext: tlsContextFor(access.trustedCaPem) };
+function tlsOptions(access: ServerAccess): WireTls {
+  return { rejectUnauthorized: true, secureContext: tlsContextFor(access.trustedCaPem), resumption: access.tlsResumption };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
-import { MailboxError, classifySocketError, connectThroughProxy, type ProxyAccess } from '@postbote/mailbox';
+import type { TLSSocket, ConnectionOptions } from 'node:tls';
+import { MailboxError, classifySocketError, connectThroughProxy, connectTls, type ProxyAccess, type TlsResumption } from '@postbote/mailbox';
 import { DotDecoder } from './dot-decoder';
 
 const CRLF = Buffer.from('\r\n');
@@ -11,6 +11,15 @@ const CRLF = Buffer.from('\r\n');
 const MAX_LINE = 1024 * 1024;
 /** Unread bytes at which the socket is paused until the reader catches up. */
 const HIGH_WATER = 4 * 1024 * 1024;
+
+/** TLS options of a connection, with the connector's session to offer and renew. */
+export interface WireTls extends ConnectionOptions {
+  readonly resumption?: TlsResumption | undefined;
+}
+
+function openTls({ resumption, ...options }: WireTls): TLSSocket {
+  return connectTls(options, resumption);
+}
 
 /**
  * The byte layer of a POP3 session: a socket and the chunks that arrived, unread. Lines
@@ -34,7 +43,7 @@ export class Pop3Wire {
   }
 
   /** `onTcp`: called once the TCP connection (or the proxy's tunnel) stands, before any TLS handshake (a connection test times the two apart). */
-  static async open(host: string, port: number, tls: ConnectionOptions | null, timeoutMs: number, localAddress?: string | null, proxy?: ProxyAccess | null, onTcp?: () => void): Promise<Pop3Wire> {
+  static async open(host: string, port: number, tls: WireTls | null, timeoutMs: number, localAddress?: string | null, proxy?: ProxyAccess | null, onTcp?: () => void): Promise<Pop3Wire> {
     if (proxy) {
       // Through the proxy: TLS (implicit) runs end to end over the tunnel.
       const tunnel = await connectThroughProxy(proxy, host, port, timeoutMs);
@@ -47,15 +56,15 @@ export class Pop3Wire {
       }
       // Implicit TLS: the server says nothing before the client's hello.
       tunnel.resume();
-      const secure = tlsConnect({ socket: tunnel, servername: isIp(host) ? undefined : host, ...tls });
-      await waitConnected(secure, 'secureConnect', timeoutMs).catch((err: unknown) => {
+      const wrapped = openTls({ socket: tunnel, servername: isIp(host) ? undefined : host, ...tls });
+      await waitConnected(wrapped, 'secureConnect', timeoutMs).catch((err: unknown) => {
         tunnel.destroy();
         throw err;
       });
-      return new Pop3Wire(secure);
+      return new Pop3Wire(wrapped);
     }
     const from = localAddress ? { localAddress } : {};
-    const socket = tls ? tlsConnect({ host, port, servername: isIp(host) ? undefined : host, ...from, ...tls }) : netConnect({ host, port, ...from });
+    const socket = tls ? openTls({ host, port, servername: isIp(host) ? undefined : host, ...from, ...tls }) : netConnect({ host, port, ...from });
     // A TLS socket emits 'connect' when its TCP connection stands, 'secureConnect' after the handshake.
     if (onTcp) socket.once('connect', onTcp);
     await waitConnected(socket, tls ? 'secureConnect' : 'connect', timeoutMs);
@@ -67,14 +76,14 @@ export class Pop3Wire {
   }
 
   /** STLS: wraps the same socket in TLS; nothing buffered may remain from before. */
-  async upgrade(host: string, tls: ConnectionOptions, timeoutMs: number): Promise<void> {
+  async upgrade(host: string, tls: WireTls, timeoutMs: number): Promise<void> {
     if (this.#buffered > 0) throw new MailboxError('PROTOCOL_ERROR', 'server sent data after accepting STLS');
     const plain = this.#socket;
     plain.removeAllListeners('data');
-    const secure = tlsConnect({ socket: plain, servername: isIp(host) ? undefined : host, ...tls });
-    await waitConnected(secure, 'secureConnect', timeoutMs);
-    this.#socket = secure;
-    this.#attach(secure);
+    const wrapped = openTls({ socket: plain, servername: isIp(host) ? undefined : host, ...tls });
+    await waitConnected(wrapped, 'secureConnect', timeoutMs);
+    this.#socket = wrapped;
+    this.#attach(wrapped);
   }
 
   write(line: string): void {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, GREENMAIL, TestProxy, dovecotLoginAddresses, dovecotUser, expectLastLoginFrom, eventually, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, GREENMAIL, TestProxy, dovecotLoginAddresses, dovecotUser, expectLastLoginFrom, eventually, recordedResumption, scriptedServer, seedInbox, smtpDeliver, testMail, type MailUser } from '@postbote/testing';
 import { pollPop3, type Pop3RunSettings } from './poll-pop3';
 import { testPop3 } from './pop3-probe';
 import { openPop3 } from './pop3-session';
@@ -56,6 +56,18 @@ describe('POP3 poll against Dovecot', () => {
       assert.deepEqual([...k.stored.values()].map(sha), onServer.map(sha));
       assert.equal((await seed(user, [])).length, 2, 'the server mailbox is unchanged');
       assert.equal(k.logs.filter((c) => c === 'STARTTLS_AVAILABLE').length, security === 'NONE' ? 1 : 0, 'NONE on a server offering STLS is advised against');
+    });
+  }
+
+  for (const security of ['SSL', 'TLS'] as const) {
+    it(`offers the previous connection's TLS session and the server resumes it (${security})`, async () => {
+      const user = dovecotUser('p3resume');
+      await seed(user, [testMail('a')]);
+      const slot = recordedResumption();
+      await run(access(user, { security, tlsResumption: slot }), settings(), sink());
+      assert.ok(slot.ticket, 'the server handed out a session');
+      await run(access(user, { security, tlsResumption: slot }), settings(), sink());
+      assert.deepEqual(slot.handshakes, [false, true], 'a full handshake, then a resumed one');
     });
   }
 

@@ -13,3 +13,4 @@ export * from './auth';
 export * from './oauth-server';
 export * from './test-proxy';
 export * from './console';
+export * from './tls-sessions';
