@@ -16,6 +16,9 @@
 #   MariaDB TLS 127.0.0.1:23306: a second instance of the machine's mariadbd with
 #            require_secure_transport=ON and a certificate from its own CA (ca.crt, client.crt
 #            and client.key under .cache/test-env/mariadb-tls), data under the same folder
+#   S3Proxy  127.0.0.1:23380, an S3 API server (org.gaul:s3proxy from Maven Central, see
+#            scripts/s3proxy/pom.xml) on its filesystem backend under .cache/test-env/s3proxy;
+#            access key postbote-test, secret postbote-test-secret (decision 0029)
 #   Chromium  Debian's `chromium` for the web console's browser tests (installed, not started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -389,19 +392,65 @@ greenmail_up() {
     -Dgreenmail.smtp.hostname=127.0.0.1 -Dgreenmail.smtp.port=23025 \
     -jar "$GREENMAIL_HOME/greenmail-standalone-$GREENMAIL_VERSION.jar" > "$GREENMAIL_RUN/greenmail.log" 2>&1 < /dev/null &
   echo $! > "$GREENMAIL_RUN/pid"
-  for _ in $(seq 1 60); do
-    if greenmail_ping; then log "GreenMail is up"; return; fi
-    sleep 0.5
-  done
-  log "GreenMail did not come up:"; tail -20 "$GREENMAIL_RUN/greenmail.log" >&2; exit 1
+  await_server GreenMail greenmail_ping "$GREENMAIL_RUN/greenmail.log"
 }
 
-greenmail_down() {
-  [ -f "$GREENMAIL_RUN/pid" ] || return 0
-  local pid; pid=$(cat "$GREENMAIL_RUN/pid")
-  if kill -0 "$pid" 2>/dev/null; then log "stopping GreenMail (pid $pid)"; kill "$pid"; fi
-  rm -f "$GREENMAIL_RUN/pid"
+greenmail_down() { stop_by_pid GreenMail "$GREENMAIL_RUN/pid"; }
+
+# A server started in the background: wait (up to 30 s) until PING answers, or show its log and fail.
+await_server() {
+  local name=$1 ping=$2 logfile=$3
+  for _ in $(seq 1 60); do
+    if $ping; then log "$name is up"; return; fi
+    sleep 0.5
+  done
+  log "$name did not come up:"; tail -20 "$logfile" >&2; exit 1
 }
+
+# Stops what `up` started, by the pid it wrote; a server already running before is left alone.
+stop_by_pid() {
+  local name=$1 pidfile=$2
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then log "stopping $name (pid $pid)"; kill "$pid"; fi
+  rm -f "$pidfile"
+}
+
+S3PROXY_VERSION=2.6.0
+S3PROXY_HOME=.cache/s3proxy/$S3PROXY_VERSION
+S3PROXY_RUN=$STATE/s3proxy
+S3PROXY_PORT=23380
+
+s3proxy_ping() {
+  # Any HTTP answer will do (an anonymous request is refused with 403): the server is up.
+  node -e "fetch('http://127.0.0.1:$S3PROXY_PORT/').then(() => process.exit(0), () => process.exit(1))" 2>/dev/null
+}
+
+s3proxy_up() {
+  if s3proxy_ping; then log "S3Proxy is up"; return; fi
+  if [ ! -f "$S3PROXY_HOME/libs/s3proxy-$S3PROXY_VERSION.jar" ]; then
+    command -v mvn >/dev/null || { log "installing maven"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null; }
+    log "fetching S3Proxy $S3PROXY_VERSION from Maven Central"
+    mvn -q -B -f scripts/s3proxy/pom.xml dependency:copy-dependencies -Ds3proxy.version="$S3PROXY_VERSION" \
+      -DincludeScope=runtime -DoutputDirectory="$PWD/$S3PROXY_HOME/libs"
+  fi
+  mkdir -p "$S3PROXY_RUN/data"
+  cat > "$S3PROXY_RUN/s3proxy.conf" <<CONF
+s3proxy.endpoint=http://127.0.0.1:$S3PROXY_PORT
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=postbote-test
+s3proxy.credential=postbote-test-secret
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$PWD/$S3PROXY_RUN/data
+CONF
+  log "starting S3Proxy (127.0.0.1:$S3PROXY_PORT)"
+  nohup java -Xmx256m -cp "$S3PROXY_HOME/libs/*" org.gaul.s3proxy.Main --properties "$S3PROXY_RUN/s3proxy.conf" \
+    > "$S3PROXY_RUN/s3proxy.log" 2>&1 < /dev/null &
+  echo $! > "$S3PROXY_RUN/pid"
+  await_server S3Proxy s3proxy_ping "$S3PROXY_RUN/s3proxy.log"
+}
+
+s3proxy_down() { stop_by_pid S3Proxy "$S3PROXY_RUN/pid"; }
 
 # The console's browser tests drive Debian's Chromium through playwright-core (whose own
 # browser download is not reachable here); nothing to start, only to install.
@@ -412,8 +461,8 @@ chromium_up() {
 }
 
 case "${1:-up}" in
-  up) mariadb_up; mariadb_tls_up; kafka_up; dovecot_up; greenmail_up; chromium_up ;;
-  down) greenmail_down; dovecot_down; kafka_down; mariadb_tls_down; mariadb_down ;;
+  up) mariadb_up; mariadb_tls_up; kafka_up; dovecot_up; greenmail_up; s3proxy_up; chromium_up ;;
+  down) s3proxy_down; greenmail_down; dovecot_down; kafka_down; mariadb_tls_down; mariadb_down ;;
   # For tests that need a broker of their own (POSTBOTE_TEST_KAFKA_PORT=…): fresh, restart, stop.
   kafka-up) kafka_up ;;
   kafka-start) kafka_start ;;
@@ -425,6 +474,7 @@ case "${1:-up}" in
     mariadb_tls_ping && echo "mariadb-tls: up (127.0.0.1:$MARIADB_TLS_PORT)" || echo "mariadb-tls: down"
     kafka_ping && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
     dovecot_ping && echo "dovecot: up" || echo "dovecot: down"
-    greenmail_ping && echo "greenmail: up" || echo "greenmail: down" ;;
+    greenmail_ping && echo "greenmail: up" || echo "greenmail: down"
+    s3proxy_ping && echo "s3proxy: up (127.0.0.1:$S3PROXY_PORT)" || echo "s3proxy: down" ;;
   *) echo "usage: $0 up|down|status|kafka-up|kafka-start|kafka-stop|kafka-wipe|dovecot-restart" >&2; exit 2 ;;
 esac

@@ -3,10 +3,16 @@
 // three times while emails are being fetched, stored and moved, and restarted each time.
 // After every kill, nothing has left INBOX that is not stored; at the end every email is
 // stored once, its event is on the topic once, and every message sits in the target folder.
+// Issue #28: the same with raw mail in an object store (S3Proxy), killed five times; at the
+// end every email's object is there and, after the orphan sweep, no other object.
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { InProcessBus } from '@postbote/bus';
+import { createLogger } from '@postbote/logging';
+import { loadStorageServiceConfig, startStorageService } from '@postbote/storage';
+import { EnvReader } from '@postbote/env';
 import {
   DOVECOT,
   TEST_KAFKA_BROKERS,
@@ -18,21 +24,27 @@ import {
   serviceAddresses,
   startAllInOne,
   tempDir,
+  testBucket,
   testMail,
   type MailUser,
   type Proc,
 } from '@postbote/testing';
 
 const N = 400;
-const KILL_AT = [40, 150, 270];
+const DAY = 86_400_000;
 
 type Db = { prepare(sql: string): { all(): unknown[]; get(): unknown }; close(): void };
 const Database = require('better-sqlite3') as new (file: string, o: object) => Db;
 /** Message-IDs as storage keeps them (header text) and as IMAP's envelope gives them, made comparable. */
 const bare = (id: string) => id.trim().replace(/^<|>$/g, '');
 
-describe('kill -9 during a pipelined batch (all-in-one, SQLite, Kafka, IMAP MOVE)', () => {
+for (const variant of [
+  { label: 'chunks in SQLite', objects: false, killAt: [40, 150, 270] },
+  { label: 'raw mail in S3Proxy', objects: true, killAt: [30, 90, 160, 230, 310] },
+]) describe(`kill -9 during a pipelined batch (all-in-one, SQLite, Kafka, IMAP MOVE; ${variant.label})`, () => {
+  const KILL_AT = variant.killAt;
   const dir = tempDir('pb-crash-');
+  let bucket: Awaited<ReturnType<typeof testBucket>> | undefined;
   const namespace = `crash-${randomBytes(4).toString('hex')}`;
   const user: MailUser = dovecotUser('crash');
   let env: NodeJS.ProcessEnv;
@@ -85,7 +97,8 @@ describe('kill -9 during a pipelined batch (all-in-one, SQLite, Kafka, IMAP MOVE
       await c.append('INBOX', testMail(`crash-${i}`, lines ? 'x'.repeat(76).concat('\r\n').repeat(lines) : `body ${i}`));
     }
     await c.logout();
-    env = { ...(await serviceAddresses()), POSTBOTE_DATA_DIR: dir, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '1', FETCHER_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' };
+    bucket = variant.objects ? await testBucket() : undefined;
+    env = { ...(await serviceAddresses()), ...bucket?.env, POSTBOTE_DATA_DIR: dir, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '1', FETCHER_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' };
   });
 
   after(() => {
@@ -133,5 +146,30 @@ describe('kill -9 during a pipelined batch (all-in-one, SQLite, Kafka, IMAP MOVE
     assert.equal(new Set(eventIds).size, N);
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0);
+    if (bucket) await objectsAfterSweep(bucket, t);
   });
+
+  /**
+   * Every stored email has its object; kills between an object's write and its row's commit
+   * left orphans, which the sweep (run here with the clock a day ahead) removes — and nothing else.
+   */
+  const objectsAfterSweep = async (b: NonNullable<typeof bucket>, t: { diagnostic(s: string): void }) => {
+    const db = new Database(join(dir, 'postbote.sqlite'), { readonly: true, fileMustExist: true });
+    const named = new Set((db.prepare('SELECT blob_key AS k FROM emails').all() as Array<{ k: string | null }>).map((r) => r.k));
+    db.close();
+    assert.equal(named.size, N, 'every email names an object of its own');
+    assert.ok(!named.has(null), 'no email kept as chunks');
+    const before = await b.keys();
+    assert.deepEqual([...named].filter((k) => !before.includes(k as string)), [], 'no email without its object');
+    Object.assign(process.env, b.env); // the SDK's credential chain, as in the all-in-one
+    const storage = await startStorageService(loadStorageServiceConfig(new EnvReader({ ...env, STORAGE_SERVICE_ADDR: '127.0.0.1:0' })), { bus: new InProcessBus(), logger: createLogger({ service: 'storage', level: 'warn' }), now: () => new Date(Date.now() + DAY + 60_000) });
+    try {
+      const report = await storage.retention.runOnce(new Date(Date.now() + DAY + 60_000));
+      t.diagnostic(`${before.length} objects after the drain, ${report.orphanBlobs} orphans swept`);
+      assert.equal(report.orphanBlobs, before.length - N);
+    } finally {
+      await storage.stop();
+    }
+    assert.deepEqual((await b.keys()).sort(), [...named].sort(), 'exactly the stored emails\' objects remain');
+  };
 });

@@ -56,6 +56,7 @@ export const VARIABLES = {
   STORAGE_PURGE_BATCH: { kind: 'int', default: 100, min: 1, max: 10_000, readers: ['storage'], doc: 'emails deleted per purge transaction' },
   STORAGE_LOG_RETENTION_DAYS: { kind: 'int', default: 90, min: 1, max: 3650, readers: ['storage'], doc: 'connector log retention' },
   STORAGE_DEDUPE_EXTRA_DAYS: { kind: 'int', default: 365, min: 0, max: 3650, readers: ['storage'], doc: 'how long dedupe keys outlive their emails' },
+  MAIL_BLOBS_URL: { kind: 'string', readers: ['storage'], defaultText: 'none: raw mail as chunks in the database', doc: '`s3://bucket/prefix?endpoint=https://host:port&region=…` (region default `us-east-1`) puts raw mail in an S3-compatible bucket (options `path_style`, `sse`, `sse_kms_key_id`, `storage_class`); credentials from the standard `AWS_*` variables or `AWS_SHARED_CREDENTIALS_FILE`' },
   STORAGE_PUBLIC_ADDR: { kind: 'string', readers: ['storage'], defaultText: '`STORAGE_SERVICE_ADDR`', doc: 'address written into events for downloading raw mail' },
   TRIGGER_TOPIC: { kind: 'string', default: 'postbote.email-received.v1', readers: ['trigger'], doc: 'event topic' },
   TRIGGER_TOPIC_PER_WORKSPACE: { kind: 'bool', default: false, readers: ['trigger'], doc: 'one event topic per workspace, its id after the topic\'s first segment (`postbote.acme.email-received.v1`), for engines that grant access per topic' },

@@ -4,10 +4,11 @@ import type { Scope } from '@postbote/auth';
 import type { Gate, TransactionRunner } from '@postbote/db';
 import { Wakeup } from '@postbote/backoff';
 import { OutboxEntity } from '@postbote/email-outbox';
-import { InternalError, NotFoundError, ValidationError } from '@postbote/errors';
+import { InternalError, NotFoundError, PreconditionError, ValidationError } from '@postbote/errors';
 import { sourceKey } from './dedupe-keys';
 import { ChunkEntity, DedupeEntity, EmailEntity, type EmailRow } from './entities';
-import { EmailWriter, type ChunksAhead, type EmailToCommit, type StoreResult } from './email-writer';
+import type { BlobStore } from './blob-store';
+import { EmailWriter, type BytesAhead, type EmailToCommit, type StoreResult } from './email-writer';
 import { GroupCommitter } from './group-commit';
 import type { IncomingEmail, IncomingLimits } from './incoming-email';
 import type { ParsedMetadata } from '@postbote/connector-model';
@@ -37,6 +38,8 @@ export interface EmailStoreOptions {
   readonly groupMaxBytes: number;
   /** See GroupLimits.lingerMs. */
   readonly groupLingerMs?: number;
+  /** Raw bytes in an object store instead of chunks (MAIL_BLOBS_URL). */
+  readonly blobs?: BlobStore | undefined;
 }
 
 export interface ListQuery {
@@ -79,7 +82,7 @@ export class EmailStore {
     now: () => Date,
   ) {
     this.workspaces = new StorageWorkspaces(ds, gate, now);
-    const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now, overQuota: (w, bytes) => this.workspaces.refusal(w, bytes) });
+    const writer = new EmailWriter(ds, gate, runner, { publicAddress: () => options.publicAddress, now, overQuota: (w, bytes) => this.workspaces.refusal(w, bytes), blobs: options.blobs });
     this.#writer = writer;
     this.#parser = new ParsePool(options.parseWorkers, { previewChars: options.previewChars, timeoutMs: options.parseTimeoutMs });
     const write = async (items: readonly EmailToCommit[]) => {
@@ -99,8 +102,8 @@ export class EmailStore {
     return this.#parser.parse(body);
   }
 
-  /** A large email's chunks, written while it is parsed (see EmailWriter.writeAhead); pass the result to commit. */
-  writeAhead(email: Pick<EmailToCommit, 'session' | 'source' | 'occurrence' | 'size' | 'body'>): Promise<ChunksAhead | undefined> {
+  /** An email's object, or a large email's chunks, written while it is parsed (see EmailWriter.writeAhead); pass the result to commit. */
+  writeAhead(email: Pick<EmailToCommit, 'session' | 'source' | 'occurrence' | 'size' | 'sha256' | 'body'>): Promise<BytesAhead | undefined> {
     return this.#writer.writeAhead(email);
   }
 
@@ -184,22 +187,34 @@ export class EmailStore {
   }
 
   /**
-   * The raw bytes, chunk by chunk (one chunk in memory at a time). The SHA-256 is checked
-   * as the bytes go out; on a mismatch the stream ends with an error instead of
-   * pretending the copy is good.
+   * The raw bytes, chunk by chunk or as the object store sends them (one piece in memory at
+   * a time). The SHA-256 is checked as the bytes go out; on a mismatch the stream ends with
+   * an error instead of pretending the copy is good.
    */
   async *readRaw(scope: Scope, emailId: string): AsyncGenerator<Buffer> {
     const { row } = await this.get(scope, emailId);
     const hash = createHash('sha256');
-    const chunks = this.ds.getRepository(ChunkEntity);
-    for (let seq = 0; seq < row.chunkCount; seq++) {
-      const chunk = await this.gate(() => chunks.findOneBy({ emailId, seq }));
-      if (!chunk) throw new InternalError(`email ${emailId} is missing chunk ${seq} of ${row.chunkCount}`);
-      const data = Buffer.from(chunk.data);
-      hash.update(data);
-      yield data;
+    for await (const piece of this.#bytes(row)) {
+      hash.update(piece);
+      yield piece;
     }
     if (hash.digest('hex') !== row.sha256) throw new InternalError(`email ${emailId}: stored bytes fail their SHA-256 check`);
+  }
+
+  /** Where an email's bytes are: its object (blob_key), else its chunks. */
+  async *#bytes(row: EmailRow): AsyncGenerator<Buffer> {
+    if (row.blobKey) {
+      const blobs = this.options.blobs;
+      if (!blobs) throw new PreconditionError(`email ${row.id} lies in an object store, and this storage service has none configured (MAIL_BLOBS_URL)`, { reason: 'BLOB_STORE_NOT_CONFIGURED' });
+      yield* blobs.get(row.blobKey, row.size);
+      return;
+    }
+    const chunks = this.ds.getRepository(ChunkEntity);
+    for (let seq = 0; seq < row.chunkCount; seq++) {
+      const chunk = await this.gate(() => chunks.findOneBy({ emailId: row.id, seq }));
+      if (!chunk) throw new InternalError(`email ${row.id} is missing chunk ${seq} of ${row.chunkCount}`);
+      yield Buffer.from(chunk.data);
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { emailReceivedToProto } from '@postbote/contract';
 import { EmailReceived } from '@postbote/proto';
 import { contentKey, sourceKey } from './dedupe-keys';
 import { DedupeEntity } from './entities';
+import type { BlobStore } from './blob-store';
 import type { IncomingEmail } from './incoming-email';
 
 export const CHUNK_BYTES = 1024 * 1024;
@@ -21,7 +22,7 @@ const CHUNK_BYTES_PER_INSERT = 4 * CHUNK_BYTES;
 /** Chunks of a large email written per transaction ahead of its group's (same bound). */
 const CHUNKS_PER_AHEAD = 4;
 
-const EMAIL_COLUMNS = ['id', 'workspace_id', 'connector_id', 'event_id', 'source_kind', 'folder', 'uid_validity', 'uid', 'uidl', 'occurrence', 'message_id', 'sha256', 'size', 'chunk_count', 'metadata_json', 'subject', 'parse_error', 'received_at', 'stored_at'];
+const EMAIL_COLUMNS = ['id', 'workspace_id', 'connector_id', 'event_id', 'source_kind', 'folder', 'uid_validity', 'uid', 'uidl', 'occurrence', 'message_id', 'sha256', 'size', 'chunk_count', 'blob_key', 'metadata_json', 'subject', 'parse_error', 'received_at', 'stored_at'];
 const CHUNK_COLUMNS = ['email_id', 'seq', 'data', 'created_at'];
 const DEDUPE_COLUMNS = ['connector_id', 'key_hash', 'kind', 'email_id', 'event_id', 'created_at'];
 const OUTBOX_COLUMNS = ['event_id', 'email_id', 'connector_id', 'workspace_id', 'payload', 'created_at', 'published_at'];
@@ -46,14 +47,17 @@ export interface EmailToCommit {
   readonly size: number;
   readonly metadata: ParsedMetadata;
   readonly body: IncomingEmail;
-  /** Its chunks, already written by writeAhead (a large email). */
-  readonly ahead?: ChunksAhead | undefined;
+  /** Its bytes, already written by writeAhead (a large email's chunks, or any email's object). */
+  readonly ahead?: BytesAhead | undefined;
 }
 
-/** A large email's chunks written ahead of its group, under the email id it will have if new. */
-export interface ChunksAhead {
+/** An email's bytes written ahead of its group, under the email id it will have if new. */
+export interface BytesAhead {
   readonly emailId: string;
+  /** Chunks written (0 with an object store). */
   readonly chunks: number;
+  /** The object written instead (MAIL_BLOBS_URL). */
+  readonly blobKey?: string;
 }
 
 export interface StoreResult {
@@ -72,6 +76,8 @@ export interface WriterOptions {
   readonly now: () => Date;
   /** Why `bytes` more may not be stored in a workspace now (its quota), or null. */
   readonly overQuota: (workspace: string, bytes: number) => Promise<string | null>;
+  /** Where raw bytes go instead of chunks (MAIL_BLOBS_URL); undefined: chunks. */
+  readonly blobs: BlobStore | undefined;
 }
 
 /** A unique key was taken by a concurrent writer (another storage instance). */
@@ -128,14 +134,24 @@ export class EmailWriter {
   }
 
   /**
-   * Writes a large email's chunks, a few per transaction, under a new email id — unless
-   * its coordinates are stored already (a re-fetch), then nothing (undefined). The chunks
-   * are invisible until an email row naming them commits; its group's transaction deletes
-   * them if the email turns out a duplicate after all. After a crash or a failed commit
-   * they are orphans, which retention removes once they are a day old (the commit that
-   * names them follows within seconds). Emails up to LARGE_BYTES get none (undefined).
+   * With an object store: writes every email's object under a new email id, before the row
+   * that names it commits (decision 0029) — an email is stored only once its bytes are.
+   * Without one: writes a large email's chunks, a few per transaction, under a new email id —
+   * unless its coordinates are stored already (a re-fetch), then nothing (undefined).
+   * Either is invisible until an email row naming it commits; if the email turns out a
+   * duplicate after all, its group's transaction deletes the chunks, or the object is deleted
+   * after it commits. After a crash or a failed commit they are orphans, which retention
+   * removes once they are a day old (the commit that names them follows within seconds).
+   * Emails up to LARGE_BYTES without an object store get none (undefined).
    */
-  async writeAhead(email: Pick<EmailToCommit, 'session' | 'source' | 'occurrence' | 'size' | 'body'>): Promise<ChunksAhead | undefined> {
+  async writeAhead(email: Pick<EmailToCommit, 'session' | 'source' | 'occurrence' | 'size' | 'sha256' | 'body'>): Promise<BytesAhead | undefined> {
+    const blobs = this.options.blobs;
+    if (blobs) {
+      const emailId = randomUUID();
+      const blobKey = blobs.keyFor(email.session.workspace, email.session.connectorId, emailId);
+      await blobs.put(blobKey, email.body, email.size, email.sha256);
+      return { emailId, chunks: 0, blobKey };
+    }
     if (email.size <= LARGE_BYTES) return undefined;
     const { connectorId } = email.session;
     const key = sourceKey(email.source, email.occurrence);
@@ -158,13 +174,17 @@ export class EmailWriter {
 
   async #write(items: readonly EmailToCommit[]): Promise<StoreResult[]> {
     const plan = await this.#plan(items);
+    const { statements, unusedBlobs } = await this.#statements(plan, this.options.now());
     try {
-      await this.runner.run(await this.#statements(plan, this.options.now()));
+      await this.runner.run(statements);
     } catch (err) {
-      // Chunks written ahead stay: a retry uses them, retention removes them otherwise.
+      // Bytes written ahead stay: a retry uses them, retention removes them otherwise.
       if (isUniqueViolation(err)) throw new KeyConflict();
       throw err;
     }
+    // Objects of emails that were duplicates after all: no row names them. Not awaited for
+    // the acknowledgement; what fails here the orphan sweep removes a day later.
+    if (unusedBlobs.length) this.options.blobs?.delete(unusedBlobs).catch(() => undefined);
     return plan.map((p) => p.result);
   }
 
@@ -230,8 +250,8 @@ export class EmailWriter {
     return found;
   }
 
-  /** The group's transaction. */
-  async #statements(plan: readonly Planned[], storedAt: Date): Promise<Statement[]> {
+  /** The group's transaction, and the objects written ahead that no row will name. */
+  async #statements(plan: readonly Planned[], storedAt: Date): Promise<{ statements: Statement[]; unusedBlobs: string[] }> {
     const d = this.runner.dialect;
     const at = d.datetime(storedAt);
     const out: Statement[] = [];
@@ -253,12 +273,14 @@ export class EmailWriter {
       chunkBytes = 0;
     };
     const unused: string[] = [];
+    const unusedBlobs: string[] = [];
     const stored = new Map<string, { bytes: number; count: number }>();
     for (const p of plan) {
       const { connectorId } = p.item.session;
       if (p.rememberFor) looseKeys.push([connectorId, p.srcKey, 'SOURCE', p.rememberFor.emailId, p.rememberFor.eventId, at]);
       if (!p.fresh) {
-        if (p.item.ahead) unused.push(p.item.ahead.emailId);
+        if (p.item.ahead?.blobKey) unusedBlobs.push(p.item.ahead.blobKey);
+        else if (p.item.ahead) unused.push(p.item.ahead.emailId);
         continue;
       }
       const { emailId, eventId } = p.fresh;
@@ -273,7 +295,7 @@ export class EmailWriter {
           if (chunkBytes >= CHUNK_BYTES_PER_INSERT || chunks.length >= ROWS_PER_INSERT) flushChunks();
         }
       }
-      emails.push(emailRow(p.item, { emailId, eventId, chunks: seq }, at, d.datetime(p.item.receivedAt ?? storedAt)));
+      emails.push(emailRow(p.item, { emailId, eventId, chunks: seq, blobKey: p.item.ahead?.blobKey ?? null }, at, d.datetime(p.item.receivedAt ?? storedAt)));
       const sum = stored.get(p.item.session.workspace) ?? { bytes: 0, count: 0 };
       stored.set(p.item.session.workspace, { bytes: sum.bytes + p.item.size, count: sum.count + 1 });
       strictKeys.push([connectorId, p.srcKey, 'SOURCE', emailId, eventId, at]);
@@ -317,7 +339,7 @@ export class EmailWriter {
     many('email_dedupe', DEDUPE_COLUMNS, looseKeys, true);
     // One statement keeps outbox ids in the group's order (AUTO_INCREMENT, SQLite rowid).
     many('trigger_outbox', OUTBOX_COLUMNS, outbox);
-    return out;
+    return { statements: out, unusedBlobs };
   }
 
   #deleteChunks(emailIds: readonly string[]): Statement {
@@ -325,7 +347,7 @@ export class EmailWriter {
   }
 }
 
-function emailRow(item: EmailToCommit, x: { emailId: string; eventId: string; chunks: number }, storedAt: unknown, receivedAt: unknown): unknown[] {
+function emailRow(item: EmailToCommit, x: { emailId: string; eventId: string; chunks: number; blobKey: string | null }, storedAt: unknown, receivedAt: unknown): unknown[] {
   const s = item.source;
   const m = item.metadata;
   return [
@@ -343,6 +365,7 @@ function emailRow(item: EmailToCommit, x: { emailId: string; eventId: string; ch
     item.sha256,
     item.size,
     x.chunks,
+    x.blobKey,
     JSON.stringify(m),
     m.subject.slice(0, 998),
     m.problems.length ? m.problems.join('; ') : null,

@@ -20,6 +20,8 @@ export interface EmailRow {
   sha256: string;
   size: number;
   chunkCount: number;
+  /** The object holding its bytes (MAIL_BLOBS_URL); null: they are its chunks. */
+  blobKey: string | null;
   /** JSON of the parsed metadata (addresses, previews, attachments…). */
   metadataJson: string;
   subject: string;
@@ -46,6 +48,7 @@ export const EmailEntity = new EntitySchema<EmailRow>({
     sha256: { type: 'varchar', length: 64 },
     size: { type: 'bigint', transformer: num },
     chunkCount: { name: 'chunk_count', type: 'int' },
+    blobKey: { name: 'blob_key', type: 'varchar', length: 1024, nullable: true },
     metadataJson: { name: 'metadata_json', type: 'text' },
     subject: { type: 'varchar', length: 998 },
     parseError: { name: 'parse_error', type: 'text', nullable: true },

@@ -2,11 +2,15 @@ import { In, IsNull, LessThan, Not, type DataSource } from 'typeorm';
 import type { Gate } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { Logger } from '@postbote/logging';
+import type { BlobStore } from './blob-store';
 import type { ConnectorLog } from './connector-log';
 import { ChunkEntity, DedupeEntity, EmailEntity, LogEntity } from './entities';
 import type { StorageConnectors } from './storage-connectors';
 
 const DAY = 86_400_000;
+/** The orphan sweep lists this many objects per request, and at most this many requests per run. */
+const ORPHAN_PAGE = 1_000;
+const ORPHAN_PAGES_PER_RUN = 100;
 
 export interface RetentionOptions {
   /** Emails deleted per batch; each batch is its own short transaction. */
@@ -14,8 +18,10 @@ export interface RetentionOptions {
   readonly logRetentionDays: number;
   /** Dedupe keys outlive their email by this many days (see README, retention). */
   readonly dedupeExtraDays: number;
-  /** Chunks without an email row older than this are leftovers of failed stores. */
+  /** Chunks and objects without an email row older than this are leftovers of failed stores. */
   readonly orphanChunkMinutes: number;
+  /** The object store of raw mail (MAIL_BLOBS_URL): purged emails' objects go, and orphans are swept. */
+  readonly blobs?: BlobStore | undefined;
 }
 
 export interface PurgeReport {
@@ -24,6 +30,8 @@ export interface PurgeReport {
   logEntries: number;
   dedupeKeys: number;
   orphanChunks: number;
+  /** Objects without an email row (a crash between an object's write and its row's commit). */
+  orphanBlobs: number;
 }
 
 /**
@@ -32,6 +40,9 @@ export interface PurgeReport {
  * tests move the clock instead of waiting days.
  */
 export class RetentionJob {
+  /** Where the orphan sweep's listing stopped (undefined: at the start). */
+  #sweptTo: string | undefined;
+
   constructor(
     private readonly ds: DataSource,
     private readonly gate: Gate,
@@ -42,7 +53,7 @@ export class RetentionJob {
   ) {}
 
   async runOnce(now: Date): Promise<PurgeReport> {
-    const report: PurgeReport = { emails: 0, connectorsRemoved: 0, logEntries: 0, dedupeKeys: 0, orphanChunks: 0 };
+    const report: PurgeReport = { emails: 0, connectorsRemoved: 0, logEntries: 0, dedupeKeys: 0, orphanChunks: 0, orphanBlobs: 0 };
     for (const c of await this.connectors.all()) {
       const dueForRemoval = c.deletedAt !== null && (c.purgeNow || new Date(c.deletedAt).getTime() + c.retentionDays * DAY <= now.getTime());
       const cutoff = dueForRemoval ? new Date(now.getTime() + 1) : new Date(now.getTime() - c.retentionDays * DAY);
@@ -65,8 +76,10 @@ export class RetentionJob {
       report.dedupeKeys += await this.#deleteBatched(DedupeEntity, { connectorId: c.connectorId, createdAt: LessThan(dedupeCutoff) });
     }
     report.logEntries += await this.#deleteBatched(LogEntity, { time: LessThan(new Date(now.getTime() - this.options.logRetentionDays * DAY)) });
-    report.orphanChunks += await this.#orphanChunks(new Date(now.getTime() - this.options.orphanChunkMinutes * 60_000));
-    if (report.emails || report.connectorsRemoved || report.logEntries || report.dedupeKeys || report.orphanChunks) {
+    const orphanAge = new Date(now.getTime() - this.options.orphanChunkMinutes * 60_000);
+    report.orphanChunks += await this.#orphanChunks(orphanAge);
+    report.orphanBlobs += await this.#orphanBlobs(orphanAge);
+    if (report.emails || report.connectorsRemoved || report.logEntries || report.dedupeKeys || report.orphanChunks || report.orphanBlobs) {
       this.logger.info(report, 'retention purge finished');
     }
     return report;
@@ -77,13 +90,13 @@ export class RetentionJob {
     for (;;) {
       const done = await this.gate(async () => {
         const rows = await this.ds.getRepository(EmailEntity).find({
-          select: { id: true, size: true, workspaceId: true },
+          select: { id: true, size: true, workspaceId: true, blobKey: true },
           where: { connectorId, storedAt: LessThan(cutoff) },
           order: { storedAt: 'ASC' },
           take: this.options.batchSize,
         });
         const ids = rows.map((r) => r.id);
-        if (ids.length === 0) return 0;
+        if (ids.length === 0) return rows;
         await this.ds.transaction(async (tx) => {
           // Email rows first: once it is gone the chunks are unreachable, so a crash in
           // between leaves only orphans for the sweeper, never a half-readable email.
@@ -96,11 +109,50 @@ export class RetentionJob {
           // A parked event goes with its email: there is nothing left for it to name.
           await tx.getRepository(OutboxEntity).delete({ emailId: In(ids), parkedAt: Not(IsNull()) });
         });
-        return ids.length;
+        return rows;
       });
-      total += done;
-      if (done < this.options.batchSize) return total;
+      // Objects after their rows (as chunks are): a failure here leaves orphans for the sweep.
+      await this.#deleteBlobs(done.flatMap((r) => (r.blobKey ? [r.blobKey] : [])));
+      total += done.length;
+      if (done.length < this.options.batchSize) return total;
     }
+  }
+
+  async #deleteBlobs(keys: string[]): Promise<void> {
+    if (!keys.length || !this.options.blobs) return;
+    await this.options.blobs.delete(keys).catch((err: unknown) => {
+      this.logger.warn({ err, objects: keys.length }, 'could not delete purged emails\' objects; the orphan sweep retries');
+    });
+  }
+
+  /**
+   * Objects no email row names, older than `olderThan`: listed a page at a time from where the
+   * last run stopped (a bucket of millions is walked over many runs, not in one), each page's
+   * ids looked up in one query. An object younger than that may belong to a commit in flight.
+   */
+  async #orphanBlobs(olderThan: Date): Promise<number> {
+    const blobs = this.options.blobs;
+    if (!blobs) return 0;
+    let removed = 0;
+    for (let page = 0; page < ORPHAN_PAGES_PER_RUN; page++) {
+      const { objects, done } = await blobs.list(this.#sweptTo, ORPHAN_PAGE);
+      this.#sweptTo = done ? undefined : objects.at(-1)?.key;
+      const old = objects.flatMap((o) => {
+        const id = blobs.emailIdOf(o.key);
+        return id && o.lastModified < olderThan ? [{ key: o.key, id }] : [];
+      });
+      if (old.length) {
+        const named = await this.gate(() => this.ds.getRepository(EmailEntity).find({ select: { id: true, blobKey: true }, where: { id: In(old.map((o) => o.id)) } }));
+        const kept = new Set(named.map((r) => r.blobKey));
+        const orphans = old.filter((o) => !kept.has(o.key)).map((o) => o.key);
+        if (orphans.length) {
+          await blobs.delete(orphans);
+          removed += orphans.length;
+        }
+      }
+      if (done) break;
+    }
+    return removed;
   }
 
   async #deleteBatched(entity: typeof DedupeEntity | typeof LogEntity, where: Record<string, unknown>): Promise<number> {

@@ -16,6 +16,8 @@ import { ChunkEntity, DedupeEntity, EmailEntity, StorageConnectorEntity, Storage
 import { StorageConnectors } from './storage-connectors';
 import { STORAGE_MIGRATIONS } from './migrations';
 import { RetentionJob } from './retention';
+import type { BlobStore } from './blob-store';
+import { S3BlobStore, parseBlobsUrl, type S3BlobsConfig } from './s3-blob-store';
 import { storageService } from './storage-grpc';
 import { localStoreEmails } from './local-store-call';
 import { serveStoreStream } from './store-stream';
@@ -69,6 +71,8 @@ export interface StorageServiceConfig {
   readonly security: ServiceSecurity;
   /** The config service: the authority on API tokens. */
   readonly configAddress: string;
+  /** Raw mail in this bucket instead of the database (MAIL_BLOBS_URL); undefined: chunks in the database. */
+  readonly blobs?: S3BlobsConfig | undefined;
 }
 
 export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
@@ -88,7 +92,35 @@ export function loadStorageServiceConfig(env: EnvReader): StorageServiceConfig {
     parseWorkers: readVar(env, 'STORAGE_PARSE_WORKERS') ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
     security: serviceSecurityFromEnv(env),
     configAddress: readVar(env, 'CONFIG_SERVICE_ADDR'),
+    blobs: blobsFromEnv(env),
   });
+}
+
+function blobsFromEnv(env: EnvReader): S3BlobsConfig | undefined {
+  const url = readVar(env, 'MAIL_BLOBS_URL');
+  return url ? parseBlobsUrl(url) : undefined;
+}
+
+/**
+ * The object store, checked before the service accepts stores: a bucket that does not exist
+ * or credentials it refuses stop the start naming MAIL_BLOBS_URL (exit 2, like any
+ * configuration error); a store that cannot be reached yet is only logged — stores then fail
+ * with BLOB_STORE_UNAVAILABLE and are retried, as during any outage.
+ */
+async function openBlobStore(config: S3BlobsConfig | undefined, logger: Logger): Promise<BlobStore | undefined> {
+  if (!config) return undefined;
+  const blobs = new S3BlobStore(config);
+  try {
+    await blobs.check();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'CONFIG') {
+      blobs.close();
+      throw err;
+    }
+    logger.warn({ err, blobs: blobs.description }, 'object store not reachable yet; stores wait for it');
+  }
+  logger.info({ blobs: blobs.description }, 'raw mail goes to the object store');
+  return blobs;
 }
 
 export interface RunningStorageService {
@@ -119,11 +151,15 @@ export async function startStorageService(
   const now = deps.now ?? (() => new Date());
   const T = STORAGE_TUNING;
   logger.info({ database: describeDatabase(config.database) }, 'storage service starting');
+  const blobs = await openBlobStore(config.blobs, logger);
   const ds = await openDatabase({
     config: config.database,
     entities: [EmailEntity, ChunkEntity, DedupeEntity, LogEntity, StorageConnectorEntity, StorageWorkspaceEntity, OutboxEntity],
     migrations: STORAGE_MIGRATIONS,
     migrationsTableName: 'storage_migrations',
+  }).catch((err: unknown) => {
+    blobs?.close();
+    throw err;
   });
   const gate = gateFor(config.database);
   const swept = await sweepSpool(config.spoolDir);
@@ -146,6 +182,7 @@ export async function startStorageService(
       groupMaxEmails: T.groupMaxEmails,
       groupMaxBytes: T.groupMaxBytes,
       groupLingerMs: T.groupLingerMs,
+      blobs,
     },
     now,
   );
@@ -156,6 +193,7 @@ export async function startStorageService(
     logRetentionDays: config.logRetentionDays,
     dedupeExtraDays: config.dedupeExtraDays,
     orphanChunkMinutes: T.orphanChunkMinutes,
+    blobs,
   });
   const purges = schedulePurges(retention, config.purgeIntervalSeconds, logger, now);
   const following = await followRegistry(deps.bus, known, store, purges.soon, now);
@@ -171,6 +209,10 @@ export async function startStorageService(
   });
   boundAddress = server.address;
   const stopReadiness = addReadinessCheck('storage: database', () => ds.query('SELECT 1').then(() => undefined));
+  // No readiness check on the object store: while it is down storage still answers reads,
+  // lists and logs, and each store fails with BLOB_STORE_UNAVAILABLE into the connector's log
+  // and backoff — a process taken out of service (in the all-in-one: its fetcher stopped)
+  // would say nothing to the connector's log at all.
   return {
     address: server.address,
     localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, T.streamBudget, logger)),
@@ -187,6 +229,7 @@ export async function startStorageService(
       await store.close();
       await runner.close();
       await ds.destroy();
+      blobs?.close();
     },
   };
 }

@@ -6,11 +6,12 @@ import { NotFoundError, InternalError, PreconditionError } from '@postbote/error
 import { call, connect, fromGrpcError } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { ConnectorChanged, ConnectorChanged_Kind, EmailReceived, LogLevel, StorageServiceClient, WorkspaceChanged, WorkspaceChanged_Kind, type SourceCoordinates, type StoredEmail } from '@postbote/proto';
-import { AS_FETCHER, TEST_DATABASES, TEST_SECURITY, TEST_TOKENS, asRole, eventually, tempDir, type TestDatabase } from '@postbote/testing';
+import { AS_FETCHER, TEST_DATABASES, TEST_TOKENS, asRole, eventually, type TestDatabase } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
 import { storeOne } from '@postbote/service-clients';
 import { CORPUS } from './testdata/corpus';
+import { testServiceConfig } from './testdata/service-config.fixture';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const DAY = 86_400_000;
@@ -108,22 +109,8 @@ for (const [label, makeDb] of TEST_DATABASES) {
 
     before(async () => {
       db = await makeDb();
-      const dataDir = tempDir('pb-storage-');
       svc = await startStorageService(
-        {
-          address: '127.0.0.1:0',
-          publicAddress: undefined,
-          database: db.config,
-          spoolDir: `${dataDir}/spool`,
-          maxMessageBytes: 80 * 1024 * 1024,
-          purgeIntervalSeconds: 3600,
-          purgeBatchSize: 7,
-          logRetentionDays: 30,
-          dedupeExtraDays: 365,
-          parseWorkers: 1,
-          security: TEST_SECURITY,
-          configAddress: '127.0.0.1:1',
-        },
+        testServiceConfig(db.config, { purgeBatchSize: 7 }),
         { bus, tokens: TEST_TOKENS, logger: createLogger({ service: 'storage', level: 'info', destination: log }), now: () => new Date(clock) },
       );
       client = connect(StorageServiceClient, svc.address, AS_FETCHER, { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });

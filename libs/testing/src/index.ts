@@ -14,3 +14,4 @@ export * from './oauth-server';
 export * from './test-proxy';
 export * from './console';
 export * from './tls-sessions';
+export * from './s3';
