@@ -58,9 +58,9 @@ export async function serveStoreStream(
   let failure: unknown;
   // A failed email ends the stream at once, not at the client's next message: a client that
   // waits for its acknowledgements before sending more would otherwise wait for the deadline.
-  let failed: (err: unknown) => void = () => undefined;
-  const failing = new Promise<never>((_, reject) => (failed = reject));
-  failing.catch(() => undefined);
+  // (One waiter per read, dropped after it: a race against one long-lived promise would
+  // pile up a reaction per message on it.)
+  let interrupt: ((err: unknown) => void) | undefined;
   let acks: Promise<void> = Promise.resolve();
   const inflight: Array<{ done: Promise<void>; bytes: number }> = [];
   let inflightBytes = 0;
@@ -73,7 +73,7 @@ export async function serveStoreStream(
         await send({ seq, outcome: await outcome });
       } catch (err) {
         failure ??= err;
-        failed(failure);
+        interrupt?.(failure);
       }
     });
     const entry = { done: acks, bytes };
@@ -89,7 +89,11 @@ export async function serveStoreStream(
     for (;;) {
       if (failure) throw failure;
       for (let oldest = inflight[0]; oldest && (inflight.length >= budget.maxPendingEmails || inflightBytes >= budget.maxPendingBytes); oldest = inflight[0]) await oldest.done;
-      const next = await Promise.race([it.next(), failing]);
+      const next = await new Promise<IteratorResult<StoreEmailsRequest>>((resolve, reject) => {
+        interrupt = reject;
+        it.next().then(resolve, reject);
+      });
+      interrupt = undefined;
       if (next.done) break;
       const part = next.value.part;
       switch (part?.$case) {
