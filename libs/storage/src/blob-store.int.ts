@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { InProcessBus } from '@postbote/bus';
 import { ConfigError, PreconditionError, UnavailableError } from '@postbote/errors';
-import { connect, fromGrpcError } from '@postbote/grpc-runtime';
+import { connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { StorageServiceClient } from '@postbote/proto';
 import { storeOne } from '@postbote/service-clients';
@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { IncomingEmail } from './incoming-email';
 import { S3BlobStore, parseBlobsUrl } from './s3-blob-store';
 import { startStorageService, type RunningStorageService } from './storage-service';
-import { testServiceConfig } from './testdata/service-config.fixture';
+import { downloadRaw, testServiceConfig } from './testdata/storage-service.fixture';
 
 // Raw mail in an object store (MAIL_BLOBS_URL, decision 0029) against the test S3Proxy — a
 // real S3 API server — on both databases: what chunks guarantee, objects guarantee too.
@@ -58,14 +58,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
       if ('refused' in ack) throw new Error(`refused ${ack.refused.code}: ${ack.refused.message}`);
       return ack.stored;
     };
-    const download = (emailId: string) =>
-      new Promise<Buffer>((resolve, reject) => {
-        const parts: Buffer[] = [];
-        const stream = reader.downloadRawEmail({ emailId });
-        stream.on('data', (c: { data: Buffer }) => parts.push(c.data));
-        stream.on('error', (e) => reject(fromGrpcError(e as never)));
-        stream.on('end', () => resolve(Buffer.concat(parts)));
-      });
+    const download = (emailId: string) => downloadRaw(reader, emailId);
     const query = async (sql: string, params: unknown[] = []) => {
       const ds = new DataSource(db.config.kind === 'sqlite' ? { type: 'better-sqlite3', database: db.config.file } : { type: 'mysql', url: db.config.url });
       await ds.initialize();

@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { startStorageService, type RunningStorageService } from './storage-service';
 import { storeOne } from '@postbote/service-clients';
 import { CORPUS } from './testdata/corpus';
-import { testServiceConfig } from './testdata/service-config.fixture';
+import { downloadRaw, testServiceConfig } from './testdata/storage-service.fixture';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const DAY = 86_400_000;
@@ -73,14 +73,7 @@ for (const [label, makeDb] of TEST_DATABASES) {
     const bus = new InProcessBus();
     const log = new CapturedLog();
 
-    const download = (emailId: string) =>
-      new Promise<Buffer>((resolve, reject) => {
-        const parts: Buffer[] = [];
-        const stream = reader.downloadRawEmail({ emailId });
-        stream.on('data', (c: { data: Buffer }) => parts.push(c.data));
-        stream.on('error', (e) => reject(fromGrpcError(e as never)));
-        stream.on('end', () => resolve(Buffer.concat(parts)));
-      });
+    const download = (emailId: string) => downloadRaw(reader, emailId);
     const rawDs = async () => {
       const ds = new DataSource(db.config.kind === 'sqlite' ? { type: 'better-sqlite3', database: db.config.file } : { type: 'mysql', url: db.config.url });
       await ds.initialize();

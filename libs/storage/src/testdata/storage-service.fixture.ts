@@ -1,4 +1,6 @@
 import type { DatabaseConfig } from '@postbote/db';
+import { fromGrpcError } from '@postbote/grpc-runtime';
+import type { StorageServiceClient } from '@postbote/proto';
 import { TEST_SECURITY, tempDir } from '@postbote/testing';
 import type { StorageServiceConfig } from '../storage-service';
 
@@ -19,4 +21,15 @@ export function testServiceConfig(database: DatabaseConfig, over: Partial<Storag
     configAddress: '127.0.0.1:1',
     ...over,
   };
+}
+
+/** An email's raw bytes as DownloadRawEmail streams them; a failure arrives as the typed error. */
+export function downloadRaw(reader: Pick<StorageServiceClient, 'downloadRawEmail'>, emailId: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const stream = reader.downloadRawEmail({ emailId });
+    stream.on('data', (c: { data: Buffer }) => parts.push(c.data));
+    stream.on('error', (e) => reject(fromGrpcError(e as never)));
+    stream.on('end', () => resolve(Buffer.concat(parts)));
+  });
 }
