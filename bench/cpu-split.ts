@@ -1,6 +1,6 @@
 // Where a run's CPU went, from /proc: Postbote's event loop (its main thread) and its other
 // threads (metadata parser, SQLite writer, V8's garbage collection and compiler helpers,
-// libuv), and the servers on the same cores (Dovecot, MariaDB, Kafka). On a machine where
+// libuv), and the servers on the same cores (Dovecot, MariaDB, Kafka, S3Proxy). On a machine where
 // all of them share two cores, their sum per email bounds the rate any client can reach.
 import { readFileSync, readdirSync } from 'node:fs';
 import { procTimes } from './harness';
@@ -13,9 +13,10 @@ export interface CpuSplit {
   readonly dovecot: number;
   readonly mariadb: number;
   readonly kafka: number;
+  /** The object store (S3Proxy), with MAIL_BLOBS_URL. */
+  readonly s3: number;
 }
 
-export const NO_CPU: CpuSplit = { loop: 0, threads: 0, dovecot: 0, mariadb: 0, kafka: 0 };
 
 function times(path: string): { own: number; reaped: number } | undefined {
   try {
@@ -63,9 +64,10 @@ export function cpuNow(postbote?: number): CpuSplit {
     for (const child of all.filter((p) => p.ppid === master.pid)) dovecot += times(`/proc/${child.pid}/stat`)?.own ?? 0;
   }
   const sum = (pred: (p: { comm: string; cmdline: string }) => boolean) => all.filter(pred).reduce((a, p) => a + (times(`/proc/${p.pid}/stat`)?.own ?? 0), 0);
-  return { loop, threads, dovecot, mariadb: sum((p) => p.comm === 'mariadbd' || p.comm === 'mysqld'), kafka: sum((p) => p.cmdline.includes('kafka.Kafka')) };
+  return { loop, threads, dovecot, mariadb: sum((p) => p.comm === 'mariadbd' || p.comm === 'mysqld'), kafka: sum((p) => p.cmdline.includes('kafka.Kafka')), s3: sum((p) => p.cmdline.includes('org.gaul.s3proxy')) };
 }
 
 export function cpuSince(before: CpuSplit, after: CpuSplit): CpuSplit {
-  return { loop: after.loop - before.loop, threads: after.threads - before.threads, dovecot: after.dovecot - before.dovecot, mariadb: after.mariadb - before.mariadb, kafka: after.kafka - before.kafka };
+  const d = (k: keyof CpuSplit) => after[k] - before[k];
+  return { loop: d('loop'), threads: d('threads'), dovecot: d('dovecot'), mariadb: d('mariadb'), kafka: d('kafka'), s3: d('s3') };
 }

@@ -5,20 +5,26 @@
 // POP3 RETR loop) and Debian's fetchmail (keep, MDA discards).
 //
 //   npx tsx bench/drain.bench.ts [--messages 10000] [--runs 3] [--protocols imap,pop3]
-//                                [--backends embedded,mariadb-kafka] [--profile DIR] [--timeline 1]
+//                                [--backends embedded,mariadb-kafka,embedded-s3,mariadb-kafka-s3]
+//                                [--profile DIR] [--timeline 1]
 //                                [--references 0] [--node-args '--single-threaded-gc …']
+//
+// The -s3 backends keep raw mail in the test S3Proxy (MAIL_BLOBS_URL) instead of database
+// chunks. After each run the database's bytes per email are measured (SQLite: its pages;
+// MariaDB: the schema's data and index length), and the bucket's.
 //
 // --timeline 1 prints, for each Postbote run, every 100 ms: emails stored, events
 // committed, and how busy the machine's cores were — where a run waits instead of working.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import { Kafka, logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
-import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, tempDir } from '@postbote/testing';
+import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, s3TestClient, tempDir, testBucket } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir } from './corpus';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type Stats } from './harness';
 import { cpuNow, cpuSince, type CpuSplit } from './cpu-split';
@@ -29,7 +35,12 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.repla
 const N = Number(args.get('messages') ?? 10_000);
 const RUNS = Number(args.get('runs') ?? 3);
 const PROTOCOLS = (args.get('protocols') ?? 'imap,pop3').split(',') as Array<'imap' | 'pop3'>;
-const BACKENDS = (args.get('backends') ?? 'embedded,mariadb-kafka').split(',') as Array<'embedded' | 'mariadb-kafka'>;
+type Backend = 'embedded' | 'mariadb-kafka' | 'embedded-s3' | 'mariadb-kafka-s3';
+const BACKEND_NAMES: Record<Backend, string> = { embedded: 'embedded default (SQLite)', 'mariadb-kafka': 'MariaDB + Kafka', 'embedded-s3': 'embedded + object store', 'mariadb-kafka-s3': 'MariaDB + Kafka + object store' };
+const BACKENDS = (args.get('backends') ?? 'embedded,mariadb-kafka,embedded-s3,mariadb-kafka-s3').split(',') as Backend[];
+for (const b of BACKENDS) if (!(b in BACKEND_NAMES)) throw new Error(`unknown backend ${b} (known: ${Object.keys(BACKEND_NAMES).join(', ')})`);
+/** The chunk-in-database backend an object-store backend is compared with. */
+const chunksOf = (b: Backend): Backend | undefined => (b.endsWith('-s3') ? (b.slice(0, -3) as Backend) : undefined);
 const PROFILE = args.get('profile');
 const TIMELINE = args.get('timeline') === '1';
 /** 0: Postbote alone, for comparing two builds back to back; every published figure has its references. */
@@ -45,6 +56,8 @@ interface Sample {
   readonly cpu: number;
   /** CPU seconds by where they went: Postbote's threads, the servers (see cpu-split.ts). */
   readonly split: CpuSplit;
+  /** Postbote runs: what the database and the bucket hold afterwards, in bytes. */
+  readonly sizes?: { readonly database: number; readonly bucket: number };
 }
 
 /** A fresh copy of the corpus as a new Dovecot user, indexed by one login so no measurement pays for that. */
@@ -130,6 +143,36 @@ async function rawPop3(user: string): Promise<number> {
 }
 
 /** fetchmail from Debian's package, keeping mail on the server and discarding it locally. */
+/** The object store's own limit on this machine: the SDK PUTting N objects of the corpus's sizes, 8 at a time, nothing else done. */
+let warmed = false;
+async function rawPuts(corpus: string): Promise<Sample> {
+  const files = readdirSync(join(corpus, 'cur')).slice(0, N).map((f) => readFileSync(join(corpus, 'cur', f)));
+  const bucket = await testBucket();
+  const client = s3TestClient();
+  try {
+    // The JVM behind S3Proxy compiles its hot paths during the first thousand or so requests:
+    // warmed first, the reference is the server's steady cost, not its start-up.
+    if (!warmed) {
+      let w = 0;
+      const warm = async () => {
+        for (let i = w++; i < Math.min(files.length, 1_500); i = w++) await client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: `warm/${i}.eml`, Body: files[i], ContentLength: files[i]?.length }));
+      };
+      await Promise.all(Array.from({ length: 8 }, warm));
+      warmed = true;
+    }
+    return await timed(async () => {
+      let next = 0;
+      const put = async () => {
+        for (let i = next++; i < files.length; i = next++) await client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: `raw/${i}.eml`, Body: files[i], ContentLength: files[i]?.length, Metadata: { sha256: '0' } }));
+      };
+      await Promise.all(Array.from({ length: 8 }, put));
+      return files.length;
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
 async function fetchmail(user: string, protocol: 'imap' | 'pop3'): Promise<Sample> {
   const dir = tempDir('pb-fetchmail-');
   const rc = join(dir, 'fetchmailrc');
@@ -155,18 +198,21 @@ async function fetchmail(user: string, protocol: 'imap' | 'pop3'): Promise<Sampl
 }
 
 /** Postbote: connector created → the last of N events committed. */
-async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embedded' | 'mariadb-kafka', profileDir: string | undefined): Promise<Sample> {
+async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backend, profileDir: string | undefined): Promise<Sample> {
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
-  const db = backend === 'mariadb-kafka' ? await mariaDbTestDatabase() : undefined;
-  const extra: NodeJS.ProcessEnv =
-    db?.config.kind === 'mysql' ? { DATABASE_URL: db.config.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '8' } : {};
+  const db = backend.startsWith('mariadb-kafka') ? await mariaDbTestDatabase() : undefined;
+  const bucket = backend.endsWith('-s3') ? await testBucket() : undefined;
+  const extra: NodeJS.ProcessEnv = {
+    ...(db?.config.kind === 'mysql' ? { DATABASE_URL: db.config.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '8' } : {}),
+    ...bucket?.env,
+  };
   const pb = await startPostbote(extra, [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   try {
     const pid = pb.proc.child.pid ?? 0;
-    const counter = await eventCounter(backend, pb.dataDir, namespace, db?.config.kind === 'mysql' ? db.config.url : undefined);
+    const counter = await eventCounter(db ? 'mariadb-kafka' : 'embedded', pb.dataDir, namespace, db?.config.kind === 'mysql' ? db.config.url : undefined);
     const timeline: string[] = [];
     try {
-      return await timed(async () => {
+      const sample = await timed(async () => {
         const t0 = Date.now();
         let cpu = machineCpu();
         await createConnector(pb, dovecotSpec('drain', protocol === 'imap' ? 'IMAP' : 'POP3', user, { batchSize: 10_000, pollIntervalSeconds: 10 }));
@@ -182,6 +228,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: 'embed
           await new Promise((r) => setTimeout(r, 100));
         }
       }, pid);
+      return { ...sample, sizes: { database: await databaseBytes(pb.dataDir, db?.config.kind === 'mysql' ? db.config.url : undefined), bucket: (await bucket?.bytes()) ?? 0 } };
     } finally {
       await counter.close();
       if (timeline.length) process.stderr.write(`${timeline.join('\n')}\n`);
@@ -234,6 +281,29 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
   };
 }
 
+/** What the database holds: SQLite's pages in use (the file, WAL included), or the MariaDB schema's data and index length. */
+async function databaseBytes(dataDir: string, databaseUrl: string | undefined): Promise<number> {
+  if (!databaseUrl) {
+    const Database = require('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { get(): unknown }; close(): void };
+    const db = new Database(join(dataDir, 'postbote.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT SUM(pgsize) AS n FROM dbstat').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+  const sql = await createConnection(databaseUrl);
+  try {
+    const [tables] = (await sql.query('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE()')) as unknown as [Array<{ t: string }>];
+    // InnoDB's sizes are estimates until the statistics are refreshed.
+    for (const { t } of tables) await sql.query(`ANALYZE TABLE \`${t}\``);
+    const [rows] = (await sql.query('SELECT SUM(data_length + index_length) AS n FROM information_schema.tables WHERE table_schema = DATABASE()')) as unknown as [Array<{ n: number }>];
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Jiffies of all cores, busy and in total (/proc/stat). */
 function machineCpu(): { busy: number; total: number } {
   const [, ...v] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
@@ -250,7 +320,9 @@ async function main(): Promise<void> {
   const raw: Record<string, Sample[]> = {};
   const fm: Record<string, Sample[]> = {};
   const pb: Record<string, Sample[]> = {};
+  const puts: Sample[] = [];
   for (let run = 1; run <= RUNS; run++) {
+    if (REFERENCES && BACKENDS.some(chunksOf)) puts.push(await rawPuts(corpus));
     for (const protocol of PROTOCOLS) {
       const key = protocol;
       if (REFERENCES) {
@@ -275,7 +347,19 @@ async function main(): Promise<void> {
     rows.push([protocol.toUpperCase() + 'S', 'fetchmail (reference)', fmtStats(f), fmtStats(cpuPer(fm[protocol]), 2), `${fmt((f.median / r.median) * 100)} %`, '1.0×']);
     for (const backend of BACKENDS) {
       const p = rate(pb[`${protocol}/${backend}`]);
-      rows.push([protocol.toUpperCase() + 'S', `Postbote, ${backend === 'embedded' ? 'embedded default (SQLite)' : 'MariaDB + Kafka'}`, fmtStats(p), fmtStats(cpuPer(pb[`${protocol}/${backend}`]), 2), `${fmt((p.median / r.median) * 100)} %`, `${fmt(p.median / f.median, 1)}×`]);
+      rows.push([protocol.toUpperCase() + 'S', `Postbote, ${BACKEND_NAMES[backend]}`, fmtStats(p), fmtStats(cpuPer(pb[`${protocol}/${backend}`]), 2), `${fmt((p.median / r.median) * 100)} %`, `${fmt(p.median / f.median, 1)}×`]);
+    }
+  }
+  // Where the bytes went, and what the object store costs in rate against chunks in the same run.
+  const sizing: string[][] = [];
+  for (const protocol of PROTOCOLS) {
+    for (const backend of BACKENDS) {
+      const xs = pb[`${protocol}/${backend}`] ?? [];
+      const per = (k: 'database' | 'bucket') => fmt(stats(xs.map((s) => (s.sizes?.[k] ?? 0) / N)).median);
+      const base = chunksOf(backend);
+      const ofChunks = base && pb[`${protocol}/${base}`] ? `${fmt((rate(xs).median / rate(pb[`${protocol}/${base}`]).median) * 100)} % (target ≥ 90 %)` : '';
+      const ofPuts = base && puts.length ? `${fmt((rate(xs).median / rate(puts).median) * 100)} %` : '';
+      sizing.push([protocol.toUpperCase() + 'S', BACKEND_NAMES[backend], per('database'), per('bucket'), ofChunks, ofPuts]);
     }
   }
   // Where the CPU went, per email (medians): with everything on the same cores, the sum
@@ -286,11 +370,11 @@ async function main(): Promise<void> {
     const clients: Array<[string, Sample[] | undefined, boolean]> = [
       ['raw client', raw[protocol], false],
       ['fetchmail', fm[protocol], false],
-      ...BACKENDS.map((b): [string, Sample[] | undefined, boolean] => [`Postbote, ${b === 'embedded' ? 'embedded' : 'MariaDB + Kafka'}`, pb[`${protocol}/${b}`], true]),
+      ...BACKENDS.map((b): [string, Sample[] | undefined, boolean] => [`Postbote, ${BACKEND_NAMES[b]}`, pb[`${protocol}/${b}`], true]),
     ];
     for (const [name, xs, ours] of clients) {
       const parts = ours ? [perEmail(xs, 'loop'), perEmail(xs, 'threads')] : [perEmail(xs, 'client'), 0];
-      const servers = [perEmail(xs, 'dovecot'), perEmail(xs, 'mariadb'), perEmail(xs, 'kafka')];
+      const servers = [perEmail(xs, 'dovecot'), perEmail(xs, 'mariadb'), perEmail(xs, 'kafka'), perEmail(xs, 's3')];
       const total = [...parts, ...servers].reduce((a, b) => a + b, 0);
       split.push([protocol.toUpperCase() + 'S', name, fmt(parts[0] ?? 0, 2), ours ? fmt(parts[1] ?? 0, 2) : '', ...servers.map((v) => fmt(v, 2)), fmt(total, 2), fmt(2000 / total)]);
     }
@@ -303,7 +387,13 @@ async function main(): Promise<void> {
     'CPU per email (ms, medians) by where it went; the client is Postbote\'s event loop and its other threads, or the reference',
     'process; the last column is the rate two fully busy cores would allow at that total.',
     '',
-    table(['protocol', 'client', 'client / event loop', 'Postbote threads', 'Dovecot', 'MariaDB', 'Kafka', 'total', '2 cores allow /s'], split),
+    table(['protocol', 'client', 'client / event loop', 'Postbote threads', 'Dovecot', 'MariaDB', 'Kafka', 'S3Proxy', 'total', '2 cores allow /s'], split),
+    '',
+    'Bytes per email held afterwards (medians); the object store\'s rate as a share of the same backend with chunks in the database,',
+    'and of the raw S3 PUT reference: the SDK storing the corpus\'s emails as objects, 8 at a time, nothing else done —',
+    puts.length ? `${fmt(rate(puts).median)} PUT/s, SDK client ${fmt(cpuPer(puts).median, 2)} ms and S3Proxy ${fmt(stats(puts.map((p) => (p.split.s3 / N) * 1000)).median, 2)} ms of CPU per object.` : '(not run).',
+    '',
+    table(['protocol', 'Postbote', 'database bytes/email', 'bucket bytes/email', 'rate of chunks', 'of raw S3 PUTs'], sizing),
   ].join('\n');
   process.stdout.write(`${out}\n`);
   if (PROFILE) process.stdout.write(`\n${summarizeProfiles(PROFILE)}\n`);

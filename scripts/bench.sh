@@ -2,7 +2,7 @@
 # `npm run bench`: the benchmarks of docs/benchmarks.md, from a clean checkout. Starts the
 # servers they need (as the test command does), installs Debian's fetchmail for the
 # reference, builds, runs each benchmark and writes its table to bench/results/.
-#   npm run bench                 everything (about 40 minutes on 2 cores)
+#   npm run bench                 everything (about 50 minutes on 2 cores)
 #   npm run bench -- drain        one benchmark: drain | fleet | memory | latency
 #   BENCH_MESSAGES=2000 BENCH_RUNS=1 npm run bench -- drain    a quick look
 set -euo pipefail

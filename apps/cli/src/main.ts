@@ -16,6 +16,7 @@ import { eventsCommand } from './events-command';
 import { fetchersCommand } from './fetchers-command';
 import { keysCommand } from './keys-command';
 import { logCommand } from './log-command';
+import { storageCommand } from './storage-command';
 import { workspacesCommand } from './workspaces-command';
 import { forTerminal } from './terminal';
 
@@ -66,6 +67,7 @@ program.addCommand(auditCommand(ctx));
 program.addCommand(whoamiCommand(ctx));
 program.addCommand(consoleCommand(ctx));
 program.addCommand(workspacesCommand(ctx));
+program.addCommand(storageCommand(ctx));
 program.addCommand(certsCommand());
 
 // Usage mistakes (unknown option, bad choice, missing argument) exit 2 like every other

@@ -81,6 +81,7 @@ export const REQUESTS: Record<string, { readonly build: (o: Objects) => unknown;
   '/postbote.v1.StorageService/AppendConnectorLog': { build: () => ({ entries: [] }) },
   '/postbote.v1.StorageService/ListConnectorLog': { build: (o) => ({ connectorId: o.connectorId, minLevel: LogLevel.DEBUG, pageSize: 10, pageToken: '' }) },
   '/postbote.v1.StorageService/GetWorkspaceUsage': { build: () => ({}) },
+  '/postbote.v1.StorageService/MigrateBlobs': { build: () => ({ maxEmails: 0, afterEmailId: '' }) },
   '/postbote.v1.TriggerService/TailEvents': { build: (o) => ({ connectorId: o.connectorId }) },
   '/postbote.v1.TriggerService/ListParkedEvents': { build: () => ({ pageSize: 10, pageToken: '' }) },
   '/postbote.v1.TriggerService/RetryParkedEvent': { build: (o) => ({ eventId: o.emailId }) },

@@ -42,7 +42,7 @@ describe('the permission table', () => {
 
   it('keeps master keys and workspaces to the installation admin, who acts as an admin in any workspace', () => {
     const vendor = token('installation-admin', '');
-    for (const path of ['ConnectorService/RotateKeys', 'WorkspaceService/CreateWorkspace', 'WorkspaceService/SuspendWorkspace', 'WorkspaceService/DeleteWorkspace']) {
+    for (const path of ['ConnectorService/RotateKeys', 'StorageService/MigrateBlobs', 'WorkspaceService/CreateWorkspace', 'WorkspaceService/SuspendWorkspace', 'WorkspaceService/DeleteWorkspace']) {
       assert.ok(may(vendor, path), path);
       assert.ok(!may(token('admin'), path), `a workspace admin → ${path}`);
     }

@@ -73,6 +73,8 @@ export const PERMISSIONS: Readonly<Record<string, Readonly<Record<string, readon
     CountEmails: READ,
     ListConnectorLog: READ,
     GetWorkspaceUsage: READ,
+    // Moves every workspace's raw mail into the object store: the installation's business.
+    MigrateBlobs: INSTALLATION,
   },
   'postbote.v1.TriggerService': {
     TailEvents: [...READ, 'ingest'],

@@ -4,6 +4,7 @@ import type { MessageSource, StoredEmailFacts } from '@postbote/connector-model'
 import { ValidationError, requireUuid, textProblem } from '@postbote/errors';
 import type { Logger } from '@postbote/logging';
 import { LogLevel, StorageServiceService, type EmailMetadata, type StorageServiceServer } from '@postbote/proto';
+import type { BlobMigration } from './blob-migration';
 import type { ConnectorLog } from './connector-log';
 import type { EmailStore, StoredEmail } from './email-store';
 import type { StorageConnectors } from './storage-connectors';
@@ -14,7 +15,7 @@ const DOWNLOAD_CHUNK = 256 * 1024;
 const LOG_TIME_AHEAD_MS = 5_000;
 const LOG_TIME_BEHIND_MS = 10 * 60_000;
 
-export function storageService(store: EmailStore, connectors: StorageConnectors, log: ConnectorLog, budget: StreamBudget, logger: Logger, now: () => Date): ServiceRegistration {
+export function storageService(store: EmailStore, connectors: StorageConnectors, log: ConnectorLog, migration: BlobMigration, budget: StreamBudget, logger: Logger, now: () => Date): ServiceRegistration {
   const implementation: StorageServiceServer = {
     storeEmails: bidiStream(logger, 'StoreEmails', (requests, send) => serveStoreStream(store, connectors, requests, send, budget, logger)),
     findStoredSources: unary(logger, 'FindStoredSources', async (req) => {
@@ -58,6 +59,14 @@ export function storageService(store: EmailStore, connectors: StorageConnectors,
         })),
       );
       return {};
+    }),
+    migrateBlobs: unary(logger, 'MigrateBlobs', async (req) => {
+      const after = req.afterEmailId ? requireUuid('after_email_id', req.afterEmailId) : '';
+      if (req.maxEmails === 0) {
+        const left = await migration.remaining();
+        return { migratedEmails: 0, migratedBytes: 0, failures: [], nextAfterEmailId: after, done: left.emails === 0, remainingEmails: left.emails, remainingBytes: left.bytes };
+      }
+      return { ...(await migration.run(after, req.maxEmails)), remainingEmails: 0, remainingBytes: 0 };
     }),
     getWorkspaceUsage: unary(logger, 'GetWorkspaceUsage', async (_req, ctx) => (ctx.scope.every ? { storedBytes: 0, storedEmails: 0, maxStoredBytes: 0 } : store.workspaces.usage(ctx.scope.workspace))),
     listConnectorLog: unary(logger, 'ListConnectorLog', async (req, ctx) => {

@@ -17,6 +17,7 @@ import { StorageConnectors } from './storage-connectors';
 import { STORAGE_MIGRATIONS } from './migrations';
 import { RetentionJob } from './retention';
 import type { BlobStore } from './blob-store';
+import { BlobMigration } from './blob-migration';
 import { S3BlobStore, parseBlobsUrl, type S3BlobsConfig } from './s3-blob-store';
 import { storageService } from './storage-grpc';
 import { localStoreEmails } from './local-store-call';
@@ -195,13 +196,14 @@ export async function startStorageService(
     orphanChunkMinutes: T.orphanChunkMinutes,
     blobs,
   });
+  const migration = new BlobMigration(ds, gate, blobs, store.incomingLimits, logger, now);
   const purges = schedulePurges(retention, config.purgeIntervalSeconds, logger, now);
   const following = await followRegistry(deps.bus, known, store, purges.soon, now);
 
   const tokens = deps.tokens ?? remoteTokenAuthority(config.security, config.configAddress, { now: () => now().getTime() });
   const server = await startGrpcServer({
     address: config.address,
-    services: [storageService(store, known, log, T.streamBudget, logger, now)],
+    services: [storageService(store, known, log, migration, T.streamBudget, logger, now)],
     logger,
     descriptorSetBase64: FILE_DESCRIPTOR_SET_BASE64,
     transport: config.security.transport,

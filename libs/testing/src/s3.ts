@@ -15,8 +15,8 @@ export function s3TestClient(): S3Client {
   return new S3Client({ region: 'us-east-1', endpoint: S3PROXY.endpoint, forcePathStyle: true, credentials: S3PROXY_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
 }
 
-/** A fresh, empty bucket of its own for a test; its MAIL_BLOBS_URL, the process environment that reaches it, and its objects' keys. */
-export async function testBucket(prefix = 'mail/'): Promise<{ bucket: string; url: string; env: Record<string, string>; keys(): Promise<string[]> }> {
+/** A fresh, empty bucket of its own for a test; its MAIL_BLOBS_URL, the process environment that reaches it, its objects' keys and their bytes in all. */
+export async function testBucket(prefix = 'mail/'): Promise<{ bucket: string; url: string; env: Record<string, string>; keys(): Promise<string[]>; bytes(): Promise<number> }> {
   const bucket = `pb-test-${randomBytes(6).toString('hex')}`;
   const client = s3TestClient();
   try {
@@ -25,25 +25,27 @@ export async function testBucket(prefix = 'mail/'): Promise<{ bucket: string; ur
     client.destroy();
   }
   const url = `s3://${bucket}/${prefix}?endpoint=${encodeURIComponent(S3PROXY.endpoint)}`;
+  const objects = async () => {
+    const c = s3TestClient();
+    try {
+      const out: Array<{ key: string; size: number }> = [];
+      let token: string | undefined;
+      do {
+        const res = await c.send(new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }));
+        // S3Proxy's filesystem backend lists its folders too ("a/b/"): those are not objects.
+        out.push(...(res.Contents ?? []).map((o) => ({ key: o.Key ?? '', size: o.Size ?? 0 })).filter((o) => !o.key.endsWith('/')));
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    } finally {
+      c.destroy();
+    }
+  };
   return {
     bucket,
     url,
     env: { MAIL_BLOBS_URL: url, AWS_ACCESS_KEY_ID: S3PROXY.accessKeyId, AWS_SECRET_ACCESS_KEY: S3PROXY.secretAccessKey },
-    keys: async () => {
-      const c = s3TestClient();
-      try {
-        const out: string[] = [];
-        let token: string | undefined;
-        do {
-          const res = await c.send(new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }));
-          // S3Proxy's filesystem backend lists its folders too ("a/b/"): those are not objects.
-          out.push(...(res.Contents ?? []).map((o) => o.Key ?? '').filter((k) => !k.endsWith('/')));
-          token = res.IsTruncated ? res.NextContinuationToken : undefined;
-        } while (token);
-        return out;
-      } finally {
-        c.destroy();
-      }
-    },
+    keys: async () => (await objects()).map((o) => o.key),
+    bytes: async () => (await objects()).reduce((n, o) => n + o.size, 0),
   };
 }

@@ -308,6 +308,42 @@ export interface WorkspaceUsage {
   maxStoredBytes: number;
 }
 
+/**
+ * Moves raw mail kept as chunks in the database into the object store (MAIL_BLOBS_URL), in
+ * email id order, a batch per call: resumable from any call's next_after_email_id. Each email's
+ * chunks are hashed against its stored SHA-256, written as its object, read back and hashed
+ * again; only then does its row name the object and its chunks go, in one transaction.
+ */
+export interface MigrateBlobsRequest {
+  /** Emails to move in this call, at most 10000; 0 only counts what is left. */
+  maxEmails: number;
+  /** Continue after this email id ('' from the start): the previous call's next_after_email_id. */
+  afterEmailId: string;
+}
+
+export interface MigrateBlobsFailure {
+  emailId: string;
+  /**
+   * Stable code: BYTES_MISMATCH (its chunks are not the bytes its SHA-256 names),
+   * CHUNK_MISSING, READBACK_MISMATCH (the object read back differs). It stays in the database.
+   */
+  reason: string;
+  message: string;
+}
+
+export interface MigrateBlobsResponse {
+  migratedEmails: number;
+  migratedBytes: number;
+  /** Emails left in the database that this call could not move (each is retried by a run from the start). */
+  failures: MigrateBlobsFailure[];
+  /** Where the next call continues; with done, every email up to the last one was looked at. */
+  nextAfterEmailId: string;
+  done: boolean;
+  /** Emails (and their bytes) still kept as chunks, counted when max_emails is 0. */
+  remainingEmails: number;
+  remainingBytes: number;
+}
+
 function createBaseStoreSession(): StoreSession {
   return { connectorId: "" };
 }
@@ -3243,6 +3279,399 @@ export const WorkspaceUsage: MessageFns<WorkspaceUsage> = {
   },
 };
 
+function createBaseMigrateBlobsRequest(): MigrateBlobsRequest {
+  return { maxEmails: 0, afterEmailId: "" };
+}
+
+export const MigrateBlobsRequest: MessageFns<MigrateBlobsRequest> = {
+  encode(message: MigrateBlobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxEmails !== 0) {
+      writer.uint32(8).uint32(message.maxEmails);
+    }
+    if (message.afterEmailId !== "") {
+      writer.uint32(18).string(message.afterEmailId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MigrateBlobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMigrateBlobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxEmails = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterEmailId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MigrateBlobsRequest {
+    return {
+      maxEmails: isSet(object.maxEmails)
+        ? globalThis.Number(object.maxEmails)
+        : isSet(object.max_emails)
+        ? globalThis.Number(object.max_emails)
+        : 0,
+      afterEmailId: isSet(object.afterEmailId)
+        ? globalThis.String(object.afterEmailId)
+        : isSet(object.after_email_id)
+        ? globalThis.String(object.after_email_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MigrateBlobsRequest): unknown {
+    const obj: any = {};
+    if (message.maxEmails !== 0) {
+      obj.maxEmails = Math.round(message.maxEmails);
+    }
+    if (message.afterEmailId !== "") {
+      obj.afterEmailId = message.afterEmailId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MigrateBlobsRequest>): MigrateBlobsRequest {
+    return MigrateBlobsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MigrateBlobsRequest>): MigrateBlobsRequest {
+    const message = createBaseMigrateBlobsRequest();
+    message.maxEmails = object.maxEmails ?? 0;
+    message.afterEmailId = object.afterEmailId ?? "";
+    return message;
+  },
+};
+
+function createBaseMigrateBlobsFailure(): MigrateBlobsFailure {
+  return { emailId: "", reason: "", message: "" };
+}
+
+export const MigrateBlobsFailure: MessageFns<MigrateBlobsFailure> = {
+  encode(message: MigrateBlobsFailure, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.emailId !== "") {
+      writer.uint32(10).string(message.emailId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MigrateBlobsFailure {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMigrateBlobsFailure();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.emailId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MigrateBlobsFailure {
+    return {
+      emailId: isSet(object.emailId)
+        ? globalThis.String(object.emailId)
+        : isSet(object.email_id)
+        ? globalThis.String(object.email_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: MigrateBlobsFailure): unknown {
+    const obj: any = {};
+    if (message.emailId !== "") {
+      obj.emailId = message.emailId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MigrateBlobsFailure>): MigrateBlobsFailure {
+    return MigrateBlobsFailure.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MigrateBlobsFailure>): MigrateBlobsFailure {
+    const message = createBaseMigrateBlobsFailure();
+    message.emailId = object.emailId ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseMigrateBlobsResponse(): MigrateBlobsResponse {
+  return {
+    migratedEmails: 0,
+    migratedBytes: 0,
+    failures: [],
+    nextAfterEmailId: "",
+    done: false,
+    remainingEmails: 0,
+    remainingBytes: 0,
+  };
+}
+
+export const MigrateBlobsResponse: MessageFns<MigrateBlobsResponse> = {
+  encode(message: MigrateBlobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.migratedEmails !== 0) {
+      writer.uint32(8).uint64(message.migratedEmails);
+    }
+    if (message.migratedBytes !== 0) {
+      writer.uint32(16).uint64(message.migratedBytes);
+    }
+    for (const v of message.failures) {
+      MigrateBlobsFailure.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.nextAfterEmailId !== "") {
+      writer.uint32(34).string(message.nextAfterEmailId);
+    }
+    if (message.done !== false) {
+      writer.uint32(40).bool(message.done);
+    }
+    if (message.remainingEmails !== 0) {
+      writer.uint32(48).uint64(message.remainingEmails);
+    }
+    if (message.remainingBytes !== 0) {
+      writer.uint32(56).uint64(message.remainingBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MigrateBlobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMigrateBlobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.migratedEmails = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.migratedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.failures.push(MigrateBlobsFailure.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nextAfterEmailId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.remainingEmails = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.remainingBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MigrateBlobsResponse {
+    return {
+      migratedEmails: isSet(object.migratedEmails)
+        ? globalThis.Number(object.migratedEmails)
+        : isSet(object.migrated_emails)
+        ? globalThis.Number(object.migrated_emails)
+        : 0,
+      migratedBytes: isSet(object.migratedBytes)
+        ? globalThis.Number(object.migratedBytes)
+        : isSet(object.migrated_bytes)
+        ? globalThis.Number(object.migrated_bytes)
+        : 0,
+      failures: globalThis.Array.isArray(object?.failures)
+        ? object.failures.map((e: any) => MigrateBlobsFailure.fromJSON(e))
+        : [],
+      nextAfterEmailId: isSet(object.nextAfterEmailId)
+        ? globalThis.String(object.nextAfterEmailId)
+        : isSet(object.next_after_email_id)
+        ? globalThis.String(object.next_after_email_id)
+        : "",
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+      remainingEmails: isSet(object.remainingEmails)
+        ? globalThis.Number(object.remainingEmails)
+        : isSet(object.remaining_emails)
+        ? globalThis.Number(object.remaining_emails)
+        : 0,
+      remainingBytes: isSet(object.remainingBytes)
+        ? globalThis.Number(object.remainingBytes)
+        : isSet(object.remaining_bytes)
+        ? globalThis.Number(object.remaining_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: MigrateBlobsResponse): unknown {
+    const obj: any = {};
+    if (message.migratedEmails !== 0) {
+      obj.migratedEmails = Math.round(message.migratedEmails);
+    }
+    if (message.migratedBytes !== 0) {
+      obj.migratedBytes = Math.round(message.migratedBytes);
+    }
+    if (message.failures?.length) {
+      obj.failures = message.failures.map((e) => MigrateBlobsFailure.toJSON(e));
+    }
+    if (message.nextAfterEmailId !== "") {
+      obj.nextAfterEmailId = message.nextAfterEmailId;
+    }
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    if (message.remainingEmails !== 0) {
+      obj.remainingEmails = Math.round(message.remainingEmails);
+    }
+    if (message.remainingBytes !== 0) {
+      obj.remainingBytes = Math.round(message.remainingBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MigrateBlobsResponse>): MigrateBlobsResponse {
+    return MigrateBlobsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MigrateBlobsResponse>): MigrateBlobsResponse {
+    const message = createBaseMigrateBlobsResponse();
+    message.migratedEmails = object.migratedEmails ?? 0;
+    message.migratedBytes = object.migratedBytes ?? 0;
+    message.failures = object.failures?.map((e) => MigrateBlobsFailure.fromPartial(e)) || [];
+    message.nextAfterEmailId = object.nextAfterEmailId ?? "";
+    message.done = object.done ?? false;
+    message.remainingEmails = object.remainingEmails ?? 0;
+    message.remainingBytes = object.remainingBytes ?? 0;
+    return message;
+  },
+};
+
 export type StorageServiceService = typeof StorageServiceService;
 export const StorageServiceService = {
   /**
@@ -3339,6 +3768,17 @@ export const StorageServiceService = {
     responseSerialize: (value: WorkspaceUsage): Buffer => Buffer.from(WorkspaceUsage.encode(value).finish()),
     responseDeserialize: (value: Buffer): WorkspaceUsage => WorkspaceUsage.decode(value),
   },
+  /** Installation admin: raw mail from database chunks into the object store (see MigrateBlobsRequest). */
+  migrateBlobs: {
+    path: "/postbote.v1.StorageService/MigrateBlobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MigrateBlobsRequest): Buffer => Buffer.from(MigrateBlobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MigrateBlobsRequest => MigrateBlobsRequest.decode(value),
+    responseSerialize: (value: MigrateBlobsResponse): Buffer =>
+      Buffer.from(MigrateBlobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MigrateBlobsResponse => MigrateBlobsResponse.decode(value),
+  },
 } as const;
 
 export interface StorageServiceServer extends UntypedServiceImplementation {
@@ -3356,6 +3796,8 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   appendConnectorLog: handleUnaryCall<AppendConnectorLogRequest, AppendConnectorLogResponse>;
   listConnectorLog: handleUnaryCall<ListConnectorLogRequest, ListConnectorLogResponse>;
   getWorkspaceUsage: handleUnaryCall<GetWorkspaceUsageRequest, WorkspaceUsage>;
+  /** Installation admin: raw mail from database chunks into the object store (see MigrateBlobsRequest). */
+  migrateBlobs: handleUnaryCall<MigrateBlobsRequest, MigrateBlobsResponse>;
 }
 
 export interface StorageServiceClient extends Client {
@@ -3483,6 +3925,22 @@ export interface StorageServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WorkspaceUsage) => void,
+  ): ClientUnaryCall;
+  /** Installation admin: raw mail from database chunks into the object store (see MigrateBlobsRequest). */
+  migrateBlobs(
+    request: MigrateBlobsRequest,
+    callback: (error: ServiceError | null, response: MigrateBlobsResponse) => void,
+  ): ClientUnaryCall;
+  migrateBlobs(
+    request: MigrateBlobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MigrateBlobsResponse) => void,
+  ): ClientUnaryCall;
+  migrateBlobs(
+    request: MigrateBlobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MigrateBlobsResponse) => void,
   ): ClientUnaryCall;
 }
 
