@@ -59,6 +59,7 @@ export async function startEmbeddedServices(prefix: string): Promise<EmbeddedSer
       watchdogIntervals: 5,
       sessionTimeoutMs: 10_000,
       reportEveryMs: 5_000,
+      startRate: 100,
     },
     { bus, logger, clock, tokens: config.tokens, peersInProcess: true },
   );

@@ -73,6 +73,7 @@ export const VARIABLES = {
   FETCHER_SOURCE_ADDRESS: { kind: 'string', readers: ['fetcher', 'config'], defaultText: 'chosen by the system', doc: 'local IP address every mail-server connection (polls and connection tests) is made from, for customers\' firewalls; must be an address of this host' },
   FETCHER_INSTANCE_ID: { kind: 'string', readers: ['fetcher'], defaultText: '`<hostname>-<pid>`', doc: 'name shown by `postbote fetchers`' },
   FETCHER_SESSION_TIMEOUT_MS: { kind: 'int', default: 10_000, min: 6_000, max: 300_000, readers: ['fetcher'], doc: 'Kafka session timeout: how long a dead fetcher keeps its connectors' },
+  FETCHER_START_RATE: { kind: 'int', default: 100, min: 1, max: 10_000, readers: ['fetcher'], doc: 'first runs per second a fetcher starts for connectors it takes on (start-up, rebalance, a workspace resumed); the rest wait their turn, so a cold start of thousands of connectors is not a login storm' },
   FETCHER_REPORT_SECONDS: { kind: 'int', default: 5, min: 1, max: 600, readers: ['fetcher'], doc: 'how often each fetcher reports to the fleet view' },
   CONSOLE_ADDR: { kind: 'address', default: '127.0.0.1:8080', readers: ['console'], doc: 'web console `host:port` (HTTPS with `POSTBOTE_TLS_CERT_FILE`; plain HTTP only on loopback unless `POSTBOTE_ALLOW_PLAINTEXT`); port 0 picks a free one; the start log prints its URL' },
   CONSOLE_ENABLED: { kind: 'bool', default: true, readers: ['console'], doc: '`false`: `postbote start` runs without the web console' },

@@ -7,6 +7,7 @@ import { SimulatedClock } from '@postbote/backoff';
 import { ConnectorActor, type FetchConnector, type ConnectorPoll, type RunSummary } from './connector-actor';
 import { Supervisor } from './supervisor';
 import { CapturedLog, createLogger } from '@postbote/logging';
+import { fetcherMetrics } from '@postbote/metrics';
 
 const ok: RunSummary = { candidates: 0, stored: 0, duplicates: 0, refused: 0, skippedOversize: 0, postProcessed: 0, more: false };
 
@@ -25,9 +26,9 @@ function connector(revision = 1, over: Record<string, unknown> = {}): FetchConne
 }
 
 const options = { maxAuthFailures: 3, authBackoffMs: 300_000, maxBackoffMs: 900_000 };
-/** A supervisor with the test options, a silent process log and the watchdog every 30 s. */
-function supervisor(run: ConnectorPoll, logFor: (id: string) => RunLog, clock: SimulatedClock, watchdogIntervals: number): Supervisor {
-  return new Supervisor(run, logFor, clock, { ...options, watchdogIntervals, watchdogEveryMs: 30_000 }, createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }));
+/** A supervisor with the test options, a silent process log, the watchdog every 30 s and first runs unpaced unless asked. */
+function supervisor(run: ConnectorPoll, logFor: (id: string) => RunLog, clock: SimulatedClock, watchdogIntervals: number, startRate = Infinity): Supervisor {
+  return new Supervisor(run, logFor, clock, { ...options, watchdogIntervals, watchdogEveryMs: 30_000, startRate }, createLogger({ service: 't', level: 'silent', destination: new CapturedLog() }));
 }
 
 const flush = async () => {
@@ -222,6 +223,48 @@ describe('Supervisor', () => {
     const disabled = connector(2, { enabled: false });
     sup.apply('a', { ...disabled, id: 'a' });
     assert.deepEqual(sup.statuses(), []);
+    await sup.stop();
+  });
+
+  it('paces the first runs of connectors it takes on at the start rate; later runs keep their own intervals', async () => {
+    const clock = new SimulatedClock(0);
+    const firsts = new Map<string, number>();
+    const sup = supervisor(async (c) => (firsts.has(c.id) || firsts.set(c.id, clock.now()), ok), () => () => undefined, clock, 5, 10);
+    for (let i = 0; i < 25; i++) sup.apply(`c${i}`, { ...connector(), id: `c${i}` });
+    await flush();
+    assert.deepEqual([...firsts.values()], [0], 'the first at once, the others wait their turn');
+    for (let t = 0; t < 2_400; t += 100) {
+      clock.increment(100);
+      await flush();
+    }
+    assert.deepEqual([...firsts.values()], Array.from({ length: 25 }, (_, i) => i * 100), 'ten per second, in the order taken on');
+    clock.increment(30_000);
+    await flush();
+    sup.apply('late', { ...connector(), id: 'late' });
+    await flush();
+    assert.equal(firsts.get('late'), clock.now(), 'a connector taken on after the burst starts at once');
+    await sup.stop();
+  });
+
+  it('measures how late a due run starts: a run waiting for its workspace\'s slot is late by that wait', async () => {
+    const lateness = async () => (await fetcherMetrics.lateness.get()).values.find((v) => v.metricName === 'postbote_fetcher_poll_lateness_seconds_sum')?.value ?? 0;
+    const before = await lateness();
+    const clock = new SimulatedClock(0);
+    const gates: Array<() => void> = [];
+    const sup = supervisor(async () => (await new Promise<void>((resolve) => gates.push(resolve)), ok), () => () => undefined, clock, 5, 1);
+    sup.workspaceChanged('one', { suspended: false, maxConcurrentRuns: 1 });
+    sup.apply('a', { ...connector(), id: 'a', workspace: 'one' });
+    sup.apply('b', { ...connector(), id: 'b', workspace: 'one' });
+    await flush();
+    clock.increment(1_000); // b's paced first run is due now, and waits for a's slot
+    await flush();
+    assert.equal(sup.actor('b')?.state, 'WAITING');
+    clock.increment(4_000);
+    gates.shift()?.();
+    await flush();
+    assert.equal(sup.actor('b')?.state, 'POLLING');
+    assert.equal((await lateness()) - before, 4, 'due at 1 s, started at 5 s');
+    gates.shift()?.();
     await sup.stop();
   });
 

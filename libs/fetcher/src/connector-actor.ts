@@ -80,6 +80,8 @@ export class ConnectorActor {
   readonly #queue: ActorCommand[] = [];
   #draining = false;
   #timer: unknown;
+  /** When the run the timer started was due (cleared once the run starts): its lateness. */
+  #dueAt: number | null = null;
   #run: AbortController | undefined;
   #runStartedAt: number | null = null;
   #lastSuccessAt: number | null = null;
@@ -130,8 +132,10 @@ export class ConnectorActor {
     };
   }
 
-  start(): void {
-    this.send({ type: 'POLL' });
+  /** The first run, now or after `delayMs` (paced by the supervisor). */
+  start(delayMs = 0): void {
+    if (delayMs > 0) this.#schedule(delayMs, 'IDLE');
+    else this.send({ type: 'POLL' });
   }
 
   send(command: ActorCommand): void {
@@ -205,6 +209,8 @@ export class ConnectorActor {
     }
     this.#state = 'POLLING';
     const startedAt = this.clock.now();
+    if (this.#dueAt !== null) fetcherMetrics.lateness.observe(Math.max(0, startedAt - this.#dueAt) / 1000);
+    this.#dueAt = null;
     this.#runStartedAt = startedAt;
     const interval = this.#connector.settings.pollIntervalSeconds * 1000;
     try {
@@ -282,8 +288,10 @@ export class ConnectorActor {
   #schedule(ms: number, state: ActorState): void {
     this.#clearTimer();
     this.#state = state;
+    const dueAt = this.clock.now() + ms;
     this.#timer = this.clock.setTimer(ms, () => {
       this.#timer = undefined;
+      this.#dueAt = dueAt;
       this.send({ type: 'POLL' });
     });
   }

@@ -51,6 +51,8 @@ export interface FetcherServiceConfig {
   readonly sessionTimeoutMs: number;
   /** How often this fetcher publishes its report for the fleet view. */
   readonly reportEveryMs: number;
+  /** First runs started per second for connectors this fetcher takes on. */
+  readonly startRate: number;
   /** The local address mail-server connections are made from (FETCHER_SOURCE_ADDRESS); unset: the system's choice. */
   readonly sourceAddress?: string | null;
 }
@@ -69,6 +71,7 @@ export function loadFetcherServiceConfig(env: EnvReader): FetcherServiceConfig {
     watchdogIntervals: readVar(env, 'FETCHER_WATCHDOG_INTERVALS'),
     sessionTimeoutMs: readVar(env, 'FETCHER_SESSION_TIMEOUT_MS'),
     reportEveryMs: readVar(env, 'FETCHER_REPORT_SECONDS') * 1000,
+    startRate: readVar(env, 'FETCHER_START_RATE'),
     sourceAddress: sourceAddressFromEnv(env),
   });
 }
@@ -133,6 +136,7 @@ export async function startFetcherService(
     maxBackoffMs: config.maxBackoffMs,
     watchdogIntervals: config.watchdogIntervals,
     watchdogEveryMs: FETCHER_TUNING.watchdogEveryMs,
+    startRate: config.startRate,
   }, logger);
   supervisor.start();
   const stopScrape = onScrape('fetcher-connectors', () => scrapeConnectors(supervisor.statuses()));

@@ -19,6 +19,8 @@ export interface SupervisorOptions extends ActorOptions {
   readonly watchdogIntervals: number;
   /** How often the watchdog looks. */
   readonly watchdogEveryMs: number;
+  /** First runs started per second for connectors taken on (FETCHER_START_RATE). */
+  readonly startRate: number;
 }
 
 interface Child {
@@ -41,6 +43,11 @@ interface Child {
  * has not succeeded for `watchdogIntervals` intervals — since its last success or, if it
  * never had one, since it started — is reported to its log and its actor (and so its
  * session) rebuilt, once per such episode.
+ *
+ * Connectors taken on (at start-up, from a rebalance, a workspace resumed, a new connector)
+ * have their first runs paced at `startRate` per second: a fetcher that takes on thousands
+ * at once logs into their mailboxes over seconds, not in one burst (decision 0031). Replaced
+ * and rebuilt actors are not paced: their own backoff already spaces them.
  */
 export class Supervisor {
   readonly #children = new Map<string, Child>();
@@ -49,6 +56,8 @@ export class Supervisor {
   readonly #policies = new Map<string, WorkspacePolicy>();
   readonly #slots = new RunSlots((w) => this.policy(w).maxConcurrentRuns);
   #watchdog: unknown;
+  /** When the next paced first run may start. */
+  #nextStartAt = 0;
 
   constructor(
     private readonly run: ConnectorPoll,
@@ -160,8 +169,16 @@ export class Supervisor {
     const child: Child = { actor: undefined as unknown as ConnectorActor, partition, restarts, startedAt: this.clock.now(), staleReported };
     child.actor = new ConnectorActor(connector, this.run, this.logFor(connector.id), this.clock, this.options, (err) => this.#crashed(connector.id, child, err), this.#slots);
     this.#children.set(connector.id, child);
-    child.actor.start();
+    child.actor.start(restarts === 0 ? this.#pacedStart() : 0);
     this.logger.info({ connectorId: connector.id, restarts }, 'connector actor started');
+  }
+
+  /** Delay of a first run: one slot of 1/startRate s each, the first at once. */
+  #pacedStart(): number {
+    const now = this.clock.now();
+    const at = Math.max(now, this.#nextStartAt);
+    this.#nextStartAt = at + 1000 / this.options.startRate;
+    return at - now;
   }
 
   #crashed(connectorId: string, child: Child, err: unknown): void {

@@ -21,11 +21,13 @@ export function collectProcessMetrics(): void {
 }
 
 const RUN_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const LATE_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const FAST_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const fetcherMetrics = {
   runs: new Counter({ name: 'postbote_fetcher_runs_total', help: 'Mailbox runs finished, by workspace, protocol and outcome (ok, or the failure code)', labelNames: ['workspace', 'protocol', 'outcome'], registers: [registry] }),
   runSeconds: new Histogram({ name: 'postbote_fetcher_run_duration_seconds', help: 'Duration of mailbox runs (connect to logout)', labelNames: ['protocol'], buckets: RUN_SECONDS, registers: [registry] }),
+  lateness: new Histogram({ name: 'postbote_fetcher_poll_lateness_seconds', help: 'How much later than due a scheduled run started (next interval, retry or paced first run): timer drift, a busy event loop, waiting for a run slot of its workspace', buckets: LATE_SECONDS, registers: [registry] }),
   emails: new Counter({ name: 'postbote_fetcher_emails_total', help: 'Emails handed to storage, by workspace, protocol and result (stored, duplicate, refused, oversize)', labelNames: ['workspace', 'protocol', 'result'], registers: [registry] }),
   waiting: new Gauge({ name: 'postbote_fetcher_connectors_waiting', help: 'Connectors due for a run but waiting for a run slot of their workspace (quota max_concurrent_runs), by workspace', labelNames: ['workspace'], registers: [registry] }),
   tlsHandshakes: new Counter({ name: 'postbote_fetcher_tls_handshakes_total', help: 'TLS handshakes of polls with a mail server, by whether the server resumed the connector\'s previous session (yes) or ran a full one (no)', labelNames: ['resumed'], registers: [registry] }),
