@@ -45,9 +45,10 @@ interface Child {
  * session) rebuilt, once per such episode.
  *
  * Connectors taken on (at start-up, from a rebalance, a workspace resumed, a new connector)
- * have their first runs paced at `startRate` per second: a fetcher that takes on thousands
- * at once logs into their mailboxes over seconds, not in one burst (decision 0031). Replaced
- * and rebuilt actors are not paced: their own backoff already spaces them.
+ * have their first runs paced at `startRate` per second (a second's worth at once): a fetcher
+ * that takes on thousands at once logs into their mailboxes over seconds, not in one burst
+ * (decision 0031). Replaced and rebuilt actors are not paced: their own backoff already spaces
+ * them.
  */
 export class Supervisor {
   readonly #children = new Map<string, Child>();
@@ -173,12 +174,17 @@ export class Supervisor {
     this.logger.info({ connectorId: connector.id, restarts }, 'connector actor started');
   }
 
-  /** Delay of a first run: one slot of 1/startRate s each, the first at once. */
+  /**
+   * Delay of a first run: a second's worth (`startRate`) may start at once, the rest one slot of
+   * 1/startRate s after another (a cell-rate limiter: #nextStartAt is when the next slot is free).
+   */
   #pacedStart(): number {
     const now = this.clock.now();
-    const at = Math.max(now, this.#nextStartAt);
-    this.#nextStartAt = at + 1000 / this.options.startRate;
-    return at - now;
+    const slot = 1000 / this.options.startRate;
+    this.#nextStartAt = Math.max(this.#nextStartAt, now);
+    const delay = Math.max(0, this.#nextStartAt - now - (1000 - slot));
+    this.#nextStartAt += slot;
+    return delay;
   }
 
   #crashed(connectorId: string, child: Child, err: unknown): void {
