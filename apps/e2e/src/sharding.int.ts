@@ -2,16 +2,16 @@
 // with the config and storage services in this process, on MariaDB and real Dovecot.
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KafkaBus } from '@postbote/bus';
+import { KafkaBus, TOPICS } from '@postbote/bus';
 import { startConfigService, type RunningConfigService } from '@postbote/config';
 import { Secret } from '@postbote/crypto';
 import { PLAINTEXT_LOOPBACK, call, connect } from '@postbote/grpc-runtime';
 import { CapturedLog, createLogger } from '@postbote/logging';
 import { startStorageService, type RunningStorageService } from '@postbote/storage';
-import { FetcherServiceClient } from '@postbote/proto';
+import { FetcherInstance, FetcherServiceClient } from '@postbote/proto';
 import { DOVECOT, TEST_ACTOR, TEST_KAFKA_BROKERS, adminAuthFrom, dovecotUser, eventually, freePort, mailboxAs, mariaDbTestDatabase, tempDir, testMail, type MailUser, type TestDatabase, TEST_SCOPE } from '@postbote/testing';
 import { DataSource } from 'typeorm';
 
@@ -180,6 +180,27 @@ describe('fetchers sharded by a Kafka consumer group', () => {
       );
     } finally {
       client.close();
+    }
+  });
+
+  it('a fleet report of 10,000 failing connectors, over the broker\'s 1 MiB encoded, reaches the other fetchers', async () => {
+    const connectors = Array.from({ length: 10_000 }, () => ({
+      connectorId: randomUUID(),
+      workspace: 'default',
+      lastError: 'CONNECT_TIMEOUT: no answer from imap.example.com:993 within 30000 ms',
+      consecutiveFailures: 3,
+      lastErrorAt: new Date(),
+    }));
+    // Dated ahead, so the view keeps it (three report periods) for as long as the test looks.
+    const report = FetcherInstance.encode(FetcherInstance.fromPartial({ instanceId: 'big', connectors, reportedAt: new Date(Date.now() + 60_000) })).finish();
+    assert.ok(report.length > 1_048_576, `report of ${report.length} bytes`);
+    await bus.publish(TOPICS.fetchers, [{ key: 'big', value: report, headers: {} }]);
+    const client = connect(FetcherServiceClient, fetchers.get('f1')!.address, adminAuthFrom(dir));
+    try {
+      await eventually(async () => (await call(client.listFetchers, client, {})).instances.find((i) => i.instanceId === 'big')?.connectors.length === 10_000, 20_000, 'the big report in f1\'s view');
+    } finally {
+      client.close();
+      await bus.publish(TOPICS.fetchers, [{ key: 'big', value: null, headers: {} }]);
     }
   });
 

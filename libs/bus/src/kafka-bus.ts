@@ -1,5 +1,6 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type IHeaders } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type IHeaders } from 'kafkajs';
 import type { Bus, BusMessage, MessageHandler, SubscribeOptions, Subscription, TopicSpec } from './bus';
+import { COMPRESSED_TOPICS } from './topics';
 import { whileTransient, type WaitLog } from './kafka-retry';
 import { kafkaClientSecurity, type KafkaSecurity } from './kafka-security';
 import { addReadinessCheck } from '@postbote/metrics';
@@ -101,15 +102,13 @@ export class KafkaBus implements Bus {
     const producer = await this.#wait('the broker', () => this.#ensureProducer());
     const records = messages.map((m) => ({ key: m.key, value: m.value ? Buffer.from(m.value) : null, headers: { ...m.headers } }));
     // A topic created a moment ago (by this or another process) may not have a leader yet.
-    await this.#wait(`topic ${this.name(topic)}`, () => producer.send({ topic: this.name(topic), acks: -1, messages: records }));
+    const compression = COMPRESSED_TOPICS.has(topic) ? CompressionTypes.GZIP : CompressionTypes.None;
+    await this.#wait(`topic ${this.name(topic)}`, () => producer.send({ topic: this.name(topic), acks: -1, compression, messages: records }));
   }
 
   async subscribe(options: SubscribeOptions, handler: MessageHandler): Promise<Subscription> {
     const topic = this.name(options.topic);
-    const consumer = this.#kafka.consumer({
-      groupId: this.name(options.groupId),
-      ...(options.sessionTimeoutMs ? { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 5)) } : {}),
-    });
+    const consumer = this.#kafka.consumer({ groupId: this.name(options.groupId), ...groupTiming(options.sessionTimeoutMs) });
     this.#consumers.add(consumer);
     const ownership = options.ownership;
     let owned = new Set<number>();
@@ -184,6 +183,20 @@ export class KafkaBus implements Bus {
     });
     return this.#producer;
   }
+}
+
+/**
+ * A group with a session timeout is one whose members take over from a dead one (fetchers, storage).
+ * kafkajs heartbeats only between fetches, and an idle fetch waits `maxWaitTimeInMs` (5 s by
+ * default) for data: a live member would hear of a dead one's rebalance up to 5 s after the
+ * broker starts it. A tenth of the session timeout for both (1 s at the fetchers' 10 s default)
+ * makes takeover the session timeout plus about a second (benchmarks.md, the fleet scaled out);
+ * it costs each member one empty fetch and one heartbeat a second.
+ */
+function groupTiming(sessionTimeoutMs: number | undefined): { sessionTimeout?: number; heartbeatInterval?: number; maxWaitTimeInMs?: number } {
+  if (!sessionTimeoutMs) return {};
+  const beat = Math.max(500, Math.floor(sessionTimeoutMs / 10));
+  return { sessionTimeout: sessionTimeoutMs, heartbeatInterval: beat, maxWaitTimeInMs: beat };
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {

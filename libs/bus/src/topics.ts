@@ -9,3 +9,10 @@ export const TOPICS = Object.freeze({
   /** FetcherInstance, keyed by instance id, compacted: each fetcher's latest report (fleet view). */
   fetchers: 'postbote.fetchers.v1',
 });
+
+/**
+ * Topics whose records are sent gzip-compressed. A fleet report lists every connector its
+ * fetcher runs: ~80 bytes each, ~165 with an error — 10,000 failing connectors would be 1.7 MB,
+ * over the broker's 1 MiB `message.max.bytes`, when the fleet view matters most; compressed ~250 KB.
+ */
+export const COMPRESSED_TOPICS: ReadonlySet<string> = new Set([TOPICS.fetchers]);

@@ -152,7 +152,7 @@ export async function startFetcherService(
   // Followed before the connectors, so a suspended workspace's state usually arrives before its connectors do.
   const workspaces = await followWorkspaces(bus, config.instanceId, supervisor);
   const connectors = await followConnectors(bus, config.sessionTimeoutMs, supervisor, logger);
-  const fleet = new FleetView(bus, config.instanceId, config.reportEveryMs, () => instanceReport(config, connectors.owned(), supervisor), logger);
+  const fleet = new FleetView(bus, config.instanceId, config.reportEveryMs, () => instanceReport(config, connectors.owned(), supervisor, clock), clock, logger);
   await fleet.start();
   const server = await startGrpcServer({
     address: config.address,
@@ -218,7 +218,7 @@ async function followConnectors(bus: Bus, sessionTimeoutMs: number, supervisor: 
 }
 
 /** What this instance tells the fleet (and ListFetchers) about itself. */
-function instanceReport(config: FetcherServiceConfig, partitions: number[], supervisor: Supervisor): FetcherInstance {
+function instanceReport(config: FetcherServiceConfig, partitions: number[], supervisor: Supervisor, clock: Clock): FetcherInstance {
   return {
     instanceId: config.instanceId,
     partitions,
@@ -234,7 +234,7 @@ function instanceReport(config: FetcherServiceConfig, partitions: number[], supe
       backlog: s.backlog,
       lastErrorAt: s.lastErrorAt === null ? undefined : new Date(s.lastErrorAt),
     })),
-    reportedAt: new Date(),
+    reportedAt: new Date(clock.now()),
     sourceAddress: config.sourceAddress ?? '',
   };
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '@postbote/backoff';
 import { TOPICS, type Bus, type Subscription } from '@postbote/bus';
 import type { Logger } from '@postbote/logging';
 import { FetcherInstance } from '@postbote/proto';
@@ -6,11 +7,13 @@ import { FetcherInstance } from '@postbote/proto';
  * Every fetcher's view of the fleet: each instance publishes its own report (partitions,
  * connectors, states) to a compacted topic every few seconds and reads everyone's. Reports
  * older than three periods are dropped, so a killed instance disappears from the view;
- * a stopping one removes itself at once (tombstone).
+ * a stopping one removes itself at once (tombstone). Reports travel gzip-compressed
+ * (COMPRESSED_TOPICS): they grow with the connectors an instance runs.
  */
 export class FleetView {
   readonly #others = new Map<string, FetcherInstance>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: unknown;
+  #stopped = false;
   #sub: Subscription | undefined;
 
   constructor(
@@ -18,6 +21,7 @@ export class FleetView {
     private readonly instanceId: string,
     private readonly everyMs: number,
     private readonly self: () => FetcherInstance,
+    private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
@@ -33,19 +37,22 @@ export class FleetView {
       this.bus
         .publish(TOPICS.fetchers, [{ key: this.instanceId, value: FetcherInstance.encode(this.self()).finish(), headers: {} }])
         .catch((err: unknown) => this.logger.warn({ err: { message: (err as Error).message } }, 'fleet report not published'));
-    await publish();
-    this.#timer = setInterval(() => void publish(), this.everyMs);
-    this.#timer.unref();
+    const every = async () => {
+      await publish();
+      if (!this.#stopped) this.#timer = this.clock.setTimer(this.everyMs, () => void every());
+    };
+    await every();
   }
 
   instances(): FetcherInstance[] {
-    const cutoff = Date.now() - 3 * this.everyMs;
+    const cutoff = this.clock.now() - 3 * this.everyMs;
     const others = [...this.#others.values()].filter((i) => (i.reportedAt?.getTime() ?? 0) >= cutoff);
     return [this.self(), ...others].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopped = true;
+    this.clock.clearTimer(this.#timer);
     await this.bus.publish(TOPICS.fetchers, [{ key: this.instanceId, value: null, headers: {} }]).catch(() => undefined);
     await this.#sub?.close();
   }
