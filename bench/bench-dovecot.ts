@@ -51,10 +51,14 @@ namespace inbox {
   inbox = yes
   separator = /
 }
-# One imap process per session (forked at login: ~20 logins/s on this machine; serving many
-# sessions per process ran into its process_limit and inotify limits under the cold start).
+# One session per imap process at a time, but a process serves up to 1,000 sessions one after
+# another (Dovecot's advice for speed: 100..1,000), and 16 wait pre-forked: a fork and exec per
+# login capped this machine at ~55 logins/s (imap + master 56 % of the CPU), reuse at ~200/s
+# (bench/login-probe.ts). Many sessions per process at once ran into process_limit and inotify limits.
 service imap {
   process_limit = ${capacity + 500}
+  service_count = 1000
+  process_min_avail = 16
   # The hibernate process hands sessions back through this socket (it runs as dovecot).
   unix_listener imap-master {
     user = $default_internal_user
@@ -97,7 +101,7 @@ service anvil {
 `;
 }
 
-function readDovecotPassword(): string {
+export function readDovecotPassword(): string {
   const text = readFileSync(join(TEST_RUN, 'dovecot.conf'), 'utf8');
   const m = /args = password=(\S+)/.exec(text);
   if (!m?.[1]) throw new Error('start the test environment first (scripts/test-env.sh up): its Dovecot config names the password');
