@@ -4,13 +4,14 @@
 // one `imap` process each: 5,000 of those would not fit here), one login process holding
 // every client's TLS, limits raised to the connector count.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@postbote/testing';
 
 const TEST_RUN = join(REPO_ROOT, '.cache', 'test-env', 'dovecot');
 const RUN = join(REPO_ROOT, '.cache', 'bench-dovecot');
+const MAIL = '/var/tmp/postbote-bench-mail';
 
 export const BENCH_DOVECOT = {
   host: '127.0.0.1',
@@ -117,18 +118,17 @@ const ping = () =>
 /** Starts the bench Dovecot for `capacity` concurrent sessions (restarts it with this config if it runs). */
 export async function benchDovecotUp(capacity: number): Promise<void> {
   await benchDovecotDown();
-  const mail = '/var/tmp/postbote-bench-mail';
   mkdirSync(join(RUN, 'run'), { recursive: true });
   mkdirSync(join(RUN, 'state'), { recursive: true });
-  mkdirSync(mail, { recursive: true });
-  execFileSync('chown', ['nobody:nogroup', mail]);
+  mkdirSync(MAIL, { recursive: true });
+  execFileSync('chown', ['nobody:nogroup', MAIL]);
   try {
     // Each imap process of the mail uid watches its mailbox (IDLE): 128 instances by default.
     writeFileSync('/proc/sys/fs/inotify/max_user_instances', String(capacity + 1000));
   } catch {
     // Not root: IDLE on the sessions beyond the limit falls back to Dovecot's own 30 s checks.
   }
-  writeFileSync(join(RUN, 'dovecot.conf'), config(capacity, mail));
+  writeFileSync(join(RUN, 'dovecot.conf'), config(capacity, MAIL));
   execFileSync('/usr/sbin/dovecot', ['-c', join(RUN, 'dovecot.conf')], { stdio: 'ignore' });
   for (let i = 0; i < 60; i++) {
     if (await ping()) return;
@@ -145,6 +145,21 @@ export async function benchDovecotDown(): Promise<void> {
     return; // not running
   }
   for (let i = 0; i < 40 && (await ping()); i++) await new Promise((r) => setTimeout(r, 250));
+}
+
+/**
+ * Creates the users' empty Maildirs, as a mail server's mailboxes exist before a fleet polls
+ * them: otherwise the cold start measures Dovecot creating 10,000 mailboxes at first login.
+ */
+export function benchMailboxes(users: readonly string[]): void {
+  const uid = Number(execFileSync('id', ['-u', 'nobody']).toString());
+  const gid = Number(execFileSync('id', ['-g', 'nobody']).toString());
+  for (const user of users) {
+    for (const path of [join(MAIL, user), join(MAIL, user, 'Maildir'), ...['cur', 'new', 'tmp'].map((d) => join(MAIL, user, 'Maildir', d))]) {
+      mkdirSync(path, { recursive: true });
+      chownSync(path, uid, gid);
+    }
+  }
 }
 
 /** Pids of the bench Dovecot's processes (master and children), for its CPU. */

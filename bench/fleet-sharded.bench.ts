@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { call, connect } from '@postbote/grpc-runtime';
 import { ConnectorServiceClient, FetcherServiceClient, Protocol, Security, Strategy, type FetcherInstance } from '@postbote/proto';
 import { DOVECOT_PASSWORD, REPO_ROOT, TEST_KAFKA_BROKERS, adminAuthFrom, freePort, mariaDbTestDatabase, tempDir } from '@postbote/testing';
-import { BENCH_DOVECOT, benchDovecotDown, benchDovecotPids, benchDovecotUp } from './bench-dovecot';
+import { BENCH_DOVECOT, benchDovecotDown, benchDovecotPids, benchDovecotUp, benchMailboxes } from './bench-dovecot';
 import { cpuSeconds, fmt, memoryMiB, procTimes, table } from './harness';
 
 const args = new Map<string, string>();
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     // Connectors first, fetchers after: the fetchers' start is a cold start over all of them.
     const api = connect(ConnectorServiceClient, config.address, adminAuthFrom(dir));
     const prefix = `fl${randomBytes(3).toString('hex')}`;
+    benchMailboxes(Array.from({ length: N }, (_, i) => `${prefix}-${i}`));
     const t0 = Date.now();
     for (let i = 0; i < N; i += 100) {
       await Promise.all(

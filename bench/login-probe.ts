@@ -1,16 +1,18 @@
 // How many IMAPS logins per second the bench Dovecot (bench-dovecot.ts) takes on this machine:
 // `--concurrency` clients each connecting, logging in, selecting INBOX and logging out in a loop
 // for `--seconds`, over 5,000 users. Its ceiling is the cold-start rate a fleet bench can ask of
-// that one mail server. `--running` probes the Dovecot already up instead of (re)starting it.
+// that one mail server. `--running` probes the Dovecot already up instead of (re)starting it;
+// `--fresh` logs in users whose mailboxes do not exist yet (each first login creates one).
 //   npx tsx bench/login-probe.ts --concurrency 100 --seconds 20
 import { connect } from 'node:tls';
-import { BENCH_DOVECOT, benchDovecotUp, readDovecotPassword } from './bench-dovecot';
+import { randomBytes } from 'node:crypto';
+import { BENCH_DOVECOT, benchDovecotUp, benchMailboxes, readDovecotPassword } from './bench-dovecot';
 import { fmt } from './harness';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
   const name = process.argv[i]?.replace(/^--/, '') ?? '';
-  if (name === 'running') args.set(name, 'yes');
+  if (name === 'running' || name === 'fresh') args.set(name, 'yes');
   else args.set(name, process.argv[++i] ?? '');
 }
 const CONCURRENCY = Number(args.get('concurrency') ?? 100);
@@ -50,6 +52,8 @@ function session(user: string, password: string, ca: string): Promise<void> {
 async function main(): Promise<void> {
   if (!args.has('running')) await benchDovecotUp(10_000);
   const password = readDovecotPassword();
+  const users = Array.from({ length: 5000 }, (_, i) => (args.has('fresh') ? `fresh${randomBytes(3).toString('hex')}-${i}` : `probe${i}`));
+  if (!args.has('fresh')) benchMailboxes(users);
   const ca = BENCH_DOVECOT.caPem();
   let done = 0;
   let failed = 0;
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (Date.now() < end) {
-        await session(`probe${next++ % 5000}`, password, ca).then(
+        await session(users[next++ % users.length] ?? '', password, ca).then(
           () => done++,
           () => failed++,
         );

@@ -5,7 +5,7 @@
 // their own files at runtime (grpc-health-check's .proto) work unchanged.
 // Type checking is separate (`npm run typecheck`): esbuild only strips types.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,8 +30,13 @@ for (const app of apps) {
 }
 console.log(`built ${apps.join(', ')} into dist/apps`);
 
+/**
+ * Each file is written beside its place and renamed into it: test processes build on their own
+ * (ensureBuilt) while others start services from dist/, and a bundle read half-written fails
+ * with a SyntaxError (seen in CI). A rename replaces the whole file at once.
+ */
 async function bundle(input, outfile) {
-  await build({
+  const result = await build({
     entryPoints: [input],
     outfile,
     bundle: true,
@@ -42,5 +47,12 @@ async function bundle(input, outfile) {
     sourcemap: true,
     tsconfig: join(root, 'tsconfig.base.json'),
     logLevel: 'warning',
+    write: false,
   });
+  for (const file of result.outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const scratch = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(scratch, file.contents);
+    renameSync(scratch, file.path);
+  }
 }
