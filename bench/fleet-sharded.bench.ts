@@ -28,6 +28,8 @@ const WINDOW = Number(args.get('window') ?? INTERVAL);
 // (bench/login-probe.ts) and shares the two cores with the fleet: 3 × 30/s leaves it room. Against
 // many mail servers the product's default (100 per fetcher) is the right rate.
 const START_RATE = Number(args.get('start-rate') ?? 30);
+/** How long the fleet may take to settle: twice the paced start of every connector, 900 s at least. */
+const SETTLE_LIMIT_S = Math.max(900, Math.ceil((2 * N) / (FETCHERS * START_RATE)));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -211,7 +213,7 @@ async function watchOwnership(fetchers: Service[], dir: string, n: number, t0: n
       log(`every connector owned once after ${fmt(now, 1)} s`);
     }
     if (once && ran === (subset?.size ?? n)) return { ownedS, ranS: now, push };
-    if (now > 900) throw new Error(`not settled after 900 s: ${owners.size} owned (all once after ${fmt(ownedS, 1)} s), ${ran} run`);
+    if (now > SETTLE_LIMIT_S) throw new Error(`not settled after ${SETTLE_LIMIT_S} s: ${owners.size} owned (all once after ${fmt(ownedS, 1)} s), ${ran} run`);
     await sleep(500);
   }
 }

@@ -11,8 +11,9 @@
 #   Dovecot  IMAP 127.0.0.1:21143 (STARTTLS), IMAPS 21993, POP3 21110 (STLS), POP3S 21995;
 #            Debian's dovecot-imapd/dovecot-pop3d, private config under .cache/test-env/dovecot,
 #            a self-signed CA (ca.crt there), any user name with one test password, Maildir
-#   GreenMail POP3 127.0.0.1:23110, SMTP 23025 (com.icegreen:greenmail-standalone from Maven
-#            Central): a second POP3 implementation; any login is accepted (auth disabled)
+#   GreenMail POP3 127.0.0.1:23110, IMAP 23143, SMTP 23025 (com.icegreen:greenmail-standalone
+#            from Maven Central): a second POP3 and IMAP implementation, whose IDLE announces
+#            a message within milliseconds (the push floor); any login is accepted (auth disabled)
 #   MariaDB TLS 127.0.0.1:23306: a second instance of the machine's mariadbd with
 #            require_secure_transport=ON and a certificate from its own CA (ca.crt, client.crt
 #            and client.key under .cache/test-env/mariadb-tls), data under the same folder
@@ -376,18 +377,26 @@ GREENMAIL_HOME=.cache/greenmail/$GREENMAIL_VERSION
 GREENMAIL_RUN=$STATE/greenmail
 
 greenmail_ping() {
-  node -e "require('net').connect(23110,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
+  node -e "require('net').connect(23143,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null
 }
 
 greenmail_up() {
   if greenmail_ping; then log "GreenMail is up"; return; fi
+  # One started by an older version of this script serves no IMAP: replace it (once its
+  # POP3 port is free again).
+  greenmail_down
+  for _ in $(seq 50); do
+    node -e "require('net').connect(23110,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null || break
+    sleep 0.2
+  done
   if [ ! -f "$GREENMAIL_HOME/greenmail-standalone-$GREENMAIL_VERSION.jar" ]; then
     log "fetching GreenMail $GREENMAIL_VERSION from Maven Central"
     mvn -q -B dependency:copy -Dartifact="com.icegreen:greenmail-standalone:$GREENMAIL_VERSION" -DoutputDirectory="$PWD/$GREENMAIL_HOME"
   fi
   mkdir -p "$GREENMAIL_RUN"
-  log "starting GreenMail (POP3 23110, SMTP 23025)"
+  log "starting GreenMail (POP3 23110, IMAP 23143, SMTP 23025)"
   nohup java -Xmx256m -Dgreenmail.auth.disabled \
+    -Dgreenmail.imap.hostname=127.0.0.1 -Dgreenmail.imap.port=23143 \
     -Dgreenmail.pop3.hostname=127.0.0.1 -Dgreenmail.pop3.port=23110 \
     -Dgreenmail.smtp.hostname=127.0.0.1 -Dgreenmail.smtp.port=23025 \
     -jar "$GREENMAIL_HOME/greenmail-standalone-$GREENMAIL_VERSION.jar" > "$GREENMAIL_RUN/greenmail.log" 2>&1 < /dev/null &

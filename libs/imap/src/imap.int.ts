@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Secret } from '@postbote/crypto';
 import type { Security, Strategy } from '@postbote/connector-model';
 import { MailboxError, type IncomingMessage, type MessageSink, type RunLogLevel, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
-import { DOVECOT, TestProxy, dovecotKick, dovecotLoginAddresses, expectLastLoginFrom, dovecotUser, eventually, mailboxAs, recordedResumption, scriptedServer, testMail, type MailUser } from '@postbote/testing';
+import { DOVECOT, TestProxy, cuttingProxy, dovecotKick, dovecotLoginAddresses, expectLastLoginFrom, dovecotUser, eventually, mailboxAs, recordedResumption, scriptedServer, testMail, type MailUser } from '@postbote/testing';
 import { pollImap, type ImapRunSettings } from './poll-imap';
 import { listImapFolders, testImap } from './imap-probe';
 
@@ -314,6 +314,44 @@ describe('IMAP poll against Dovecot', () => {
     });
   });
 
+  it('lists the folders once: later polls select the kept path straight away, and a folder gone from it is listed afresh', async () => {
+    const user = dovecotUser('paths');
+    await seed(user, 'INBOX/Work', ['w1']);
+    await seed(user, 'Done', []);
+    const relay = await cuttingProxy(DOVECOT.imap);
+    const memory: RunMemory = { oversize: new Set() };
+    const r = recorder();
+    const viaRelay = access(user, { security: 'NONE', port: relay.port });
+    const s = settings({ folder: 'Inbox/Work', strategy: 'MOVE', moveTo: 'Done' });
+    // Full listings (LIST "" "*"); imapflow also lists a single path to tell a missing folder after a NO.
+    const lists = (from: number) => (relay.sent().slice(from).match(/ LIST "" "\*"/g) ?? []).length;
+    try {
+      assert.equal((await run(viaRelay, s, r, memory)).stored, 1);
+      assert.equal(lists(0), 1, 'the first run lists');
+      let mark = relay.sent().length;
+      await seed(user, 'INBOX/Work', ['w2']);
+      assert.equal((await run(viaRelay, s, r, memory)).stored, 1);
+      assert.doesNotMatch(relay.sent().slice(mark), / LIST | LSUB /, 'the second run lists nothing');
+      assert.match(relay.sent().slice(mark), /SELECT "?INBOX\/Work/);
+      assert.deepEqual((await inspect(user, 'Done')).length, 2, 'moved to the kept target path');
+      // The folder is deleted and made again under another case of INBOX's child: the kept
+      // path answers NO, the run lists again and finds it.
+      const c = await mailboxAs(user);
+      await c.mailboxDelete('INBOX/Work');
+      await c.mailboxCreate('INBOX/work');
+      await c.append('INBOX/work', testMail('w3'));
+      await c.logout();
+      mark = relay.sent().length;
+      assert.equal((await run(viaRelay, settings({ folder: 'Inbox/Work', strategy: 'MOVE', moveTo: 'Done' }), r, memory).catch((e: unknown) => e)) instanceof MailboxError, true, 'Inbox/Work is gone (names other than INBOX compare exactly)');
+      assert.equal(lists(mark), 1, 'listed afresh after the NO');
+      const recreated = settings({ folder: 'Inbox/work', strategy: 'MOVE', moveTo: 'Done' });
+      assert.equal((await run(viaRelay, recreated, r, memory)).stored, 1);
+      assert.ok(r.stored.at(-1)!.bytes.equals(testMail('w3')));
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('TestConnection reports each step; ListFolders uses "/" notation', async () => {
     const user = dovecotUser('probe');
     await seed(user, 'INBOX/A', []);
@@ -386,6 +424,42 @@ describe('IMAP push (IDLE) against Dovecot', () => {
       assert.deepEqual((await inspect(user, 'INBOX')).map((m) => m.seen), [true, true]);
     } finally {
       memory.session?.close();
+    }
+  });
+
+  it('a run woken on the kept connection goes straight to its search: no LIST, LSUB or SELECT again', async () => {
+    const user = dovecotUser('idle-rt');
+    await seed(user, 'INBOX', ['first']);
+    // Plaintext (security NONE) through a recording relay, so the commands can be read.
+    const relay = await cuttingProxy(DOVECOT.imap);
+    let wakes = 0;
+    const memory: RunMemory = { oversize: new Set(), wake: () => void wakes++ };
+    const r = recorder();
+    try {
+      const viaRelay = access(user, { security: 'NONE', port: relay.port });
+      assert.equal((await run(viaRelay, settings({ push: true }), r, memory)).stored, 1);
+      assert.match(relay.sent(), /SELECT "?INBOX/);
+      await new Promise((res) => setTimeout(res, 300)); // in IDLE by now
+      const mark = relay.sent().length;
+      await seed(user, 'INBOX', ['pushed']);
+      await eventually(() => wakes === 1, 5_000, 'woken by the new message');
+      assert.equal((await run(viaRelay, settings({ push: true }), r, memory)).stored, 1);
+      const commands = relay
+        .sent()
+        .slice(mark)
+        .split('\r\n')
+        .filter((l) => l !== '');
+      assert.deepEqual(
+        commands.map((l) => l.split(' ').slice(1, 3).join(' ')).filter((c) => !c.startsWith('IDLE')),
+        ['', 'UID SEARCH', 'UID FETCH', 'UID FETCH', 'UID STORE'],
+        `commands of the woken run: ${commands.join(' | ')}`,
+      );
+      assert.equal(commands[0], 'DONE', 'the search follows the end of the IDLE');
+      assert.ok(r.stored.at(-1)!.bytes.equals(testMail('pushed')));
+      assert.deepEqual((await inspect(user, 'INBOX')).map((m) => m.seen), [true, true]);
+    } finally {
+      memory.session?.close();
+      await relay.close();
     }
   });
 

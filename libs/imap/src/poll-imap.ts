@@ -1,9 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import type { Strategy } from '@postbote/connector-model';
-import { MailboxError, adviseStartTls, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
+import { MailboxError, adviseStartTls, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type ResolvedImapFolders, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { connectImap, startTlsOffered, toMailboxError } from './imap-connect';
 import { IdleSession, sessionKey } from './imap-idle';
-import { resolveFolder, type ServerFolder } from './folder-resolver';
+import { resolveFolder } from './folder-resolver';
 import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
 
 export interface ImapRunSettings {
@@ -49,7 +49,7 @@ export async function pollImap(
   try {
     const result = await withDeadline(
       settings.fetchTimeoutMs,
-      run(client, settings, memory, sink, log, plan, selected),
+      run(client, settings, memory, sink, log, plan, selected, `${key}${JSON.stringify([settings.strategy === 'MOVE' ? settings.moveTo : null])}`),
       () => new MailboxError('FETCH_TIMEOUT', `the run exceeded the fetch timeout (${settings.fetchTimeoutMs} ms); it continues next poll`),
       () => client.close(),
       signal,
@@ -57,6 +57,7 @@ export async function pollImap(
     keep = settings.push && client.usable && !signal.aborted && canIdle(client, memory, log);
     return result;
   } catch (err) {
+    memory.imapFolders = undefined;
     throw toMailboxError(err, access);
   } finally {
     if (keep) keepSession(client, access, kept, key, memory, selected.exists, settings.reprocess && settings.strategy === 'MARK_READ');
@@ -103,17 +104,55 @@ function dropSession(memory: RunMemory): void {
   memory.session = undefined;
 }
 
-async function folders(client: ImapFlow): Promise<{ list: ServerFolder[]; prefix: string }> {
+async function resolveFolders(client: ImapFlow, s: ImapRunSettings, key: string): Promise<ResolvedImapFolders> {
   const list = (await client.list()).map((f) => ({ path: f.path, delimiter: f.delimiter }));
   const ns = (client as unknown as { namespaces?: { personal?: Array<{ prefix?: string }> } }).namespaces;
-  return { list, prefix: ns?.personal?.[0]?.prefix ?? '' };
+  const prefix = ns?.personal?.[0]?.prefix ?? '';
+  const target = s.strategy === 'MOVE' && s.moveTo ? resolveFolder(s.moveTo, list, prefix).path : null;
+  const folder = resolveFolder(s.folder, list, prefix);
+  return { key, folder: folder.path, delimiter: folder.delimiter, target };
 }
 
-async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan, selected: { exists: number }): Promise<ImapRunResult> {
-  const { list, prefix } = await folders(client);
-  const folder = resolveFolder(s.folder, list, prefix);
-  const target = s.strategy === 'MOVE' && s.moveTo ? resolveFolder(s.moveTo, list, prefix) : null;
-  const box = await client.mailboxOpen(folder.path);
+/**
+ * imapflow LISTs a folder before its first SELECT on a connection unless its per-connection
+ * folder cache (a runtime property its types do not declare) already knows it; the listing
+ * only decorates the mailbox object (delimiter, special use), which we do not read. Seeding
+ * the entry from the kept paths saves that round trip on every poll's fresh connection.
+ */
+function seedFolderCache(client: ImapFlow, known: ResolvedImapFolders): void {
+  const cache = (client as unknown as { folders?: unknown }).folders;
+  if (cache instanceof Map && !cache.has(known.folder)) cache.set(known.folder, { path: known.folder, delimiter: known.delimiter, flags: new Set(), listed: true });
+}
+
+/**
+ * Selects the run's folder. The server's paths for the folder and move target are listed
+ * (LIST, LSUB) once and kept in the actor's memory, not on every run: a quiet poll is then a
+ * SELECT and no more. A run woken on a kept session finds its folder still selected (the
+ * session waited in IDLE on it, imapflow kept its counts from the server's announcements):
+ * it goes straight to the search, three round trips sooner than a fresh run — on a push
+ * wake-up those were most of what a distant server adds to the delay. A folder that is
+ * gone by its kept path (SELECT answers NO) is listed afresh at once; a failed run forgets
+ * the paths, so a move target renamed on the server is found again by the next run.
+ */
+async function selectFolder(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, key: string): Promise<{ box: { exists: number; uidValidity: bigint }; target: string | null }> {
+  const known = memory.imapFolders?.key === key ? memory.imapFolders : undefined;
+  if (known) {
+    const open = client.mailbox;
+    if (open && open.path === known.folder && !open.readOnly) return { box: open, target: known.target };
+    seedFolderCache(client, known);
+    try {
+      return { box: await client.mailboxOpen(known.folder), target: known.target };
+    } catch (err) {
+      if ((err as { responseStatus?: string }).responseStatus !== 'NO') throw err;
+    }
+  }
+  const folders = await resolveFolders(client, s, key);
+  memory.imapFolders = folders;
+  return { box: await client.mailboxOpen(folders.folder), target: folders.target };
+}
+
+async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan, selected: { exists: number }, key: string): Promise<ImapRunResult> {
+  const { box, target } = await selectFolder(client, s, memory, key);
   selected.exists = box.exists;
   const uidValidity = Number(box.uidValidity);
   if (memory.uidValidity !== undefined && memory.uidValidity !== uidValidity) {
@@ -256,7 +295,7 @@ class Confirmed {
 }
 
 // Runs only for messages storage confirmed (stored or already known), one command per set.
-async function postProcess(client: ImapFlow, s: ImapRunSettings, uids: readonly number[], target: ServerFolder | null, counts: RunCounts): Promise<void> {
+async function postProcess(client: ImapFlow, s: ImapRunSettings, uids: readonly number[], target: string | null, counts: RunCounts): Promise<void> {
   if (uids.length === 0) return;
   const range = uidSet(uids);
   switch (s.strategy) {
@@ -271,7 +310,7 @@ async function postProcess(client: ImapFlow, s: ImapRunSettings, uids: readonly 
     case 'MOVE':
       if (!target) throw new MailboxError('FOLDER_NOT_FOUND', 'move target missing');
       // MOVE where the server has it, COPY + \Deleted + UID EXPUNGE otherwise (imapflow).
-      await client.messageMove(range, target.path, { uid: true });
+      await client.messageMove(range, target, { uid: true });
       break;
   }
   counts.postProcessed += uids.length;

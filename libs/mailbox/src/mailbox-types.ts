@@ -45,12 +45,24 @@ export interface RunMemory {
   readonly oversize: Set<string>;
   /** IMAP: the folder's UIDVALIDITY at the last run. */
   uidValidity?: number;
+  /** IMAP: the server's paths for the folder and move target, as a run resolved them for `key`. */
+  imapFolders?: ResolvedImapFolders;
   /** A connection kept open between runs (IMAP IDLE); the actor closes it when it stops or is reconfigured. */
   session?: KeptSession;
   /** Starts a run now: what a kept session calls when the server announces mail (set by the actor). */
   wake?: () => void;
   /** The log already said that this server cannot push (said once per actor). */
   pushUnavailableSaid?: boolean;
+}
+
+/** The server's own paths for a connector's folder settings (what LIST said, matched by the folder resolver). */
+export interface ResolvedImapFolders {
+  /** The server, login, folder and move target they were resolved for. */
+  readonly key: string;
+  readonly folder: string;
+  /** The server's hierarchy delimiter for `folder`. */
+  readonly delimiter: string;
+  readonly target: string | null;
 }
 
 /** A mail-server connection that outlives a run. */

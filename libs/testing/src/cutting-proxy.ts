@@ -11,11 +11,13 @@ export interface CuttingProxy {
   readonly port: number;
   /** Server→client bytes forwarded so far, over all connections. */
   readonly forwarded: () => number;
+  /** What clients sent so far, over all connections (a plaintext protocol's commands, in order). */
+  readonly sent: () => string;
   close(): Promise<void>;
 }
 
 /**
- * A loopback TCP proxy in front of a real server that cuts or stalls the server's side of
+ * A loopback TCP proxy in front of a real server that records what clients send and cuts or stalls the server's side of
  * the stream at a chosen byte offset — what a failing network or server does to a
  * transfer, on cue. Closing it is an outage of the server behind it; a new proxy on the
  * same `listenPort` is its return. It forwards bytes untouched, so TLS passes through end to end (the
@@ -23,6 +25,7 @@ export interface CuttingProxy {
  */
 export async function cuttingProxy(targetPort: number, plan: ProxyPlan = {}, targetHost = '127.0.0.1', listenPort = 0): Promise<CuttingProxy> {
   let forwarded = 0;
+  let sent = '';
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
@@ -31,7 +34,10 @@ export async function cuttingProxy(targetPort: number, plan: ProxyPlan = {}, tar
       s.on('close', () => sockets.delete(s));
       s.on('error', () => undefined);
     }
-    client.on('data', (d) => upstream.write(d));
+    client.on('data', (d: Buffer) => {
+      sent += d.toString('latin1');
+      upstream.write(d);
+    });
     upstream.on('data', (d: Buffer) => {
       const limit = plan.cutAfter ?? plan.stallAfter ?? Infinity;
       const room = Math.max(0, limit - forwarded);
@@ -51,6 +57,7 @@ export async function cuttingProxy(targetPort: number, plan: ProxyPlan = {}, tar
   return {
     port: typeof addr === 'object' && addr ? addr.port : 0,
     forwarded: () => forwarded,
+    sent: () => sent,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

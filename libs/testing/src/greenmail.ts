@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 
-/** GreenMail of scripts/test-env.sh: POP3 and SMTP on loopback, any login accepted. */
-export const GREENMAIL = { host: '127.0.0.1', pop3: 23110, smtp: 23025 };
+/** GreenMail of scripts/test-env.sh: POP3, IMAP (plaintext) and SMTP on loopback, any login accepted. */
+export const GREENMAIL = { host: '127.0.0.1', pop3: 23110, imap: 23143, smtp: 23025 };
 
 /**
  * Delivers raw message bytes over SMTP (what a sender's server would do), dot-stuffing

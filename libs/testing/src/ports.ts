@@ -16,7 +16,7 @@ import { join } from 'node:path';
 // process is gone is taken over.
 const LOW = 24_000;
 const HIGH = 32_000;
-const RESERVED = new Set([19092, 19093, 19192, 19193, 21110, 21143, 21993, 21995, 23025, 23110]);
+const RESERVED = new Set([19092, 19093, 19192, 19193, 21110, 21143, 21993, 21995, 23025, 23110, 23143]);
 export const PORT_CLAIMS = join(tmpdir(), 'postbote-test-ports');
 
 function canBind(port: number): Promise<boolean> {
