@@ -25,7 +25,7 @@ export class LatestStatePublisher {
     private readonly logger: Logger,
   ) {}
 
-  /** Resolves once this state (or a newer one of the same key) is on the topic; a failure is retried in the background. */
+  /** Resolves once this state is on the topic, or once a newer state of the same key replaced it (whose own send waits for that one); a failure is retried in the background. */
   async send(key: string, value: Uint8Array, eventId: string): Promise<void> {
     const entry = { value, eventId };
     this.#pending.set(key, entry);
