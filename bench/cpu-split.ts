@@ -8,8 +8,11 @@ import { procTimes } from './harness';
 export interface CpuSplit {
   /** Postbote's main thread (zero for the references). */
   readonly loop: number;
-  /** Postbote's other threads. */
+  /** Postbote's other threads: the two below, V8's helpers (GC, compiler) and libuv's. */
   readonly threads: number;
+  /** Of `threads`: the metadata parser(s) and the SQLite writer, when labelled (thread-label.cjs). */
+  readonly parser: number;
+  readonly writer: number;
   readonly dovecot: number;
   readonly mariadb: number;
   readonly kafka: number;
@@ -43,15 +46,33 @@ function processes(): Array<{ pid: number; ppid: number; comm: string; cmdline: 
   return out;
 }
 
-/** CPU seconds so far: of `postbote`'s threads (when given) and of the test servers. */
-export function cpuNow(postbote?: number): CpuSplit {
+/** The label a worker thread left in `dir` (thread-label.cjs), if any. */
+function labelOf(dir: string | undefined, tid: string): string {
+  if (!dir) return '';
+  try {
+    return readFileSync(`${dir}/${tid}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** CPU seconds so far: of `postbote`'s threads (when given; workers labelled in `labels`) and of the test servers. */
+export function cpuNow(postbote?: number, labels?: string): CpuSplit {
   let loop = 0;
   let threads = 0;
+  let parser = 0;
+  let writer = 0;
   if (postbote) {
     for (const tid of readdirSync(`/proc/${postbote}/task`)) {
       const t = times(`/proc/${postbote}/task/${tid}/stat`)?.own ?? 0;
-      if (Number(tid) === postbote) loop += t;
-      else threads += t;
+      if (Number(tid) === postbote) {
+        loop += t;
+        continue;
+      }
+      threads += t;
+      const label = labelOf(labels, tid);
+      if (label === 'parser') parser += t;
+      else if (label === 'sqlite-writer') writer += t;
     }
   }
   const all = processes();
@@ -64,10 +85,10 @@ export function cpuNow(postbote?: number): CpuSplit {
     for (const child of all.filter((p) => p.ppid === master.pid)) dovecot += times(`/proc/${child.pid}/stat`)?.own ?? 0;
   }
   const sum = (pred: (p: { comm: string; cmdline: string }) => boolean) => all.filter(pred).reduce((a, p) => a + (times(`/proc/${p.pid}/stat`)?.own ?? 0), 0);
-  return { loop, threads, dovecot, mariadb: sum((p) => p.comm === 'mariadbd' || p.comm === 'mysqld'), kafka: sum((p) => p.cmdline.includes('kafka.Kafka')), s3: sum((p) => p.cmdline.includes('org.gaul.s3proxy')) };
+  return { loop, threads, parser, writer, dovecot, mariadb: sum((p) => p.comm === 'mariadbd' || p.comm === 'mysqld'), kafka: sum((p) => p.cmdline.includes('kafka.Kafka')), s3: sum((p) => p.cmdline.includes('org.gaul.s3proxy')) };
 }
 
 export function cpuSince(before: CpuSplit, after: CpuSplit): CpuSplit {
   const d = (k: keyof CpuSplit) => after[k] - before[k];
-  return { loop: d('loop'), threads: d('threads'), dovecot: d('dovecot'), mariadb: d('mariadb'), kafka: d('kafka'), s3: d('s3') };
+  return { loop: d('loop'), threads: d('threads'), parser: d('parser'), writer: d('writer'), dovecot: d('dovecot'), mariadb: d('mariadb'), kafka: d('kafka'), s3: d('s3') };
 }

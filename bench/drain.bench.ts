@@ -74,15 +74,15 @@ async function mailbox(corpus: string, tag: string): Promise<string> {
 }
 
 /** `postbote`: the all-in-one's pid, whose threads are split; the raw clients run in this process. */
-async function timed(work: () => Promise<number>, postbote?: number): Promise<Sample> {
+async function timed(work: () => Promise<number>, postbote?: number, labels?: string): Promise<Sample> {
   const pid = postbote ?? process.pid;
   const cpu0 = cpuSeconds(pid);
-  const split0 = cpuNow(postbote);
+  const split0 = cpuNow(postbote, labels);
   const t0 = process.hrtime.bigint();
   const count = await work();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (count !== N) throw new Error(`got ${count} messages, expected ${N}`);
-  return { seconds, cpu: cpuSeconds(pid) - cpu0, split: cpuSince(split0, cpuNow(postbote)) };
+  return { seconds, cpu: cpuSeconds(pid) - cpu0, split: cpuSince(split0, cpuNow(postbote, labels)) };
 }
 
 /** The protocol limit over IMAPS: one client, UID FETCH 1:* BODY.PEEK[], nothing else done. */
@@ -206,7 +206,10 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
     ...(db?.config.kind === 'mysql' ? { DATABASE_URL: db.config.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_NAMESPACE: namespace, KAFKA_PARTITIONS: '8' } : {}),
     ...bucket?.env,
   };
-  const pb = await startPostbote(extra, [...NODE_ARGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
+  // Worker threads label themselves, so the split can name the parser and the SQLite writer.
+  const labels = tempDir('pb-threads-');
+  extra['BENCH_THREAD_LABELS'] = labels;
+  const pb = await startPostbote(extra, [...NODE_ARGS, '-r', join(__dirname, 'thread-label.cjs'), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   try {
     const pid = pb.proc.child.pid ?? 0;
     const counter = await eventCounter(db ? 'mariadb-kafka' : 'embedded', pb.dataDir, namespace, db?.config.kind === 'mysql' ? db.config.url : undefined);
@@ -227,7 +230,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
           if (n >= N) return n;
           await new Promise((r) => setTimeout(r, 100));
         }
-      }, pid);
+      }, pid, labels);
       return { ...sample, sizes: { database: await databaseBytes(pb.dataDir, db?.config.kind === 'mysql' ? db.config.url : undefined), bucket: (await bucket?.bytes()) ?? 0 } };
     } finally {
       await counter.close();
@@ -376,7 +379,9 @@ async function main(): Promise<void> {
       const parts = ours ? [perEmail(xs, 'loop'), perEmail(xs, 'threads')] : [perEmail(xs, 'client'), 0];
       const servers = [perEmail(xs, 'dovecot'), perEmail(xs, 'mariadb'), perEmail(xs, 'kafka'), perEmail(xs, 's3')];
       const total = [...parts, ...servers].reduce((a, b) => a + b, 0);
-      split.push([protocol.toUpperCase() + 'S', name, fmt(parts[0] ?? 0, 2), ours ? fmt(parts[1] ?? 0, 2) : '', ...servers.map((v) => fmt(v, 2)), fmt(total, 2), fmt(2000 / total)]);
+      const [parser, writer] = [perEmail(xs, 'parser'), perEmail(xs, 'writer')];
+      const threads = ours ? [fmt(parser, 2), fmt(writer, 2), fmt((parts[1] ?? 0) - parser - writer, 2)] : ['', '', ''];
+      split.push([protocol.toUpperCase() + 'S', name, fmt(parts[0] ?? 0, 2), ...threads, ...servers.map((v) => fmt(v, 2)), fmt(total, 2), fmt(2000 / total)]);
     }
   }
   const out = [
@@ -384,10 +389,11 @@ async function main(): Promise<void> {
     '',
     table(['protocol', 'client', 'emails/s', 'CPU ms/email', 'of raw', 'vs fetchmail'], rows),
     '',
-    'CPU per email (ms, medians) by where it went; the client is Postbote\'s event loop and its other threads, or the reference',
-    'process; the last column is the rate two fully busy cores would allow at that total.',
+    'CPU per email (ms, medians) by where it went; the client is Postbote\'s event loop and its other threads (the metadata',
+    'parser, the SQLite writer, and the rest: V8\'s collector and compiler, libuv), or the reference process; the last column',
+    'is the rate two fully busy cores would allow at that total.',
     '',
-    table(['protocol', 'client', 'client / event loop', 'Postbote threads', 'Dovecot', 'MariaDB', 'Kafka', 'S3Proxy', 'total', '2 cores allow /s'], split),
+    table(['protocol', 'client', 'client / event loop', 'parser', 'SQLite writer', 'V8, libuv', 'Dovecot', 'MariaDB', 'Kafka', 'S3Proxy', 'total', '2 cores allow /s'], split),
     '',
     'Bytes per email held afterwards (medians); the object store\'s rate as a share of the same backend with chunks in the database,',
     'and of the raw S3 PUT reference: the SDK storing the corpus\'s emails as objects, 8 at a time, nothing else done —',

@@ -14,6 +14,9 @@ export interface OpenDatabaseOptions {
   readonly migrationsTableName: string;
 }
 
+/** The page size of a new SQLite database (an existing one keeps its own; decision 0034). */
+export const SQLITE_PAGE_BYTES = 16 * 1024;
+
 /**
  * Opens a TypeORM DataSource and brings the schema up to date with the service's
  * migrations (never `synchronize`). On MariaDB a named lock serialises migrations,
@@ -40,6 +43,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
       timeout: 10_000,
       subscribers: [writeLockFirst(options.migrationsTableName)],
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        // Takes effect only while the file is still empty (before WAL mode and the first
+        // table): a new database gets 16 KiB pages, an existing one keeps its own (decision
+        // 0034). Raw mail is written as ~40 KB rows; with 4 KiB pages each is ten overflow
+        // pages, each a WAL frame written and checkpointed on its own — 16 KiB pages cut the
+        // writer's CPU per stored email by ~40 %.
+        db.pragma(`page_size = ${SQLITE_PAGE_BYTES}`);
         db.pragma('foreign_keys = ON');
         // FULL: a commit is on disk when it returns, also across a power loss (NORMAL in
         // WAL mode may lose the last commits then). A fetcher deletes or moves mail on its

@@ -1,3 +1,5 @@
+import type { Clock } from '@postbote/backoff';
+
 /** Writes a group of items at once; one result (or error) per item, in order. */
 export type GroupWriter<I, R> = (items: readonly I[]) => Promise<Array<R | Error>>;
 
@@ -6,12 +8,20 @@ export interface GroupLimits {
   /** Upper bound of the summed weights of a group (one oversized item still goes alone). */
   readonly maxWeight: number;
   /**
-   * How long a group may wait for followers after its first item, while items keep coming
-   * (0: never). On SQLite a commit syncs the disk with the event loop blocked, so without
-   * it a steady stream of emails commits one by one.
+   * How long a group may wait for followers while items keep coming (0: never): only a group
+   * whose first item arrived while the previous group was being written lingers. On SQLite a
+   * commit syncs the disk, so without it a steady stream of emails commits in groups of
+   * whatever arrived during one sync; an item that finds the committer idle — a pushed email,
+   * the first of a drain — is written at once.
    */
   readonly lingerMs?: number;
 }
+
+/**
+ * Real time, with the linger's timer keeping the process alive (systemClock's timers do not):
+ * items waiting for their group are promised a write.
+ */
+const lingerClock: Pick<Clock, 'setTimer'> = { setTimer: (ms, fn) => setTimeout(fn, ms) };
 
 interface Waiting<I, R> {
   readonly item: I;
@@ -23,7 +33,7 @@ interface Waiting<I, R> {
 /**
  * Group commit: items submitted while a group is being written wait and go together in
  * the next one, so N concurrent emails cost one transaction and one sync instead of N,
- * and a lone email still goes at once (no timer, no added latency). Groups are written
+ * and a lone email still goes at once (no linger, no added latency). Groups are written
  * one after another, in submission order.
  */
 export class GroupCommitter<I, R> {
@@ -34,6 +44,7 @@ export class GroupCommitter<I, R> {
     private readonly write: GroupWriter<I, R>,
     private readonly weigh: (item: I) => number,
     private readonly limits: GroupLimits,
+    private readonly clock: Pick<Clock, 'setTimer'> = lingerClock,
   ) {}
 
   submit(item: I): Promise<R> {
@@ -51,9 +62,11 @@ export class GroupCommitter<I, R> {
   async #drain(): Promise<void> {
     this.#running = true;
     try {
-      while (this.#queue.length > 0) {
+      // The first group found the committer idle: it goes at once. Every later one began
+      // queueing while a write ran, so more are likely on their way.
+      for (let followsWrite = false; this.#queue.length > 0; followsWrite = true) {
         const linger = this.limits.lingerMs ?? 0;
-        if (linger > 0 && this.#queue.length < this.limits.maxItems) await new Promise((r) => setTimeout(r, linger));
+        if (followsWrite && linger > 0 && this.#queue.length < this.limits.maxItems) await new Promise((r) => this.clock.setTimer(linger, () => r(undefined)));
         const group = this.#take();
         let results: Array<R | Error>;
         try {

@@ -170,11 +170,24 @@ const ALPHABET = (() => {
  */
 export function decodeClean(body: Buffer): StrippedPart | undefined {
   const out = Buffer.allocUnsafe(Math.ceil((body.length * 3) / 4));
+  const o = decodeTail(body, out, decodeQuanta(body, out));
+  if (o < 0) return undefined;
+  return { size: o, sha256: createHash('sha256').update(out.subarray(0, o)).digest('hex') };
+}
+
+/** Where `decodeQuanta` stopped: [read position in the body, write position in the output]. */
+const lane = new Int32Array(2);
+
+/**
+ * The fast lane (half the time of `decodeTail`): whole quanta of four alphabet characters,
+ * CRLF between them. Whatever else comes — padding, other whitespace, a quantum across a
+ * line break, a bad byte — is left to `decodeTail`, which starts on a quantum boundary.
+ * Kept apart from the tail and the hashing so V8 optimizes this loop once: with them in
+ * one function, code after the loop that had not run yet deoptimized it again and again.
+ */
+function decodeQuanta(body: Buffer, out: Buffer): Int32Array {
   let o = 0;
   let i = 0;
-  // Fast lane (half the time of the loop below): whole quanta of four alphabet characters,
-  // CRLF between them. Whatever else comes — padding, other whitespace, a quantum across a
-  // line break, a bad byte — is left to the loop below, which starts on a quantum boundary.
   const end = body.length;
   for (;;) {
     while (i + 4 <= end) {
@@ -192,6 +205,15 @@ export function decodeClean(body: Buffer): StrippedPart | undefined {
     if (i + 1 < end && body[i] === 0x0d && body[i + 1] === 0x0a) i += 2;
     else break;
   }
+  lane[0] = i;
+  lane[1] = o;
+  return lane;
+}
+
+/** The rest after the fast lane, byte by byte: the decoded size, or -1 when the body is not clean. */
+function decodeTail(body: Buffer, out: Buffer, from: Int32Array): number {
+  let i = from[0] as number;
+  let o = from[1] as number;
   let acc = 0;
   let n = 0;
   let pad = 0;
@@ -199,14 +221,14 @@ export function decodeClean(body: Buffer): StrippedPart | undefined {
   for (; i < body.length; i++) {
     const v = ALPHABET[body[i] as number] as number;
     if (v === WSP) continue;
-    if (done) return undefined;
+    if (done) return -1;
     if (v >= 0) {
-      if (pad) return undefined;
+      if (pad) return -1;
       acc = (acc << 6) | v;
     } else if (v === PAD && n >= 2) {
       pad++;
       acc <<= 6;
-    } else return undefined;
+    } else return -1;
     if (++n === 4) {
       out[o++] = (acc >>> 16) & 0xff;
       if (pad < 2) out[o++] = (acc >>> 8) & 0xff;
@@ -216,6 +238,5 @@ export function decodeClean(body: Buffer): StrippedPart | undefined {
       done = pad > 0;
     }
   }
-  if (n !== 0) return undefined;
-  return { size: o, sha256: createHash('sha256').update(out.subarray(0, o)).digest('hex') };
+  return n === 0 ? o : -1;
 }
