@@ -71,7 +71,7 @@ export function cpuNow(postbote?: number, labels?: string): CpuSplit {
       }
       threads += t;
       const label = labelOf(labels, tid);
-      if (label === 'parser') parser += t;
+      if (label === 'parse-worker') parser += t;
       else if (label === 'sqlite-writer') writer += t;
     }
   }

@@ -6,13 +6,14 @@ import { Worker, parentPort, type Transferable } from 'node:worker_threads';
  * Starts the worker script `<name>.js` next to the running code — in a bundle, the file
  * tools/build.mjs writes beside main.js — or, when running from source (tests, tsx), the
  * `<name>.ts` in `dir`, loaded through tsx's CommonJS hook (a worker does not inherit the
- * main thread's `--import tsx`).
+ * main thread's `--import tsx`). The worker finds its name in `process.argv[1]`, where
+ * diagnostics can tell one kind of worker from another (the drain benchmark's thread labels).
  */
 export function spawnWorker(dir: string, name: string, workerData: unknown): Worker {
   const js = join(dir, `${name}.js`);
-  if (existsSync(js)) return new Worker(js, { workerData });
+  if (existsSync(js)) return new Worker(js, { workerData, argv: [name] });
   const ts = join(dir, `${name}.ts`);
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ts)});`, { eval: true, workerData });
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ts)});`, { eval: true, workerData, argv: [name] });
 }
 
 /** What a worker says went wrong; `code` carries a driver's error code (e.g. SQLITE_CONSTRAINT_UNIQUE). */
