@@ -6,6 +6,8 @@ export interface Chosen {
   readonly uid: number;
   readonly size: number;
   readonly modseq: bigint | undefined;
+  /** The whole message, already fetched with the listing (a woken run's, listTail). */
+  readonly source?: Buffer | undefined;
 }
 
 export interface FetchPlan {
@@ -18,9 +20,12 @@ export interface FetchPlan {
 
 export const DEFAULT_FETCH_PLAN: FetchPlan = { largeBytes: 1024 * 1024, groupBytes: 8 * 1024 * 1024, groupMessages: 250 };
 
-export type FetchGroup = { readonly kind: 'shared'; readonly messages: readonly Chosen[] } | { readonly kind: 'large'; readonly message: Chosen };
+export type FetchGroup =
+  | { readonly kind: 'shared'; readonly messages: readonly Chosen[] }
+  | { readonly kind: 'large'; readonly message: Chosen }
+  | { readonly kind: 'fetched'; readonly message: Chosen; readonly source: Buffer };
 
-/** Splits the chosen messages, in order, into shared fetches and lone large ones. */
+/** Splits the chosen messages, in order, into shared fetches, lone large ones and those already fetched. */
 export function fetchGroups(chosen: readonly Chosen[], plan: FetchPlan): FetchGroup[] {
   const groups: FetchGroup[] = [];
   let shared: Chosen[] = [];
@@ -31,6 +36,11 @@ export function fetchGroups(chosen: readonly Chosen[], plan: FetchPlan): FetchGr
     bytes = 0;
   };
   for (const m of chosen) {
+    if (m.source) {
+      close();
+      groups.push({ kind: 'fetched', message: m, source: m.source });
+      continue;
+    }
     if (m.size > plan.largeBytes) {
       close();
       groups.push({ kind: 'large', message: m });

@@ -62,12 +62,38 @@ describe('IdleSession', () => {
     const { client, s, calls } = session({ t: 0 });
     s.release();
     await tick();
-    assert.equal(s.take(), client as unknown as ImapFlow);
+    assert.equal(s.take()?.client, client as unknown as ImapFlow);
     client.endIdle();
     client.emit('exists', { count: 5, prevCount: 4 });
     assert.equal(calls.wakes, 0, 'not during the run');
     s.release();
     assert.equal(calls.wakes, 1);
+  });
+
+  it('a run woken by new mail alone lists from where the last complete run left off; any other run searches', async () => {
+    const { client, s } = session({ t: 0 });
+    s.wakeOnUnseen = true;
+    const woken = (announce: () => void) => {
+      s.handledUpTo = 7;
+      s.release();
+      announce();
+      return s.take()?.tail?.from;
+    };
+    assert.equal(woken(() => client.emit('exists', { count: 3, prevCount: 2 })), 7, 'new mail');
+    assert.equal(woken(() => undefined), undefined, 'nothing announced: the interval\'s run');
+    assert.equal(woken(() => client.emit('flags', { flags: new Set() })), undefined, 'a message unread again');
+    assert.equal(woken(() => [client.emit('exists', { count: 4, prevCount: 3 }), client.emit('flags', { flags: new Set() })]), undefined, 'both');
+    // Where the new messages start: the count at release, less those expunged below it since.
+    Object.assign(client, { mailbox: { exists: 5 } });
+    s.handledUpTo = 9;
+    s.release();
+    client.emit('expunge', { seq: 2 });
+    client.emit('expunge', { seq: 7 }); // one that came after the release
+    client.emit('exists', { count: 6, prevCount: 5 });
+    assert.deepEqual(s.take()?.tail, { from: 9, after: 4 });
+    s.release(); // the last run left work behind: handledUpTo stays unset
+    client.emit('exists', { count: 5, prevCount: 4 });
+    assert.equal(s.take()?.tail, undefined);
   });
 
   it('issues IDLE again when the server or the restart timer ends it, but not while a run holds the connection', async () => {

@@ -1,5 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import type { KeptSession, ServerAccess } from '@postbote/mailbox';
+import type { TailStart } from './imap-tail';
 
 /** RFC 2177: a client re-issues IDLE at least every 29 minutes; servers may drop a quieter one at 30. */
 export const IDLE_RESTART_MS = 25 * 60_000;
@@ -37,6 +38,17 @@ export class IdleSession implements KeptSession {
   #since = 0;
   /** Set by each run from its settings: a message losing \Seen is new work (reprocess + MARK_READ). */
   wakeOnUnseen = false;
+  /**
+   * Set by each run that left nothing behind: every message with a UID up to this was
+   * handled on this connection or is no candidate. A run woken by new mail alone then lists
+   * only the UIDs above it (listTail, decision 0035); undefined, it searches the folder.
+   */
+  handledUpTo: number | undefined;
+  /** What the server announced since a run last took the connection. */
+  #announcedNew = false;
+  #announcedFlags = false;
+  /** The folder's messages at the last release, less those expunged since: where new ones start (by sequence number). */
+  #known = 0;
 
   constructor(
     readonly client: ImapFlow,
@@ -47,17 +59,25 @@ export class IdleSession implements KeptSession {
     private readonly now: () => number = Date.now,
   ) {
     client.on('exists', (e: { count: number; prevCount: number }) => {
-      if (e.count > e.prevCount) this.announced();
+      if (e.count > e.prevCount) this.announced('new');
     });
     // Our own runs only add \Seen (and fetch with BODY.PEEK), so they never announce themselves here.
     client.on('flags', (e: { flags: Set<string> }) => {
-      if (this.wakeOnUnseen && !e.flags.has('\\Seen') && !e.flags.has('\\Deleted')) this.announced();
+      if (this.wakeOnUnseen && !e.flags.has('\\Seen') && !e.flags.has('\\Deleted')) this.announced('flags');
+    });
+    client.on('expunge', (e: { seq?: number }) => {
+      if (typeof e.seq === 'number' && e.seq <= this.#known) this.#known--;
     });
     client.on('close', () => this.#gone());
   }
 
-  /** The server announced new work: a run now, or as soon as the current one releases the connection. */
-  announced(): void {
+  /**
+   * The server announced new work — new messages, or a message that is a candidate again
+   * (`flags`) — a run now, or as soon as the current one releases the connection.
+   */
+  announced(what: 'new' | 'flags'): void {
+    if (what === 'new') this.#announcedNew = true;
+    else this.#announcedFlags = true;
     if (this.#busy) this.#pending = true;
     else this.wake();
   }
@@ -66,17 +86,26 @@ export class IdleSession implements KeptSession {
     return !this.#closed && this.client.usable;
   }
 
-  /** A run takes the connection (its first command ends the IDLE); undefined when it is gone. */
-  take(): ImapFlow | undefined {
+  /**
+   * A run takes the connection (its first command ends the IDLE); undefined when it is gone.
+   * `tail`: where a run woken by new mail alone starts listing; undefined when it must
+   * search — nothing was announced (the interval's run), a message became a candidate again,
+   * or the last run left work behind.
+   */
+  take(): { client: ImapFlow; tail: TailStart | undefined } | undefined {
     if (!this.usable) return undefined;
     this.#busy = true;
     this.#socket()?.ref();
-    return this.client;
+    const from = this.#announcedNew && !this.#announcedFlags ? this.handledUpTo : undefined;
+    this.#announcedNew = this.#announcedFlags = false;
+    this.handledUpTo = undefined;
+    return { client: this.client, tail: from === undefined ? undefined : { from, after: this.#known } };
   }
 
   /** The run is done with it: wait in IDLE again; mail announced meanwhile starts the next run now. */
   release(): void {
     this.#busy = false;
+    this.#known = this.client.mailbox ? this.client.mailbox.exists : 0;
     // A waiting connection never keeps a process alive (imapflow's own timers are unref'd
     // too); a service stays up by its servers, and stopping closes the session anyway.
     this.#socket()?.unref();

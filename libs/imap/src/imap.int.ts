@@ -427,39 +427,25 @@ describe('IMAP push (IDLE) against Dovecot', () => {
     }
   });
 
-  it('a run woken on the kept connection goes straight to its search: no LIST, LSUB or SELECT again', async () => {
-    const user = dovecotUser('idle-rt');
-    await seed(user, 'INBOX', ['first']);
-    // Plaintext (security NONE) through a recording relay, so the commands can be read.
-    const relay = await cuttingProxy(DOVECOT.imap);
-    let wakes = 0;
-    const memory: RunMemory = { oversize: new Set(), wake: () => void wakes++ };
-    const r = recorder();
+  it('a run woken by new mail lists what arrived with its text in one command: no LIST, SELECT, SEARCH or size listing', async () => {
+    const t = await woken('idle-rt');
     try {
-      const viaRelay = access(user, { security: 'NONE', port: relay.port });
-      assert.equal((await run(viaRelay, settings({ push: true }), r, memory)).stored, 1);
-      assert.match(relay.sent(), /SELECT "?INBOX/);
-      await new Promise((res) => setTimeout(res, 300)); // in IDLE by now
-      const mark = relay.sent().length;
-      await seed(user, 'INBOX', ['pushed']);
-      await eventually(() => wakes === 1, 5_000, 'woken by the new message');
-      assert.equal((await run(viaRelay, settings({ push: true }), r, memory)).stored, 1);
-      const commands = relay
-        .sent()
-        .slice(mark)
-        .split('\r\n')
-        .filter((l) => l !== '');
+      const mark = t.relay.sent().length;
+      await seed(t.user, 'INBOX', ['pushed']);
+      await eventually(() => t.wakes() === 1, 5_000, 'woken by the new message');
+      assert.equal((await run(t.via, settings({ push: true }), t.r, t.memory)).stored, 1);
+      const commands = sentSince(t.relay, mark);
       assert.deepEqual(
         commands.map((l) => l.split(' ').slice(1, 3).join(' ')).filter((c) => !c.startsWith('IDLE')),
-        ['', 'UID SEARCH', 'UID FETCH', 'UID FETCH', 'UID STORE'],
+        ['', 'FETCH 2:*', 'UID STORE'],
         `commands of the woken run: ${commands.join(' | ')}`,
       );
-      assert.equal(commands[0], 'DONE', 'the search follows the end of the IDLE');
-      assert.ok(r.stored.at(-1)!.bytes.equals(testMail('pushed')));
-      assert.deepEqual((await inspect(user, 'INBOX')).map((m) => m.seen), [true, true]);
+      assert.equal(commands[0], 'DONE', 'the listing follows the end of the IDLE');
+      assert.match(commands[1]!, /UID FLAGS RFC822\.SIZE BODY\.PEEK\[\]<0\.262144>/);
+      assert.ok(t.r.stored.at(-1)!.bytes.equals(testMail('pushed')));
+      assert.deepEqual((await inspect(t.user, 'INBOX')).map((m) => m.seen), [true, true]);
     } finally {
-      memory.session?.close();
-      await relay.close();
+      await t.close();
     }
   });
 
@@ -479,6 +465,11 @@ describe('IMAP push (IDLE) against Dovecot', () => {
     try {
       await run(access(user), settings({ push: true }), slow, memory);
       await eventually(() => wakes === 1, 5_000, 'woken right after the run');
+      // It came after the run's listing but before the connection was released: the woken
+      // run lists the UIDs above what the last run handled, not just what came since.
+      const next = await run(access(user), settings({ push: true }), r, memory);
+      assert.equal(next.stored, 1);
+      assert.ok(r.stored.at(-1)!.bytes.equals(testMail('during')));
     } finally {
       memory.session?.close();
     }
@@ -561,5 +552,162 @@ describe('IMAP push (IDLE) against Dovecot', () => {
   it('without push, logs out after every run as before', async () => {
     const { memory } = await firstRun('no-push', false);
     assert.equal(memory.session, undefined);
+  });
+});
+
+/** A push connector's first run through a plaintext recording relay; the session then waits in IDLE. */
+async function woken(prefix: string, over: Partial<ImapRunSettings> = {}) {
+  const user = dovecotUser(prefix);
+  await seed(user, 'INBOX', [`${prefix}-first`]);
+  const relay = await cuttingProxy(DOVECOT.imap);
+  let wakes = 0;
+  const memory: RunMemory = { oversize: new Set(), wake: () => void wakes++ };
+  const r = recorder();
+  const via = access(user, { security: 'NONE', port: relay.port });
+  assert.equal((await run(via, settings({ push: true, ...over }), r, memory)).stored, 1);
+  await new Promise((res) => setTimeout(res, 300)); // in IDLE by now
+  return {
+    user,
+    relay,
+    memory,
+    r,
+    via,
+    wakes: () => wakes,
+    close: async () => {
+      memory.session?.close();
+      await relay.close();
+    },
+  };
+}
+
+/** The commands sent through the relay since `mark`, one per line (IMAP literals aside). */
+function sentSince(relay: { sent(): string }, mark: number): string[] {
+  return relay
+    .sent()
+    .slice(mark)
+    .split('\r\n')
+    .filter((l) => l !== '');
+}
+
+const verbs = (commands: string[]) => commands.map((l) => l.split(' ').slice(1, 3).join(' ')).filter((c) => c !== '' && !c.startsWith('IDLE'));
+
+describe('IMAP push: a woken run lists only what arrived (decision 0035)', () => {
+  it('more messages than the window: the rest listed by UID, all stored byte-exact in order; one too large for the prefetch fetched whole', async () => {
+    const t = await woken('tail-many');
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `many-${i}`);
+      const big = 'x'.repeat(300 * 1024); // above the 256 KiB prefetch
+      const c = await mailboxAs(t.user);
+      try {
+        for (const id of ids) await c.append('INBOX', id === 'many-18' ? testMail(id, big) : testMail(id));
+      } finally {
+        await c.logout();
+      }
+      await eventually(() => t.wakes() >= 1, 5_000, 'woken');
+      const mark = t.relay.sent().length;
+      const res = await run(t.via, settings({ push: true }), t.r, t.memory);
+      assert.equal(res.stored, 20);
+      assert.equal(res.more, false);
+      const stored = t.r.stored.slice(1);
+      assert.deepEqual(stored.map((m) => (m.msg.source.kind === 'IMAP' ? m.msg.source.uid : 0)), Array.from({ length: 20 }, (_, i) => i + 2), 'in UID order');
+      stored.forEach((m, i) => assert.ok(m.bytes.equals(ids[i] === 'many-18' ? testMail(ids[i]!, big) : testMail(ids[i]!)), `message ${i} byte-exact`));
+      const commands = verbs(sentSince(t.relay, mark));
+      assert.deepEqual(commands.slice(0, 2), ['FETCH 6:*', 'UID FETCH'], `the window (sequence 6 to 21), then UIDs 2 to 5: ${commands.join(' | ')}`);
+      assert.ok(commands.includes('UID STORE') && !commands.includes('UID SEARCH'));
+      assert.deepEqual((await inspect(t.user, 'INBOX')).map((m) => m.seen), Array(21).fill(true));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('skips a new message over the size cap without storing it, saying so once; one arriving already read is no work', async () => {
+    const t = await woken('tail-skip', { maxMessageBytes: 4_000 });
+    try {
+      const c = await mailboxAs(t.user);
+      try {
+        await c.append('INBOX', testMail('small'));
+        await c.append('INBOX', testMail('too-big', 'y'.repeat(8_000)));
+        await c.append('INBOX', testMail('read-already'), ['\\Seen']);
+      } finally {
+        await c.logout();
+      }
+      await eventually(() => t.wakes() >= 1, 5_000, 'woken');
+      const res = await run(t.via, settings({ push: true, maxMessageBytes: 4_000 }), t.r, t.memory);
+      assert.deepEqual([res.stored, res.skippedOversize, res.candidates], [1, 1, 2], 'small stored; too-big skipped; read-already no candidate');
+      assert.equal(t.r.logs.filter((l) => l.code === 'SIZE_CAP_SKIPPED').length, 1);
+      assert.deepEqual((await inspect(t.user, 'INBOX')).map((m) => [m.subject, m.seen]), [['tail-skip-first', true], ['small', true], ['too-big', false], ['read-already', true]]);
+      await seed(t.user, 'INBOX', ['next']);
+      await eventually(() => t.wakes() >= 2, 5_000, 'woken again');
+      const again = await run(t.via, settings({ push: true, maxMessageBytes: 4_000 }), t.r, t.memory);
+      assert.deepEqual([again.stored, again.skippedOversize], [1, 0], 'the next woken run lists only the newer message');
+      assert.equal(t.r.logs.filter((l) => l.code === 'SIZE_CAP_SKIPPED').length, 1, 'said once');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('DELETE: each woken run stores what arrived and expunges it; the folder\'s numbering shifts and nothing is missed', async () => {
+    const t = await woken('tail-delete', { strategy: 'DELETE' });
+    try {
+      const del = settings({ push: true, strategy: 'DELETE' });
+      for (const batch of [['d1', 'd2'], ['d3']]) {
+        const woke = t.wakes();
+        await seed(t.user, 'INBOX', batch);
+        await eventually(() => t.wakes() > woke, 5_000, 'woken');
+        const mark = t.relay.sent().length;
+        const res = await run(t.via, del, t.r, t.memory);
+        assert.equal(res.stored, batch.length);
+        assert.ok(!verbs(sentSince(t.relay, mark)).includes('UID SEARCH'));
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      assert.deepEqual(t.r.stored.slice(1).map((m) => m.bytes.toString().match(/Subject: (\S+)/)![1]), ['d1', 'd2', 'd3']);
+      assert.deepEqual(await inspect(t.user, 'INBOX'), []);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the interval\'s run on the kept connection (nothing announced) searches the whole folder', async () => {
+    const t = await woken('tail-interval');
+    try {
+      // Marked unread by someone else, without reprocess: only a search finds it again.
+      const c = await mailboxAs(t.user);
+      try {
+        await c.mailboxOpen('INBOX');
+        await c.messageFlagsRemove('1', ['\\Seen'], { uid: true });
+      } finally {
+        await c.logout();
+      }
+      await new Promise((res) => setTimeout(res, 700)); // Dovecot's announcement delay
+      assert.equal(t.wakes(), 0);
+      const mark = t.relay.sent().length;
+      const res = await run(t.via, settings({ push: true }), t.r, t.memory);
+      assert.equal(res.candidates, 1);
+      assert.ok(verbs(sentSince(t.relay, mark)).includes('UID SEARCH'));
+      assert.deepEqual((await inspect(t.user, 'INBOX')).map((m) => m.seen), [true], 'read again');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('after a run that left work behind (a refused message), the next woken run searches and tries it again', async () => {
+    const t = await woken('tail-refused');
+    try {
+      const refusing = Object.assign(Object.create(t.r) as typeof t.r, {
+        put: async () => ({ outcome: Promise.resolve<StoreOutcome>({ kind: 'refused', code: 'QUOTA', message: 'full' }) }),
+      });
+      await seed(t.user, 'INBOX', ['refused']);
+      await eventually(() => t.wakes() === 1, 5_000, 'woken');
+      assert.equal((await run(t.via, settings({ push: true }), refusing, t.memory)).refused, 1);
+      await new Promise((res) => setTimeout(res, 300));
+      await seed(t.user, 'INBOX', ['later']);
+      await eventually(() => t.wakes() === 2, 5_000, 'woken again');
+      const mark = t.relay.sent().length;
+      const res = await run(t.via, settings({ push: true }), t.r, t.memory);
+      assert.equal(res.stored, 2, 'the refused one and the new one');
+      assert.ok(verbs(sentSince(t.relay, mark)).includes('UID SEARCH'));
+    } finally {
+      await t.close();
+    }
   });
 });

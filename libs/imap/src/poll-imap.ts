@@ -5,6 +5,7 @@ import { connectImap, startTlsOffered, toMailboxError } from './imap-connect';
 import { IdleSession, sessionKey } from './imap-idle';
 import { resolveFolder } from './folder-resolver';
 import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
+import { listTail, type TailStart } from './imap-tail';
 
 export interface ImapRunSettings {
   readonly folder: string;
@@ -40,16 +41,17 @@ export async function pollImap(
   plan: FetchPlan = DEFAULT_FETCH_PLAN,
 ): Promise<ImapRunResult> {
   const key = sessionKey(access, settings.folder);
-  const kept = settings.push && memory.session instanceof IdleSession && memory.session.key === key ? memory.session.take() : undefined;
+  const taken = settings.push && memory.session instanceof IdleSession && memory.session.key === key ? memory.session.take() : undefined;
+  const kept = taken?.client;
   if (!kept) dropSession(memory);
   const client = kept ?? (await connectImap(access, settings.fetchTimeoutMs, signal));
   if (!kept && startTlsOffered(client)) adviseStartTls(log, 'STARTTLS');
   let keep = false;
-  const selected = { exists: 0 };
+  const state: RunState = { exists: 0, handledUpTo: undefined };
   try {
     const result = await withDeadline(
       settings.fetchTimeoutMs,
-      run(client, settings, memory, sink, log, plan, selected, `${key}${JSON.stringify([settings.strategy === 'MOVE' ? settings.moveTo : null])}`),
+      run(client, settings, memory, sink, log, plan, state, `${key}${JSON.stringify([settings.strategy === 'MOVE' ? settings.moveTo : null])}`, taken?.tail),
       () => new MailboxError('FETCH_TIMEOUT', `the run exceeded the fetch timeout (${settings.fetchTimeoutMs} ms); it continues next poll`),
       () => client.close(),
       signal,
@@ -60,7 +62,7 @@ export async function pollImap(
     memory.imapFolders = undefined;
     throw toMailboxError(err, access);
   } finally {
-    if (keep) keepSession(client, access, kept, key, memory, selected.exists, settings.reprocess && settings.strategy === 'MARK_READ');
+    if (keep) keepSession(client, access, kept, key, memory, state, settings.reprocess && settings.strategy === 'MARK_READ');
     else if (kept) dropSession(memory);
     else if (client.usable) await client.logout().catch(() => client.close());
     else client.close();
@@ -78,9 +80,10 @@ function canIdle(client: ImapFlow, memory: RunMemory, log: RunLog): boolean {
 }
 
 /** After a successful run of a push connector: the connection waits in IDLE for the next one. */
-function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | undefined, key: string, memory: RunMemory, existsAtSelect: number, wakeOnUnseen: boolean): void {
+function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | undefined, key: string, memory: RunMemory, state: RunState, wakeOnUnseen: boolean): void {
   if (kept && memory.session instanceof IdleSession) {
     memory.session.wakeOnUnseen = wakeOnUnseen;
+    memory.session.handledUpTo = state.handledUpTo;
     return memory.session.release();
   }
   // A new session's listener missed what the server announced during this run.
@@ -94,8 +97,9 @@ function keepSession(client: ImapFlow, access: ServerAccess, kept: ImapFlow | un
     },
   );
   session.wakeOnUnseen = wakeOnUnseen;
+  session.handledUpTo = state.handledUpTo;
   memory.session = session;
-  if ((client.mailbox ? client.mailbox.exists : 0) > existsAtSelect) session.announced();
+  if ((client.mailbox ? client.mailbox.exists : 0) > state.exists) session.announced('new');
   session.release();
 }
 
@@ -134,7 +138,7 @@ function seedFolderCache(client: ImapFlow, known: ResolvedImapFolders): void {
  * gone by its kept path (SELECT answers NO) is listed afresh at once; a failed run forgets
  * the paths, so a move target renamed on the server is found again by the next run.
  */
-async function selectFolder(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, key: string): Promise<{ box: { exists: number; uidValidity: bigint }; target: string | null }> {
+async function selectFolder(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, key: string): Promise<{ box: { exists: number; uidValidity: bigint; uidNext: number }; target: string | null }> {
   const known = memory.imapFolders?.key === key ? memory.imapFolders : undefined;
   if (known) {
     const open = client.mailbox;
@@ -151,26 +155,44 @@ async function selectFolder(client: ImapFlow, s: ImapRunSettings, memory: RunMem
   return { box: await client.mailboxOpen(folders.folder), target: folders.target };
 }
 
-async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan, selected: { exists: number }, key: string): Promise<ImapRunResult> {
+/** What a run tells the session it leaves behind. */
+interface RunState {
+  /** Messages in the folder when the run selected it (or found it selected). */
+  exists: number;
+  /** Set when the run left nothing behind: every message with a UID up to this was handled or is no candidate. */
+  handledUpTo: number | undefined;
+}
+
+/** Whether a message is this run's work by its flags: what the search asks for (unseen for MARK_READ, not deleted). */
+function isCandidate(flags: ReadonlySet<string>, strategy: Strategy): boolean {
+  return !flags.has('\\Deleted') && (strategy !== 'MARK_READ' || !flags.has('\\Seen'));
+}
+
+/**
+ * `tail`: the run was woken by new mail on the kept connection, and every message up to
+ * `tail.from` was handled by an earlier run on it; it lists only what is above (listTail), the
+ * newest messages' text with the listing, where a run otherwise searches the whole folder
+ * and lists sizes before it fetches (decision 0035).
+ */
+async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink: MessageSink, log: RunLog, plan: FetchPlan, state: RunState, key: string, tail: TailStart | undefined): Promise<ImapRunResult> {
   const { box, target } = await selectFolder(client, s, memory, key);
-  selected.exists = box.exists;
+  state.exists = box.exists;
   const uidValidity = Number(box.uidValidity);
   if (memory.uidValidity !== undefined && memory.uidValidity !== uidValidity) {
     // New UIDs for everything: source keys change, the content key (Message-ID + hash)
     // keeps already stored mail from triggering again.
     log('WARN', 'UIDVALIDITY_CHANGED', `UIDVALIDITY of "${s.folder}" changed from ${memory.uidValidity} to ${uidValidity}; messages are matched by content from now on`);
     memory.oversize.clear();
+    tail = undefined;
   }
   memory.uidValidity = uidValidity;
 
   const counts: ImapRunResult = { ...emptyCounts(), more: false };
-  if (box.exists === 0) return counts;
-  const query = s.strategy === 'MARK_READ' ? { seen: false, deleted: false } : { deleted: false };
-  const uids = ((await client.search(query, { uid: true })) || []).sort((a, b) => a - b);
-  counts.candidates = uids.length;
-  keepOversize(memory, new Set(uids.map((uid) => `${uidValidity}:${uid}`)));
-  if (uids.length === 0) return counts;
-
+  // What this run will have handled when it leaves nothing behind: everything up to the
+  // folder's last UID at its selection (the search below sees all of those), and whatever
+  // it lists above that.
+  let upTo = Math.max(tail?.from ?? 0, Number.isSafeInteger(box.uidNext) ? box.uidNext - 1 : 0);
+  const picker = new Picker(s, memory, uidValidity, counts, log);
   const confirmed = new Confirmed(counts, log);
   const put = async (m: Chosen, content: Uint8Array | AsyncIterable<Uint8Array>) => {
     const { outcome } = await sink.put({
@@ -184,15 +206,36 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
     confirmed.track(m.uid, outcome);
   };
   let failed = false;
-  let chosenCount = 0;
   try {
-    // Sizes are listed a slice at a time between the fetches, so storage works on the first
-    // messages while the rest are listed (a 10,000-message backlog would otherwise wait for
-    // 20 size listings before its first message is fetched).
-    for await (const chosen of choose(client, uids, s, memory, uidValidity, counts, log)) {
-      chosenCount += chosen.length;
+    let listed: AsyncIterable<readonly Chosen[]> | Iterable<readonly Chosen[]> = [];
+    if (box.exists > 0 && tail !== undefined) {
+      // Woken by new mail: a message whose whole text came with the listing is stored as it
+      // arrives (the first message's event does not wait for the command's end).
+      const rest = await listTail(client, tail, s.reprocess, async (m) => {
+        upTo = Math.max(upTo, m.uid);
+        if (!isCandidate(m.flags, s.strategy)) return true;
+        if (!m.source || picker.full) return false;
+        counts.candidates++;
+        if (picker.take(m)) await put(m, m.source);
+        return true;
+      });
+      for (const m of rest) upTo = Math.max(upTo, m.uid);
+      const wanted = rest.filter((m) => isCandidate(m.flags, s.strategy));
+      counts.candidates += wanted.length;
+      listed = [wanted];
+    } else if (box.exists > 0) {
+      const query = s.strategy === 'MARK_READ' ? { seen: false, deleted: false } : { deleted: false };
+      const uids = ((await client.search(query, { uid: true })) || []).sort((a, b) => a - b);
+      counts.candidates = uids.length;
+      keepOversize(memory, new Set(uids.map((uid) => `${uidValidity}:${uid}`)));
+      upTo = Math.max(upTo, uids.at(-1) ?? 0);
+      listed = sizesOf(client, uids, s);
+    }
+    for await (const chosen of choose(listed, picker)) {
       for (const group of fetchGroups(chosen, plan)) {
-        if (group.kind === 'large') {
+        if (group.kind === 'fetched') {
+          await put(group.message, group.source);
+        } else if (group.kind === 'large') {
           await put(group.message, fetchInPieces(client, group.message.uid, plan.largeBytes));
         } else {
           const byUid = new Map(group.messages.map((m) => [m.uid, m]));
@@ -207,7 +250,7 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
       }
     }
     await confirmed.settled();
-    counts.more = counts.candidates - counts.skippedOversize > chosenCount;
+    counts.more = counts.candidates - counts.skippedOversize > picker.taken;
   } catch (err) {
     failed = true;
     throw err;
@@ -220,6 +263,9 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
       });
     }
   }
+  // A refused message is tried again by the next run, one beyond the batch comes next run:
+  // either makes the next run search.
+  if (!counts.more && counts.refused === 0) state.handledUpTo = upTo;
   return counts;
 }
 
@@ -228,36 +274,67 @@ const FIRST_SLICE = 100;
 const SLICE = 500;
 
 /**
- * Sizes first (cheap), so an oversized message is skipped without being downloaded and the
- * batch fills with the ones after it: the chosen messages of each slice of UIDs (the first
- * FIRST_SLICE, then SLICE at a time), until the batch is full.
+ * The searched UIDs with their sizes, a slice at a time (the first FIRST_SLICE, then SLICE):
+ * sizes are listed between the fetches, so storage works on the first messages while the
+ * rest are listed (a 10,000-message backlog would otherwise wait for 20 size listings before
+ * its first message is fetched). Messages expunged meanwhile are absent.
  */
-async function* choose(client: ImapFlow, uids: readonly number[], s: ImapRunSettings, memory: RunMemory, uidValidity: number, counts: RunCounts, log: RunLog): AsyncGenerator<Chosen[]> {
-  let taken = 0;
-  for (let i = 0; i < uids.length && taken < s.batchSize; ) {
-    const chosen: Chosen[] = [];
+async function* sizesOf(client: ImapFlow, uids: readonly number[], s: ImapRunSettings): AsyncGenerator<Chosen[]> {
+  for (let i = 0; i < uids.length; ) {
     const slice = uids.slice(i, i + (i === 0 ? FIRST_SLICE : SLICE));
     i += slice.length;
     const meta = new Map<number, { size: number; modseq: bigint | undefined }>();
     for await (const m of client.fetch(uidSet(slice), { uid: true, size: true, ...(s.reprocess ? { modseq: true } : {}) }, { uid: true })) {
       meta.set(m.uid, { size: m.size ?? 0, modseq: m.modseq });
     }
-    for (const uid of slice) {
+    yield slice.flatMap((uid) => {
       const m = meta.get(uid);
-      if (!m) continue; // expunged meanwhile
-      if (m.size > s.maxMessageBytes) {
-        counts.skippedOversize++;
-        const key = `${uidValidity}:${uid}`;
-        if (!memory.oversize.has(key)) {
-          memory.oversize.add(key);
-          log('WARN', 'SIZE_CAP_SKIPPED', `message UID ${uid} (${m.size} bytes) exceeds the size cap of ${s.maxMessageBytes} bytes; left untouched on the server`);
-        }
-        continue;
+      return m ? [{ uid, ...m }] : [];
+    });
+  }
+}
+
+/**
+ * Which listed messages this run fetches: one over the size cap is skipped without being
+ * downloaded (said once per message), and the batch fills with the ones after it.
+ */
+class Picker {
+  taken = 0;
+
+  constructor(
+    private readonly s: ImapRunSettings,
+    private readonly memory: RunMemory,
+    private readonly uidValidity: number,
+    private readonly counts: RunCounts,
+    private readonly log: RunLog,
+  ) {}
+
+  get full(): boolean {
+    return this.taken >= this.s.batchSize;
+  }
+
+  take(m: Chosen): boolean {
+    if (m.size > this.s.maxMessageBytes) {
+      this.counts.skippedOversize++;
+      const key = `${this.uidValidity}:${m.uid}`;
+      if (!this.memory.oversize.has(key)) {
+        this.memory.oversize.add(key);
+        this.log('WARN', 'SIZE_CAP_SKIPPED', `message UID ${m.uid} (${m.size} bytes) exceeds the size cap of ${this.s.maxMessageBytes} bytes; left untouched on the server`);
       }
-      if (taken + chosen.length < s.batchSize) chosen.push({ uid, ...m });
+      return false;
     }
-    taken += chosen.length;
+    if (this.full) return false;
+    this.taken++;
+    return true;
+  }
+}
+
+/** Sizes first (cheap): the picked messages of each listed slice, until the batch is full (no further slice is listed then). */
+async function* choose(listed: AsyncIterable<readonly Chosen[]> | Iterable<readonly Chosen[]>, picker: Picker): AsyncGenerator<Chosen[]> {
+  for await (const slice of listed) {
+    const chosen = slice.filter((m) => picker.take(m));
     if (chosen.length) yield chosen;
+    if (picker.full) return;
   }
 }
 
