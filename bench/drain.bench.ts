@@ -8,6 +8,7 @@
 //                                [--backends embedded,mariadb-kafka,embedded-s3,mariadb-kafka-s3]
 //                                [--profile DIR] [--timeline 1]
 //                                [--references 0] [--node-args '--single-threaded-gc …']
+//                                [--outbox-history 300000]
 //
 // The -s3 backends keep raw mail in the test S3Proxy (MAIL_BLOBS_URL) instead of database
 // chunks. After each run the database's bytes per email are measured (SQLite: its pages;
@@ -15,8 +16,11 @@
 //
 // --timeline 1 prints, for each Postbote run, every 100 ms: emails stored, events
 // committed, and how busy the machine's cores were — where a run waits instead of working.
+//
+// --outbox-history N writes N published events into the outbox before the drain: an
+// installation that has run for a while (the outbox keeps events for the retention days).
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
@@ -43,6 +47,11 @@ for (const b of BACKENDS) if (!(b in BACKEND_NAMES)) throw new Error(`unknown ba
 const chunksOf = (b: Backend): Backend | undefined => (b.endsWith('-s3') ? (b.slice(0, -3) as Backend) : undefined);
 const PROFILE = args.get('profile');
 const TIMELINE = args.get('timeline') === '1';
+/**
+ * Published events already in the outbox before the drain: an installation that has run a
+ * while keeps every event for its retention days (10,000 emails a day for 30 days: 300,000).
+ */
+const HISTORY = Number(args.get('outbox-history') ?? 0);
 /** 0: Postbote alone, for comparing two builds back to back; every published figure has its references. */
 const REFERENCES = args.get('references') !== '0';
 /** Extra flags for Postbote's node (V8 experiments: GC, heap sizes), split on spaces. */
@@ -212,7 +221,10 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
   const pb = await startPostbote(extra, [...NODE_ARGS, '-r', join(__dirname, 'thread-label.cjs'), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   try {
     const pid = pb.proc.child.pid ?? 0;
-    const counter = await eventCounter(db ? 'mariadb-kafka' : 'embedded', pb.dataDir, namespace, db?.config.kind === 'mysql' ? db.config.url : undefined);
+    const databaseUrl = db?.config.kind === 'mysql' ? db.config.url : undefined;
+    const historyTop = await outboxHistory(pb.dataDir, databaseUrl);
+    const before = HISTORY ? await databaseBytes(pb.dataDir, databaseUrl) : 0;
+    const counter = await eventCounter(db ? 'mariadb-kafka' : 'embedded', pb.dataDir, namespace, databaseUrl, historyTop);
     const timeline: string[] = [];
     try {
       const sample = await timed(async () => {
@@ -231,7 +243,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
           await new Promise((r) => setTimeout(r, 100));
         }
       }, pid, labels);
-      return { ...sample, sizes: { database: await databaseBytes(pb.dataDir, db?.config.kind === 'mysql' ? db.config.url : undefined), bucket: (await bucket?.bytes()) ?? 0 } };
+      return { ...sample, sizes: { database: (await databaseBytes(pb.dataDir, databaseUrl)) - before, bucket: (await bucket?.bytes()) ?? 0 } };
     } finally {
       await counter.close();
       if (timeline.length) process.stderr.write(`${timeline.join('\n')}\n`);
@@ -242,8 +254,35 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
   }
 }
 
-/** Counts committed workflow-start events: outbox rows marked published (embedded), or records on the topic. */
-async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string, databaseUrl?: string): Promise<{ count(): Promise<number>; stored(): Promise<number>; close(): Promise<void> }> {
+/** Writes HISTORY published events into the running Postbote's outbox (after its migrations); the highest outbox id afterwards. */
+async function outboxHistory(dataDir: string, databaseUrl: string | undefined): Promise<number> {
+  if (HISTORY === 0) return 0;
+  const at = '2026-12-01 00:00:00.000';
+  const columns = 'event_id, email_id, connector_id, workspace_id, payload, created_at, published_at';
+  const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => [randomUUID(), randomUUID(), `history-${(from + i) % 1000}`, 'default', randomBytes(470), at, at]);
+  if (databaseUrl) {
+    const sql = await createConnection(databaseUrl);
+    try {
+      for (let i = 0; i < HISTORY; i += 2_000) await sql.query(`INSERT INTO trigger_outbox (${columns}) VALUES ?`, [rows(i, Math.min(2_000, HISTORY - i))]);
+      await sql.query('ANALYZE TABLE trigger_outbox');
+      return Number(((await sql.query('SELECT MAX(id) AS m FROM trigger_outbox'))[0] as Array<{ m: number }>)[0]?.m ?? 0);
+    } finally {
+      await sql.end();
+    }
+  }
+  const Database = require('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { run(...a: unknown[]): unknown; get(): unknown }; transaction(f: () => void): () => void; close(): void };
+  const db = new Database(join(dataDir, 'postbote.sqlite'), { fileMustExist: true, timeout: 10_000 });
+  try {
+    const insert = db.prepare(`INSERT INTO trigger_outbox (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    for (let i = 0; i < HISTORY; i += 10_000) db.transaction(() => rows(i, Math.min(10_000, HISTORY - i)).forEach((r) => insert.run(...r)))();
+    return (db.prepare('SELECT MAX(id) AS m FROM trigger_outbox').get() as { m: number }).m;
+  } finally {
+    db.close();
+  }
+}
+
+/** Counts committed workflow-start events: outbox rows above the history marked published (embedded), or records on the topic. */
+async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string, databaseUrl?: string, historyTop = 0): Promise<{ count(): Promise<number>; stored(): Promise<number>; close(): Promise<void> }> {
   if (backend === 'embedded') {
     const file = join(dataDir, 'postbote.sqlite');
     // better-sqlite3 ships no types; this is all the benchmark uses of it.
@@ -252,7 +291,7 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
     return {
       count: async () => {
         db ??= new Database(file, { readonly: true, fileMustExist: true });
-        return (db.prepare('SELECT COUNT(*) AS n FROM trigger_outbox WHERE published_at IS NOT NULL').get() as { n: number }).n;
+        return (db.prepare(`SELECT COUNT(*) AS n FROM trigger_outbox WHERE id > ${historyTop} AND published_at IS NOT NULL`).get() as { n: number }).n;
       },
       stored: async () => (db?.prepare('SELECT COUNT(*) AS n FROM emails').get() as { n: number } | undefined)?.n ?? 0,
       close: async () => db?.close(),

@@ -1,7 +1,8 @@
 // An upgrade keeps what users have: today's services, started on a database an earlier main
 // wrote (testdata/upgrade-*: connectors with passwords, stored emails, events never
 // published; from 7a725a8 also tokens of every role, console users and a connector log; f0c347c
-// is the last main before storage kept connector settings as a document),
+// is the last main before storage kept connector settings as a document, 684d70b the last
+// before the outbox's waiting index),
 // migrate it and carry on — on SQLite and on MariaDB. Everything lands in the `default`
 // workspace, and every token and person keeps the rights it had (issue #24).
 import { strict as assert } from 'node:assert';
@@ -22,7 +23,7 @@ import { storeOne } from '@postbote/service-clients';
 import { AS_FETCHER, TEST_SECURITY, adminAuthFrom, eventually, mariaDbTestDatabase, tempDir, type TestDatabase } from '@postbote/testing';
 import { startTriggerService } from '@postbote/trigger';
 
-const FIXTURES = ['upgrade-195aba0', 'upgrade-7a725a8', 'upgrade-f0c347c'] as const;
+const FIXTURES = ['upgrade-195aba0', 'upgrade-7a725a8', 'upgrade-f0c347c', 'upgrade-684d70b'] as const;
 
 interface Expected {
   connectors: Record<'Support' | 'Billing', string>;
