@@ -5,13 +5,13 @@ import type { Chosen } from './imap-fetch';
  * The newest messages a woken run lists in its first command, each with the first
  * TAIL_PREFETCH_BYTES of its text: at most ~4 MiB buffered, whatever arrived.
  */
-export const TAIL_WINDOW = 16;
-export const TAIL_PREFETCH_BYTES = 256 * 1024;
+const TAIL_WINDOW = 16;
+const TAIL_PREFETCH_BYTES = 256 * 1024;
 
 /** A message above the tail's start: what the listing said, and its whole text when it fit the prefetch. */
 export interface TailMessage extends Chosen {
   readonly flags: ReadonlySet<string>;
-  /** The complete message (its length is the listed size); undefined: fetch it as usual. */
+  /** The complete message (it came back shorter than the prefetch asked for); undefined: fetch it as usual. */
   readonly source: Buffer | undefined;
 }
 
@@ -45,12 +45,16 @@ export async function listTail(client: ImapFlow, start: TailStart, modseq: boole
   const base = { uid: true, flags: true, size: true, ...(modseq ? { modseq: true } : {}) };
   const first = Math.max(1, start.after + 1, exists - TAIL_WINDOW + 1);
   const rest: TailMessage[] = [];
+  const inWindow = new Set<number>();
   let oldest: number | undefined;
   // `n:*` past the last message would still answer the last one (RFC 3501 ranges are unordered).
   if (first <= exists) {
     let streaming = true;
     for await (const m of client.fetch(`${first}:*`, { ...base, source: { start: 0, maxLength: TAIL_PREFETCH_BYTES } })) {
-      oldest ??= m.uid;
+      // Servers answer in sequence order, so the first is the oldest; the minimum keeps a
+      // server that does not from listing a message twice.
+      oldest = Math.min(oldest ?? m.uid, m.uid);
+      inWindow.add(m.uid);
       if (m.uid <= from) continue;
       const message = listed(m, m.source);
       // Older messages above `from` may precede the window: they go first, so nothing streams.
@@ -61,7 +65,7 @@ export async function listTail(client: ImapFlow, start: TailStart, modseq: boole
   }
   if (exists > 0 && first > 1 && (oldest === undefined || oldest > from + 1)) {
     const below = oldest === undefined ? '*' : String(oldest - 1);
-    for await (const m of client.fetch(`${from + 1}:${below}`, base, { uid: true })) if (m.uid > from && (oldest === undefined || m.uid < oldest)) rest.push(listed(m, undefined));
+    for await (const m of client.fetch(`${from + 1}:${below}`, base, { uid: true })) if (m.uid > from && !inWindow.has(m.uid)) rest.push(listed(m, undefined));
   }
   return rest.sort((a, b) => a.uid - b.uid);
 }
