@@ -57,6 +57,11 @@ const REFERENCES = args.get('references') !== '0';
 /** Extra flags for Postbote's node (V8 experiments: GC, heap sizes), split on spaces. */
 const NODE_ARGS = (args.get('node-args') ?? '').split(' ').filter(Boolean);
 const SEED = 42;
+// better-sqlite3 ships no types; this is all the benchmark uses of it.
+const Database = require('better-sqlite3') as new (
+  file: string,
+  o: object,
+) => { prepare(sql: string): { run(...a: unknown[]): unknown; get(): unknown }; transaction(f: () => void): () => void; close(): void };
 const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
 
 interface Sample {
@@ -270,7 +275,6 @@ async function outboxHistory(dataDir: string, databaseUrl: string | undefined): 
       await sql.end();
     }
   }
-  const Database = require('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { run(...a: unknown[]): unknown; get(): unknown }; transaction(f: () => void): () => void; close(): void };
   const db = new Database(join(dataDir, 'postbote.sqlite'), { fileMustExist: true, timeout: 10_000 });
   try {
     const insert = db.prepare(`INSERT INTO trigger_outbox (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -285,8 +289,6 @@ async function outboxHistory(dataDir: string, databaseUrl: string | undefined): 
 async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: string, namespace: string, databaseUrl?: string, historyTop = 0): Promise<{ count(): Promise<number>; stored(): Promise<number>; close(): Promise<void> }> {
   if (backend === 'embedded') {
     const file = join(dataDir, 'postbote.sqlite');
-    // better-sqlite3 ships no types; this is all the benchmark uses of it.
-    const Database = require('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { get(): unknown }; close(): void };
     let db: InstanceType<typeof Database> | undefined;
     return {
       count: async () => {
@@ -326,7 +328,6 @@ async function eventCounter(backend: 'embedded' | 'mariadb-kafka', dataDir: stri
 /** What the database holds: SQLite's pages in use (the file, WAL included), or the MariaDB schema's data and index length. */
 async function databaseBytes(dataDir: string, databaseUrl: string | undefined): Promise<number> {
   if (!databaseUrl) {
-    const Database = require('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { get(): unknown }; close(): void };
     const db = new Database(join(dataDir, 'postbote.sqlite'), { readonly: true, fileMustExist: true });
     try {
       return (db.prepare('SELECT SUM(pgsize) AS n FROM dbstat').get() as { n: number }).n;

@@ -163,9 +163,14 @@ interface RunState {
   handledUpTo: number | undefined;
 }
 
-/** Whether a message is this run's work by its flags: what the search asks for (unseen for MARK_READ, not deleted). */
+/** What a run looks for: unseen mail for MARK_READ; for the others everything not deleted (they take stored mail away). */
+function wanted(strategy: Strategy): { seen?: false; deleted: false } {
+  return strategy === 'MARK_READ' ? { seen: false, deleted: false } : { deleted: false };
+}
+
+/** Whether a listed message's flags are what `wanted` searches for. */
 function isCandidate(flags: ReadonlySet<string>, strategy: Strategy): boolean {
-  return !flags.has('\\Deleted') && (strategy !== 'MARK_READ' || !flags.has('\\Seen'));
+  return !flags.has('\\Deleted') && (wanted(strategy).seen !== false || !flags.has('\\Seen'));
 }
 
 /**
@@ -220,12 +225,11 @@ async function run(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, sink
         return true;
       });
       for (const m of rest) upTo = Math.max(upTo, m.uid);
-      const wanted = rest.filter((m) => isCandidate(m.flags, s.strategy));
-      counts.candidates += wanted.length;
-      listed = [wanted];
+      const work = rest.filter((m) => isCandidate(m.flags, s.strategy));
+      counts.candidates += work.length;
+      listed = [work];
     } else if (box.exists > 0) {
-      const query = s.strategy === 'MARK_READ' ? { seen: false, deleted: false } : { deleted: false };
-      const uids = ((await client.search(query, { uid: true })) || []).sort((a, b) => a - b);
+      const uids = ((await client.search(wanted(s.strategy), { uid: true })) || []).sort((a, b) => a - b);
       counts.candidates = uids.length;
       keepOversize(memory, new Set(uids.map((uid) => `${uidValidity}:${uid}`)));
       upTo = Math.max(upTo, uids.at(-1) ?? 0);
