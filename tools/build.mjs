@@ -20,7 +20,7 @@ const WORKERS = {
   'sqlite-writer': 'libs/db/src/sqlite-writer.ts',
   'all-in-one': 'apps/cli/src/all-in-one.ts',
 };
-const WORKERS_OF = { cli: ['parse-worker', 'sqlite-writer', 'all-in-one'], 'storage-service': ['parse-worker', 'sqlite-writer'] };
+const WORKERS_OF = { cli: ['parse-worker', 'sqlite-writer', 'all-in-one'], 'storage-service': ['parse-worker', 'sqlite-writer'], 'trigger-service': ['sqlite-writer'] };
 
 for (const app of apps) {
   const entry = join(root, 'apps', app, 'src', 'main.ts');

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
-import { gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { gateFor, openDatabase, transactionRunner, type DatabaseConfig, type TransactionRunner } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import { STORAGE_MIGRATIONS } from '@postbote/storage';
 import { mariaDbTestDatabase, tempDir } from '@postbote/testing';
@@ -16,8 +16,8 @@ import { OutboxStore } from '@postbote/trigger';
 
 const HISTORY = 5_000;
 
-/** Every statement the DataSource sends from now on, with its parameters. */
-function recordStatements(ds: DataSource): Array<{ sql: string; params: unknown[] }> {
+/** Every statement the DataSource and the runner send from now on, with its parameters. */
+function recordStatements(ds: DataSource, runner: TransactionRunner): { seen: Array<{ sql: string; params: unknown[] }>; runner: TransactionRunner } {
   const seen: Array<{ sql: string; params: unknown[] }> = [];
   const logger = ds.logger;
   Object.assign(ds, {
@@ -25,7 +25,15 @@ function recordStatements(ds: DataSource): Array<{ sql: string; params: unknown[
       logQuery: (sql: string, params?: unknown[]) => void seen.push({ sql, params: params ?? [] }),
     }),
   });
-  return seen;
+  const recording: TransactionRunner = {
+    dialect: runner.dialect,
+    run: (statements) => {
+      for (const s of statements) seen.push({ sql: s.sql, params: [...s.params] });
+      return runner.run(statements);
+    },
+    close: () => runner.close(),
+  };
+  return { seen, runner: recording };
 }
 
 async function history(ds: DataSource, kind: DatabaseConfig['kind']): Promise<void> {
@@ -54,8 +62,9 @@ describe('the outbox relay\'s statements read what is waiting, not the history',
       const ds = await openDatabase({ config: database, entities: [OutboxEntity], migrations: STORAGE_MIGRATIONS, migrationsTableName: 'storage_migrations' });
       try {
         await history(ds, kind);
-        const seen = recordStatements(ds);
-        const store = new OutboxStore(ds, gateFor(database));
+        const gate = gateFor(database);
+        const { seen, runner } = recordStatements(ds, transactionRunner(database, ds, gate));
+        const store = new OutboxStore(ds, gate, runner);
         const waiting = await store.pending(-1, 100);
         assert.equal(waiting.length, 3, 'the three waiting rows, not the parked ones');
         const last = waiting.at(-1)!.id;
@@ -68,6 +77,7 @@ describe('the outbox relay\'s statements read what is waiting, not the history',
           const p = await plan(ds, kind, s.sql, s.params);
           assert.match(p, /idx_trigger_outbox_waiting/, `${s.sql}\n→ ${p}`);
         }
+        await runner.close();
       } finally {
         await ds.destroy();
         await db?.drop();

@@ -7,7 +7,7 @@ import type { Statement } from './transaction-runner';
 
 interface Db {
   pragma(s: string): unknown;
-  prepare(sql: string): { run(...params: unknown[]): unknown };
+  prepare(sql: string): { run(...params: unknown[]): { changes: number } };
   transaction(fn: () => void): { immediate(): void };
 }
 // better-sqlite3 ships no types; this is all the writer uses of it.
@@ -33,9 +33,11 @@ function prepared(sql: string): ReturnType<Db['prepare']> {
 // Buffers arrive as plain Uint8Arrays (structured clone); better-sqlite3 binds Buffers only.
 const bind = (p: unknown) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p);
 
+/** Rows the transaction changed, in all. */
 serveJobs((statements: Statement[]) => {
+  let changes = 0;
   db.transaction(() => {
-    for (const s of statements) prepared(s.sql).run(...s.params.map(bind));
+    for (const s of statements) changes += prepared(s.sql).run(...s.params.map(bind)).changes;
   }).immediate();
-  return null;
+  return changes;
 });

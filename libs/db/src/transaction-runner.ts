@@ -18,8 +18,8 @@ export interface Statement {
  */
 export interface TransactionRunner {
   readonly dialect: SqlDialect;
-  /** Runs the statements in one transaction; `first` (MariaDB) runs before them, e.g. a lock. */
-  run(statements: readonly Statement[]): Promise<void>;
+  /** Runs the statements in one transaction; resolves with the rows they changed in all. */
+  run(statements: readonly Statement[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -61,10 +61,12 @@ export function transactionRunner(config: DatabaseConfig, ds: DataSource, gate: 
   const dialect = dialectOf('mysql');
   const once = (statements: readonly Statement[]) =>
     ds.transaction(async (tx) => {
+      let changes = 0;
       for (const s of statements) {
-        if (s.params.some((p) => Buffer.isBuffer(p))) await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
-        else await tx.query(s.sql, [...s.params]);
+        if (s.params.some((p) => Buffer.isBuffer(p))) changes += await execute((await tx.queryRunner?.connect()) as BinaryProtocolConnection, s);
+        else changes += affectedRows(await tx.query(s.sql, [...s.params]));
       }
+      return changes;
     });
   return {
     dialect,
@@ -91,7 +93,13 @@ const DEADLOCK_ATTEMPTS = 5;
 
 /** The part of a mysql2 connection the binary protocol needs (the transaction's own connection). */
 interface BinaryProtocolConnection {
-  execute(sql: string, values: unknown[], callback: (err: Error | null) => void): unknown;
+  execute(sql: string, values: unknown[], callback: (err: Error | null, result?: unknown) => void): unknown;
+}
+
+/** mysql2's answer to a statement that writes (a ResultSetHeader); 0 for anything else. */
+function affectedRows(result: unknown): number {
+  const n = (result as { affectedRows?: unknown } | null)?.affectedRows;
+  return typeof n === 'number' ? n : 0;
 }
 
 /**
@@ -102,17 +110,17 @@ interface BinaryProtocolConnection {
  * prepared per connection; the writer's texts differ only by row count (at most 200 rows
  * per INSERT), so a pool holds a few hundred, far below MariaDB's `max_prepared_stmt_count`.
  */
-function execute(conn: BinaryProtocolConnection, s: Statement): Promise<void> {
-  return new Promise((resolve, reject) => conn.execute(s.sql, [...s.params], (err) => (err ? reject(err) : resolve())));
+function execute(conn: BinaryProtocolConnection, s: Statement): Promise<number> {
+  return new Promise((resolve, reject) => conn.execute(s.sql, [...s.params], (err, result) => (err ? reject(err) : resolve(affectedRows(result)))));
 }
 
 function sqliteRunner(file: string, workerDir: string): TransactionRunner {
-  const pool = new WorkerPool<readonly Statement[], null>({ dir: workerDir, name: 'sqlite-writer', size: 1, workerData: { file } });
+  const pool = new WorkerPool<readonly Statement[], number>({ dir: workerDir, name: 'sqlite-writer', size: 1, workerData: { file } });
   return {
     dialect: dialectOf('sqlite'),
     run: async (statements) => {
       try {
-        await pool.run(statements);
+        return await pool.run(statements);
       } catch (err) {
         throw classifyDatabaseError(err instanceof WorkerJobError ? Object.assign(new Error(err.message), { code: err.code }) : err);
       }

@@ -28,6 +28,41 @@ describe('IncomingEmail', () => {
     assert.deepEqual(readdirSync(spool), []);
   });
 
+  it("takes the sender's SHA-256 without measuring when told the sender's is the bytes' own, and no SHA-256 at all as none", async () => {
+    const limits = { spoolDir: dir(), memoryBytes: 1024, maxBytes: 10_000 };
+    const bytes = Buffer.from('Subject: x\r\n\r\nhello\r\n');
+    const claimed = 'AB'.repeat(32);
+    const taken = new IncomingEmail(limits, 'sender');
+    await taken.append(bytes);
+    assert.equal(taken.finish(claimed), claimed.toLowerCase());
+    assert.ok(taken.inMemory()?.equals(bytes));
+    const junk = new IncomingEmail(limits, 'sender');
+    await junk.append(bytes);
+    assert.equal(junk.finish('not a hash'), '');
+    const measured = new IncomingEmail(limits);
+    await measured.append(bytes);
+    assert.equal(measured.finish(claimed), sha(bytes));
+  });
+
+  it('hands the threads shared memory: emails cut one after the other from a slab never overlap, a large one gets its own', async () => {
+    const limits = { spoolDir: dir(), memoryBytes: 1 << 20, maxBytes: 1 << 20 };
+    const emails = await Promise.all(
+      [300, 7, 5000, 200 * 1024, 64].map(async (size, i) => {
+        const e = new IncomingEmail(limits);
+        const bytes = Buffer.alloc(size, i + 1);
+        await e.append(bytes.subarray(0, 3));
+        await e.append(bytes.subarray(3));
+        return { e, bytes, whole: e.inMemory() };
+      }),
+    );
+    for (const { bytes, whole } of emails) {
+      assert.ok(whole?.buffer instanceof SharedArrayBuffer);
+      assert.ok(whole.equals(bytes), `an email of ${bytes.length} bytes reads back as it came`);
+    }
+    assert.equal(emails[3]?.whole?.buffer.byteLength, 200 * 1024);
+    assert.equal(emails[0]?.whole?.buffer, emails[1]?.whole?.buffer);
+  });
+
   it('spills past the memory limit to a 0600 scratch file, reads back the same bytes, and removes the file', async () => {
     const spool = join(dir(), 'spool');
     const e = new IncomingEmail({ spoolDir: spool, memoryBytes: 1000, maxBytes: 1_000_000 });

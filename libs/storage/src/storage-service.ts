@@ -217,7 +217,8 @@ export async function startStorageService(
   // would say nothing to the connector's log at all.
   return {
     address: server.address,
-    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, T.streamBudget, logger)),
+    // In-process, the fetcher's SHA-256 was measured over the very Buffers storage keeps (decision 0037).
+    localStoreEmails: localStoreEmails((requests, send) => serveStoreStream(store, known, requests, send, T.streamBudget, logger, 'sender')),
     outboxWritten: store.outboxWritten,
     store,
     connectors: known,

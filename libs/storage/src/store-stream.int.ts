@@ -243,7 +243,13 @@ describe('StoreEmails protocol (SQLite)', () => {
       const acks = [];
       for (let i = 0; i < 20; i++) acks.push((await stream.send(email(`l${String(i).padStart(2, '0')}`, mail(`local-${i}`)))).ack);
       await stream.finish();
-      assert.ok((await Promise.all(acks)).every((a) => 'stored' in a && !a.stored.duplicate));
+      const done = await Promise.all(acks);
+      assert.ok(done.every((a) => 'stored' in a && !a.stored.duplicate));
+      // Storage takes the fetcher's SHA-256 here (decision 0037): it is the bytes' own.
+      assert.deepEqual(
+        done.map((a) => ('stored' in a ? a.stored.sha256 : '')),
+        Array.from({ length: 20 }, (_, i) => sha(mail(`local-${i}`))),
+      );
       assert.equal((await emailsOf(c)).length, 20);
     });
 

@@ -3,7 +3,7 @@ import type { Logger } from '@postbote/logging';
 import type { EmailBegin, EmailEnd, StoreEmailsRequest, StoreEmailsResponse, StoreSession } from '@postbote/proto';
 import type { MessageSource } from '@postbote/connector-model';
 import type { EmailStore, StoreSessionInfo } from './email-store';
-import { IncomingEmail } from './incoming-email';
+import { IncomingEmail, type HashSource } from './incoming-email';
 import type { StorageConnectors } from './storage-connectors';
 import { sourceFromProto } from '@postbote/contract';
 import { storageMetrics, workspaceLabel } from '@postbote/metrics';
@@ -31,7 +31,8 @@ const refused = (code: string, message: string): Outcome => ({ $case: 'refused',
 /**
  * The server side of StoreEmails for one stream. An email is committed only after its
  * end arrived with the size and SHA-256 the client measured and both match what arrived
- * (and the size the mail server announced, when there was one). Anything else — the
+ * (and the size the mail server announced, when there was one). `hashes` 'sender': the
+ * stream comes from this process's own fetcher, whose SHA-256 is taken, not measured again. Anything else — the
  * stream ending, being cancelled or failing before an email's end, an abort, a begin
  * before the end — stores nothing of that email. Acks go out in the order of the
  * begins, each after its email's commit. Reading stops while too much is pending, so a
@@ -44,6 +45,7 @@ export async function serveStoreStream(
   send: (res: StoreEmailsResponse) => Promise<void>,
   budget: StreamBudget,
   logger: Logger,
+  hashes: HashSource = 'measured',
 ): Promise<void> {
   const it = requests[Symbol.asyncIterator]();
   const first = await it.next();
@@ -101,7 +103,7 @@ export async function serveStoreStream(
           if (current) throw ValidationError.single('begin', 'order', `email ${current.seq} was not ended or aborted before email ${part.value.seq} began`);
           if (part.value.seq <= lastSeq) throw ValidationError.single('begin.seq', 'order', 'must increase within a stream');
           lastSeq = part.value.seq;
-          current = begin(part.value, store);
+          current = begin(part.value, store, hashes);
           break;
         }
         case 'data':
@@ -132,8 +134,8 @@ export async function serveStoreStream(
   }
 }
 
-function begin(b: EmailBegin, store: EmailStore): Current {
-  const body = new IncomingEmail(store.incomingLimits);
+function begin(b: EmailBegin, store: EmailStore, hashes: HashSource): Current {
+  const body = new IncomingEmail(store.incomingLimits, hashes);
   const problems = checkBegin(b);
   const source = b.source && problems.length === 0 ? sourceFromProto(b.source) : undefined;
   return { seq: b.seq, body, begin: b, invalid: problems.length ? problems.map((v) => `${v.field}: ${v.message}`).join('; ') : undefined, source };
@@ -157,9 +159,9 @@ async function decide(store: EmailStore, session: StoreSessionInfo, email: Curre
     const { source } = email;
     if (email.invalid || !source) return refused('INVALID_SOURCE', email.invalid ?? 'source coordinates missing');
     if (body.tooLarge) return refused('TOO_LARGE', `the email has ${body.size} bytes; this storage service accepts at most ${store.incomingLimits.maxBytes}`);
-    const sha256 = body.finish();
+    const sha256 = body.finish(end.sha256);
     if (end.size !== body.size) return refused('SIZE_MISMATCH', `the client sent ${end.size} bytes but ${body.size} arrived: incomplete upload, nothing stored`);
-    if (end.sha256.toLowerCase() !== sha256) return refused('HASH_MISMATCH', 'the bytes that arrived do not have the SHA-256 the client measured: nothing stored');
+    if (!sha256 || end.sha256.toLowerCase() !== sha256) return refused('HASH_MISMATCH', 'the bytes that arrived do not have the SHA-256 the client measured: nothing stored');
     if (b.announcedSize !== undefined && b.announcedSize !== body.size) {
       return refused('SIZE_MISMATCH', `the mail server announced ${b.announcedSize} bytes but ${body.size} were received: incomplete transfer, nothing stored`);
     }

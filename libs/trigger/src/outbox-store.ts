@@ -1,6 +1,6 @@
 import { IsNull, LessThanOrEqual, MoreThan, Not, type DataSource } from 'typeorm';
 import type { Scope } from '@postbote/auth';
-import type { Gate } from '@postbote/db';
+import type { Gate, TransactionRunner } from '@postbote/db';
 import { OutboxEntity, type OutboxRow } from '@postbote/email-outbox';
 import { NotFoundError, ValidationError } from '@postbote/errors';
 
@@ -13,9 +13,14 @@ const WAITING = { publishedAt: IsNull(), parkedAt: IsNull() };
  * and never count as a gap in what was published up to a position.
  */
 export class OutboxStore {
+  /**
+   * `runner`: where the relay's per-batch write runs — on SQLite a writer thread, so the
+   * commit, its disk sync and any wait for the storage writer's lock stay off the event loop.
+   */
   constructor(
     private readonly ds: DataSource,
     private readonly gate: Gate,
+    private readonly runner: TransactionRunner,
   ) {}
 
   /** Pending rows after `afterId`, oldest first. */
@@ -26,8 +31,9 @@ export class OutboxStore {
   /** Marks every pending row up to `lastId` published (idempotent); parked rows stay parked. */
   async markPublished(lastId: number, at: Date): Promise<number> {
     if (lastId < 0) return 0;
-    const res = await this.gate(() => this.ds.getRepository(OutboxEntity).update({ ...WAITING, id: LessThanOrEqual(lastId) }, { publishedAt: at }));
-    return res.affected ?? 0;
+    // The columns of WAITING, as the storage migrations name them.
+    const sql = 'UPDATE trigger_outbox SET published_at = ? WHERE published_at IS NULL AND parked_at IS NULL AND id <= ?';
+    return this.runner.run([{ sql, params: [this.runner.dialect.datetime(at), lastId] }]);
   }
 
   /** Sets rows aside with the reason they could not be published. */

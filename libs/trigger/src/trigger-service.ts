@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { TokenAuthenticator } from '@postbote/auth';
 import { KafkaPositionedPublisher, namespaced, type Bus, type BusConfig } from '@postbote/bus';
-import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, type DatabaseConfig } from '@postbote/db';
+import { databaseConfigFromEnv, describeDatabase, gateFor, openDatabase, transactionRunner, type DatabaseConfig } from '@postbote/db';
 import { OutboxEntity } from '@postbote/email-outbox';
 import type { Wakeup } from '@postbote/backoff';
 import { readVar, type EnvReader } from '@postbote/env';
@@ -81,7 +81,9 @@ export async function startTriggerService(
   // The outbox table belongs to the storage service's migrations; this service only reads
   // and marks it, so it runs none (and retries while storage has not created it yet).
   const ds = await openDatabase({ config: config.database, entities: [OutboxEntity], migrations: [], migrationsTableName: 'trigger_migrations' });
-  const outbox = new OutboxStore(ds, gateFor(config.database));
+  const gate = gateFor(config.database);
+  const runner = transactionRunner(config.database, ds, gate);
+  const outbox = new OutboxStore(ds, gate, runner);
   await bus.ensureTopics([{ topic: config.topic }]);
 
   let sink: EventSink;
@@ -126,6 +128,7 @@ export async function startTriggerService(
       stopReadiness();
       await server.stop();
       await relay.stop();
+      await runner.close();
       await ds.destroy();
     },
   };
