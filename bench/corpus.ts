@@ -40,10 +40,19 @@ function base64Lines(r: Rng, bytes: number): string {
   return raw.toString('base64').replace(/.{76}/g, '$&\r\n');
 }
 
-export type Kind = 'text' | 'html' | 'attachment' | 'large';
+export type Kind = 'text' | 'html' | 'attachment' | 'large' | 'document';
 
-/** Which kind message `i` of a corpus is: 70 % text, 20 % HTML, 9 % ~200 KB attachment, 0.1 % 5 MB. */
-export function kindOf(i: number): Kind {
+/**
+ * What a corpus holds: 'mixed' (the default: see kindOf) or 'documents' — every message a
+ * short text with a ~100 KB base64 attachment (issue #27's corpus "of ~100 KB emails", where
+ * bytes, not messages, dominate).
+ */
+export type Shape = 'mixed' | 'documents';
+export const SHAPES: readonly Shape[] = ['mixed', 'documents'];
+
+/** Which kind message `i` of a mixed corpus is: 70 % text, 20 % HTML, 9 % ~200 KB attachment, 0.1 % 5 MB. */
+export function kindOf(i: number, shape: Shape = 'mixed'): Kind {
+  if (shape === 'documents') return 'document';
   if (i % 1000 === 999) return 'large';
   if (i % 100 >= 91) return 'attachment';
   if (i % 10 >= 7) return 'html';
@@ -51,9 +60,9 @@ export function kindOf(i: number): Kind {
 }
 
 /** Message `i` of the corpus with this seed (CRLF line ends, as on the wire). */
-export function message(seed: number, i: number): Buffer {
+export function message(seed: number, i: number, shape: Shape = 'mixed'): Buffer {
   const r = rng(seed * 100_003 + i + 1);
-  const kind = kindOf(i);
+  const kind = kindOf(i, shape);
   const from = r.pick(NAMES);
   const subject = `${sentence(r, 3 + r.int(4))} #${i}`;
   const rawUtf8 = r.next() < 0.2;
@@ -83,8 +92,9 @@ export function message(seed: number, i: number): Buffer {
       break;
     }
     case 'attachment':
+    case 'document':
     case 'large': {
-      const size = kind === 'large' ? 5 * 1024 * 1024 : 150_000 + r.int(100_000);
+      const size = kind === 'large' ? 5 * 1024 * 1024 : kind === 'document' ? 68_000 + r.int(10_000) : 150_000 + r.int(100_000);
       headers.push('Content-Type: multipart/mixed; boundary="mix"');
       body = `--mix\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${paragraph(r, 1_500)}\r\n--mix\r\nContent-Type: application/pdf; name="${kind}-${i}.pdf"\r\nContent-Disposition: attachment; filename="${kind}-${i}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(r, size)}\r\n--mix--`;
       break;
@@ -98,14 +108,14 @@ export function message(seed: number, i: number): Buffer {
  * reused: a benchmark's mailbox is a hard-linked copy (`cloneMaildir`), made in a moment
  * and independent of the others (Dovecot renames files to change flags, never rewrites).
  */
-export function corpusMaildir(root: string, seed: number, n: number): { dir: string; bytes: number } {
-  const dir = join(root, `corpus-${seed}-${n}`, 'Maildir');
+export function corpusMaildir(root: string, seed: number, n: number, shape: Shape = 'mixed'): { dir: string; bytes: number } {
+  const dir = join(root, shape === 'mixed' ? `corpus-${seed}-${n}` : `corpus-${shape}-${seed}-${n}`, 'Maildir');
   const done = join(dir, '..', 'complete');
   if (!existsSync(done)) {
     let bytes = 0;
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
     for (let i = 0; i < n; i++) {
-      const m = message(seed, i);
+      const m = message(seed, i, shape);
       bytes += m.length;
       // Names sort in message order, so the server's UIDs follow it.
       writeFileSync(join(dir, 'cur', `${1_700_000_000 + i}.M${i}P1.bench:2,`), m);

@@ -8,7 +8,8 @@
 //                                [--backends embedded,mariadb-kafka,embedded-s3,mariadb-kafka-s3]
 //                                [--profile DIR] [--timeline 1]
 //                                [--references 0] [--node-args '--single-threaded-gc …']
-//                                [--outbox-history 300000]
+//                                [--outbox-history 300000] [--corpus mixed|documents] [--batch 10000]
+//                                [--quiet 60]
 //
 // The -s3 backends keep raw mail in the test S3Proxy (MAIL_BLOBS_URL) instead of database
 // chunks. After each run the database's bytes per email are measured (SQLite: its pages;
@@ -16,6 +17,16 @@
 //
 // --timeline 1 prints, for each Postbote run, every 100 ms: emails stored, events
 // committed, and how busy the machine's cores were — where a run waits instead of working.
+//
+// --corpus documents: every message a short text with a ~100 KB base64 attachment instead of
+// the mixed corpus (bench/corpus.ts) — where the cost per byte shows, not the cost per message.
+//
+// --batch N drains in runs of N emails (the connector's "emails per run"; 50 by default for a
+// new connector), each run a poll of its own: the per-run costs (POP3: login, UIDL of the whole
+// mailbox and its look-up) then count too.
+//
+// --quiet S keeps Postbote running S seconds after the drain and prints its CPU per poll of
+// the drained mailbox (the connector polls every 10 s; nothing is new).
 //
 // --outbox-history N writes N published events into the outbox before the drain: an
 // installation that has run for a while (the outbox keeps events for the retention days).
@@ -26,11 +37,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { ImapFlow } from 'imapflow';
+import { call } from '@postbote/grpc-runtime';
 import { Kafka, logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, s3TestClient, tempDir, testBucket } from '@postbote/testing';
-import { cloneMaildir, corpusMaildir } from './corpus';
-import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type Stats } from './harness';
+import { cloneMaildir, corpusMaildir, SHAPES, type Shape } from './corpus';
+import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type RunningPostbote, type Stats } from './harness';
 import { cpuNow, cpuSince, type CpuSplit } from './cpu-split';
 import { summarizeProfiles } from './profile';
 
@@ -45,6 +57,12 @@ const BACKENDS = (args.get('backends') ?? 'embedded,mariadb-kafka,embedded-s3,ma
 for (const b of BACKENDS) if (!(b in BACKEND_NAMES)) throw new Error(`unknown backend ${b} (known: ${Object.keys(BACKEND_NAMES).join(', ')})`);
 /** The chunk-in-database backend an object-store backend is compared with. */
 const chunksOf = (b: Backend): Backend | undefined => (b.endsWith('-s3') ? (b.slice(0, -3) as Backend) : undefined);
+const SHAPE = (args.get('corpus') ?? 'mixed') as Shape;
+if (!SHAPES.includes(SHAPE)) throw new Error(`unknown corpus ${SHAPE} (known: ${SHAPES.join(', ')})`);
+/** Emails per run (the connector's batch size): the whole mailbox in one run by default; 50 is a new connector's default. */
+const BATCH = Number(args.get('batch') ?? 10_000);
+/** Seconds of quiet polls measured after the drain (see quietPolls); 0: none. */
+const QUIET_S = Number(args.get('quiet') ?? 0);
 const PROFILE = args.get('profile');
 const TIMELINE = args.get('timeline') === '1';
 /**
@@ -231,11 +249,12 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
     const before = HISTORY ? await databaseBytes(pb.dataDir, databaseUrl) : 0;
     const counter = await eventCounter(db ? 'mariadb-kafka' : 'embedded', pb.dataDir, namespace, databaseUrl, historyTop);
     const timeline: string[] = [];
+    let connectorId = '';
     try {
       const sample = await timed(async () => {
         const t0 = Date.now();
         let cpu = machineCpu();
-        await createConnector(pb, dovecotSpec('drain', protocol === 'imap' ? 'IMAP' : 'POP3', user, { batchSize: 10_000, pollIntervalSeconds: 10 }));
+        connectorId = await createConnector(pb, dovecotSpec('drain', protocol === 'imap' ? 'IMAP' : 'POP3', user, { batchSize: BATCH, pollIntervalSeconds: 10 }));
         for (;;) {
           const n = await counter.count();
           if (TIMELINE) {
@@ -248,6 +267,7 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
           await new Promise((r) => setTimeout(r, 100));
         }
       }, pid, labels);
+      if (QUIET_S > 0) await quietPolls(pb, pid, protocol, connectorId);
       return { ...sample, sizes: { database: (await databaseBytes(pb.dataDir, databaseUrl)) - before, bucket: (await bucket?.bytes()) ?? 0 } };
     } finally {
       await counter.close();
@@ -257,6 +277,29 @@ async function postbote(user: string, protocol: 'imap' | 'pop3', backend: Backen
     await pb.stop();
     await db?.drop();
   }
+}
+
+/**
+ * After the drain: Postbote's CPU while the connector keeps polling its drained mailbox (every
+ * 10 s, nothing new) — what a run costs on a mailbox of N messages (POP3 lists all of them) —
+ * less the same process's CPU over as long with the connector disabled (idle: timers, the
+ * relay's look-ups, the collector after the drain). Polling, disabled, polling again: the
+ * mean of the two polling windows cancels what decays after the drain.
+ */
+async function quietPolls(pb: RunningPostbote, pid: number, protocol: 'imap' | 'pop3', connectorId: string): Promise<void> {
+  const window = async () => {
+    const t0 = cpuSeconds(pid);
+    await new Promise((r) => setTimeout(r, QUIET_S * 1000));
+    return (cpuSeconds(pid) - t0) * 1000;
+  };
+  await new Promise((r) => setTimeout(r, 12_000)); // the drain's last runs and commits settle
+  const first = await window();
+  await call(pb.config.setConnectorEnabled, pb.config, { ref: connectorId, enabled: false });
+  const idle = await window();
+  await call(pb.config.setConnectorEnabled, pb.config, { ref: connectorId, enabled: true });
+  const polling = (first + (await window())) / 2;
+  const polls = QUIET_S / 10;
+  process.stderr.write(`quiet ${protocol}: ${fmt((polling - idle) / polls, 1)} ms CPU per poll of a drained mailbox of ${N} (${fmt(polling, 0)} ms polling, ${fmt(idle, 0)} ms disabled, ${QUIET_S} s each)\n`);
 }
 
 /** Writes HISTORY published events into the running Postbote's outbox (after its migrations); the highest outbox id afterwards. */
@@ -357,7 +400,7 @@ function machineCpu(): { busy: number; total: number } {
 async function main(): Promise<void> {
   execFileSync('which', ['fetchmail']);
   const t0 = Date.now();
-  const { dir: corpus, bytes } = corpusMaildir(join(REPO_ROOT, '.cache', 'bench'), SEED, N);
+  const { dir: corpus, bytes } = corpusMaildir(join(REPO_ROOT, '.cache', 'bench'), SEED, N, SHAPE);
   process.stderr.write(`corpus: ${N} messages, ${fmt(bytes / 1024 / 1024, 1)} MiB (mean ${fmt(bytes / N / 1024, 1)} KiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const rows: string[][] = [];
   const raw: Record<string, Sample[]> = {};

@@ -3,7 +3,7 @@ import { Secret } from '@postbote/crypto';
 import { PostboteError } from '@postbote/errors';
 import { call } from '@postbote/grpc-runtime';
 import { pollImap } from '@postbote/imap';
-import { pollPop3 } from '@postbote/pop3';
+import { pollPop3, storedUidlsMemo, type KnownUidls } from '@postbote/pop3';
 import { MailboxError, type Login, type MessageSink, type RunLog, type RunMemory, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { StoreEmailsStream, type OpenStoreEmails, type StoreAck } from '@postbote/service-clients';
 import type { CredentialServiceClient, StorageServiceClient } from '@postbote/proto';
@@ -65,7 +65,7 @@ async function pollWith(deps: ConnectorPollDeps, connector: FetchConnector, acce
     const result =
       s.protocol === 'IMAP'
         ? await pollImap(access, { ...imapPart(s), batchSize: s.batchSize, reprocess: s.reprocess, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, sink, log, signal)
-        : await pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, (uidls) => knownUidls(deps, connector.id, uidls, signal), sink, log, signal);
+        : await pollPop3(access, { batchSize: s.batchSize, fetchTimeoutMs: s.fetchTimeoutMs, maxMessageBytes: deps.maxMessageBytes }, memory, storedUidls(deps, connector, access, memory, signal), sink, log, signal);
     await sink.close();
     return result;
   } catch (err) {
@@ -101,6 +101,12 @@ async function fetchAccess(deps: ConnectorPollDeps, connector: FetchConnector, s
     sourceAddress: deps.sourceAddress ?? null,
     proxy: s.proxyUrl ? { url: s.proxyUrl, password: creds.proxyPassword ? new Secret(creds.proxyPassword) : null } : null,
   };
+}
+
+/** Which listed UIDLs storage has, asking it only about those it has not confirmed for this mailbox before. */
+function storedUidls(deps: ConnectorPollDeps, connector: FetchConnector, access: ServerAccess, memory: RunMemory, signal: AbortSignal): KnownUidls {
+  const mailbox = JSON.stringify([access.host, access.port, access.username]);
+  return storedUidlsMemo(memory, mailbox, () => deps.now().getTime(), (uidls) => knownUidls(deps, connector.id, uidls, signal));
 }
 
 async function knownUidls(deps: ConnectorPollDeps, connectorId: string, uidls: string[], signal: AbortSignal): Promise<Set<string>> {

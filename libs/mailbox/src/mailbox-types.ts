@@ -53,6 +53,8 @@ export interface RunMemory {
   wake?: () => void;
   /** The log already said that this server cannot push (said once per actor). */
   pushUnavailableSaid?: boolean;
+  /** POP3: UIDLs of `mailbox` that storage confirmed stored, asked first at `since` (see storedUidlsMemo). */
+  pop3Stored?: { readonly mailbox: string; readonly since: number; readonly uidls: Set<string> };
 }
 
 /** The server's own paths for a connector's folder settings (what LIST said, matched by the folder resolver). */
