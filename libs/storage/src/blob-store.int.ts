@@ -216,6 +216,27 @@ describe('the S3 blob store', () => {
     }
   });
 
+  it("signs the email's SHA-256 as the body's hash: the server refuses bytes that are not the email's", async () => {
+    const bucket = await testBucket('');
+    const store = new S3BlobStore(parseBlobsUrl(bucket.url), S3PROXY_CREDENTIALS);
+    try {
+      const put = async (key: string, sha256: (b: Buffer) => string) => {
+        const body = new IncomingEmail({ spoolDir: tempDir('pb-blob-'), memoryBytes: 1 << 20, maxBytes: 1 << 20 });
+        const bytes = mail(key);
+        await body.append(bytes);
+        await store.put(`x/${key}.eml`, body, bytes.length, sha256(bytes));
+      };
+      await put('right', sha);
+      await assert.rejects(
+        put('wrong', () => 'ab'.repeat(32)),
+        (e: unknown) => e instanceof UnavailableError && e.reason === 'BLOB_STORE_UNAVAILABLE' && /XAmzContentSHA256Mismatch/.test(e.message),
+      );
+      assert.deepEqual(await bucket.keys(), ['x/right.eml'], 'nothing stored under a hash the bytes do not have');
+    } finally {
+      store.close();
+    }
+  });
+
   it('sends the server-side encryption headers (an endpoint that records them: S3Proxy does not implement SSE)', async () => {
     const seen: Array<Record<string, string | string[] | undefined>> = [];
     const server = createServer((req, res) => {

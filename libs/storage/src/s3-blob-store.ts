@@ -112,6 +112,27 @@ function contentMd5ForDeletes(client: S3Client): void {
   );
 }
 
+/**
+ * SigV4 signs a hash of the body: the SDK would hash every PutObject's bytes once more,
+ * where the email's SHA-256 is already known (it rides along as the object's metadata). Handed
+ * over as x-amz-content-sha256, the server also checks that the bytes it received are the
+ * email's (AWS refuses a mismatch: XAmzContentSHA256Mismatch). Only for a body in memory: a
+ * streamed one is signed UNSIGNED-PAYLOAD or chunked by the SDK itself.
+ */
+function knownPayloadHash(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      const sha256 = (args.input as { Metadata?: Record<string, string> }).Metadata?.sha256;
+      if (context.commandName === 'PutObjectCommand' && request.headers && request.body instanceof Uint8Array && sha256 && /^[0-9a-f]{64}$/.test(sha256)) {
+        request.headers['x-amz-content-sha256'] = sha256;
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'postboteKnownPayloadHash', priority: 'low' },
+  );
+}
+
 /** Raw mail in an S3 bucket (AWS S3, Ceph RGW, MinIO, R2, S3Proxy…) through the AWS SDK v3. */
 export class S3BlobStore implements BlobStore {
   readonly description: string;
@@ -135,8 +156,14 @@ export class S3BlobStore implements BlobStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: { connectionTimeout: S3_TUNING.connectTimeoutMs, requestTimeout: S3_TUNING.requestTimeoutMs },
+      // The middleware stack resolved once per command class instead of on every request
+      // (~0.3 ms of CPU per PutObject on this machine's bench): this client's own middleware is
+      // added below, before any request, and never changed; every request goes to one bucket,
+      // so the endpoint and auth scheme the cached stack's context carries are the same for all.
+      cacheMiddleware: true,
     });
     contentMd5ForDeletes(this.#client);
+    knownPayloadHash(this.#client);
   }
 
   keyFor(workspace: string, connectorId: string, emailId: string): string {

@@ -10,9 +10,9 @@ export const S3PROXY = {
 
 export const S3PROXY_CREDENTIALS = { accessKeyId: S3PROXY.accessKeyId, secretAccessKey: S3PROXY.secretAccessKey };
 
-/** A client of the test server, for a test's own look into a bucket. */
-export function s3TestClient(): S3Client {
-  return new S3Client({ region: 'us-east-1', endpoint: S3PROXY.endpoint, forcePathStyle: true, credentials: S3PROXY_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+/** A client of the test server, for a test's own look into a bucket (`options`: the SDK's, e.g. the bench's `cacheMiddleware`). */
+export function s3TestClient(options: { readonly cacheMiddleware?: boolean } = {}): S3Client {
+  return new S3Client({ region: 'us-east-1', endpoint: S3PROXY.endpoint, forcePathStyle: true, credentials: S3PROXY_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...options });
 }
 
 /** A fresh, empty bucket of its own for a test; its MAIL_BLOBS_URL, the process environment that reaches it, its objects' keys and their bytes in all. */
