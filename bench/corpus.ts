@@ -1,6 +1,7 @@
 // A realistic, reproducible mailbox for benchmarks: mostly small text and HTML mail, some
 // with attachments of about 200 KB, a few of 5 MB, subjects and names with non-ASCII text
 // (RFC 2047 encoded words, and some raw UTF-8 headers). Same seed, same bytes.
+import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -125,12 +126,18 @@ export function corpusMaildir(root: string, seed: number, n: number, shape: Shap
   return { dir, bytes: Number(readFileSync(done, 'utf8')) };
 }
 
-/** A hard-linked copy of a corpus Maildir as `home/<user>/Maildir`, owned by the mail uid. */
-export function cloneMaildir(corpus: string, home: string, user: string, uid: number, gid: number): void {
+/** Who owns a test Dovecot mailbox's files: its userdb's uid (scripts/test-env.sh). */
+const MAIL_OWNER = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
+
+/**
+ * A hard-linked copy of a corpus Maildir as `home/<user>/Maildir`, owned by the mail uid;
+ * `flags` are Maildir flag letters every message gets (`S`: read).
+ */
+export function cloneMaildir(corpus: string, home: string, user: string, flags = ''): void {
   const target = join(home, user, 'Maildir');
   const staging = `${target}.tmp`;
   for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(staging, sub), { recursive: true });
-  for (const name of readdirSync(join(corpus, 'cur'))) linkSync(join(corpus, 'cur', name), join(staging, 'cur', name));
-  for (const p of [join(home, user), staging, join(staging, 'cur'), join(staging, 'new'), join(staging, 'tmp')]) chownSync(p, uid, gid);
+  for (const name of readdirSync(join(corpus, 'cur'))) linkSync(join(corpus, 'cur', name), join(staging, 'cur', `${name}${flags}`));
+  for (const p of [join(home, user), staging, join(staging, 'cur'), join(staging, 'new'), join(staging, 'tmp')]) chownSync(p, MAIL_OWNER.uid, MAIL_OWNER.gid);
   renameSync(staging, target);
 }

@@ -80,7 +80,6 @@ const Database = require('better-sqlite3') as new (
   file: string,
   o: object,
 ) => { prepare(sql: string): { run(...a: unknown[]): unknown; get(): unknown }; transaction(f: () => void): () => void; close(): void };
-const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
 
 interface Sample {
   readonly seconds: number;
@@ -95,7 +94,7 @@ interface Sample {
 /** A fresh copy of the corpus as a new Dovecot user, indexed by one login so no measurement pays for that. */
 async function mailbox(corpus: string, tag: string): Promise<string> {
   const user = `bench-${tag}-${randomBytes(4).toString('hex')}`;
-  cloneMaildir(corpus, DOVECOT.home, user, NOBODY.uid, NOBODY.gid);
+  cloneMaildir(corpus, DOVECOT.home, user);
   const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
   await c.connect();
   const box = await c.mailboxOpen('INBOX', { readOnly: true });

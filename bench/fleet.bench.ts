@@ -2,11 +2,14 @@
 // 250, 500, 1,000, 2,000: CPU share of one core, RSS, and logins per second, measured over
 // a window after every connector has polled once. The cost per connector should stay flat.
 // `--push false` (the default before IMAP IDLE) polls with a login per run; `--push true`
-// keeps one connection per connector waiting in IDLE.
-//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--push false] [--profile DIR]
+// keeps one connection per connector waiting in IDLE. `--messages M` gives the fleet one mailbox
+// of M read messages of the bench corpus (MARK_READ connectors: still nothing new) — what a
+// quiet poll costs on a mailbox that keeps its mail, against the empty one.
+//   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--push false] [--messages 0] [--profile DIR]
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, dovecotUser } from '@postbote/testing';
+import { DOVECOT, REPO_ROOT, dovecotUser } from '@postbote/testing';
+import { cloneMaildir, corpusMaildir } from './corpus';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
 import { summarizeProfiles } from './profile';
 
@@ -16,6 +19,7 @@ const SIZES = (args.get('sizes') ?? '250,500,1000,2000').split(',').map(Number);
 const WINDOW = Number(args.get('window') ?? 120);
 const PROFILE = args.get('profile');
 const PUSH = (args.get('push') ?? 'false') === 'true';
+const MESSAGES = Number(args.get('messages') ?? 0);
 const INTERVAL = 60;
 const DOVECOT_LOG = join(REPO_ROOT, '.cache', 'test-env', 'dovecot', 'dovecot.log');
 
@@ -30,9 +34,12 @@ async function step(n: number): Promise<string[]> {
   try {
     const pid = pb.proc.child.pid ?? 0;
     const prefix = `fleet${n}x`;
+    // Full mailboxes: one, shared by the fleet (n copies of its files would be the bench's cost).
+    const shared = MESSAGES > 0 ? dovecotUser(prefix).username : undefined;
+    if (shared) cloneMaildir(corpusMaildir(join(REPO_ROOT, '.cache', 'bench'), 42, MESSAGES).dir, DOVECOT.home, shared, 'S');
     const t0 = Date.now();
     for (let i = 0; i < n; i += 50) {
-      await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => createConnector(pb, dovecotSpec(`f-${i + k}`, 'IMAP', dovecotUser(prefix).username, { pollIntervalSeconds: INTERVAL, push: PUSH }))));
+      await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => createConnector(pb, dovecotSpec(`f-${i + k}`, 'IMAP', shared ?? dovecotUser(prefix).username, { pollIntervalSeconds: INTERVAL, push: PUSH }))));
     }
     const created = (Date.now() - t0) / 1000;
     // Let every connector poll once (mailbox homes created, TLS sessions warm), then measure.
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const n of SIZES) rows.push(await step(n));
   process.stdout.write(
-    `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval, ${PUSH ? 'push: one connection per connector in IDLE' : 'polling: a login per run'}), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
+    `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval, ${PUSH ? 'push: one connection per connector in IDLE' : 'polling: a login per run'}, ${MESSAGES > 0 ? `a mailbox of ${MESSAGES} read messages` : 'empty mailboxes'}), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
       `${table(['connectors', 'created in', 'CPU (of one core)', 'CPU per 1,000', 'RSS', 'RSS per connector', 'logins/s', 'expected logins/s'], rows)}\n`,
   );
   if (PROFILE) for (const n of SIZES) process.stdout.write(`\n${n} connectors:\n${summarizeProfiles(join(PROFILE, String(n)))}\n`);

@@ -1,15 +1,12 @@
 // Memory: peak RSS of the all-in-one while a 50 MB message, and while 20 concurrent 5 MB
 // messages, pass through fetch → storage → event, above its idle RSS.
 //   npx tsx bench/memory.bench.ts
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DOVECOT, REPO_ROOT } from '@postbote/testing';
 import { cloneMaildir } from './corpus';
 import { bigMaildir, waitForEvents } from './fixtures';
 import { createConnector, dovecotSpec, fmt, memoryMiB, resetPeak, startPostbote, table } from './harness';
-
-const NOBODY = { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) };
 
 async function peakAbove(bytes: number, mailboxes: number): Promise<{ idle: number; peak: number; seconds: number }> {
   const corpus = bigMaildir(join(REPO_ROOT, '.cache', 'bench'), bytes);
@@ -23,7 +20,7 @@ async function peakAbove(bytes: number, mailboxes: number): Promise<{ idle: numb
     const sampler = setInterval(() => (peak = Math.max(peak, memoryMiB(pid).rss)), 20);
     const users = Array.from({ length: mailboxes }, () => {
       const u = `bench-mem-${randomBytes(4).toString('hex')}`;
-      cloneMaildir(corpus, DOVECOT.home, u, NOBODY.uid, NOBODY.gid);
+      cloneMaildir(corpus, DOVECOT.home, u);
       return u;
     });
     const t0 = Date.now();

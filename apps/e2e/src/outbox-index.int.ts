@@ -67,8 +67,12 @@ describe('the outbox relay\'s statements read what is waiting, not the history',
         const store = new OutboxStore(ds, gate, runner);
         const waiting = await store.pending(-1, 100);
         assert.equal(waiting.length, 3, 'the three waiting rows, not the parked ones');
+        const first = waiting[0]!;
+        assert.deepEqual({ ...first, payload: first.payload.length, eventId: typeof first.eventId }, { id: HISTORY + 3, eventId: 'string', emailId: first.emailId, connectorId: 'c-1', workspaceId: 'default', payload: 400 });
+        assert.ok(Buffer.isBuffer(first.payload));
         const last = waiting.at(-1)!.id;
-        assert.deepEqual(await store.lag(), { pending: 3, oldest: waiting[0]!.createdAt, parked: 2 });
+        const lag = await store.lag();
+        assert.deepEqual({ pending: lag.pending, parked: lag.parked, oldest: lag.oldest instanceof Date }, { pending: 3, parked: 2, oldest: true });
         assert.equal((await store.around(last)).pendingUpTo, 3);
         assert.equal(await store.markPublished(last, new Date()), 3);
         const onWaiting = seen.filter((s) => /trigger_outbox/i.test(s.sql) && /published_at.{0,12}IS NULL/i.test(s.sql));

@@ -15,7 +15,7 @@ export const CONTENT_TYPES: Record<EventEncoding, string> = {
  * in one partition, in order), with headers consumers can route (workspace) and dedupe
  * (event-id) on.
  */
-export function toRecord(row: OutboxRow, encoding: EventEncoding): BusMessage {
+export function toRecord(row: Pick<OutboxRow, 'payload' | 'connectorId' | 'eventId' | 'workspaceId'>, encoding: EventEncoding): BusMessage {
   const value = encoding === 'protobuf' ? row.payload : Buffer.from(JSON.stringify(EmailReceived.toJSON(EmailReceived.decode(row.payload))), 'utf8');
   return {
     key: row.connectorId,

@@ -3,10 +3,9 @@ import type { Logger } from '@postbote/logging';
 import type { EventEncoding } from './event-encoding';
 import { toRecord } from './event-encoding';
 import { recordBytes, type TopicRecord } from '@postbote/bus';
-import type { OutboxRow } from '@postbote/email-outbox';
 import type { EventSink } from './event-sink';
 import type { EventTopics } from './event-topics';
-import type { OutboxStore } from './outbox-store';
+import type { OutboxStore, PendingRow } from './outbox-store';
 import { judgePosition, positionTag } from './position-check';
 import { triggerMetrics, workspaceLabel } from '@postbote/metrics';
 
@@ -145,7 +144,7 @@ export class OutboxRelay {
    * it. Those are parked — set aside in the outbox with the reason, logged, counted — and the
    * relay goes on; `postbote events retry` puts one back in line once the limit is raised.
    */
-  async #publishable(rows: readonly OutboxRow[]): Promise<Array<TopicRecord & { workspace: string }>> {
+  async #publishable(rows: readonly PendingRow[]): Promise<Array<TopicRecord & { workspace: string }>> {
     const records: Array<TopicRecord & { workspace: string }> = [];
     for (const r of rows) {
       const message = toRecord(r, this.options.encoding);

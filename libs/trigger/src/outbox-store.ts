@@ -1,8 +1,11 @@
-import { IsNull, LessThanOrEqual, MoreThan, Not, type DataSource } from 'typeorm';
+import { IsNull, LessThanOrEqual, Not, type DataSource } from 'typeorm';
 import type { Scope } from '@postbote/auth';
 import type { Gate, TransactionRunner } from '@postbote/db';
 import { OutboxEntity, type OutboxRow } from '@postbote/email-outbox';
 import { NotFoundError, ValidationError } from '@postbote/errors';
+
+/** What the relay publishes of an outbox row. */
+export type PendingRow = Pick<OutboxRow, 'id' | 'eventId' | 'emailId' | 'connectorId' | 'workspaceId' | 'payload'>;
 
 /** Neither published nor set aside: what the relay still has to send. */
 const WAITING = { publishedAt: IsNull(), parkedAt: IsNull() };
@@ -23,9 +26,16 @@ export class OutboxStore {
     private readonly runner: TransactionRunner,
   ) {}
 
-  /** Pending rows after `afterId`, oldest first. */
-  pending(afterId: number, limit: number): Promise<OutboxRow[]> {
-    return this.gate(() => this.ds.getRepository(OutboxEntity).find({ where: { ...WAITING, id: MoreThan(afterId) }, order: { id: 'ASC' }, take: limit }));
+  /**
+   * Pending rows after `afterId`, oldest first, with what publishing needs of them. Plain SQL
+   * on the waiting index's columns (as markPublished): an idle relay asks four times a second,
+   * and the ORM's query building and hydration were nearly all of an idle all-in-one's CPU.
+   */
+  async pending(afterId: number, limit: number): Promise<PendingRow[]> {
+    const sql = 'SELECT id, event_id, email_id, connector_id, workspace_id, payload FROM trigger_outbox WHERE published_at IS NULL AND parked_at IS NULL AND id > ? ORDER BY id LIMIT ?';
+    const rows = (await this.gate(() => this.ds.query(sql, [afterId, limit]))) as Array<{ id: number | string; event_id: string; email_id: string; connector_id: string; workspace_id: string; payload: Buffer }>;
+    // MariaDB's BIGINT comes as a string (the driver's big-number setting), SQLite's as a number.
+    return rows.map((r) => ({ id: Number(r.id), eventId: r.event_id, emailId: r.email_id, connectorId: r.connector_id, workspaceId: r.workspace_id, payload: r.payload }));
   }
 
   /** Marks every pending row up to `lastId` published (idempotent); parked rows stay parked. */
