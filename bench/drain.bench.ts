@@ -401,7 +401,7 @@ function machineCpu(): { busy: number; total: number } {
 }
 
 async function main(): Promise<void> {
-  execFileSync('which', ['fetchmail']);
+  if (REFERENCES) execFileSync('which', ['fetchmail']);
   const t0 = Date.now();
   const { dir: corpus, bytes } = corpusMaildir(join(REPO_ROOT, '.cache', 'bench'), SEED, N, SHAPE);
   process.stderr.write(`corpus: ${N} messages, ${fmt(bytes / 1024 / 1024, 1)} MiB (mean ${fmt(bytes / N / 1024, 1)} KiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
