@@ -352,6 +352,22 @@ describe('IMAP poll against Dovecot', () => {
     }
   });
 
+  it('never lists the folders of a connector on INBOX (any case) without a move target: its first run goes from login to SELECT', async () => {
+    const user = dovecotUser('inbox');
+    await seed(user, 'INBOX', ['i1']);
+    const relay = await cuttingProxy(DOVECOT.imap);
+    const r = recorder();
+    try {
+      const result = await run(access(user, { security: 'NONE', port: relay.port }), settings({ folder: 'Inbox' }), r, { oversize: new Set() });
+      assert.equal(result.stored, 1);
+      assert.ok(r.stored[0]!.bytes.equals(testMail('i1')));
+      assert.doesNotMatch(relay.sent(), / LIST | LSUB /, 'nothing listed');
+      assert.match(relay.sent(), / SELECT "?INBOX"?\r\n/);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('TestConnection reports each step; ListFolders uses "/" notation', async () => {
     const user = dovecotUser('probe');
     await seed(user, 'INBOX/A', []);

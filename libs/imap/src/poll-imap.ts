@@ -129,9 +129,23 @@ function seedFolderCache(client: ImapFlow, known: ResolvedImapFolders): void {
 }
 
 /**
+ * INBOX needs no listing: every server has it under that name, whatever case the connector
+ * wrote it in (RFC 3501 §5.1), and without a move target there is nothing else to resolve —
+ * a connector's first run (after any restart) goes from its login straight to SELECT. Besides
+ * the round trip: on Dovecot, a LIST in the session makes the SELECT of a large Maildir that
+ * follows cost the server 0.17–0.3 s of CPU at 10,000 messages (1 ms without; benchmarks.md),
+ * which a fleet's cold start would pay once per connector.
+ */
+function inboxOnly(client: ImapFlow, s: ImapRunSettings, key: string): ResolvedImapFolders | undefined {
+  if (s.folder.toUpperCase() !== 'INBOX' || s.strategy === 'MOVE') return undefined;
+  const ns = (client as unknown as { namespaces?: { personal?: Array<{ delimiter?: string }> } }).namespaces;
+  return { key, folder: 'INBOX', delimiter: ns?.personal?.[0]?.delimiter ?? '/', target: null };
+}
+
+/**
  * Selects the run's folder. The server's paths for the folder and move target are listed
- * (LIST, LSUB) once and kept in the actor's memory, not on every run: a quiet poll goes
- * from its login straight to SELECT. A run woken on a kept session finds its folder still selected (the
+ * (LIST, LSUB) once and kept in the actor's memory, not on every run (INBOX alone is never
+ * listed, see inboxOnly): a quiet poll goes from its login straight to SELECT. A run woken on a kept session finds its folder still selected (the
  * session waited in IDLE on it, imapflow kept its counts from the server's announcements):
  * it goes straight to the search, three round trips sooner than a fresh run — on a push
  * wake-up those were most of what a distant server adds to the delay. A folder that is
@@ -139,7 +153,7 @@ function seedFolderCache(client: ImapFlow, known: ResolvedImapFolders): void {
  * the paths, so a move target renamed on the server is found again by the next run.
  */
 async function selectFolder(client: ImapFlow, s: ImapRunSettings, memory: RunMemory, key: string): Promise<{ box: { exists: number; uidValidity: bigint; uidNext: number }; target: string | null }> {
-  const known = memory.imapFolders?.key === key ? memory.imapFolders : undefined;
+  const known = memory.imapFolders?.key === key ? memory.imapFolders : inboxOnly(client, s, key);
   if (known) {
     const open = client.mailbox;
     if (open && open.path === known.folder && !open.readOnly) return { box: open, target: known.target };
