@@ -145,7 +145,8 @@ function inboxOnly(client: ImapFlow, s: ImapRunSettings, key: string): ResolvedI
 /**
  * Selects the run's folder. The server's paths for the folder and move target are listed
  * (LIST, LSUB) once and kept in the actor's memory, not on every run (INBOX alone is never
- * listed, see inboxOnly): a quiet poll goes from its login straight to SELECT. A run woken on a kept session finds its folder still selected (the
+ * listed, see inboxOnly): a quiet poll goes from its login straight to SELECT. A run woken
+ * on a kept session finds its folder still selected (the
  * session waited in IDLE on it, imapflow kept its counts from the server's announcements):
  * it goes straight to the search, three round trips sooner than a fresh run — on a push
  * wake-up those were most of what a distant server adds to the delay. A folder that is

@@ -28,8 +28,9 @@ export class OutboxStore {
 
   /**
    * Pending rows after `afterId`, oldest first, with what publishing needs of them. Plain SQL
-   * on the waiting index's columns (as markPublished): an idle relay asks four times a second,
-   * and the ORM's query building and hydration were nearly all of an idle all-in-one's CPU.
+   * on the waiting index's columns (as markPublished): an idle relay asks four times a second —
+   * most of an idle all-in-one's CPU — and the ORM's query building and hydration added about a
+   * quarter to each look-up (benchmarks.md, "an idle all-in-one").
    */
   async pending(afterId: number, limit: number): Promise<PendingRow[]> {
     const sql = 'SELECT id, event_id, email_id, connector_id, workspace_id, payload FROM trigger_outbox WHERE published_at IS NULL AND parked_at IS NULL AND id > ? ORDER BY id LIMIT ?';
