@@ -1,3 +1,4 @@
+import type { ImapFlow } from 'imapflow';
 import { MailboxError } from '@postbote/mailbox';
 
 export interface ServerFolder {
@@ -9,6 +10,15 @@ export interface ServerFolder {
 /** A server path in Postbote's "/" notation: "INBOX.Incidents" with "." → "INBOX/Incidents". */
 export function toSlashPath(folder: ServerFolder): string {
   return folder.delimiter && folder.delimiter !== '/' ? folder.path.split(folder.delimiter).join('/') : folder.path;
+}
+
+/**
+ * The server's personal namespace as imapflow read it at login (NAMESPACE; a runtime property
+ * its types do not declare): the prefix folder paths may carry, and its delimiter.
+ */
+export function personalNamespace(client: ImapFlow): { prefix: string; delimiter: string | undefined } {
+  const personal = (client as unknown as { namespaces?: { personal?: Array<{ prefix?: string; delimiter?: string }> } }).namespaces?.personal?.[0];
+  return { prefix: personal?.prefix ?? '', delimiter: personal?.delimiter };
 }
 
 function normalise(path: string): string {

@@ -1,7 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import { MailboxError, type ServerAccess, type TestStepResult } from '@postbote/mailbox';
 import { connectImap, type ConnectMarks } from './imap-connect';
-import { resolveFolder, toSlashPath } from './folder-resolver';
+import { personalNamespace, resolveFolder, toSlashPath } from './folder-resolver';
 
 /**
  * TestConnection for IMAP: connect (TCP, TLS or STARTTLS, greeting, login) and open the
@@ -32,8 +32,7 @@ export async function testImap(access: ServerAccess, folder: string | null): Pro
       const t = Date.now();
       try {
         const list = await client.list();
-        const ns = (client as unknown as { namespaces?: { personal?: Array<{ prefix?: string }> } }).namespaces;
-        const f = resolveFolder(folder, list, ns?.personal?.[0]?.prefix ?? '');
+        const f = resolveFolder(folder, list, personalNamespace(client).prefix);
         const box = await client.mailboxOpen(f.path, { readOnly: true });
         steps.push({ name: 'FOLDER', ok: true, detail: `${toSlashPath(f)}: ${box.exists} message(s), UIDVALIDITY ${box.uidValidity}`, durationMs: Date.now() - t });
       } catch (err) {

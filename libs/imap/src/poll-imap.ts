@@ -3,7 +3,7 @@ import type { Strategy } from '@postbote/connector-model';
 import { MailboxError, adviseStartTls, emptyCounts, keepOversize, tally, withDeadline, type MessageSink, type ResolvedImapFolders, type RunCounts, type RunMemory, type RunLog, type ServerAccess, type StoreOutcome } from '@postbote/mailbox';
 import { connectImap, startTlsOffered, toMailboxError } from './imap-connect';
 import { IdleSession, sessionKey } from './imap-idle';
-import { resolveFolder } from './folder-resolver';
+import { personalNamespace, resolveFolder } from './folder-resolver';
 import { DEFAULT_FETCH_PLAN, fetchGroups, fetchInPieces, fetchShared, uidSet, type Chosen, type FetchPlan } from './imap-fetch';
 import { listTail, type TailStart } from './imap-tail';
 
@@ -110,8 +110,7 @@ function dropSession(memory: RunMemory): void {
 
 async function resolveFolders(client: ImapFlow, s: ImapRunSettings, key: string): Promise<ResolvedImapFolders> {
   const list = (await client.list()).map((f) => ({ path: f.path, delimiter: f.delimiter }));
-  const ns = (client as unknown as { namespaces?: { personal?: Array<{ prefix?: string }> } }).namespaces;
-  const prefix = ns?.personal?.[0]?.prefix ?? '';
+  const { prefix } = personalNamespace(client);
   const target = s.strategy === 'MOVE' && s.moveTo ? resolveFolder(s.moveTo, list, prefix).path : null;
   const folder = resolveFolder(s.folder, list, prefix);
   return { key, folder: folder.path, delimiter: folder.delimiter, target };
@@ -138,8 +137,7 @@ function seedFolderCache(client: ImapFlow, known: ResolvedImapFolders): void {
  */
 function inboxOnly(client: ImapFlow, s: ImapRunSettings, key: string): ResolvedImapFolders | undefined {
   if (s.folder.toUpperCase() !== 'INBOX' || s.strategy === 'MOVE') return undefined;
-  const ns = (client as unknown as { namespaces?: { personal?: Array<{ delimiter?: string }> } }).namespaces;
-  return { key, folder: 'INBOX', delimiter: ns?.personal?.[0]?.delimiter ?? '/', target: null };
+  return { key, folder: 'INBOX', delimiter: personalNamespace(client).delimiter ?? '/', target: null };
 }
 
 /**

@@ -9,6 +9,8 @@ export type PendingRow = Pick<OutboxRow, 'id' | 'eventId' | 'emailId' | 'connect
 
 /** Neither published nor set aside: what the relay still has to send. */
 const WAITING = { publishedAt: IsNull(), parkedAt: IsNull() };
+/** WAITING in plain SQL, on the columns as the storage migrations name them. */
+const WAITING_SQL = 'published_at IS NULL AND parked_at IS NULL';
 
 /**
  * The trigger service's view of the outbox: pending rows in id order, marking, and the rows
@@ -33,7 +35,7 @@ export class OutboxStore {
    * quarter to each look-up (benchmarks.md, "an idle all-in-one").
    */
   async pending(afterId: number, limit: number): Promise<PendingRow[]> {
-    const sql = 'SELECT id, event_id, email_id, connector_id, workspace_id, payload FROM trigger_outbox WHERE published_at IS NULL AND parked_at IS NULL AND id > ? ORDER BY id LIMIT ?';
+    const sql = `SELECT id, event_id, email_id, connector_id, workspace_id, payload FROM trigger_outbox WHERE ${WAITING_SQL} AND id > ? ORDER BY id LIMIT ?`;
     const rows = (await this.gate(() => this.ds.query(sql, [afterId, limit]))) as Array<{ id: number | string; event_id: string; email_id: string; connector_id: string; workspace_id: string; payload: Buffer }>;
     // MariaDB's BIGINT comes as a string (the driver's big-number setting), SQLite's as a number.
     return rows.map((r) => ({ id: Number(r.id), eventId: r.event_id, emailId: r.email_id, connectorId: r.connector_id, workspaceId: r.workspace_id, payload: r.payload }));
@@ -42,8 +44,7 @@ export class OutboxStore {
   /** Marks every pending row up to `lastId` published (idempotent); parked rows stay parked. */
   async markPublished(lastId: number, at: Date): Promise<number> {
     if (lastId < 0) return 0;
-    // The columns of WAITING, as the storage migrations name them.
-    const sql = 'UPDATE trigger_outbox SET published_at = ? WHERE published_at IS NULL AND parked_at IS NULL AND id <= ?';
+    const sql = `UPDATE trigger_outbox SET published_at = ? WHERE ${WAITING_SQL} AND id <= ?`;
     return this.runner.run([{ sql, params: [this.runner.dialect.datetime(at), lastId] }]);
   }
 
