@@ -4,11 +4,14 @@
 // `--push false` (the default before IMAP IDLE) polls with a login per run; `--push true`
 // keeps one connection per connector waiting in IDLE. `--messages M` gives the fleet one mailbox
 // of M read messages of the bench corpus (MARK_READ connectors: still nothing new) — what a
-// quiet poll costs on a mailbox that keeps its mail, against the empty one.
+// quiet poll costs on a mailbox that keeps its mail, against the empty one. The reference, in
+// the same run: a raw imapflow client polling such a mailbox back to back (connect, TLS, LOGIN,
+// SELECT, SEARCH UNSEEN, LOGOUT) — its CPU per poll says how fast this machine is today.
 //   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--push false] [--messages 0] [--profile DIR]
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DOVECOT, REPO_ROOT, dovecotUser } from '@postbote/testing';
+import { ImapFlow } from 'imapflow';
+import { DOVECOT, DOVECOT_PASSWORD, REPO_ROOT, dovecotUser } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir } from './corpus';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
 import { summarizeProfiles } from './profile';
@@ -29,6 +32,22 @@ function loginsSince(from: number, prefix: string): number {
   return text.split('\n').filter((l) => /-login: (?:Info: )?Login: user=</.test(l) && l.includes(`user=<${prefix}`)).length;
 }
 
+/** The raw client's CPU per quiet poll (ms): 100 polls of `user`'s INBOX after 20 to warm up. */
+async function rawPolls(user: string): Promise<number> {
+  const poll = async () => {
+    const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
+    await c.connect();
+    await c.mailboxOpen('INBOX');
+    await c.search({ seen: false, deleted: false }, { uid: true });
+    await c.logout();
+  };
+  for (let i = 0; i < 20; i++) await poll();
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < 100; i++) await poll();
+  const used = process.cpuUsage(t0);
+  return (used.user + used.system) / 1000 / 100;
+}
+
 async function step(n: number): Promise<string[]> {
   const pb = await startPostbote({ LOG_LEVEL: 'warn' }, PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, String(n))}`] : []);
   try {
@@ -37,6 +56,7 @@ async function step(n: number): Promise<string[]> {
     // Full mailboxes: one, shared by the fleet (n copies of its files would be the bench's cost).
     const shared = MESSAGES > 0 ? dovecotUser(prefix).username : undefined;
     if (shared) cloneMaildir(corpusMaildir(join(REPO_ROOT, '.cache', 'bench'), 42, MESSAGES).dir, DOVECOT.home, shared, 'S');
+    const raw = await rawPolls(shared ?? dovecotUser(prefix).username);
     const t0 = Date.now();
     for (let i = 0; i < n; i += 50) {
       await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => createConnector(pb, dovecotSpec(`f-${i + k}`, 'IMAP', shared ?? dovecotUser(prefix).username, { pollIntervalSeconds: INTERVAL, push: PUSH }))));
@@ -52,8 +72,10 @@ async function step(n: number): Promise<string[]> {
     const cpu = cpuSeconds(pid) - cpu0;
     const mem = memoryMiB(pid);
     const logins = loginsSince(logFrom, prefix);
-    process.stderr.write(`${n} connectors: ${fmt((cpu / wall) * 100, 1)} % of a core, ${fmt(mem.rss)} MiB, ${fmt(logins / wall, 1)} logins/s\n`);
-    return [fmt(n), `${fmt(created, 1)} s`, `${fmt((cpu / wall) * 100, 1)} %`, `${fmt(((cpu / wall) * 100 * 1000) / n, 2)} %`, `${fmt(mem.rss)} MiB`, `${fmt((mem.rss * 1024) / n)} KiB`, fmt(logins / wall, 1), PUSH ? '0 (kept)' : fmt(n / INTERVAL, 1)];
+    // Per poll: the window's CPU over the polls the connectors' interval asks for in it.
+    const perPoll = PUSH ? '' : `${fmt((cpu * 1000) / ((n / INTERVAL) * wall), 1)} ms`;
+    process.stderr.write(`${n} connectors: ${fmt((cpu / wall) * 100, 1)} % of a core, ${fmt(mem.rss)} MiB, ${fmt(logins / wall, 1)} logins/s, raw client ${fmt(raw, 1)} ms per poll\n`);
+    return [fmt(n), `${fmt(created, 1)} s`, `${fmt((cpu / wall) * 100, 1)} %`, `${fmt(((cpu / wall) * 100 * 1000) / n, 2)} %`, perPoll, `${fmt(raw, 1)} ms`, `${fmt(mem.rss)} MiB`, `${fmt((mem.rss * 1024) / n)} KiB`, fmt(logins / wall, 1), PUSH ? '0 (kept)' : fmt(n / INTERVAL, 1)];
   } finally {
     await pb.stop();
   }
@@ -64,7 +86,7 @@ async function main(): Promise<void> {
   for (const n of SIZES) rows.push(await step(n));
   process.stdout.write(
     `Quiet fleet on one all-in-one (embedded default, IMAPS, ${INTERVAL} s interval, ${PUSH ? 'push: one connection per connector in IDLE' : 'polling: a login per run'}, ${MESSAGES > 0 ? `a mailbox of ${MESSAGES} read messages` : 'empty mailboxes'}), measured over ${WINDOW} s after a first full interval, ${new Date().toISOString()}\n\n` +
-      `${table(['connectors', 'created in', 'CPU (of one core)', 'CPU per 1,000', 'RSS', 'RSS per connector', 'logins/s', 'expected logins/s'], rows)}\n`,
+      `${table(['connectors', 'created in', 'CPU (of one core)', 'CPU per 1,000', 'CPU per poll', 'raw client per poll', 'RSS', 'RSS per connector', 'logins/s', 'expected logins/s'], rows)}\n`,
   );
   if (PROFILE) for (const n of SIZES) process.stdout.write(`\n${n} connectors:\n${summarizeProfiles(join(PROFILE, String(n)))}\n`);
 }
