@@ -462,6 +462,8 @@ async function main(): Promise<void> {
   // Where the CPU went, per email (medians): with everything on the same cores, the sum
   // bounds the rate (two cores: 2,000 ms of CPU per second).
   const perEmail = (xs: Sample[] | undefined, key: keyof CpuSplit | 'client') => stats((xs ?? []).map((s) => ((key === 'client' ? s.cpu : s.split[key]) / N) * 1000)).median;
+  /** S3Proxy's CPU per object of the raw PUT reference (ms). */
+  const s3PerPut = stats(puts.map((p) => (p.split.s3 / N) * 1000)).median;
   const machinePerEmail = (xs: Sample[] | undefined) => (['client', 'dovecot', 'mariadb', 'kafka', 's3'] as const).reduce((a, k) => a + perEmail(xs, k), 0);
   // Where the bytes went, and what the object store costs in rate against chunks in the same
   // run. Its bound: the chunk run's CPU per email on the whole machine, less what its database
@@ -480,7 +482,7 @@ async function main(): Promise<void> {
       let bound = '';
       if (chunks && puts.length) {
         const stores = (ys: Sample[] | undefined) => perEmail(ys, 'writer') + perEmail(ys, 'mariadb');
-        const put = cpuPer(puts).median + stats(puts.map((p) => (p.split.s3 / N) * 1000)).median;
+        const put = cpuPer(puts).median + s3PerPut;
         const total = machinePerEmail(chunks);
         bound = `${fmt((total / (total - Math.max(0, stores(chunks) - stores(xs)) + put)) * 100)} %`;
       }
@@ -525,7 +527,7 @@ async function main(): Promise<void> {
     '',
     'Bytes per email held afterwards (medians); the object store\'s rate as a share of the same backend with chunks in the database,',
     'and of the raw S3 PUT reference: the SDK storing the corpus\'s emails as objects, 8 at a time, nothing else done —',
-    puts.length ? `${fmt(rate(puts).median)} PUT/s, SDK client ${fmt(cpuPer(puts).median, 2)} ms and S3Proxy ${fmt(stats(puts.map((p) => (p.split.s3 / N) * 1000)).median, 2)} ms of CPU per object.` : '(not run).',
+    puts.length ? `${fmt(rate(puts).median)} PUT/s, SDK client ${fmt(cpuPer(puts).median, 2)} ms and S3Proxy ${fmt(s3PerPut, 2)} ms of CPU per object.` : '(not run).',
     '',
     table(['protocol', 'Postbote', 'database bytes/email', 'bucket bytes/email', 'rate of chunks', 'bound on these cores', 'of raw S3 PUTs'], sizing),
     '',

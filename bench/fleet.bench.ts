@@ -10,8 +10,7 @@
 //   npx tsx bench/fleet.bench.ts [--sizes 250,500,1000,2000] [--window 120] [--push false] [--messages 0] [--profile DIR]
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
-import { DOVECOT, DOVECOT_PASSWORD, REPO_ROOT, dovecotUser } from '@postbote/testing';
+import { DOVECOT, DOVECOT_PASSWORD, REPO_ROOT, dovecotUser, mailboxAs } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir } from './corpus';
 import { cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
 import { summarizeProfiles } from './profile';
@@ -35,8 +34,7 @@ function loginsSince(from: number, prefix: string): number {
 /** The raw client's CPU per quiet poll (ms): 100 polls of `user`'s INBOX after 20 to warm up. */
 async function rawPolls(user: string): Promise<number> {
   const poll = async () => {
-    const c = new ImapFlow({ host: DOVECOT.host, port: DOVECOT.imaps, secure: true, auth: { user, pass: DOVECOT_PASSWORD }, tls: { ca: [DOVECOT.caPem()] }, logger: false });
-    await c.connect();
+    const c = await mailboxAs({ username: user, password: DOVECOT_PASSWORD });
     await c.mailboxOpen('INBOX');
     await c.search({ seen: false, deleted: false }, { uid: true });
     await c.logout();
