@@ -3,7 +3,7 @@
 # servers they need (as the test command does), installs Debian's fetchmail for the
 # reference, builds, runs each benchmark and writes its table to bench/results/.
 #   npm run bench                 everything (about 75 minutes on 2 cores)
-#   npm run bench -- drain        one benchmark: drain | drain-warm | fleet | fleet-sharded | memory | latency
+#   npm run bench -- drain        one benchmark: drain | drain-warm | parse | fleet | fleet-sharded | memory | latency
 #   BENCH_MESSAGES=2000 BENCH_RUNS=1 npm run bench -- drain    a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,8 @@ run() {
 [ "$which" = all ] || [ "$which" = drain ] && run drain --messages "${BENCH_MESSAGES:-10000}" --runs "${BENCH_RUNS:-3}"
 # A running service's drain: the same process drained 3,000 other emails first (V8 has compiled the hot paths).
 [ "$which" = all ] || [ "$which" = drain-warm ] && TAG=warm run drain --messages 3000 --runs "${BENCH_RUNS:-3}" --warm 3000 --backends embedded,embedded-s3
+# The metadata parser alone, both corpora, against mailparser in the same process (no servers needed).
+[ "$which" = all ] || [ "$which" = parse ] && run parse && TAG=documents run parse --shape documents
 [ "$which" = all ] || [ "$which" = fleet ] && run fleet && TAG=push run fleet --sizes 2000 --push true
 [ "$which" = all ] || [ "$which" = fleet-sharded ] && run fleet-sharded --connectors "${BENCH_CONNECTORS:-2000}"
 [ "$which" = all ] || [ "$which" = memory ] && run memory

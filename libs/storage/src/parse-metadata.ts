@@ -19,30 +19,30 @@ export interface ParseOptions {
  * confirm every cut, the original is parsed as a whole); everything else by mailparser.
  */
 export async function parseMetadataOf(raw: Buffer, options: ParseOptions): Promise<ParsedMetadata> {
-  const simple = simpleOrUndefined(raw);
-  if (simple) return fromSimple(simple, options);
+  const simple = simpleOrUndefined(raw, options.previewChars);
+  if (simple) return fromSimple(simple);
   return (await parseSkeleton(raw, options)) ?? parseMetadata(Readable.from([raw]), options);
 }
 
 /** The fast path never decides the outcome: whatever it cannot read, or throws on, goes to mailparser. */
-function simpleOrUndefined(raw: Buffer): SimpleParse | undefined {
+function simpleOrUndefined(raw: Buffer, previewChars: number): SimpleParse | undefined {
   try {
-    return parseSimple(raw);
+    return parseSimple(raw, previewChars);
   } catch {
     return undefined;
   }
 }
 
 /** The metadata from the fast path's pieces, finished exactly as `parseMetadata` finishes mailparser's. */
-function fromSimple(s: SimpleParse, options: ParseOptions): ParsedMetadata {
+function fromSimple(s: SimpleParse): ParsedMetadata {
   const meta = emptyMetadata();
   try {
     readHeaders(s.headers, meta);
   } catch (err) {
     meta.problems.push(`unreadable headers: ${(err as Error).message}`);
   }
-  if (typeof s.text === 'string') meta.textPreview = preview(s.text, options.previewChars);
-  if (typeof s.html === 'string') meta.htmlPreview = preview(s.html, options.previewChars);
+  if (s.textPreview !== undefined) meta.textPreview = s.textPreview;
+  if (s.htmlPreview !== undefined) meta.htmlPreview = s.htmlPreview;
   meta.attachments = s.attachments;
   finishMetadata(meta, rawDateOf(s.headerLines));
   return meta;

@@ -118,13 +118,13 @@ describe('parseSimple: single-part and alternative text without mailparser strea
   });
   for (const [name, raw] of Object.entries(TAKEN)) {
     it(`takes and matches mailparser: ${name}`, async () => {
-      assert.ok(parseSimple(raw), 'the fast path should take this shape');
+      assert.ok(parseSimple(raw, options.previewChars), 'the fast path should take this shape');
       assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw));
     });
   }
   for (const [name, raw] of Object.entries(DECLINED)) {
     it(`leaves to mailparser: ${name}`, async () => {
-      assert.equal(parseSimple(raw), undefined);
+      assert.equal(parseSimple(raw, options.previewChars), undefined);
       assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw));
     });
   }
@@ -144,12 +144,38 @@ describe('parseSimple: single-part and alternative text without mailparser strea
         const single = msg([`From: ${from}`, `Subject: ${subject}`, `Message-ID: <v${i}.${j}@x>`, `Date: Mon, 2 Nov 2026 1${i}:0${j}:00 +0000`, `Content-Type: ${type}`, '', body]);
         const both = msg([`From: ${from}`, `Subject: ${subject}`, 'Content-Type: multipart/alternative; boundary=v', '', '--v', part(type, body), '--v', part('text/html', body), '--v--']);
         for (const raw of [single, both]) {
-          if (parseSimple(raw)) taken++;
+          if (parseSimple(raw, options.previewChars)) taken++;
           assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw), raw.toString('utf8').slice(0, 200));
         }
       }
     }
     assert.ok(taken >= 55, `the fast path took only ${taken} of 72 variants`);
+  });
+  it("matches mailparser's previews wherever they end: multi-byte characters, CRLF, invalid bytes at the cut", async () => {
+    // Every preview length from 0 to past the body, over bodies whose units take 1–4 bytes
+    // (and 2 for CRLF): each cut of bodyText's prefixes lands inside some character.
+    const bodies = [
+      'ab\r\ncd\r\n'.repeat(40),
+      'äöü€✓'.repeat(30),
+      '😀a\r\n😀'.repeat(25),
+      `${'x'.repeat(20)}\r\n${'日本語'.repeat(20)}`,
+      Buffer.from([0x61, 0xe2, 0x82, 0x0d, 0x0a, 0xf0, 0x9f, 0x98, 0xc3, 0x28, 0xff, 0x62]).toString('latin1').repeat(15),
+    ];
+    let compared = 0;
+    for (const body of bodies) {
+      const bytes = Buffer.from(body, /[\u0100-\uffff]/.test(body) ? 'utf8' : 'latin1');
+      const single = Buffer.concat([msg([...HEAD, 'Content-Type: text/plain; charset=utf-8', '', '']), bytes]);
+      const both = Buffer.concat([msg([...HEAD, 'Content-Type: multipart/alternative; boundary=b1', '', '--b1', 'Content-Type: text/plain', '', '']), bytes, Buffer.from('\r\n--b1\r\nContent-Type: text/html\r\n\r\n'), bytes, Buffer.from('\r\n--b1--\r\n')]);
+      for (let chars = 0; chars <= bytes.length + 2; chars += chars < 40 ? 1 : 7) {
+        const at = { previewChars: chars, timeoutMs: 10_000 };
+        for (const raw of [single, both]) {
+          assert.ok(parseSimple(raw, chars), 'the fast path should take this shape');
+          assert.deepEqual(await parseMetadataOf(raw, at), await parseMetadata(Readable.from([raw]), at), `${chars} chars of ${JSON.stringify(body.slice(0, 20))}`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared > 300);
   });
   it('matches mailparser on byte-level mutations of the taken shapes (line breaks, delimiters, whitespace)', async () => {
     // Deterministic (xorshift32): a failure names a reproducible input.
@@ -170,7 +196,7 @@ describe('parseSimple: single-part and alternative text without mailparser strea
         const at = next(raw.length + 1);
         raw = Buffer.concat([raw.subarray(0, at), Buffer.from(inserts[next(inserts.length)] ?? ''), raw.subarray(at + next(2))]);
       }
-      if (parseSimple(raw)) taken++;
+      if (parseSimple(raw, options.previewChars)) taken++;
       assert.deepEqual(await parseMetadataOf(raw, options), await mailparser(raw), JSON.stringify(raw.toString('latin1')));
     }
     assert.ok(taken > 1000, `only ${taken} of 3,000 mutations were taken: the test would not exercise the fast path`);

@@ -23,8 +23,9 @@ let decoder: HeaderDecoder | undefined;
 export interface SimpleParse {
   readonly headers: Map<string, HeaderValue>;
   readonly headerLines: ReadonlyArray<{ key: string; line: string }>;
-  readonly text: string | undefined;
-  readonly html: string | undefined;
+  /** The first `previewChars` UTF-16 units of mailparser's text and HTML (undefined where it has none). */
+  readonly textPreview: string | undefined;
+  readonly htmlPreview: string | undefined;
   readonly attachments: AttachmentInfo[];
 }
 
@@ -47,15 +48,15 @@ interface Leaf {
  * with mailparser's own pieces: mailsplit's MimeNode parses each header block (content type,
  * charset, encoding, boundary, file name), mailparser's processHeaders decodes the header
  * values, each text body becomes text exactly as mailparser's inline text handler and
- * getTextContent make it, and an attachment is measured as mailparser's hasher measures it
- * (a base64 body only when it is clean, see `decodeClean`). It accepts a message only where
- * mailsplit's split is beyond doubt — header blocks of plain CRLF lines, every occurrence of
- * a boundary an exact delimiter at a CRLF line start, a closing delimiter, no empty part —
- * and returns undefined for anything else (a quoted-printable or base64 text, another
- * charset, format=flowed, a text disposition, deeper nesting, embedded messages), which then
- * goes to mailparser. A differential test (parse-simple.spec.ts) holds the two equal.
+ * getTextContent make it (as far as the preview reads it), and an attachment is measured as
+ * mailparser's hasher measures it (a base64 body only when it is clean, see `decodeClean`).
+ * It accepts a message only where mailsplit's split is beyond doubt — header blocks of plain
+ * CRLF lines, every occurrence of a boundary an exact delimiter at a CRLF line start, a
+ * closing delimiter, no empty part — and returns undefined for anything else (a
+ * quoted-printable or base64 text, another charset, format=flowed, a text disposition,
+ * deeper nesting, embedded messages), which then goes to mailparser. A differential test (parse-simple.spec.ts) holds the two equal.
  */
-export function parseSimple(raw: Buffer): SimpleParse | undefined {
+export function parseSimple(raw: Buffer, previewChars: number): SimpleParse | undefined {
   if (raw.length > SIMPLE_MAX_BYTES) return undefined;
   const root = headerBlock(raw, 0, raw.length, false);
   if (!root) return undefined;
@@ -73,25 +74,27 @@ export function parseSimple(raw: Buffer): SimpleParse | undefined {
   }
   const lines = headers.getList();
   const decoded = decoder.processHeaders(lines);
-  const { text, html } = textContent(raw, leaves);
-  return { headers: decoded, headerLines: lines, text, html, attachments };
+  const { text, html } = textContent(raw, leaves, previewChars);
+  return { headers: decoded, headerLines: lines, textPreview: text?.slice(0, previewChars), htmlPreview: html?.slice(0, previewChars), attachments };
 }
 
 /**
- * mailparser's getTextContent over the leaves: an empty body adds nothing; below an
- * alternative a part is text or HTML; elsewhere a text part adds an empty HTML
- * (text-to-HTML is off) when the message has HTML, and an HTML part an empty text
- * (HTML-to-text is off) when it has text or is the message itself.
+ * mailparser's getTextContent over the leaves, as far as a preview of `chars` reads it: an
+ * empty body adds nothing; below an alternative a part is text or HTML; elsewhere a text part
+ * adds an empty HTML (text-to-HTML is off) when the message has HTML, and an HTML part an
+ * empty text (HTML-to-text is off) when it has text or is the message itself. Each body is
+ * whole or its first `chars` units (`bodyText`), so the joined text's first `chars` are
+ * mailparser's.
  */
-function textContent(raw: Buffer, leaves: readonly Leaf[]): { text: string | undefined; html: string | undefined } {
+function textContent(raw: Buffer, leaves: readonly Leaf[], chars: number): { text: string | undefined; html: string | undefined } {
   const hasText = leaves.some((l) => l.kind === 'text/plain');
   const hasHtml = leaves.some((l) => l.kind === 'text/html');
   const texts: string[] = [];
   const htmls: string[] = [];
   for (const leaf of leaves) {
-    if (leaf.kind === 'attachment') continue;
-    const body = raw.toString('utf8', leaf.bodyStart, leaf.end).replace(/\r?\n/g, '\n');
-    if (!body) continue;
+    // Only no bytes decode to no text.
+    if (leaf.kind === 'attachment' || leaf.bodyStart === leaf.end) continue;
+    const body = bodyText(raw, leaf.bodyStart, leaf.end, chars);
     if (leaf.kind === 'text/plain') {
       texts.push(body);
       if (!leaf.inAlternative && hasHtml) htmls.push('');
@@ -101,6 +104,30 @@ function textContent(raw: Buffer, leaves: readonly Leaf[]): { text: string | und
     }
   }
   return { text: texts.length ? texts.join('\n') : undefined, html: htmls.length ? htmls.join('<br/>\n') : undefined };
+}
+
+/**
+ * A text body as mailparser makes it (UTF-8, CRLF → LF): whole, or its first `chars` UTF-16
+ * units. Why: only a preview is kept, and decoding and normalizing whole 2–13 KB bodies for
+ * their first 2,000 characters was a fifth of this path's CPU. A prefix of the bytes decodes to
+ * the whole's text but for its last unit (a character or a CRLF cut in two: UTF-8 resynchronizes
+ * after at most one replacement character), and no unit takes more than three bytes — so a
+ * prefix that yields more than `chars` units is exact up to `chars`. Mostly one-byte text is
+ * tried first, with room for a line break per line.
+ */
+function bodyText(raw: Buffer, start: number, end: number, chars: number): string {
+  const guess = start + chars + (chars >> 3) + 16;
+  if (guess < end) {
+    const text = decodeText(raw, start, guess);
+    if (text.length > chars) return text.slice(0, chars);
+  }
+  const stop = Math.min(end, start + 3 * (chars + 1));
+  const text = decodeText(raw, start, stop);
+  return stop === end ? text : text.slice(0, chars);
+}
+
+function decodeText(raw: Buffer, start: number, end: number): string {
+  return raw.toString('utf8', start, end).replace(/\r?\n/g, '\n');
 }
 
 /**
