@@ -1,7 +1,9 @@
 import { PostboteError, UnavailableError } from '@postbote/errors';
+import { isSqliteBusy } from './sqlite-busy';
 
 // Driver error codes that mean "the database is not there right now" rather than "this
-// statement is wrong": mysql2 connection errors, and SQLite's busy/locked/IO/full states.
+// statement is wrong": mysql2 connection errors, and SQLite's locked/full states (busy and
+// I/O errors by their prefix: better-sqlite3 reports extended codes, e.g. SQLITE_BUSY_SNAPSHOT).
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -18,9 +20,7 @@ const UNAVAILABLE_CODES = new Set([
   'ER_LOCK_DEADLOCK',
   'ER_ACCESS_DENIED_ERROR',
   'ER_BAD_DB_ERROR',
-  'SQLITE_BUSY',
   'SQLITE_LOCKED',
-  'SQLITE_IOERR',
   'SQLITE_FULL',
   'SQLITE_CANTOPEN',
   'SQLITE_READONLY',
@@ -41,7 +41,7 @@ export function classifyDatabaseError(err: unknown): unknown {
   if (err instanceof PostboteError) return err;
   const code = driverCode(err);
   const pool = err instanceof Error && /Pool is closed|Connection lost|Can't add new command when connection is in closed state/i.test(err.message);
-  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) || pool) {
+  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR') || isSqliteBusy({ code }))) || pool) {
     return new UnavailableError(`database unavailable (${code ?? 'connection closed'})`, { cause: err, reason: 'DATABASE_UNAVAILABLE' });
   }
   return err;

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DataSource, type EntitySchema, type EntitySubscriberInterface, type MixedList, type TransactionStartEvent } from 'typeorm';
 import { ConfigError, UnavailableError } from '@postbote/errors';
 import type { DatabaseConfig } from './database-config';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-busy';
 
 export interface OpenDatabaseOptions {
   readonly config: DatabaseConfig;
@@ -40,7 +41,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
       database: config.file,
       // WAL lets readers proceed during a write; several services share the file in the all-in-one.
       enableWAL: true,
-      timeout: 10_000,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
       subscribers: [writeLockFirst(options.migrationsTableName)],
       prepareDatabase: (db: { pragma(s: string): unknown }) => {
         // Takes effect only while the file is still empty (before WAL mode and the first

@@ -3,6 +3,7 @@
 // arrive as SQL with parameters (see TransactionRunner); prepared statements are cached.
 import { workerData } from 'node:worker_threads';
 import { serveJobs } from '@postbote/threads';
+import { retryWhileBusy, SQLITE_BUSY_TIMEOUT_MS, type BusyRetry } from './sqlite-busy';
 import type { Statement } from './transaction-runner';
 
 interface Db {
@@ -16,7 +17,7 @@ const Database = require('better-sqlite3') as new (file: string) => Db;
 const db = new Database((workerData as { file: string }).file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 10000');
+db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
 db.pragma('foreign_keys = ON');
 
 const cache = new Map<string, ReturnType<Db['prepare']>>();
@@ -33,11 +34,17 @@ function prepared(sql: string): ReturnType<Db['prepare']> {
 // Buffers arrive as plain Uint8Arrays (structured clone); better-sqlite3 binds Buffers only.
 const bind = (p: unknown) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p);
 
+// A job is one transaction: what SQLite refuses as busy is run again (see retryWhileBusy).
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const clock: BusyRetry = { now: () => Date.now(), sleep: (ms) => void Atomics.wait(pause, 0, 0, ms) };
+
 /** Rows the transaction changed, in all. */
-serveJobs((statements: Statement[]) => {
-  let changes = 0;
-  db.transaction(() => {
-    for (const s of statements) changes += prepared(s.sql).run(...s.params.map(bind)).changes;
-  }).immediate();
-  return changes;
-});
+serveJobs((statements: Statement[]) =>
+  retryWhileBusy(() => {
+    let changes = 0;
+    db.transaction(() => {
+      for (const s of statements) changes += prepared(s.sql).run(...s.params.map(bind)).changes;
+    }).immediate();
+    return changes;
+  }, clock),
+);
