@@ -42,12 +42,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { DOVECOT, DOVECOT_PASSWORD, TEST_KAFKA_BROKERS, mariaDbTestDatabase, REPO_ROOT, s3TestClient, tempDir, testBucket } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir, SHAPES, type Shape } from './corpus';
-import { cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, startPostbote, stats, table, type RunningPostbote, type Stats } from './harness';
+import { benchArgs, cpuSeconds, createConnector, dovecotSpec, fmt, fmtStats, type RunningPostbote, startPostbote, stats, type Stats, table } from './harness';
 import { cpuNow, cpuSince, type CpuSplit } from './cpu-split';
 import { summarizeProfiles } from './profile';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const args = benchArgs();
 const N = Number(args.get('messages') ?? 10_000);
 const RUNS = Number(args.get('runs') ?? 3);
 const PROTOCOLS = (args.get('protocols') ?? 'imap,pop3').split(',') as Array<'imap' | 'pop3'>;

@@ -16,10 +16,9 @@ import { call, connect } from '@postbote/grpc-runtime';
 import { ConnectorServiceClient, FetcherServiceClient, Protocol, Security, Strategy, type FetcherInstance } from '@postbote/proto';
 import { DOVECOT_PASSWORD, REPO_ROOT, TEST_KAFKA_BROKERS, adminAuthFrom, freePort, mariaDbTestDatabase, tempDir } from '@postbote/testing';
 import { BENCH_DOVECOT, benchDovecotDown, benchDovecotPids, benchDovecotUp, benchMailboxes } from './bench-dovecot';
-import { cpuSeconds, fmt, memoryMiB, procTimes, table } from './harness';
+import { benchArgs, cpuSeconds, fmt, memoryMiB, procTimes, table } from './harness';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const args = benchArgs();
 const N = Number(args.get('connectors') ?? 2_000);
 const FETCHERS = Number(args.get('fetchers') ?? 3);
 const INTERVAL = Number(args.get('interval') ?? 300);

@@ -12,11 +12,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOVECOT, DOVECOT_PASSWORD, REPO_ROOT, dovecotUser, mailboxAs } from '@postbote/testing';
 import { cloneMaildir, corpusMaildir } from './corpus';
-import { cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
+import { benchArgs, cpuSeconds, createConnector, dovecotSpec, fmt, memoryMiB, startPostbote, table } from './harness';
 import { summarizeProfiles } from './profile';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const args = benchArgs();
 const SIZES = (args.get('sizes') ?? '250,500,1000,2000').split(',').map(Number);
 const WINDOW = Number(args.get('window') ?? 120);
 const PROFILE = args.get('profile');

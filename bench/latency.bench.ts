@@ -15,10 +15,9 @@ import { connect } from '@postbote/grpc-runtime';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { Protocol, Security, Strategy, TriggerServiceClient, type ConnectorSpec, type EmailReceived } from '@postbote/proto';
 import { DOVECOT, DOVECOT_PASSWORD, GREENMAIL, TEST_KAFKA_BROKERS, adminAuthFrom, dovecotUser, mariaDbTestDatabase } from '@postbote/testing';
-import { createConnector, dovecotSpec, fmt, percentile, startPostbote, table } from './harness';
+import { benchArgs, createConnector, dovecotSpec, fmt, percentile, startPostbote, table } from './harness';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const args = benchArgs();
 const INTERVAL = Number(args.get('interval') ?? 10);
 const MAILBOXES = Number(args.get('mailboxes') ?? 20);
 const PER = Number(args.get('per-mailbox') ?? 10);

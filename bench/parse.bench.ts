@@ -10,10 +10,9 @@ import { parseMetadata, parseMetadataOf } from '../libs/storage/src/parse-metada
 import { parseSimple } from '../libs/storage/src/parse-simple';
 import { skeletonOf } from '../libs/storage/src/mime-skeleton';
 import { message, SHAPES, type Shape } from './corpus';
-import { fmt, fmtStats, stats, table } from './harness';
+import { benchArgs, fmt, fmtStats, stats, table } from './harness';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
+const args = benchArgs();
 const MESSAGES = Number(args.get('messages') ?? 3000);
 const ROUNDS = Number(args.get('rounds') ?? 5);
 const SHAPE = (args.get('shape') ?? 'mixed') as Shape;
